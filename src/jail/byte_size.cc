@@ -1,0 +1,112 @@
+#include "jail/byte_size.h"
+
+#include <array>
+#include <cstdio>
+
+namespace jailctl {
+namespace {
+
+struct Unit {
+    const char* suffix;  // as accepted after the number, lowercase: "k" and "kib" are the same unit
+    const char* name;    // as printed
+    uint64_t factor;
+};
+
+constexpr std::array<Unit, 4> kUnits = {{
+    {"t", "TiB", uint64_t{1} << 40},
+    {"g", "GiB", uint64_t{1} << 30},
+    {"m", "MiB", uint64_t{1} << 20},
+    {"k", "KiB", uint64_t{1} << 10},
+}};
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+// Quotes the input for an error message; control and non-ASCII bytes as \xNN, long input shortened.
+std::string quoted(std::string_view s) {
+    constexpr size_t kShown = 40;
+    std::string out = "'";
+    for (size_t i = 0; i < s.size() && i < kShown; ++i) {
+        auto c = static_cast<unsigned char>(s[i]);
+        if (c < 0x20 || c >= 0x7f) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            out += buf;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    if (s.size() > kShown) out += "...";
+    return out + "'";
+}
+
+}  // namespace
+
+Result<ByteSize> ByteSize::parse(std::string_view input, std::string_view field_name) {
+    const std::string field(field_name);
+    const std::string hint = " (expected a whole number with an optional unit K, M, G, T or KiB, MiB, GiB, TiB; e.g. 512M)";
+    if (input.empty()) return fail_input(field, "empty" + hint);
+
+    size_t digits = 0;
+    uint64_t value = 0;
+    for (; digits < input.size() && input[digits] >= '0' && input[digits] <= '9'; ++digits) {
+        auto d = static_cast<uint64_t>(input[digits] - '0');
+        if (value > (UINT64_MAX - d) / 10) return fail_input(field, quoted(input) + " is too large (at most 2^64-1 bytes)");
+        value = value * 10 + d;
+    }
+    if (digits == 0) return fail_input(field, quoted(input) + " does not start with a digit" + hint);
+    if (digits > 1 && input[0] == '0') return fail_input(field, quoted(input) + " has a leading zero" + hint);
+
+    std::string_view suffix = input.substr(digits);
+    uint64_t factor = 1;
+    if (!suffix.empty()) {
+        std::string s = lower(suffix);
+        const Unit* unit = nullptr;
+        for (const Unit& u : kUnits)
+            if (s == u.suffix || s == std::string(u.suffix) + "ib") unit = &u;
+        if (unit == nullptr) {
+            if (suffix.find(' ') != std::string_view::npos)
+                return fail_input(field, quoted(input) + " has a space; write the unit right after the number (e.g. 1G)");
+            if (suffix[0] == '.' || suffix[0] == ',')
+                return fail_input(field, quoted(input) + " has decimals; use a smaller unit (e.g. 1536M, not 1.5G)");
+            return fail_input(field, quoted(input) + " has an unknown unit " + quoted(suffix) + hint);
+        }
+        factor = unit->factor;
+    }
+    if (value == 0) return fail_input(field, quoted(input) + " is zero; the size must be positive");
+    if (value > UINT64_MAX / factor) return fail_input(field, quoted(input) + " is too large (at most 2^64-1 bytes)");
+    return ByteSize(value * factor);
+}
+
+Result<ByteSize> ByteSize::at_least(uint64_t min_bytes, std::string_view field) const {
+    if (bytes_ < min_bytes)
+        return fail_input(std::string(field), human() + " is below the minimum of " + human_bytes(min_bytes));
+    return *this;
+}
+
+std::string ByteSize::human() const { return human_bytes(bytes_); }
+
+std::string human_bytes(uint64_t bytes) {
+    for (const Unit& u : kUnits) {
+        if (bytes < u.factor) continue;
+        uint64_t whole = bytes / u.factor;
+        uint64_t rest = bytes % u.factor;
+        if (rest == 0) return std::to_string(whole) + " " + u.name;
+        // Exactly two decimals? rest * 100 cannot overflow: rest < 2^40.
+        if (rest * 100 % u.factor != 0) continue;
+        uint64_t hundredths = rest * 100 / u.factor;
+        char frac[4];
+        if (hundredths % 10 == 0)
+            std::snprintf(frac, sizeof frac, "%u", static_cast<unsigned>(hundredths / 10));
+        else
+            std::snprintf(frac, sizeof frac, "%02u", static_cast<unsigned>(hundredths));
+        return std::to_string(whole) + "." + frac + " " + u.name;
+    }
+    return std::to_string(bytes) + " B";
+}
+
+}  // namespace jailctl
