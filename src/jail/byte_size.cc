@@ -48,14 +48,16 @@ std::string quoted(std::string_view s) {
 
 Result<ByteSize> ByteSize::parse(std::string_view input, std::string_view field_name) {
     const std::string field(field_name);
-    const std::string hint = " (expected a whole number with an optional unit K, M, G, T or KiB, MiB, GiB, TiB; e.g. 512M)";
+    const std::string hint =
+        " (expected a whole number with an optional unit K, M, G, T or KiB, MiB, GiB, TiB; e.g. 512M)";
     if (input.empty()) return fail_input(field, "empty" + hint);
 
     size_t digits = 0;
     uint64_t value = 0;
     for (; digits < input.size() && input[digits] >= '0' && input[digits] <= '9'; ++digits) {
         auto d = static_cast<uint64_t>(input[digits] - '0');
-        if (value > (UINT64_MAX - d) / 10) return fail_input(field, quoted(input) + " is too large (at most 2^64-1 bytes)");
+        if (value > (UINT64_MAX - d) / 10)
+            return fail_input(field, quoted(input) + " is too large (at most 2^64-1 bytes)");
         value = value * 10 + d;
     }
     if (digits == 0) return fail_input(field, quoted(input) + " does not start with a digit" + hint);
@@ -70,15 +72,18 @@ Result<ByteSize> ByteSize::parse(std::string_view input, std::string_view field_
             if (s == u.suffix || s == std::string(u.suffix) + "ib") unit = &u;
         if (unit == nullptr) {
             if (suffix.find(' ') != std::string_view::npos)
-                return fail_input(field, quoted(input) + " has a space; write the unit right after the number (e.g. 1G)");
+                return fail_input(
+                    field, quoted(input) + " has a space; write the unit right after the number (e.g. 1G)");
             if (suffix[0] == '.' || suffix[0] == ',')
-                return fail_input(field, quoted(input) + " has decimals; use a smaller unit (e.g. 1536M, not 1.5G)");
+                return fail_input(field,
+                                  quoted(input) + " has decimals; use a smaller unit (e.g. 1536M, not 1.5G)");
             return fail_input(field, quoted(input) + " has an unknown unit " + quoted(suffix) + hint);
         }
         factor = unit->factor;
     }
     if (value == 0) return fail_input(field, quoted(input) + " is zero; the size must be positive");
-    if (value > UINT64_MAX / factor) return fail_input(field, quoted(input) + " is too large (at most 2^64-1 bytes)");
+    if (value > UINT64_MAX / factor)
+        return fail_input(field, quoted(input) + " is too large (at most 2^64-1 bytes)");
     return ByteSize(value * factor);
 }
 

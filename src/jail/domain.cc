@@ -4,7 +4,6 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -122,7 +121,8 @@ Result<void> check_label(std::string_view label) {
     if (label.empty()) return fail_input(field, "empty label");
     for (char c : label)
         if (auto what = forbidden_char(c))
-            return fail_input(field, "label " + quoted(label) + " has " + *what + " " + std::string(kAllowed));
+            return fail_input(field,
+                              "label " + quoted(label) + " has " + *what + " " + std::string(kAllowed));
     if (label.size() > Domain::kMaxLabelLength)
         return fail_input(field, "label " + quoted(label) + " is " + std::to_string(label.size()) +
                                      " characters long (at most 63)");
@@ -130,7 +130,8 @@ Result<void> check_label(std::string_view label) {
     if (label.back() == '-') return fail_input(field, "label " + quoted(label) + " ends with '-'");
     // "ab--" is reserved for IDNA-style labels (RFC 5891 4.2.3.1); only "xn--" is in use.
     if (label.size() >= 4 && label.substr(2, 2) == "--" && !label.starts_with("xn"))
-        return fail_input(field, "label " + quoted(label) + " has '--' in positions 3-4 (reserved; only xn-- is allowed)");
+        return fail_input(
+            field, "label " + quoted(label) + " has '--' in positions 3-4 (reserved; only xn-- is allowed)");
     return {};
 }
 
@@ -152,11 +153,12 @@ Result<std::string> convert(std::string_view name) {
     if (whole) return std::move(*whole);
     for (std::string_view label : split_labels(name)) {
         if (auto one = to_ascii(label); !one)
-            return fail_input(std::string(kField), "label " + quoted(label) + " cannot be converted to punycode (" +
+            return fail_input(std::string(kField), "label " + quoted(label) +
+                                                       " cannot be converted to punycode (" +
                                                        idn2_strerror(one.error()) + ")");
     }
-    return fail_input(std::string(kField),
-                      quoted(name) + " cannot be converted to punycode (" + idn2_strerror(whole.error()) + ")");
+    return fail_input(std::string(kField), quoted(name) + " cannot be converted to punycode (" +
+                                               idn2_strerror(whole.error()) + ")");
 }
 
 // Our rules for the whole ASCII result.
@@ -199,7 +201,8 @@ Result<Domain> Domain::parse(std::string_view input) {
     // "a..b", "a_b" and "a b", and its own errors do not name the label.
     for (std::string_view label : split_labels(name)) {
         if (label.empty()) {
-            if (name.front() == '.') return fail_input(field, quoted(input) + " starts with '.' (empty label)");
+            if (name.front() == '.')
+                return fail_input(field, quoted(input) + " starts with '.' (empty label)");
             return fail_input(field, quoted(input) + " has an empty label ('..')");
         }
         if (is_ascii(label)) {
@@ -208,7 +211,8 @@ Result<Domain> Domain::parse(std::string_view input) {
             for (char c : label)
                 if (static_cast<unsigned char>(c) < 0x80)
                     if (auto what = forbidden_char(c))
-                        return fail_input(field, "label " + quoted(label) + " has " + *what + " " + std::string(kAllowed));
+                        return fail_input(
+                            field, "label " + quoted(label) + " has " + *what + " " + std::string(kAllowed));
         }
     }
 

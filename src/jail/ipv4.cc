@@ -27,7 +27,8 @@ std::string quoted(std::string_view s) {
 }
 
 Result<Ipv4> bad(std::string_view input, const std::string& why) {
-    return fail_input(kField, quoted(input) + " is not an IPv4 address (" + why + "; expected e.g. 203.0.113.10)");
+    return fail_input(kField,
+                      quoted(input) + " is not an IPv4 address (" + why + "; expected e.g. 203.0.113.10)");
 }
 
 struct ReservedRange {
@@ -37,7 +38,9 @@ struct ReservedRange {
     const char* what;
 };
 
-constexpr uint32_t quad(uint32_t a, uint32_t b, uint32_t c, uint32_t d) { return a << 24 | b << 16 | c << 8 | d; }
+constexpr uint32_t quad(uint32_t a, uint32_t b, uint32_t c, uint32_t d) {
+    return a << 24 | b << 16 | c << 8 | d;
+}
 
 // Checked in order: the /32 before the /4 that contains it, for the more precise message.
 constexpr std::array<ReservedRange, 6> kReserved = {{
@@ -63,10 +66,10 @@ Result<Ipv4> Ipv4::parse_syntax(std::string_view input) {
     size_t pos = 0;
     for (int part = 0; part < 4; ++part) {
         if (part > 0) {
-            if (pos >= input.size())
-                return bad(input, "only " + std::to_string(part) + " of 4 numbers");
+            if (pos >= input.size()) return bad(input, "only " + std::to_string(part) + " of 4 numbers");
             if (input[pos] != '.')
-                return bad(input, "unexpected " + quoted(input.substr(pos, 1)) + " after part " + std::to_string(part));
+                return bad(input, "unexpected " + quoted(input.substr(pos, 1)) + " after part " +
+                                      std::to_string(part));
             ++pos;
         }
         size_t start = pos;
@@ -117,7 +120,8 @@ Result<void> check_not_uplink_reserved(Ipv4 ip, Ipv4 uplink_addr, int uplink_pre
         Ipv4 network = Ipv4::from_host_order(uplink_addr.host_order() & mask);
         Ipv4 broadcast = Ipv4::from_host_order(network.host_order() | ~mask);
         std::string subnet = network.str() + "/" + std::to_string(uplink_prefix);
-        if (ip == network) return fail_input(kField, ip.str() + " is the network address of the uplink subnet " + subnet);
+        if (ip == network)
+            return fail_input(kField, ip.str() + " is the network address of the uplink subnet " + subnet);
         if (ip == broadcast)
             return fail_input(kField, ip.str() + " is the broadcast address of the uplink subnet " + subnet);
     }

@@ -54,7 +54,9 @@ std::string name_of_length(size_t total) {
 }
 
 Row ok(Kind k, std::string in, std::string want) { return {k, std::move(in), std::move(want)}; }
-Row bad(Kind k, std::string in, std::string error_has) { return {k, std::move(in), std::nullopt, std::move(error_has)}; }
+Row bad(Kind k, std::string in, std::string error_has) {
+    return {k, std::move(in), std::nullopt, std::move(error_has)};
+}
 
 constexpr uint64_t kMiB = uint64_t{1} << 20;
 constexpr uint64_t kGiB = uint64_t{1} << 30;
@@ -114,9 +116,9 @@ const Row kRows[] = {
     bad(D, name_of_length(250), "name is 250 characters long (at most 249"),
     bad(D, "exa\xffmple.com", "not valid UTF-8 (byte 0xff at offset 3)"),
     bad(D, "\xc3\x28.com", "not valid UTF-8"),
-    bad(D, "\xc0\xae.com", "not valid UTF-8"),           // overlong '.'
-    bad(D, "\xed\xa0\x80.com", "not valid UTF-8"),       // surrogate
-    bad(D, "bücher.exampl\xc3", "not valid UTF-8"),      // truncated sequence
+    bad(D, "\xc0\xae.com", "not valid UTF-8"),       // overlong '.'
+    bad(D, "\xed\xa0\x80.com", "not valid UTF-8"),   // surrogate
+    bad(D, "bücher.exampl\xc3", "not valid UTF-8"),  // truncated sequence
     bad(D, "exa\tmple.com", "control character U+0009 at offset 3"),
     bad(D, "example.com\n", "control character U+000A"),
     bad(D, std::string("exa\0mple.com", 12), "control character U+0000"),
@@ -249,12 +251,23 @@ TEST_P(InputTable, AcceptsOrRejects) {
     if (row.want) {
         ASSERT_TRUE(got.has_value()) << "rejected: " << got.error().message;
         EXPECT_EQ(*got, *row.want);
+        // The canonical form is a fixed point: parsing it again gives it back.
+        if (row.kind != Kind::Size) {
+            Row again = row;
+            again.input = *got;
+            Result<std::string> reparsed = run(again);
+            ASSERT_TRUE(reparsed.has_value()) << "canonical form rejected: " << reparsed.error().message;
+            EXPECT_EQ(*reparsed, *got);
+        }
     } else {
         ASSERT_FALSE(got.has_value()) << "accepted as \"" << *got << "\"";
         EXPECT_EQ(got.error().kind, ErrorKind::BadInput);
-        EXPECT_NE(got.error().message.find(row.error_has), std::string::npos) << "message: " << got.error().message;
+        EXPECT_NE(got.error().message.find(row.error_has), std::string::npos)
+            << "message: " << got.error().message;
         // Messages name their field first and never carry raw control characters.
-        const char* field = row.kind == Kind::Domain ? "domain: " : row.kind == Kind::Size ? "size: " : "ip: ";
+        const char* field = row.kind == Kind::Domain ? "domain: "
+                            : row.kind == Kind::Size ? "size: "
+                                                     : "ip: ";
         EXPECT_EQ(got.error().message.rfind(field, 0), 0u) << got.error().message;
         for (unsigned char c : got.error().message) EXPECT_GE(c, 0x20) << got.error().message;
         EXPECT_LT(got.error().message.size(), 400u) << got.error().message;

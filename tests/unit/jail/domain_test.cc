@@ -1,0 +1,60 @@
+#include "jail/domain.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace jailctl {
+namespace {
+
+TEST(Domain, EqualAfterCanonicalisation) {
+    auto a = Domain::parse("Bücher.Example.");
+    auto b = Domain::parse("xn--bcher-kva.example");
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(*a, *b);
+    EXPECT_EQ(a->str(), "xn--bcher-kva.example");
+}
+
+TEST(Domain, NonTransitionalKeepsSharpS) {
+    auto fass = Domain::parse("fass.de");
+    auto fas = Domain::parse("faß.de");
+    ASSERT_TRUE(fass && fas);
+    EXPECT_NE(*fass, *fas);  // transitional processing would have made them the same domain
+    EXPECT_EQ(fas->str(), "xn--fa-hia.de");
+}
+
+TEST(Domain, OrderedAndUsableAsKey) {
+    std::set<Domain> set;
+    for (const char* s : {"b.example", "a.example", "A.example", "a.example."}) set.insert(*Domain::parse(s));
+    ASSERT_EQ(set.size(), 2u);
+    EXPECT_EQ(set.begin()->str(), "a.example");
+}
+
+TEST(Domain, OnlyOneTrailingDotRemoved) {
+    EXPECT_TRUE(Domain::parse("example.com.").has_value());
+    EXPECT_FALSE(Domain::parse("example.com..").has_value());
+}
+
+TEST(Domain, LengthLimitsCountTheAsciiForm) {
+    // 60 x 'ü' is 120 UTF-8 bytes but its punycode form is longer than 63 characters.
+    std::string label;
+    for (int i = 0; i < 60; ++i) label += "ü";
+    auto r = Domain::parse(label + ".example");
+    ASSERT_FALSE(r.has_value());
+    EXPECT_EQ(r.error().kind, ErrorKind::BadInput);
+    EXPECT_EQ(r.error().message.rfind("domain: ", 0), 0u) << r.error().message;
+}
+
+TEST(Domain, InputCapIsInclusive) {
+    // 1024 bytes are read (and then refused for length), 1025 are refused before libidn2.
+    std::string at_cap = std::string(1020, 'a') + ".com";
+    auto r = Domain::parse(at_cap);
+    ASSERT_FALSE(r.has_value());
+    EXPECT_NE(r.error().message.find("at most 63"), std::string::npos) << r.error().message;
+    auto over = Domain::parse(at_cap + "x");
+    ASSERT_FALSE(over.has_value());
+    EXPECT_NE(over.error().message.find("1025 bytes long"), std::string::npos) << over.error().message;
+}
+
+}  // namespace
+}  // namespace jailctl
