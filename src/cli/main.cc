@@ -1,1 +1,57 @@
-int main() { return 0; }
+// jailctl: provisions and manages web + FTP hosting jails. See README.md.
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "cli/verbs.h"
+
+namespace {
+
+// jailctl-init sits next to jailctl in a build tree, and in <prefix>/lib/jailctl once installed.
+std::string find_init() {
+    std::error_code ec;
+    auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (ec) return "/usr/local/lib/jailctl/jailctl-init";
+    auto dir = exe.parent_path();
+    for (auto candidate : {dir / "jailctl-init", dir.parent_path() / "lib/jailctl/jailctl-init"})
+        if (std::filesystem::exists(candidate)) return candidate.string();
+    return (dir.parent_path() / "lib/jailctl/jailctl-init").string();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    using namespace jailctl;
+    CLI::App app{"jailctl: web + FTP hosting jails on Linux (LXC)", "jailctl"};
+    app.set_version_flag("--version", JAILCTL_VERSION);
+    app.require_subcommand(1);
+    app.fallthrough();  // global options are accepted after the verb too
+    Context ctx;
+    auto* root = app.add_option("--root", ctx.options.root, "State directory (default /var/lib/jailctl)");
+    app.add_option("--log-dir", ctx.options.log_dir, "Log directory (default /var/log/jailctl, or ROOT/log)");
+    app.add_option("--uplink", ctx.options.uplink, "Interface that answers ARP for the jails' addresses");
+    app.add_flag("--json", ctx.options.json, "Machine-readable output");
+
+    Action action;
+    add_create(app, ctx, action);
+    add_status(app, ctx, action);
+    add_start_stop(app, ctx, action);
+    add_test(app, ctx, action);
+    add_passwd(app, ctx, action);
+    add_destroy(app, ctx, action);
+    add_host(app, ctx, action);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int rc = app.exit(e);
+        if (rc == 0) return 0;
+        std::cerr << "KO: validate: " << e.what() << std::endl;
+        return static_cast<int>(ErrorKind::BadInput);
+    }
+    ctx.paths = make_paths(ctx.options, root->count() > 0);
+    ctx.init_path = find_init();
+    if (::geteuid() != 0) return report_error(ctx, "validate", Error{ErrorKind::HostNotReady, "jailctl must run as root"});
+    return action ? action() : 0;
+}

@@ -46,7 +46,7 @@ std::string derive_ftp_user(const Domain& domain) {
             if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-') name += c;
         rest = dot == std::string_view::npos ? std::string_view() : rest.substr(dot + 1);
     }
-    if (name.empty() || !(name[0] >= 'a' && name[0] <= 'z')) name.insert(0, "u");
+    if (name.empty() || !(name[0] >= 'a' && name[0] <= 'z')) name = "u" + name;  // not insert(0, ...): GCC 12 -Wrestrict false positive
     if (name.size() > kMaxFtpUserLength) name.resize(kMaxFtpUserLength);
     while (name.back() == '-') name.pop_back();  // never empty: name[0] is a letter
     if (is_reserved_system_name(name)) {

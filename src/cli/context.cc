@@ -1,0 +1,168 @@
+#include "cli/context.h"
+
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "jail/byte_size.h"
+#include "util/command.h"
+
+namespace jailctl {
+
+Paths make_paths(const GlobalOptions& o, bool root_given) {
+    Paths p;
+    p.root = o.root;
+    p.db = o.root + "/jailctl.db";
+    p.lxcpath = o.root + "/jails";
+    p.backups = o.root + "/backups";
+    p.locks = o.root + "/locks";
+    p.host_conf = o.root + "/host.conf";
+    p.log_dir = !o.log_dir.empty() ? o.log_dir : root_given ? o.root + "/log" : "/var/log/jailctl";
+    return p;
+}
+
+Result<void> Context::open() {
+    for (const auto& dir : {paths.root, paths.lxcpath, paths.backups, paths.locks}) {
+        std::error_code ec;
+        std::filesystem::create_directories(dir, ec);
+        if (ec) return fail(ErrorKind::HostNotReady, "create state directory " + dir + ": " + ec.message());
+    }
+    ::chmod(paths.root.c_str(), 0711);
+    // The container dirs must be traversable by the jails' mapped ids (LXC needs
+    // to reach rootfs as the container's root), but not listable.
+    ::chmod(paths.lxcpath.c_str(), 0711);
+    auto reg = Registry::open(paths.db);
+    if (!reg) return std::unexpected(reg.error());
+    registry_.emplace(std::move(*reg));
+    return {};
+}
+
+std::string configured_uplink(const Context& ctx) {
+    if (!ctx.options.uplink.empty()) return ctx.options.uplink;
+    std::ifstream in(ctx.paths.host_conf);
+    std::string line;
+    while (std::getline(in, line)) {
+        auto eq = line.find('=');
+        if (line.empty() || line[0] == '#' || eq == std::string::npos) continue;
+        auto trim = [](std::string s) {
+            s.erase(0, s.find_first_not_of(" \t"));
+            s.erase(s.find_last_not_of(" \t\r") + 1);
+            return s;
+        };
+        if (trim(line.substr(0, eq)) == "uplink") return trim(line.substr(eq + 1));
+    }
+    return "";
+}
+
+Result<Fd> lock_jail(const Paths& paths, const std::string& domain) {
+    std::string path = paths.locks + "/" + domain + ".lock";
+    Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!fd.valid()) return fail_errno("open lock " + path, errno);
+    while (::flock(fd.get(), LOCK_EX) != 0) {
+        if (errno != EINTR) return fail_errno("lock " + path, errno);
+    }
+    return fd;
+}
+
+nlohmann::json steps_json(const std::vector<StepRecord>& steps) {
+    auto arr = nlohmann::json::array();
+    for (const auto& s : steps) {
+        if (s.status == "not-run") continue;
+        arr.push_back({{"name", s.name}, {"status", s.status}, {"ms", static_cast<int64_t>(s.ms + 0.5)}});
+    }
+    return arr;
+}
+
+std::string human_size(uint64_t bytes) {
+    auto size = ByteSize::parse(std::to_string(bytes));
+    return size ? size->human() : std::to_string(bytes) + " B";
+}
+
+int report(const Context& ctx, const TaskOutcome& outcome, nlohmann::json fields,
+           const std::vector<std::string>& text_lines, const std::string& log_path) {
+    if (ctx.options.json) {
+        nlohmann::json out = {{"result", outcome.ok ? "OK" : "KO"}};
+        out.update(fields);
+        if (!log_path.empty()) out["log"] = log_path;
+        out["steps"] = steps_json(outcome.steps);
+        if (!outcome.ok) out["error"] = {{"step", outcome.failed_step}, {"message", outcome.error.message}};
+        std::cout << out.dump(ctx.json_compact ? -1 : 2) << std::endl;
+    } else if (outcome.ok) {
+        std::cout << "OK\n";
+        for (const auto& line : text_lines) std::cout << line << "\n";
+        if (!log_path.empty()) std::cout << "log:       " << log_path << "\n";
+        std::cout.flush();
+    }
+    if (outcome.ok) return 0;
+    if (!log_path.empty()) std::cerr << "log: " << log_path << "\n";
+    std::cerr << "KO: " << outcome.failed_step << ": " << outcome.error.message << std::endl;
+    return static_cast<int>(outcome.error.kind);
+}
+
+int report_error(const Context& ctx, const std::string& step, const Error& error) {
+    TaskOutcome outcome;
+    outcome.failed_step = step;
+    outcome.error = error;
+    return report(ctx, outcome, nlohmann::json::object(), {}, "");
+}
+
+}  // namespace jailctl
+
+namespace jailctl {
+namespace {
+
+class RegistryJournal : public TaskJournal {
+public:
+    RegistryJournal(Registry& reg, int64_t task_id) : reg_(reg), task_id_(task_id) {}
+    void step_changed(const StepRecord& step) override {
+        // Journal writes are best effort: a full disk must not turn an undo into a crash.
+        (void)reg_.record_step(task_id_, seq_++, step.name, step.status, step.ms);
+    }
+
+private:
+    Registry& reg_;
+    int64_t task_id_;
+    int seq_ = 0;
+};
+
+std::string join_argv(const std::vector<std::string>& argv) {
+    std::string out;
+    for (const auto& a : argv) out += (out.empty() ? "" : " ") + a;
+    return out;
+}
+
+}  // namespace
+
+Result<TaskLog> open_task_log(const Context& ctx, const std::string& domain, const std::string& verb) {
+    return TaskLog::open(ctx.paths.log_dir, domain, verb);
+}
+
+TaskOutcome run_journaled(Context& ctx, TaskLog& log, const std::string& domain, const std::string& verb,
+                          const std::vector<Step>& steps, const TaskOptions& options) {
+    log.info("task", verb + " " + domain + " (jailctl " JAILCTL_VERSION ", pid " + std::to_string(getpid()) + ")");
+    set_command_observer([&log](const std::vector<std::string>& argv, const CommandResult& r, double ms) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.1f", ms);
+        log.info(current_step(), "exec [" + join_argv(argv) + "] exit " + std::to_string(r.exit_status) + " in " +
+                                     buf + " ms");
+        if (r.exit_status != 0 && !r.output.empty()) log.warn(current_step(), "output: " + r.output.substr(0, 2000));
+    });
+    auto task_id = ctx.registry().begin_task(domain, verb, log.path());
+    std::optional<RegistryJournal> journal;
+    if (task_id) journal.emplace(ctx.registry(), *task_id);
+    TaskOutcome outcome = run_task(steps, log, journal ? &*journal : nullptr, options);
+    set_command_observer(nullptr);
+    if (task_id) (void)ctx.registry().finish_task(*task_id, outcome.ok ? "OK" : "KO", outcome.error.message);
+    if (outcome.ok)
+        log.info("task", "OK");
+    else
+        log.error("task", "KO: " + outcome.failed_step + ": " + outcome.error.message);
+    return outcome;
+}
+
+}  // namespace jailctl

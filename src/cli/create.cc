@@ -1,0 +1,127 @@
+// jailctl create DOMAIN --ip IPV4 --size SIZE: the contest procedure of DESIGN.md.
+#include <iostream>
+
+#include "cli/jail_ops.h"
+#include "cli/verbs.h"
+#include "host/image.h"
+#include "host/network.h"
+#include "jail/byte_size.h"
+#include "jail/domain.h"
+#include "jail/ftp_user.h"
+#include "jail/ipv4.h"
+#include "services/password_hash.h"
+#include "util/password.h"
+
+namespace jailctl {
+namespace {
+
+constexpr uint64_t kMinSize = 64ull << 20;
+
+struct CreateArgs {
+    std::string domain, ip, size, ftp_tls = "required";
+    bool sparse = false, keep_on_failure = false;
+};
+
+// Everything that can be checked without changing anything; fills the plan.
+Result<void> validate(Context& ctx, const CreateArgs& args, JailPlan& plan) {
+    auto domain = Domain::parse(args.domain);
+    if (!domain) return std::unexpected(domain.error());
+    auto ip = Ipv4::parse(args.ip);
+    if (!ip) return std::unexpected(ip.error());
+    auto size = ByteSize::parse(args.size, "size");
+    if (!size) return std::unexpected(size.error());
+    if (auto min = size->at_least(kMinSize, "size"); !min) return std::unexpected(min.error());
+    if (args.ftp_tls != "required" && args.ftp_tls != "optional")
+        return fail_input("ftp-tls", "'" + args.ftp_tls + "' is not one of: required, optional");
+
+    auto uplink = find_uplink(configured_uplink(ctx));
+    if (!uplink) return std::unexpected(uplink.error());
+    if (!uplink->address.empty()) {
+        auto up_addr = Ipv4::parse_syntax(uplink->address);
+        if (up_addr)
+            if (auto r = check_not_uplink_reserved(*ip, *up_addr, uplink->prefix_len); !r) return r;
+    }
+    if (::access(ctx.init_path.c_str(), X_OK) != 0)
+        return fail(ErrorKind::HostNotReady, "jailctl-init not found at " + ctx.init_path + ": reinstall jailctl");
+
+    if (auto r = ctx.open(); !r) return r;
+    auto by_domain = ctx.registry().find(domain->str());
+    if (!by_domain) return std::unexpected(by_domain.error());
+    if (*by_domain) return fail(ErrorKind::Conflict, "domain: " + domain->str() + " is already registered");
+    auto by_ip = ctx.registry().find_by_ip(ip->str());
+    if (!by_ip) return std::unexpected(by_ip.error());
+    if (*by_ip) return fail(ErrorKind::Conflict, "ip: " + ip->str() + " is already used by jail " + (*by_ip)->domain);
+    if (!args.sparse) {
+        auto free = free_bytes(ctx.paths.lxcpath);
+        if (!free) return std::unexpected(free.error());
+        if (*free < size->bytes())
+            return fail_input("size", size->human() + " is more than the " + human_size(*free) + " free in " +
+                                          ctx.paths.lxcpath + " (use --sparse to thin-provision)");
+    }
+
+    plan.uplink = uplink->name;
+    plan.rec.domain = domain->str();
+    plan.rec.ip = ip->str();
+    plan.rec.size_bytes = size->bytes();
+    plan.rec.sparse = args.sparse;
+    plan.rec.ftp_user = derive_ftp_user(*domain);
+    plan.rec.ftp_tls = args.ftp_tls;
+    plan.password = generate_password();
+    auto hash = hash_password(plan.password);
+    if (!hash) return std::unexpected(hash.error());
+    auto cert = make_certificate(plan.rec.domain, plan.rec.ip);
+    if (!cert) return std::unexpected(cert.error());
+    plan.spec = JailSpec{plan.rec.domain, plan.rec.ip, plan.rec.ftp_user, *hash,
+                         args.ftp_tls == "required" ? FtpTls::Required : FtpTls::Optional, cert->cert_pem,
+                         cert->key_pem};
+    plan.fingerprint = cert->sha256_fingerprint;
+    return {};
+}
+
+int run_create(Context& ctx, const CreateArgs& args) {
+    JailPlan plan;
+    if (auto r = validate(ctx, args, plan); !r) return report_error(ctx, "validate", r.error());
+    auto log = open_task_log(ctx, plan.rec.domain, "create");
+    if (!log) return report_error(ctx, "log", log.error());
+    auto lock = lock_jail(ctx.paths, plan.rec.domain);
+    if (!lock) return report_error(ctx, "lock", lock.error());
+
+    Ops ops{ctx, plan};
+    std::vector<Step> steps = {ops.register_jail(),  ops.prepare_host(),    ops.create_disk(),
+                               ops.mount_disk(),     ops.populate(),        ops.configure_www(),
+                               ops.configure_ftp(),  ops.write_lxc_config(), ops.save_credentials(),
+                               ops.start_jail(),     ops.test_from_outside(), ops.mark_ready()};
+    TaskOutcome outcome = run_journaled(ctx, *log, plan.rec.domain, "create", steps, {!args.keep_on_failure});
+
+    nlohmann::json fields = {{"domain", plan.rec.domain}, {"ip", plan.rec.ip}, {"size_bytes", plan.rec.size_bytes}};
+    std::vector<std::string> text;
+    if (outcome.ok) {
+        fields["ftp"] = {{"user", plan.rec.ftp_user},
+                         {"password", plan.password},
+                         {"tls", plan.rec.ftp_tls},
+                         {"fingerprint", plan.fingerprint}};
+        text = {"domain:    " + plan.rec.domain,
+                "ip:        " + plan.rec.ip,
+                "disk:      " + human_size(plan.rec.size_bytes),
+                "ftp user:  " + plan.rec.ftp_user,
+                "ftp pass:  " + plan.password,
+                "ftp tls:   " + plan.rec.ftp_tls + ", sha256 " + plan.fingerprint};
+    }
+    return report(ctx, outcome, fields, text, log->path());
+}
+
+}  // namespace
+
+void add_create(CLI::App& app, Context& ctx, Action& action) {
+    auto args = std::make_shared<CreateArgs>();
+    auto* cmd = app.add_subcommand("create", "Create, start and test a new jail");
+    cmd->add_option("domain", args->domain, "The site's domain name (IDN allowed)")->required();
+    cmd->add_option("--ip", args->ip, "The jail's public IPv4 address")->required();
+    cmd->add_option("--size", args->size, "Disk quota, e.g. 512M, 2G (minimum 64 MiB)")->required();
+    cmd->add_flag("--sparse", args->sparse, "Thin-provision the disk image instead of preallocating it");
+    cmd->add_option("--ftp-tls", args->ftp_tls, "FTPS policy: required (default) or optional");
+    cmd->add_flag("--keep-on-failure", args->keep_on_failure, "On KO, keep what was built, for debugging");
+    cmd->callback([&ctx, &action, args] { action = [&ctx, args] { return run_create(ctx, *args); }; });
+}
+
+}  // namespace jailctl

@@ -1,0 +1,47 @@
+// jailctl destroy DOMAIN [--force]: removes everything of the jail but its logs.
+#include <memory>
+
+#include "cli/jail_ops.h"
+#include "cli/verbs.h"
+#include "host/lxc.h"
+
+namespace jailctl {
+namespace {
+
+int run_destroy(Context& ctx, const std::string& domain_input, bool force) {
+    auto rec = find_jail(ctx, domain_input);
+    if (!rec) return report_error(ctx, "validate", rec.error());
+    auto lock = lock_jail(ctx.paths, rec->domain);
+    if (!lock) return report_error(ctx, "lock", lock.error());
+    if (lxc_running(ctx.paths.lxcpath, rec->domain) && !force)
+        return report_error(ctx, "validate", Error{ErrorKind::Conflict, rec->domain + " is running: stop it first, or destroy --force"});
+    auto log = open_task_log(ctx, rec->domain, "destroy");
+    if (!log) return report_error(ctx, "log", log.error());
+    JailPlan plan;
+    plan.rec = *rec;
+    Ops ops{ctx, plan};
+    // Destroy only goes forward: each step is idempotent, so a failed destroy is
+    // simply run again once the cause (e.g. a busy mount) is gone.
+    (void)ctx.registry().set_state(rec->domain, "destroying", "destroy did not finish: run it again");
+    std::vector<Step> steps = {ops.stop_jail(5), ops.cleanup_network(), ops.unmount_disk(), ops.remove_files(),
+                               ops.unregister()};
+    TaskOutcome outcome = run_journaled(ctx, *log, rec->domain, "destroy", steps, {false});
+    return report(ctx, outcome, {{"domain", rec->domain}, {"ip", rec->ip}},
+                  {"domain:    " + rec->domain, "removed:   disk image, mount, network, registry entry"},
+                  log->path());
+}
+
+}  // namespace
+
+void add_destroy(CLI::App& app, Context& ctx, Action& action) {
+    auto domain = std::make_shared<std::string>();
+    auto force = std::make_shared<bool>(false);
+    auto* cmd = app.add_subcommand("destroy", "Remove a jail and all its data (its logs are kept)");
+    cmd->add_option("domain", *domain, "The jail")->required();
+    cmd->add_flag("--force", *force, "Stop the jail first if it is running");
+    cmd->callback([&ctx, &action, domain, force] {
+        action = [&ctx, domain, force] { return run_destroy(ctx, *domain, *force); };
+    });
+}
+
+}  // namespace jailctl

@@ -1,0 +1,305 @@
+#include "cli/jail_ops.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "host/ext4.h"
+#include "host/image.h"
+#include "host/jail_fs.h"
+#include "host/loop.h"
+#include "host/lxc.h"
+#include "host/mount.h"
+#include "host/network.h"
+#include "host/subid.h"
+#include "services/probe.h"
+
+namespace jailctl {
+namespace fs = std::filesystem;
+namespace {
+
+enum class Part { Skeleton, Www, Ftp };
+
+bool starts_with(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
+
+// Which step writes a file of the jail tree.
+Part part_of(const std::string& path) {
+    if (starts_with(path, "etc/nginx/") || path == "srv/site/www/index.html") return Part::Www;
+    if (path == "etc/vsftpd.conf" || path == "etc/pam.d/vsftpd" || starts_with(path, "etc/ssl/jailctl/"))
+        return Part::Ftp;
+    return Part::Skeleton;
+}
+
+Result<void> write_part(const Ops& ops, Part part) {
+    auto root = open_jail_root(ops.paths().rootfs(ops.domain()));
+    if (!root) return std::unexpected(root.error());
+    JailTree tree = build_jail_tree(ops.plan.spec);
+    if (part == Part::Skeleton) {
+        JailTree skeleton{tree.dirs, {}, tree.links};
+        for (auto& f : tree.files)
+            if (part_of(f.path) == Part::Skeleton) skeleton.files.push_back(f);
+        return write_jail_tree(ops.paths().rootfs(ops.domain()), skeleton, ops.plan.rec.id_base);
+    }
+    for (const auto& f : tree.files) {
+        if (part_of(f.path) != part) continue;
+        if (auto r = write_jail_file(root->get(), f.path, f.content, f.mode, f.uid, f.gid, ops.plan.rec.id_base); !r)
+            return r;
+    }
+    return {};
+}
+
+// A host file (not inside a jail) replaced atomically.
+Result<void> write_host_file(const std::string& path, const std::string& content, mode_t mode) {
+    std::string tmp = path + ".tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd < 0) return fail_errno("write " + tmp, errno);
+    Fd owner(fd);
+    if (::fchmod(fd, mode) != 0 || ::write(fd, content.data(), content.size()) != static_cast<ssize_t>(content.size()))
+        return fail_errno("write " + tmp, errno);
+    owner.reset();
+    if (::rename(tmp.c_str(), path.c_str()) != 0) return fail_errno("install " + path, errno);
+    return {};
+}
+
+Result<void> remove_host_file(const std::string& path) {
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return fail_errno("remove " + path, errno);
+    return {};
+}
+
+Result<void> wait_for_http(const JailRecord& rec, std::chrono::milliseconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+        auto r = probe_http({rec.ip, rec.domain}, "");
+        if (r) return {};
+        if (std::chrono::steady_clock::now() > deadline)
+            return fail("the web server did not answer within " + std::to_string(limit.count() / 1000) +
+                        " s: " + r.error().message);
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
+
+Result<void> detach_leftover_loops(const std::string& image) {
+    auto loops = find_loops_for(image);
+    if (!loops) return std::unexpected(loops.error());
+    for (const auto& l : *loops)
+        if (auto r = detach_loop(l.device); !r) return r;
+    return {};
+}
+
+Result<void> unmount_and_detach(const Paths& paths, const std::string& domain) {
+    if (auto r = unmount(paths.rootfs(domain)); !r) return r;
+    return detach_leftover_loops(paths.image(domain));
+}
+
+Result<void> network_cleanup(const Context& ctx, const JailRecord& rec) {
+    std::string uplink = uplink_of(ctx, rec.domain);
+    if (!uplink.empty())
+        if (auto r = delete_proxy_neighbour(rec.ip, uplink); !r) return r;
+    if (auto r = delete_route(rec.ip); !r) return r;
+    return delete_link(veth_name(rec.id));
+}
+
+}  // namespace
+
+std::string uplink_of(const Context& ctx, const std::string& domain) {
+    std::ifstream in(ctx.paths.lxc_config(domain));
+    std::string line;
+    const std::string key = "lxc.net.0.link = ";
+    while (std::getline(in, line))
+        if (starts_with(line, key)) return line.substr(key.size());
+    std::string configured = configured_uplink(ctx);
+    if (!configured.empty()) return configured;
+    auto up = find_uplink("");
+    return up ? up->name : "";
+}
+
+Step Ops::register_jail() {
+    return {"register",
+            [this]() -> Result<void> {
+                auto rec = ctx.registry().insert_jail(plan.rec);
+                if (!rec) return std::unexpected(rec.error());
+                plan.rec = *rec;
+                return {};
+            },
+            [this]() { return ctx.registry().remove(domain()); }};
+}
+
+Step Ops::prepare_host() {
+    return {"host-prepare", [this]() -> Result<void> {
+                auto fwd = ipv4_forwarding_enabled();
+                if (!fwd) return std::unexpected(fwd.error());
+                if (!*fwd)
+                    if (auto r = enable_ipv4_forwarding(); !r) return r;
+                uint64_t count = uint64_t{kMaxJailIds} * kIdRangeSize;
+                for (const char* file : {kSubuidFile, kSubgidFile})
+                    if (auto r = declare_subid_range(file, kIdBase, count); !r) return r;
+                return {};
+            }};
+}
+
+Step Ops::create_disk() {
+    return {"disk",
+            [this]() -> Result<void> {
+                std::string dir = paths().jail_dir(domain());
+                if (::mkdir(dir.c_str(), 0711) != 0)
+                    return errno == EEXIST ? fail(ErrorKind::Conflict, dir + " already exists: run 'jailctl repair " +
+                                                                             domain() + "' or remove it")
+                                           : fail_errno("create " + dir, errno);
+                ::chmod(dir.c_str(), 0711);  // umask-proof: LXC reaches rootfs as the jail's root
+                if (::mkdir(paths().rootfs(domain()).c_str(), 0755) != 0)
+                    return fail_errno("create " + paths().rootfs(domain()), errno);
+                if (auto r = create_image(paths().image(domain()), plan.rec.size_bytes, plan.rec.sparse); !r) return r;
+                return format_ext4(paths().image(domain()), plan.rec.id_base, plan.rec.id_base,
+                                   "jail" + std::to_string(plan.rec.id));
+            },
+            [this]() -> Result<void> {
+                if (auto r = unmount_and_detach(paths(), domain()); !r) return r;
+                std::error_code ec;
+                fs::remove_all(paths().jail_dir(domain()), ec);
+                if (ec) return fail("remove " + paths().jail_dir(domain()) + ": " + ec.message());
+                return {};
+            }};
+}
+
+Step Ops::mount_disk() {
+    return {"mount",
+            [this]() -> Result<void> {
+                auto loop = LoopDevice::attach(paths().image(domain()));
+                if (!loop) return std::unexpected(loop.error());
+                return mount_ext4(loop->path(), paths().rootfs(domain()));
+                // The loop device is closed here: with autoclear it lives exactly as long as the mount.
+            },
+            [this]() { return unmount_and_detach(paths(), domain()); }};
+}
+
+Step Ops::populate() {
+    return {"populate", [this]() { return write_part(*this, Part::Skeleton); }};
+}
+
+Step Ops::configure_www() {
+    return {"configure-www", [this]() { return write_part(*this, Part::Www); }};
+}
+
+Step Ops::configure_ftp() {
+    return {"configure-ftp", [this]() { return write_part(*this, Part::Ftp); }};
+}
+
+Step Ops::write_lxc_config() {
+    return {"lxc-config",
+            [this]() {
+                LxcSpec spec{domain(),         paths().lxcpath, paths().rootfs(domain()), plan.rec.id_base,
+                             plan.rec.ip,      veth_name(plan.rec.id), plan.uplink, ctx.init_path};
+                return write_host_file(paths().lxc_config(domain()), render_lxc_config(spec), 0644);
+            },
+            [this]() { return remove_host_file(paths().lxc_config(domain())); }};
+}
+
+Step Ops::start_jail() {
+    return {"start",
+            [this]() -> Result<void> {
+                if (auto r = lxc_start(paths().lxcpath, domain()); !r) return r;
+                if (auto r = add_gateway_address(veth_name(plan.rec.id)); !r) return r;
+                return wait_for_http(plan.rec, std::chrono::seconds(15));
+            },
+            [this]() -> Result<void> {
+                if (auto r = lxc_stop(paths().lxcpath, domain(), 2); !r) return r;
+                return network_cleanup(ctx, plan.rec);
+            }};
+}
+
+Step Ops::save_credentials() {
+    return {"credentials",
+            [this]() {
+                return write_host_file(paths().credentials(domain()),
+                                       "user: " + plan.rec.ftp_user + "\npassword: " + plan.password + "\n", 0600);
+            },
+            [this]() { return remove_host_file(paths().credentials(domain())); }};
+}
+
+Step Ops::test_from_outside() {
+    return {"test", [this]() { return test_jail(ctx, plan.rec); }};
+}
+
+Step Ops::mark_ready() {
+    return {"ready", [this]() -> Result<void> {
+                if (auto r = ctx.registry().set_state(domain(), "ready"); !r) return r;
+                plan.rec.state = "ready";
+                return {};
+            }};
+}
+
+Step Ops::fsck_preen() {
+    return {"fsck", [this]() -> Result<void> {
+                auto report = fsck_ext4(paths().image(domain()), FsckMode::Preen);
+                if (!report) return std::unexpected(report.error());
+                if (report->outcome == FsckOutcome::ErrorsRemain)
+                    return fail("the jail's filesystem has errors an automatic check cannot fix: run 'jailctl fsck " +
+                                domain() + " --repair'");
+                return {};
+            }};
+}
+
+Step Ops::stop_jail(int timeout_s) {
+    return {"stop", [this, timeout_s]() { return lxc_stop(paths().lxcpath, domain(), timeout_s); }};
+}
+
+Step Ops::cleanup_network() {
+    return {"network-cleanup", [this]() { return network_cleanup(ctx, plan.rec); }};
+}
+
+Step Ops::unmount_disk() {
+    return {"unmount", [this]() { return unmount_and_detach(paths(), domain()); }};
+}
+
+Step Ops::remove_files() {
+    return {"remove-files", [this]() -> Result<void> {
+                auto mounted = find_mount(paths().rootfs(domain()));
+                if (!mounted) return std::unexpected(mounted.error());
+                if (*mounted) return fail(paths().rootfs(domain()) + " is still mounted; refusing to delete");
+                std::error_code ec;
+                fs::remove_all(paths().jail_dir(domain()), ec);
+                if (ec) return fail("remove " + paths().jail_dir(domain()) + ": " + ec.message());
+                return {};
+            }};
+}
+
+Step Ops::unregister() {
+    return {"unregister", [this]() { return ctx.registry().remove(domain()); }};
+}
+
+Result<std::pair<std::string, std::string>> read_credentials(const Paths& paths, const std::string& domain) {
+    std::ifstream in(paths.credentials(domain));
+    if (!in) return fail_errno("read " + paths.credentials(domain), errno);
+    std::string line, user, password;
+    while (std::getline(in, line)) {
+        if (starts_with(line, "user: ")) user = line.substr(6);
+        if (starts_with(line, "password: ")) password = line.substr(10);
+    }
+    if (user.empty() || password.empty()) return fail(paths.credentials(domain) + ": no user or password");
+    return std::pair{user, password};
+}
+
+Result<std::string> read_jail_certificate(const Paths& paths, const std::string& domain) {
+    auto root = open_jail_root(paths.rootfs(domain));
+    if (!root) return std::unexpected(root.error());
+    return read_jail_file(root->get(), "etc/ssl/jailctl/ftp.crt", 64 * 1024);
+}
+
+Result<void> test_jail(const Context& ctx, const JailRecord& rec) {
+    if (auto r = probe_http({rec.ip, rec.domain}, rec.domain); !r) return std::unexpected(r.error().context("HTTP"));
+    auto creds = read_credentials(ctx.paths, rec.domain);
+    if (!creds) return std::unexpected(creds.error());
+    auto cert = read_jail_certificate(ctx.paths, rec.domain);
+    if (!cert) return std::unexpected(cert.error());
+    if (auto r = probe_ftp({rec.ip, rec.domain}, creds->first, creds->second, *cert); !r)
+        return std::unexpected(r.error().context("FTP"));
+    return {};
+}
+
+}  // namespace jailctl

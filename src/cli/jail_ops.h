@@ -1,0 +1,61 @@
+// The named steps every jail task is built from, each with its undo beside it.
+// A verb (create.cc, start_stop.cc, destroy.cc ...) lists the steps it needs.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cli/context.h"
+#include "services/certificate.h"
+#include "services/jail_tree.h"
+#include "task/task.h"
+
+namespace jailctl {
+
+// Everything the steps of one task know about their jail.
+struct JailPlan {
+    JailRecord rec;
+    std::string uplink;  // resolved interface name
+    // Known only while creating or changing credentials:
+    std::string password;
+    std::string fingerprint;
+    JailSpec spec;
+};
+
+// Context for the steps; the plan is filled by validation or by a registry lookup.
+struct Ops {
+    Context& ctx;
+    JailPlan& plan;
+    const Paths& paths() const { return ctx.paths; }
+    const std::string& domain() const { return plan.rec.domain; }
+
+    Step register_jail();        // registry row + id range; undo: remove the row
+    Step prepare_host();         // forwarding on, root's subordinate ids declared
+    Step create_disk();          // jail dir + image + ext4; undo: remove them
+    Step mount_disk();           // loop + mount nosuid,nodev; undo: unmount (autoclear detaches)
+    Step populate();             // etc skeleton, users, document root, merged-usr links
+    Step configure_www();        // nginx.conf, mime types, index page
+    Step configure_ftp();        // vsftpd.conf, PAM, certificate, the FTP account's hash
+    Step write_lxc_config();     // <jail dir>/config; undo: remove it
+    Step start_jail();           // lxc start, gateway address, wait for HTTP; undo: stop + network cleanup
+    Step save_credentials();     // <jail dir>/credentials 0600; undo: remove it
+    Step test_from_outside();    // HTTP + FTPS login/upload/read/delete
+    Step mark_ready();           // registry state "ready"
+    Step fsck_preen();           // e2fsck -p of the stopped jail's image
+    Step stop_jail(int timeout_s = 10);  // graceful stop, then kill
+    Step cleanup_network();      // proxy ARP entry, route, host veth
+    Step unmount_disk();         // unmount; the loop device detaches itself
+    Step remove_files();         // the jail dir (image, config, credentials)
+    Step unregister();           // registry row
+};
+
+// Reads the FTP credentials a jail was given (credentials file): user, password.
+Result<std::pair<std::string, std::string>> read_credentials(const Paths& paths, const std::string& domain);
+// The certificate the jail's vsftpd presents, read safely from its tree.
+Result<std::string> read_jail_certificate(const Paths& paths, const std::string& domain);
+// The uplink the running jail was started with (its LXC config), else the configured one.
+std::string uplink_of(const Context& ctx, const std::string& domain);
+// Probes a running jail as a customer would: HTTP page, then FTPS login/upload/read/delete.
+Result<void> test_jail(const Context& ctx, const JailRecord& rec);
+
+}  // namespace jailctl

@@ -1,0 +1,74 @@
+// jailctl status [DOMAIN...]: the classic listing, or --json.
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <iostream>
+#include <memory>
+
+#include "cli/jail_ops.h"
+#include "cli/status_format.h"
+#include "cli/verbs.h"
+#include "host/lxc.h"
+#include "host/mount.h"
+#include "jail/domain.h"
+
+namespace jailctl {
+namespace {
+
+JailStatus inspect(const Context& ctx, const JailRecord& rec) {
+    JailStatus s;
+    s.rec = rec;
+    if (rec.state != "ready") {
+        s.state = JailState::NotConfigured;
+        s.reason = rec.reason.empty() ? "state '" + rec.state + "': an interrupted task; run 'jailctl repair " +
+                                            rec.domain + "'"
+                                      : rec.reason;
+        return s;
+    }
+    if (::access(ctx.paths.image(rec.domain).c_str(), F_OK) != 0) {
+        s.state = JailState::NotConfigured;
+        s.reason = "disk image " + ctx.paths.image(rec.domain) + " is missing";
+        return s;
+    }
+    s.state = lxc_running(ctx.paths.lxcpath, rec.domain) ? JailState::Running : JailState::Stopped;
+    struct statvfs st{};
+    auto mount = find_mount(ctx.paths.rootfs(rec.domain));
+    if (mount && *mount && ::statvfs(ctx.paths.rootfs(rec.domain).c_str(), &st) == 0)
+        s.used_bytes = static_cast<uint64_t>(st.f_blocks - st.f_bfree) * st.f_frsize;
+    return s;
+}
+
+int run_status(Context& ctx, const std::vector<std::string>& filter) {
+    if (auto r = ctx.open(); !r) return report_error(ctx, "validate", r.error());
+    auto jails = ctx.registry().list();
+    if (!jails) return report_error(ctx, "validate", jails.error());
+    std::vector<std::string> wanted;
+    for (const auto& f : filter) {
+        auto d = Domain::parse(f);
+        if (!d) return report_error(ctx, "validate", d.error());
+        wanted.push_back(d->str());
+    }
+    std::vector<JailStatus> statuses;
+    for (const auto& rec : *jails) {
+        if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), rec.domain) == wanted.end()) continue;
+        statuses.push_back(inspect(ctx, rec));
+    }
+    for (const auto& w : wanted) {
+        bool found = std::any_of(statuses.begin(), statuses.end(), [&](auto& s) { return s.rec.domain == w; });
+        if (!found) return report_error(ctx, "validate", Error{ErrorKind::BadInput, "domain: " + w + " is not a jail on this host"});
+    }
+    std::cout << (ctx.options.json ? status_json(statuses).dump(2) + "\n" : status_text(statuses));
+    return 0;
+}
+
+}  // namespace
+
+void add_status(CLI::App& app, Context& ctx, Action& action) {
+    auto filter = std::make_shared<std::vector<std::string>>();
+    auto* cmd = app.add_subcommand("status", "List jails: *=running, !=not configured");
+    cmd->add_option("domains", *filter, "Only these jails");
+    cmd->callback([&ctx, &action, filter] { action = [&ctx, filter] { return run_status(ctx, *filter); }; });
+}
+
+}  // namespace jailctl

@@ -1,0 +1,34 @@
+#include "cli/status_format.h"
+
+namespace jailctl {
+namespace {
+
+char marker(JailState s) { return s == JailState::Running ? '*' : s == JailState::Stopped ? ' ' : '!'; }
+const char* state_name(JailState s) {
+    return s == JailState::Running ? "running" : s == JailState::Stopped ? "stopped" : "not-configured";
+}
+
+}  // namespace
+
+std::string status_text(const std::vector<JailStatus>& jails) {
+    std::string out = "Jail status (*=running, !=not configured):\n";
+    for (const auto& j : jails) out += std::string(1, marker(j.state)) + j.rec.domain + " (" + j.rec.ip + ")\n";
+    return out;
+}
+
+nlohmann::json status_json(const std::vector<JailStatus>& jails) {
+    auto arr = nlohmann::json::array();
+    for (const auto& j : jails) {
+        arr.push_back({{"domain", j.rec.domain},
+                       {"ip", j.rec.ip},
+                       {"state", state_name(j.state)},
+                       {"size_bytes", j.rec.size_bytes},
+                       {"used_bytes", j.used_bytes},
+                       {"ftp_user", j.rec.ftp_user},
+                       {"created", j.rec.created},
+                       {"reason", j.reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(j.reason)}});
+    }
+    return arr;
+}
+
+}  // namespace jailctl

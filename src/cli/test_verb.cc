@@ -1,0 +1,36 @@
+// jailctl test DOMAIN: step 9 of create again, on a running jail.
+#include <memory>
+
+#include "cli/jail_ops.h"
+#include "cli/verbs.h"
+#include "host/lxc.h"
+
+namespace jailctl {
+namespace {
+
+int run_test(Context& ctx, const std::string& domain_input) {
+    auto rec = find_jail(ctx, domain_input);
+    if (!rec) return report_error(ctx, "validate", rec.error());
+    if (!lxc_running(ctx.paths.lxcpath, rec->domain))
+        return report_error(ctx, "validate", Error{ErrorKind::BadInput, rec->domain + " is not running: 'jailctl start " + rec->domain + "'"});
+    auto log = open_task_log(ctx, rec->domain, "test");
+    if (!log) return report_error(ctx, "log", log.error());
+    JailPlan plan;
+    plan.rec = *rec;
+    Ops ops{ctx, plan};
+    TaskOutcome outcome = run_journaled(ctx, *log, rec->domain, "test", {ops.test_from_outside()});
+    return report(ctx, outcome, {{"domain", rec->domain}, {"ip", rec->ip}},
+                  {"domain:    " + rec->domain, "http:      OK", "ftp:       OK (login, upload, read back, delete)"},
+                  log->path());
+}
+
+}  // namespace
+
+void add_test(CLI::App& app, Context& ctx, Action& action) {
+    auto domain = std::make_shared<std::string>();
+    auto* cmd = app.add_subcommand("test", "Test a running jail from outside: HTTP page, FTPS login and upload");
+    cmd->add_option("domain", *domain, "The jail")->required();
+    cmd->callback([&ctx, &action, domain] { action = [&ctx, domain] { return run_test(ctx, *domain); }; });
+}
+
+}  // namespace jailctl

@@ -1,0 +1,266 @@
+#include "jail/registry.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <utility>
+
+namespace jailctl {
+namespace {
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS jails(
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  domain     TEXT NOT NULL UNIQUE,
+  ip         TEXT NOT NULL UNIQUE,
+  size_bytes INTEGER NOT NULL,
+  sparse     INTEGER NOT NULL,
+  ftp_user   TEXT NOT NULL,
+  ftp_tls    TEXT NOT NULL,
+  id_base    INTEGER NOT NULL,
+  state      TEXT NOT NULL,
+  autostart  INTEGER NOT NULL DEFAULT 1,
+  created    TEXT NOT NULL,
+  reason     TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE IF NOT EXISTS tasks(
+  id       INTEGER PRIMARY KEY AUTOINCREMENT,
+  domain   TEXT NOT NULL,
+  verb     TEXT NOT NULL,
+  pid      INTEGER NOT NULL,
+  started  TEXT NOT NULL,
+  finished TEXT,
+  result   TEXT,
+  error    TEXT,
+  log      TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS task_steps(
+  task_id INTEGER NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,
+  seq     INTEGER NOT NULL,
+  name    TEXT NOT NULL,
+  status  TEXT NOT NULL,
+  ms      REAL NOT NULL,
+  PRIMARY KEY(task_id, name)
+);
+)sql";
+
+constexpr const char* kJailColumns =
+    "id, domain, ip, size_bytes, sparse, ftp_user, ftp_tls, id_base, state, autostart, created, reason";
+
+// A prepared statement that finalizes itself.
+class Stmt {
+public:
+    Stmt(sqlite3* db, const char* sql) : db_(db) { rc_ = sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr); }
+    ~Stmt() { sqlite3_finalize(stmt_); }
+    Stmt(const Stmt&) = delete;
+    Stmt& operator=(const Stmt&) = delete;
+
+    bool ok() const { return rc_ == SQLITE_OK; }
+    Stmt& bind(int i, const std::string& v) {
+        sqlite3_bind_text(stmt_, i, v.c_str(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    Stmt& bind(int i, int64_t v) {
+        sqlite3_bind_int64(stmt_, i, v);
+        return *this;
+    }
+    Stmt& bind(int i, double v) {
+        sqlite3_bind_double(stmt_, i, v);
+        return *this;
+    }
+    int step() { return sqlite3_step(stmt_); }
+    std::string text(int col) const {
+        auto p = sqlite3_column_text(stmt_, col);
+        return p ? reinterpret_cast<const char*>(p) : "";
+    }
+    int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+    std::string error() const { return sqlite3_errmsg(db_); }
+
+private:
+    sqlite3* db_;
+    sqlite3_stmt* stmt_ = nullptr;
+    int rc_;
+};
+
+std::string now_rfc3339() {
+    auto now = std::chrono::system_clock::now();
+    std::time_t secs = std::chrono::system_clock::to_time_t(now);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+JailRecord read_jail(const Stmt& s) {
+    JailRecord j;
+    j.id = s.integer(0);
+    j.domain = s.text(1);
+    j.ip = s.text(2);
+    j.size_bytes = static_cast<uint64_t>(s.integer(3));
+    j.sparse = s.integer(4) != 0;
+    j.ftp_user = s.text(5);
+    j.ftp_tls = s.text(6);
+    j.id_base = static_cast<uint32_t>(s.integer(7));
+    j.state = s.text(8);
+    j.autostart = s.integer(9) != 0;
+    j.created = s.text(10);
+    j.reason = s.text(11);
+    return j;
+}
+
+std::unexpected<Error> db_error(const std::string& what, const Stmt& s) {
+    return fail("registry: " + what + ": " + s.error());
+}
+
+}  // namespace
+
+Result<Registry> Registry::open(const std::string& path) {
+    sqlite3* db = nullptr;
+    int rc = sqlite3_open_v2(path.c_str(), &db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+    Registry reg(db);
+    if (rc != SQLITE_OK) return fail("open registry " + path + ": " + sqlite3_errstr(rc));
+    sqlite3_busy_timeout(db, 10000);
+    // WAL: readers (status) never wait for a writer; NORMAL sync is durable across
+    // process crashes, which is what the journal must survive.
+    if (auto r = reg.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"); !r)
+        return std::unexpected(r.error());
+    if (auto r = reg.exec(kSchema); !r) return std::unexpected(r.error());
+    return reg;
+}
+
+Registry::Registry(Registry&& o) noexcept : db_(std::exchange(o.db_, nullptr)) {}
+Registry& Registry::operator=(Registry&& o) noexcept {
+    if (this != &o) {
+        if (db_) sqlite3_close(db_);
+        db_ = std::exchange(o.db_, nullptr);
+    }
+    return *this;
+}
+Registry::~Registry() {
+    if (db_) sqlite3_close(db_);
+}
+
+Result<void> Registry::exec(const char* sql) {
+    char* err = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+        std::string msg = err ? err : "unknown error";
+        sqlite3_free(err);
+        return fail("registry: " + msg);
+    }
+    return {};
+}
+
+Result<JailRecord> Registry::insert_jail(JailRecord jail) {
+    if (auto r = exec("BEGIN IMMEDIATE"); !r) return std::unexpected(r.error());
+    auto rollback = [&](std::unexpected<Error> e) {
+        (void)exec("ROLLBACK");
+        return e;
+    };
+    Stmt dup(db_, "SELECT domain, ip FROM jails WHERE domain = ?1 OR ip = ?2");
+    dup.bind(1, jail.domain).bind(2, jail.ip);
+    if (dup.step() == SQLITE_ROW) {
+        if (dup.text(0) == jail.domain)
+            return rollback(fail(ErrorKind::Conflict, "domain: " + jail.domain + " is already registered"));
+        return rollback(fail(ErrorKind::Conflict, "ip: " + jail.ip + " is already used by jail " + dup.text(0)));
+    }
+    jail.created = now_rfc3339();
+    jail.state = "creating";
+    Stmt ins(db_,
+             "INSERT INTO jails(domain, ip, size_bytes, sparse, ftp_user, ftp_tls, id_base, state, autostart, "
+             "created) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9)");
+    ins.bind(1, jail.domain).bind(2, jail.ip).bind(3, static_cast<int64_t>(jail.size_bytes));
+    ins.bind(4, int64_t{jail.sparse}).bind(5, jail.ftp_user).bind(6, jail.ftp_tls).bind(7, jail.state);
+    ins.bind(8, int64_t{jail.autostart}).bind(9, jail.created);
+    if (ins.step() != SQLITE_DONE) return rollback(db_error("insert jail " + jail.domain, ins));
+    jail.id = sqlite3_last_insert_rowid(db_);
+    if (jail.id > kMaxJailIds)
+        return rollback(fail(ErrorKind::HostNotReady, "registry: all " + std::to_string(kMaxJailIds) +
+                                                          " id ranges have been used on this host"));
+    jail.id_base = kIdBase + static_cast<uint32_t>(jail.id - 1) * kIdRangeSize;
+    Stmt upd(db_, "UPDATE jails SET id_base = ?1 WHERE id = ?2");
+    upd.bind(1, static_cast<int64_t>(jail.id_base)).bind(2, jail.id);
+    if (upd.step() != SQLITE_DONE) return rollback(db_error("assign id range", upd));
+    if (auto r = exec("COMMIT"); !r) return rollback(std::unexpected(r.error()));
+    return jail;
+}
+
+Result<std::optional<JailRecord>> Registry::find(const std::string& domain) {
+    Stmt s(db_, (std::string("SELECT ") + kJailColumns + " FROM jails WHERE domain = ?1").c_str());
+    s.bind(1, domain);
+    int rc = s.step();
+    if (rc == SQLITE_ROW) return read_jail(s);
+    if (rc == SQLITE_DONE) return std::nullopt;
+    return db_error("look up " + domain, s);
+}
+
+Result<std::optional<JailRecord>> Registry::find_by_ip(const std::string& ip) {
+    Stmt s(db_, (std::string("SELECT ") + kJailColumns + " FROM jails WHERE ip = ?1").c_str());
+    s.bind(1, ip);
+    int rc = s.step();
+    if (rc == SQLITE_ROW) return read_jail(s);
+    if (rc == SQLITE_DONE) return std::nullopt;
+    return db_error("look up " + ip, s);
+}
+
+Result<std::vector<JailRecord>> Registry::list() {
+    Stmt s(db_, (std::string("SELECT ") + kJailColumns + " FROM jails ORDER BY domain").c_str());
+    std::vector<JailRecord> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) out.push_back(read_jail(s));
+    if (rc != SQLITE_DONE) return db_error("list jails", s);
+    return out;
+}
+
+Result<void> Registry::set_state(const std::string& domain, const std::string& state, const std::string& reason) {
+    Stmt s(db_, "UPDATE jails SET state = ?1, reason = ?2 WHERE domain = ?3");
+    s.bind(1, state).bind(2, reason).bind(3, domain);
+    if (s.step() != SQLITE_DONE) return db_error("set state of " + domain, s);
+    return {};
+}
+
+Result<void> Registry::remove(const std::string& domain) {
+    Stmt s(db_, "DELETE FROM jails WHERE domain = ?1");
+    s.bind(1, domain);
+    if (s.step() != SQLITE_DONE) return db_error("remove " + domain, s);
+    return {};
+}
+
+Result<int64_t> Registry::begin_task(const std::string& domain, const std::string& verb,
+                                     const std::string& log_path) {
+    Stmt s(db_, "INSERT INTO tasks(domain, verb, pid, started, log) VALUES(?1, ?2, ?3, ?4, ?5)");
+    s.bind(1, domain).bind(2, verb).bind(3, int64_t{getpid()}).bind(4, now_rfc3339()).bind(5, log_path);
+    if (s.step() != SQLITE_DONE) return db_error("record task " + verb + " " + domain, s);
+    return sqlite3_last_insert_rowid(db_);
+}
+
+Result<void> Registry::record_step(int64_t task_id, int seq, const std::string& name, const std::string& status,
+                                   double ms) {
+    Stmt s(db_,
+           "INSERT INTO task_steps(task_id, seq, name, status, ms) VALUES(?1, ?2, ?3, ?4, ?5) "
+           "ON CONFLICT(task_id, name) DO UPDATE SET status = excluded.status, ms = excluded.ms");
+    s.bind(1, task_id).bind(2, int64_t{seq}).bind(3, name).bind(4, status).bind(5, ms);
+    if (s.step() != SQLITE_DONE) return db_error("record step " + name, s);
+    return {};
+}
+
+Result<void> Registry::finish_task(int64_t task_id, const std::string& result, const std::string& error) {
+    Stmt s(db_, "UPDATE tasks SET finished = ?1, result = ?2, error = ?3 WHERE id = ?4");
+    s.bind(1, now_rfc3339()).bind(2, result).bind(3, error).bind(4, task_id);
+    if (s.step() != SQLITE_DONE) return db_error("finish task", s);
+    return {};
+}
+
+Result<std::vector<Registry::OpenTask>> Registry::unfinished_tasks(const std::string& domain) {
+    Stmt s(db_, "SELECT id, domain, verb, pid FROM tasks WHERE finished IS NULL AND domain = ?1 ORDER BY id");
+    s.bind(1, domain);
+    std::vector<OpenTask> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) out.push_back({s.integer(0), s.text(1), s.text(2), s.integer(3)});
+    if (rc != SQLITE_DONE) return db_error("list unfinished tasks", s);
+    return out;
+}
+
+}  // namespace jailctl

@@ -1,0 +1,71 @@
+// The registry: one SQLite database (WAL) holding the jails, their id ranges, and
+// the task journal. Domain and IP uniqueness is enforced by the database itself,
+// so two concurrent creates cannot both register the same name or address.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "util/result.h"
+
+namespace jailctl {
+
+// Every jail's ids 0..65535 map to host ids id_base..id_base+65535, never shared:
+// id_base = kIdBase + (registry id - 1) * kIdRangeSize. Registry ids are never reused
+// (AUTOINCREMENT), so a destroyed jail's leftover files never get a new owner.
+inline constexpr uint32_t kIdBase = 1u << 30;  // 1073741824, far above useradd's subuid ranges
+inline constexpr uint32_t kIdRangeSize = 65536;
+inline constexpr uint32_t kMaxJailIds = 32768;  // kIdBase + 32768 * 65536 = 3 * 2^30
+
+struct JailRecord {
+    int64_t id = 0;
+    std::string domain;
+    std::string ip;
+    uint64_t size_bytes = 0;
+    bool sparse = false;
+    std::string ftp_user;
+    std::string ftp_tls;  // "required" | "optional"
+    uint32_t id_base = 0;
+    std::string state;    // "creating" | "ready" | "destroying" | "broken"
+    bool autostart = true;
+    std::string created;  // RFC 3339 UTC
+    std::string reason;   // why the jail is not runnable (state "broken")
+};
+
+class Registry {
+public:
+    // Opens (and creates) the database; busy timeout 10 s for concurrent jailctl runs.
+    static Result<Registry> open(const std::string& path);
+    Registry(Registry&&) noexcept;
+    Registry& operator=(Registry&&) noexcept;
+    Registry(const Registry&) = delete;
+    ~Registry();
+
+    // Inserts a new jail in state "creating" and assigns id and id_base. A taken
+    // domain or IP is ErrorKind::Conflict naming the field and the holder.
+    Result<JailRecord> insert_jail(JailRecord jail);
+    Result<std::optional<JailRecord>> find(const std::string& domain);
+    Result<std::optional<JailRecord>> find_by_ip(const std::string& ip);
+    Result<std::vector<JailRecord>> list();  // sorted by domain
+    Result<void> set_state(const std::string& domain, const std::string& state, const std::string& reason = "");
+    Result<void> remove(const std::string& domain);
+
+    // Task journal.
+    Result<int64_t> begin_task(const std::string& domain, const std::string& verb, const std::string& log_path);
+    Result<void> record_step(int64_t task_id, int seq, const std::string& name, const std::string& status, double ms);
+    Result<void> finish_task(int64_t task_id, const std::string& result, const std::string& error);
+    // Tasks that started but never finished (the process died): what repair looks at.
+    struct OpenTask { int64_t id; std::string domain, verb; int64_t pid; };
+    Result<std::vector<OpenTask>> unfinished_tasks(const std::string& domain);
+
+private:
+    explicit Registry(sqlite3* db) : db_(db) {}
+    Result<void> exec(const char* sql);
+    sqlite3* db_ = nullptr;
+};
+
+}  // namespace jailctl

@@ -1,0 +1,101 @@
+#include "task/task.h"
+
+#include <csignal>
+#include <chrono>
+#include <cstdlib>
+
+namespace jailctl {
+namespace {
+
+std::string g_current_step;
+
+double ms_since(std::chrono::steady_clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::string format_ms(double ms) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f ms", ms);
+    return buf;
+}
+
+void record(std::vector<StepRecord>& steps, TaskJournal* journal, StepRecord rec) {
+    if (journal) journal->step_changed(rec);
+    for (auto& s : steps) {
+        if (s.name == rec.name) {
+            s = rec;
+            return;
+        }
+    }
+    steps.push_back(std::move(rec));
+}
+
+void undo_completed(const std::vector<Step>& steps, size_t count, TaskLog& log, TaskJournal* journal,
+                    std::vector<StepRecord>& records) {
+    for (size_t i = count; i-- > 0;) {
+        const Step& step = steps[i];
+        if (!step.undo) continue;
+        auto start = std::chrono::steady_clock::now();
+        log.info(step.name, "undo");
+        g_current_step = step.name;
+        auto result = step.undo();
+        g_current_step.clear();
+        double ms = ms_since(start);
+        if (result) {
+            log.info(step.name, "undone in " + format_ms(ms));
+            record(records, journal, {step.name, "undone", ms});
+        } else {
+            log.error(step.name, "undo failed: " + result.error().message);
+            record(records, journal, {step.name, "undo-failed", ms});
+        }
+    }
+}
+
+}  // namespace
+
+const std::string& current_step() { return g_current_step; }
+
+Result<void> injected_fault(const std::string& step) {
+    const char* mode = std::getenv("JAILCTL_TEST_MODE");
+    if (!mode || std::string(mode) != "1") return {};
+    if (const char* kill_at = std::getenv("JAILCTL_KILL_AT"); kill_at && step == kill_at) ::raise(SIGKILL);
+    if (const char* fail_at = std::getenv("JAILCTL_FAIL_AT"); fail_at && step == fail_at)
+        return fail("injected failure (JAILCTL_FAIL_AT=" + step + ")");
+    return {};
+}
+
+TaskOutcome run_task(const std::vector<Step>& steps, TaskLog& log, TaskJournal* journal,
+                     const TaskOptions& options) {
+    TaskOutcome outcome;
+    for (const auto& step : steps) outcome.steps.push_back({step.name, "not-run", 0});
+    for (size_t i = 0; i < steps.size(); ++i) {
+        const Step& step = steps[i];
+        log.info(step.name, "start");
+        g_current_step = step.name;
+        record(outcome.steps, journal, {step.name, "running", 0});
+        auto start = std::chrono::steady_clock::now();
+        Result<void> result = injected_fault(step.name);
+        if (result) result = step.apply();
+        double ms = ms_since(start);
+        g_current_step.clear();
+        if (result) {
+            log.info(step.name, "done in " + format_ms(ms));
+            record(outcome.steps, journal, {step.name, "ok", ms});
+            continue;
+        }
+        log.error(step.name, "failed after " + format_ms(ms) + ": " + result.error().message);
+        record(outcome.steps, journal, {step.name, "failed", ms});
+        outcome.failed_step = step.name;
+        outcome.error = result.error();
+        // The failing step undoes its own partial work too: undo must be idempotent.
+        if (options.undo_on_failure)
+            undo_completed(steps, i + 1, log, journal, outcome.steps);
+        else
+            log.warn("task", "--keep-on-failure: completed steps left in place for debugging");
+        return outcome;
+    }
+    outcome.ok = true;
+    return outcome;
+}
+
+}  // namespace jailctl

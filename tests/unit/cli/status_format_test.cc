@@ -1,0 +1,45 @@
+#include "cli/status_format.h"
+
+#include <gtest/gtest.h>
+
+namespace jailctl {
+namespace {
+
+JailStatus status(const std::string& domain, const std::string& ip, JailState state, std::string reason = "") {
+    JailStatus s;
+    s.rec.domain = domain;
+    s.rec.ip = ip;
+    s.rec.size_bytes = 512ull << 20;
+    s.rec.ftp_user = "u";
+    s.state = state;
+    s.reason = std::move(reason);
+    return s;
+}
+
+TEST(StatusFormat, ClassicText) {
+    std::vector<JailStatus> jails = {status("a.example", "203.0.113.161", JailState::Running),
+                                     status("b.example", "203.0.113.162", JailState::Stopped),
+                                     status("c.example", "203.0.113.175", JailState::NotConfigured, "image missing")};
+    EXPECT_EQ(status_text(jails),
+              "Jail status (*=running, !=not configured):\n"
+              "*a.example (203.0.113.161)\n"
+              " b.example (203.0.113.162)\n"
+              "!c.example (203.0.113.175)\n");
+    EXPECT_EQ(status_text({}), "Jail status (*=running, !=not configured):\n");
+}
+
+TEST(StatusFormat, Json) {
+    auto j = status_json({status("a.example", "203.0.113.161", JailState::Running),
+                          status("c.example", "203.0.113.175", JailState::NotConfigured, "image missing")});
+    ASSERT_EQ(j.size(), 2u);
+    EXPECT_EQ(j[0]["state"], "running");
+    EXPECT_EQ(j[0]["size_bytes"], 512ull << 20);
+    EXPECT_TRUE(j[0]["reason"].is_null());
+    EXPECT_EQ(j[1]["state"], "not-configured");
+    EXPECT_EQ(j[1]["reason"], "image missing");
+    for (const char* key : {"domain", "ip", "state", "size_bytes", "used_bytes", "ftp_user", "created", "reason"})
+        EXPECT_TRUE(j[0].contains(key)) << key;
+}
+
+}  // namespace
+}  // namespace jailctl

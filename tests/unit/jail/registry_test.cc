@@ -1,0 +1,87 @@
+#include "jail/registry.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+namespace jailctl {
+namespace {
+
+class RegistryTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = std::filesystem::temp_directory_path() / ("jailctl-reg-" + std::to_string(getpid()));
+        std::filesystem::create_directories(dir_);
+        auto r = Registry::open((dir_ / "jailctl.db").string());
+        ASSERT_TRUE(r) << r.error().message;
+        reg_.emplace(std::move(*r));
+    }
+    void TearDown() override {
+        reg_.reset();
+        std::filesystem::remove_all(dir_);
+    }
+    JailRecord jail(const std::string& domain, const std::string& ip) {
+        JailRecord j;
+        j.domain = domain;
+        j.ip = ip;
+        j.size_bytes = 128 << 20;
+        j.ftp_user = "u";
+        j.ftp_tls = "required";
+        return j;
+    }
+    std::filesystem::path dir_;
+    std::optional<Registry> reg_;
+};
+
+TEST_F(RegistryTest, InsertAssignsDistinctIdRanges) {
+    auto a = reg_->insert_jail(jail("a.example", "203.0.113.10"));
+    auto b = reg_->insert_jail(jail("b.example", "203.0.113.11"));
+    ASSERT_TRUE(a && b);
+    EXPECT_EQ(a->id_base, kIdBase + static_cast<uint32_t>(a->id - 1) * kIdRangeSize);
+    EXPECT_GE(b->id_base, a->id_base + kIdRangeSize);
+    EXPECT_EQ(a->state, "creating");
+}
+
+TEST_F(RegistryTest, DuplicateDomainOrIpIsAConflictNamingTheField) {
+    ASSERT_TRUE(reg_->insert_jail(jail("a.example", "203.0.113.10")));
+    auto dup_domain = reg_->insert_jail(jail("a.example", "203.0.113.11"));
+    ASSERT_FALSE(dup_domain);
+    EXPECT_EQ(dup_domain.error().kind, ErrorKind::Conflict);
+    EXPECT_EQ(dup_domain.error().message.rfind("domain:", 0), 0u);
+    auto dup_ip = reg_->insert_jail(jail("b.example", "203.0.113.10"));
+    ASSERT_FALSE(dup_ip);
+    EXPECT_EQ(dup_ip.error().kind, ErrorKind::Conflict);
+    EXPECT_EQ(dup_ip.error().message.rfind("ip:", 0), 0u);
+    EXPECT_EQ(reg_->list()->size(), 1u);
+}
+
+TEST_F(RegistryTest, IdsAreNeverReusedAfterRemove) {
+    auto a = reg_->insert_jail(jail("a.example", "203.0.113.10"));
+    ASSERT_TRUE(reg_->remove("a.example"));
+    auto b = reg_->insert_jail(jail("a.example", "203.0.113.10"));
+    ASSERT_TRUE(a && b);
+    EXPECT_NE(a->id_base, b->id_base);
+}
+
+TEST_F(RegistryTest, StateListAndJournal) {
+    ASSERT_TRUE(reg_->insert_jail(jail("b.example", "203.0.113.11")));
+    ASSERT_TRUE(reg_->insert_jail(jail("a.example", "203.0.113.10")));
+    ASSERT_TRUE(reg_->set_state("a.example", "ready"));
+    auto list = reg_->list();
+    ASSERT_TRUE(list);
+    ASSERT_EQ(list->size(), 2u);
+    EXPECT_EQ((*list)[0].domain, "a.example");
+    EXPECT_EQ((*list)[0].state, "ready");
+    auto task = reg_->begin_task("a.example", "start", "/tmp/x.log");
+    ASSERT_TRUE(task);
+    ASSERT_TRUE(reg_->record_step(*task, 0, "mount", "running", 0));
+    EXPECT_EQ(reg_->unfinished_tasks("a.example")->size(), 1u);
+    ASSERT_TRUE(reg_->finish_task(*task, "OK", ""));
+    EXPECT_TRUE(reg_->unfinished_tasks("a.example")->empty());
+    EXPECT_FALSE(*reg_->find("nope.example"));
+    EXPECT_EQ((*reg_->find_by_ip("203.0.113.11"))->domain, "b.example");
+}
+
+}  // namespace
+}  // namespace jailctl
