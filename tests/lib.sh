@@ -1,0 +1,164 @@
+# tests/lib.sh — helpers for the root tests; sourced by tests/sandbox.sh (through BASH_ENV)
+# before each tests/integration/*.sh and tests/security/*.sh runs. Expects JAILCTL,
+# JAILCTL_ROOT, SANDBOX_DIR and CLIENT in the environment.
+unset BASH_ENV  # do not leak into the shells the test starts
+
+: "${SANDBOX_DIR:=$(mktemp -d)}"
+OUT_FILE="$SANDBOX_DIR/last.stdout"
+ERR_FILE="$SANDBOX_DIR/last.stderr"
+OUT= ERR= RC=
+
+# jailctl with the sandbox's state root
+jc() { "$JAILCTL" --root "$JAILCTL_ROOT" "$@"; }
+
+# where a failing assertion was written: file:line of the test script
+_where() {
+  local i
+  for ((i = 1; i < ${#BASH_SOURCE[@]}; i++)); do
+    [ "${BASH_SOURCE[$i]}" != "${BASH_SOURCE[0]}" ] && { echo "$(basename "${BASH_SOURCE[$i]}"):${BASH_LINENO[$((i - 1))]}"; return; }
+  done
+  echo "?"
+}
+
+fail() { echo "FAIL at $(_where): $*" >&2; exit 1; }
+info() { echo "--- $*" >&2; }
+
+assert_eq() {  # expected actual [what]
+  [ "$1" == "$2" ] || fail "${3:-value}: expected '$1', got '$2'"
+}
+
+assert_contains() {  # haystack needle [what]
+  [[ "$1" == *"$2"* ]] || fail "${3:-output} does not contain '$2':"$'\n'"$1"
+}
+
+assert_not_contains() {  # haystack needle [what]
+  [[ "$1" != *"$2"* ]] || fail "${3:-output} contains '$2'"
+}
+
+assert_match() {  # string ERE [what]
+  [[ "$1" =~ $2 ]] || fail "${3:-value} '$1' does not match /$2/"
+}
+
+# assert_exit <code> <cmd...>: run, keep stdout/stderr in OUT/ERR (and OUT_FILE/ERR_FILE),
+# RC = exit status; fail with both outputs shown when the status is not <code>.
+assert_exit() {
+  local want=$1; shift
+  RC=0
+  "$@" >"$OUT_FILE" 2>"$ERR_FILE" || RC=$?
+  OUT=$(cat "$OUT_FILE") ERR=$(cat "$ERR_FILE")
+  if [ "$RC" != "$want" ]; then
+    fail "'$*' exited $RC, expected $want"$'\n'"--- stdout:"$'\n'"$OUT"$'\n'"--- stderr:"$'\n'"$ERR"
+  fi
+}
+
+# last non-empty line of the last command's stderr
+last_err_line() { grep -v '^[[:space:]]*$' "$ERR_FILE" | tail -n 1; }
+
+# assert_ko <step-regex> [cause-regex]: last stderr line is "KO: <step>: <cause>"
+assert_ko() {
+  local line; line=$(last_err_line)
+  [[ "$line" =~ ^KO:\ ($1):\ (.*)$ ]] || fail "last stderr line is not 'KO: $1: ...': '$line'"
+  if [ -n "${2:-}" ]; then
+    shopt -s nocasematch
+    [[ "${BASH_REMATCH[2]}" =~ $2 ]] || { shopt -u nocasematch; fail "KO cause '${BASH_REMATCH[2]}' does not match /$2/"; }
+    shopt -u nocasematch
+  fi
+}
+
+# ---- state snapshots: everything a jail could leave behind, as text
+_state_dump() {
+  local db="$JAILCTL_ROOT/jailctl.db" t
+  echo "## registry rows (task journal excluded)"
+  if [ -f "$db" ]; then
+    for t in $(sqlite3 "$db" "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name" 2>/dev/null); do
+      [[ "$t" =~ task|journal|step|event|log|sqlite_ ]] && continue
+      sqlite3 "$db" "SELECT * FROM \"$t\"" 2>/dev/null | sed "s/^/$t|/"
+    done
+  fi
+  echo "## loop devices on our images"
+  losetup -a 2>/dev/null | grep -F "$JAILCTL_ROOT" | sort
+  echo "## links"
+  ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort
+  echo "## addresses"
+  ip -o -4 addr show | awk '{print $2, $4}' | sort
+  echo "## routes"
+  ip -4 route show table all | grep -v '^local\|^broadcast' | sort
+  echo "## proxy neighbours"
+  ip neigh show proxy | sort
+  echo "## mounts under root"
+  awk -v r="$JAILCTL_ROOT" 'index($5, r "/") == 1 {print $5}' /proc/self/mountinfo | sort
+  echo "## files under root/jails"
+  [ -d "$JAILCTL_ROOT/jails" ] && (cd "$JAILCTL_ROOT/jails" && find . -mindepth 1 -maxdepth 3 | sort)
+  echo "## jail cgroups"
+  find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d \
+    \( -name 'lxc.payload.*' -o -name 'lxc.monitor.*' -o -name 'jailctl*' \) 2>/dev/null | sort
+  echo "## processes naming our root"
+  grep -laF "$JAILCTL_ROOT" /proc/[0-9]*/cmdline 2>/dev/null | while read -r f; do
+    [ "$f" = "/proc/$BASHPID/cmdline" ] && continue
+    tr '\0' ' ' < "$f" 2>/dev/null; echo
+  done | grep -v '^$' | grep -v '^grep ' | sort
+}
+
+snapshot_state() { _state_dump > "$SANDBOX_DIR/state.${1:-default}"; }
+
+assert_state_unchanged() {  # [snapshot-name] [what]
+  local now="$SANDBOX_DIR/state.now"
+  _state_dump > "$now"
+  if ! diff -u "$SANDBOX_DIR/state.${1:-default}" "$now" > "$SANDBOX_DIR/state.diff"; then
+    fail "${2:-state} changed (- before, + now):"$'\n'"$(tail -n +3 "$SANDBOX_DIR/state.diff")"
+  fi
+}
+
+# ---- the customer's side
+# curl from the client namespace (the ISP's customer network)
+client_curl() { $CLIENT curl --silent --show-error --max-time 20 "$@"; }
+
+# parse_create_output [file]: the "key: value" lines of create's stdout (default: last OUT)
+# into CREATED_DOMAIN, CREATED_IP, CREATED_DISK, FTP_USER, FTP_PASS, FTP_TLS, FTP_FPR, LOG_PATH
+parse_create_output() {
+  local f=${1:-$OUT_FILE} key val
+  CREATED_DOMAIN= CREATED_IP= CREATED_DISK= FTP_USER= FTP_PASS= FTP_TLS= FTP_FPR= LOG_PATH=
+  while IFS= read -r line; do
+    [[ "$line" =~ ^([a-z][a-z ]*):[[:space:]]+(.*)$ ]] || continue
+    key=${BASH_REMATCH[1]} val=${BASH_REMATCH[2]}
+    case "$key" in
+      domain) CREATED_DOMAIN=$val ;;
+      ip) CREATED_IP=$val ;;
+      disk) CREATED_DISK=$val ;;
+      "ftp user") FTP_USER=$val ;;
+      "ftp pass") FTP_PASS=$val ;;
+      "ftp tls") FTP_TLS=${val%%,*}
+                 [[ "$val" =~ sha256[[:space:]]+([0-9A-Fa-f:]+) ]] && FTP_FPR=${BASH_REMATCH[1]} ;;
+      log) LOG_PATH=$val ;;
+    esac
+  done < "$f"
+  [ -n "$FTP_USER" ] && [ -n "$FTP_PASS" ] || fail "no 'ftp user:'/'ftp pass:' lines in create output:"$'\n'"$(cat "$f")"
+}
+
+# sha256 fingerprint, normalised: lowercase hex without colons
+normalize_fpr() { tr -d ':' <<<"$1" | tr 'A-F' 'a-f'; }
+cert_fpr() { openssl x509 -noout -fingerprint -sha256 -in "$1" | sed 's/.*=//' | tr -d ':' | tr 'A-F' 'a-f'; }
+
+# ---- JSON: python3 preferred, jq as fallback
+# json_eval <file> <python-expression over `d`>  (prints the result; str() of it)
+json_eval() {
+  python3 -c 'import json,sys
+d = json.load(open(sys.argv[1]))
+r = eval(sys.argv[2])
+print(json.dumps(r) if isinstance(r, (dict, list, bool)) or r is None else r)' "$1" "$2"
+}
+assert_json() {  # file — exactly one JSON value
+  python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$1" 2>"$SANDBOX_DIR/json.err" ||
+    fail "not one JSON document: $(cat "$SANDBOX_DIR/json.err")"$'\n'"$(cat "$1")"
+}
+require_python3() { command -v python3 >/dev/null || { echo "skipped: python3 not installed" >&2; exit 77; }; }
+
+# ---- small waits
+# retry <seconds> <cmd...>: until the command succeeds, every 0.2 s
+retry() {
+  local deadline=$((SECONDS + $1)); shift
+  until "$@"; do
+    [ $SECONDS -ge $deadline ] && return 1
+    sleep 0.2
+  done
+}
