@@ -1,0 +1,41 @@
+// Processes and signals of jailctl-init: starting a service, reaping, killing what is left.
+// The init is single-threaded, which is what makes doing real work after fork() safe.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "init/service_list.h"
+#include "util/fd.h"
+#include "util/result.h"
+
+namespace jailctl::init {
+
+// The whole environment a service gets.
+inline constexpr const char* kServiceEnvironment[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"};
+
+// Forks and executes the service: new session (its pid is its process group id), working
+// directory /, stdin /dev/null, stdout and stderr on `output_fd`, the environment above,
+// empty signal mask and default dispositions, and no other file descriptor (close_range).
+// A failed execve is reported on output_fd by the child, which exits with status 127.
+Result<pid_t> spawn_service(const ServiceSpec& spec, int output_fd);
+
+// Blocks SIGCHLD SIGTERM SIGINT SIGPWR SIGHUP and returns a non-blocking signalfd for them;
+// ignores SIGPIPE (a closed console must not kill the init).
+Result<Fd> open_signal_fd();
+// Drains the signalfd: the signals received since the last call (each at most once).
+std::vector<int> read_signals(int signal_fd);
+
+// "exited with status 1", "killed by signal 9 (Killed)".
+std::string describe_wait_status(int status);
+
+// The live and zombie children of this (single-threaded) process.
+std::vector<pid_t> child_pids();
+
+// SIGKILLs every process that could outlive the services: as PID 1 of a pid namespace,
+// every other process in it (kill(-1)); otherwise (a subreaper in tests) each child by pid.
+void kill_all_other_processes(bool is_pid1);
+
+}  // namespace jailctl::init
