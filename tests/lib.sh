@@ -1,12 +1,13 @@
 # tests/lib.sh — helpers for the root tests; sourced by tests/sandbox.sh (through BASH_ENV)
 # before each tests/integration/*.sh and tests/security/*.sh runs. Expects JAILCTL,
 # JAILCTL_ROOT, SANDBOX_DIR and CLIENT in the environment.
+# shellcheck disable=SC2034  # the variables set here are read by the test scripts
 unset BASH_ENV  # do not leak into the shells the test starts
 
 : "${SANDBOX_DIR:=$(mktemp -d)}"
 OUT_FILE="$SANDBOX_DIR/last.stdout"
 ERR_FILE="$SANDBOX_DIR/last.stderr"
-OUT= ERR= RC=
+OUT='' ERR='' RC=''
 
 # jailctl with the sandbox's state root
 jc() { "$JAILCTL" --root "$JAILCTL_ROOT" "$@"; }
@@ -117,7 +118,7 @@ client_curl() { $CLIENT curl --silent --show-error --max-time 20 "$@"; }
 # into CREATED_DOMAIN, CREATED_IP, CREATED_DISK, FTP_USER, FTP_PASS, FTP_TLS, FTP_FPR, LOG_PATH
 parse_create_output() {
   local f=${1:-$OUT_FILE} key val
-  CREATED_DOMAIN= CREATED_IP= CREATED_DISK= FTP_USER= FTP_PASS= FTP_TLS= FTP_FPR= LOG_PATH=
+  CREATED_DOMAIN='' CREATED_IP='' CREATED_DISK='' FTP_USER='' FTP_PASS='' FTP_TLS='' FTP_FPR='' LOG_PATH=''
   while IFS= read -r line; do
     [[ "$line" =~ ^([a-z][a-z ]*):[[:space:]]+(.*)$ ]] || continue
     key=${BASH_REMATCH[1]} val=${BASH_REMATCH[2]}

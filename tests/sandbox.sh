@@ -95,7 +95,6 @@ chmod 755 "$JAILCTL_ROOT"
 MY_NETNS=$(readlink /proc/$$/ns/net)
 MY_MNTNS=$(readlink /proc/$$/ns/mnt)
 CLIENT_NETNS=
-CG_PATTERN='lxc.payload.*|lxc.monitor.*|jailctl*'
 
 # cgroup directories that look like ours (LXC payload/monitor or jailctl-named)
 list_cgroups() {
