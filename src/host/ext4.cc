@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <vector>
 
@@ -174,7 +175,7 @@ bool has_cap_sys_resource() {
     std::string line;
     while (std::getline(status, line)) {
         if (!line.starts_with("CapEff:")) continue;
-        unsigned long long caps = std::stoull(line.substr(7), nullptr, 16);
+        unsigned long long caps = std::strtoull(line.c_str() + 7, nullptr, 16);
         return (caps >> kCapSysResource) & 1;
     }
     return false;

@@ -12,7 +12,7 @@
 
 #include <chrono>
 #include <filesystem>
-#include <regex>
+#include <sstream>
 #include <thread>
 
 #include "host/image.h"
@@ -44,9 +44,13 @@ std::string enter_private_mount_namespace() {
 std::string superblock_field(const std::string& image, const std::string& field) {
     auto run = run_command({"dumpe2fs", "-h", "--", image});
     if (!run) return {};
-    std::smatch m;
-    std::regex re("(^|\n)" + field + ":\\s*([^\n]*)");
-    return std::regex_search(run->output, m, re) ? m[2].str() : std::string();
+    std::istringstream lines(run->output);
+    for (std::string line; std::getline(lines, line);)
+        if (line.starts_with(field + ":")) {
+            auto value = line.find_first_not_of(" \t", field.size() + 1);
+            return value == std::string::npos ? std::string() : line.substr(value);
+        }
+    return {};
 }
 
 uint64_t allocated(const std::string& path) {
@@ -123,8 +127,14 @@ TEST_F(Ext4Test, FormatAppliesTheChosenOptionsAndKeepsTheReservation) {
     EXPECT_NE(superblock_field(image_, "Filesystem features").find("metadata_csum"), std::string::npos);
     auto root = run_command({"debugfs", "-R", "stat /", "--", image_});
     ASSERT_TRUE(root);
-    EXPECT_TRUE(std::regex_search(root->output, std::regex("User:\\s+231072\\s+Group:\\s+231073")))
-        << root->output;
+    std::istringstream words(root->output);
+    std::string word, user, group;
+    while (words >> word) {
+        if (word == "User:") words >> user;
+        if (word == "Group:") words >> group;
+    }
+    EXPECT_EQ(user, std::to_string(kJailRoot)) << root->output;
+    EXPECT_EQ(group, std::to_string(kJailRoot + 1)) << root->output;
 }
 
 TEST_F(Ext4Test, SparseImageStaysThinAfterFormat) {
