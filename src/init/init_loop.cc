@@ -42,7 +42,7 @@ private:
     Supervisor sup_;
     const InitOptions& options_;
     Fd signal_fd_;
-    bool killing_ = false;          // after the final SIGKILL: only reaping is left
+    bool killing_ = false;  // after the final SIGKILL: only reaping is left
     int64_t kill_deadline_ms_ = 0;
     bool children_left_ = true;
     uint64_t written_generation_ = 0;
@@ -59,7 +59,8 @@ int Loop::run() {
             reap_children(now.mono_ms);
             if (!children_left_) break;
             if (now.mono_ms >= kill_deadline_ms_) {
-                print_message("children still alive " + std::to_string(kKillWaitMs) + " ms after SIGKILL; exiting anyway");
+                print_message("children still alive " + std::to_string(kKillWaitMs) +
+                              " ms after SIGKILL; exiting anyway");
                 break;
             }
             kill_all_other_processes(options_.is_pid1);
@@ -97,7 +98,9 @@ void Loop::start_due_services(Now now) {
 void Loop::handle_signals(Now now) {
     for (int sig : read_signals(signal_fd_.get())) {
         switch (sig) {
-            case SIGCHLD: reap_children(now.mono_ms); break;
+            case SIGCHLD:
+                reap_children(now.mono_ms);
+                break;
             case SIGTERM:
             case SIGINT:
             case SIGPWR:
@@ -108,8 +111,11 @@ void Loop::handle_signals(Now now) {
                     begin_stop(now);
                 }
                 break;
-            case SIGHUP: print_message("SIGHUP ignored (restart the jail to apply a new service list)"); break;
-            default: break;
+            case SIGHUP:
+                print_message("SIGHUP ignored (restart the jail to apply a new service list)");
+                break;
+            default:
+                break;
         }
     }
 }
@@ -150,9 +156,9 @@ void Loop::reap_children(int64_t now_ms) {
             return;
         }
         pid_t pid = info.si_pid;
-        bool is_service = std::any_of(sup_.services().begin(), sup_.services().end(), [pid](const Service& s) {
-            return s.state == ServiceState::Running && s.pid == pid;
-        });
+        bool is_service =
+            std::any_of(sup_.services().begin(), sup_.services().end(),
+                        [pid](const Service& s) { return s.state == ServiceState::Running && s.pid == pid; });
         if (is_service) ::kill(-pid, SIGKILL);
         int status = 0;
         while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -162,7 +168,8 @@ void Loop::reap_children(int64_t now_ms) {
             std::string next = s.state == ServiceState::Backoff
                                    ? "; restart in " + std::to_string(s.restart_at_ms - now_ms) + " ms"
                                    : "";
-            print_message(s.spec.name + ": pid " + std::to_string(pid) + " " + describe_wait_status(status) + next);
+            print_message(s.spec.name + ": pid " + std::to_string(pid) + " " + describe_wait_status(status) +
+                          next);
         }
     }
 }
@@ -172,7 +179,8 @@ void Loop::write_state_if_changed() {
     auto written = write_file_atomically(options_.state_path, render_state(sup_.services()));
     if (!written) {
         // Say it once per distinct error, not on every change (a full disk would flood the console).
-        if (written.error().message != last_write_error_) print_message("state file: " + written.error().message);
+        if (written.error().message != last_write_error_)
+            print_message("state file: " + written.error().message);
         last_write_error_ = written.error().message;
         return;
     }
@@ -190,15 +198,19 @@ int Loop::poll_timeout_ms(int64_t now_ms) const {
 }  // namespace
 
 Result<int64_t> parse_grace_ms(std::string_view text) {
-    if (text.empty() || text.size() > 9 || !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
-        return fail_input("JAILCTL_INIT_GRACE_MS", "'" + std::string(text) + "' is not a number of milliseconds");
+    if (text.empty() || text.size() > 9 ||
+        !std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        return fail_input("JAILCTL_INIT_GRACE_MS",
+                          "'" + std::string(text) + "' is not a number of milliseconds");
     int64_t value = std::stoll(std::string(text));
     if (value > kMaxGraceMs)
-        return fail_input("JAILCTL_INIT_GRACE_MS", std::to_string(value) + " is above the maximum of " + std::to_string(kMaxGraceMs));
+        return fail_input("JAILCTL_INIT_GRACE_MS",
+                          std::to_string(value) + " is above the maximum of " + std::to_string(kMaxGraceMs));
     return value;
 }
 
-Result<InitOptions> parse_options(int argc, const char* const* argv, const char* state_env, const char* grace_env) {
+Result<InitOptions> parse_options(int argc, const char* const* argv, const char* state_env,
+                                  const char* grace_env) {
     InitOptions options;
     if (argc > 2) return fail_input("command line", "usage: jailctl-init [service-list]");
     if (argc == 2) {

@@ -43,7 +43,8 @@ void ensure_standard_fds() {
 int start(int argc, char** argv) {
     ::umask(022);
     ensure_standard_fds();
-    auto options = parse_options(argc, argv, std::getenv("JAILCTL_INIT_STATE"), std::getenv("JAILCTL_INIT_GRACE_MS"));
+    auto options =
+        parse_options(argc, argv, std::getenv("JAILCTL_INIT_STATE"), std::getenv("JAILCTL_INIT_GRACE_MS"));
     if (!options) {
         print_message(options.error().message);
         return 1;
@@ -65,7 +66,8 @@ int start(int argc, char** argv) {
         print_message(services.error().message);
         return 1;
     }
-    print_message("starting " + std::to_string(services->size()) + " service(s) from " + options->services_path);
+    print_message("starting " + std::to_string(services->size()) + " service(s) from " +
+                  options->services_path);
     return run_init(Supervisor(std::move(*services)), *options, std::move(*signal_fd));
 }
 

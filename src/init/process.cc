@@ -45,8 +45,10 @@ void write_all_best_effort(int fd, const std::string& text) {
     int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (null_fd >= 0) ::dup2(null_fd, 0);
     for (int target : {1, 2}) {
-        if (output_fd == target) ::fcntl(target, F_SETFD, 0);  // dup2 would be a no-op: keep it open on exec
-        else ::dup2(output_fd, target);
+        if (output_fd == target)
+            ::fcntl(target, F_SETFD, 0);  // dup2 would be a no-op: keep it open on exec
+        else
+            ::dup2(output_fd, target);
     }
     close_fds_from_3();
     if (::chdir("/") == 0) ::execve(argv[0], argv, envp);
@@ -116,7 +118,8 @@ std::vector<pid_t> child_pids() {
     if (!fd.valid()) return pids;
     std::string text;
     char buf[512];
-    for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(n));
+    for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;)
+        text.append(buf, static_cast<std::size_t>(n));
     pid_t current = 0;
     for (char c : text) {
         if (c >= '0' && c <= '9') {

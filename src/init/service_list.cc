@@ -40,13 +40,15 @@ Result<void> check_name(std::string_view name) {
     if (name.size() > kMaxNameBytes)
         return bad("service name longer than " + std::to_string(kMaxNameBytes) + " characters");
     if (!std::all_of(name.begin(), name.end(), is_name_char))
-        return bad("service name '" + std::string(name) + "': allowed characters are A-Z a-z 0-9 . _ @ : + -");
+        return bad("service name '" + std::string(name) +
+                   "': allowed characters are A-Z a-z 0-9 . _ @ : + -");
     return {};
 }
 
 // Parses one non-empty, non-comment line's words into a ServiceSpec.
 Result<ServiceSpec> parse_words(std::vector<std::string> words, int line) {
-    if (words.size() < 3) return bad("missing fields: expected <name> <stop-signal> <absolute program> [args...]");
+    if (words.size() < 3)
+        return bad("missing fields: expected <name> <stop-signal> <absolute program> [args...]");
     if (auto ok = check_name(words[0]); !ok) return std::unexpected(ok.error());
     auto signal = parse_stop_signal(words[1]);
     if (!signal) {
@@ -123,7 +125,8 @@ Result<std::vector<std::string>> split_words(std::string_view line) {
             for (++i;; ++i) {
                 if (i >= line.size()) return bad("unterminated \" quote");
                 if (line[i] == '"') break;
-                if (line[i] == '\\' && i + 1 < line.size() && (line[i + 1] == '"' || line[i + 1] == '\\')) ++i;
+                if (line[i] == '\\' && i + 1 < line.size() && (line[i + 1] == '"' || line[i + 1] == '\\'))
+                    ++i;
                 word.push_back(line[i]);
             }
         } else if (c == '\\') {
@@ -141,8 +144,7 @@ Result<std::vector<std::string>> split_words(std::string_view line) {
 
 Result<std::vector<ServiceSpec>> parse_service_list(std::string_view text, std::string_view source) {
     if (text.size() > kMaxFileBytes) {
-        return fail_input(std::string(source),
-                          "larger than " + std::to_string(kMaxFileBytes) + " bytes");
+        return fail_input(std::string(source), "larger than " + std::to_string(kMaxFileBytes) + " bytes");
     }
     std::vector<ServiceSpec> specs;
     int line_no = 0;

@@ -35,9 +35,9 @@ inline constexpr std::size_t kMaxNameBytes = 64;
 
 struct ServiceSpec {
     std::string name;
-    int stop_signal = 0;             // e.g. SIGQUIT
-    std::vector<std::string> argv;   // argv[0] is the absolute program path
-    int line = 0;                    // where it was declared, for messages
+    int stop_signal = 0;            // e.g. SIGQUIT
+    std::vector<std::string> argv;  // argv[0] is the absolute program path
+    int line = 0;                   // where it was declared, for messages
 
     friend bool operator==(const ServiceSpec&, const ServiceSpec&) = default;
 };

@@ -9,9 +9,12 @@ namespace jailctl::init {
 
 std::string_view state_name(ServiceState state) {
     switch (state) {
-        case ServiceState::Running: return "running";
-        case ServiceState::Backoff: return "backoff";
-        case ServiceState::Stopped: return "stopped";
+        case ServiceState::Running:
+            return "running";
+        case ServiceState::Backoff:
+            return "backoff";
+        case ServiceState::Stopped:
+            return "stopped";
     }
     return "?";
 }

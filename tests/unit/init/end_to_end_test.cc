@@ -1,0 +1,287 @@
+// Runs the built jailctl-init binary (next to this test binary) as a child process with
+// sleep- and sh-based services. Only processes started here are signalled, by pid.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+std::string read_file(const fs::path& path) {
+    std::ifstream in(path);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+struct ServiceState {
+    pid_t pid = 0;
+    std::string state;
+    int restarts = 0;
+    long long started = 0;
+};
+
+// The value after `"key":` in `object` (a string without its quotes, or a number).
+std::string field(const std::string& object, const std::string& key) {
+    auto at = object.find("\"" + key + "\":");
+    if (at == std::string::npos) return "";
+    at += key.size() + 3;
+    if (object[at] == '"') return object.substr(at + 1, object.find('"', at + 1) - at - 1);
+    return object.substr(at, object.find_first_of(",}", at) - at);
+}
+
+// The state file's services by name (names in these tests need no escaping).
+std::map<std::string, ServiceState> parse_state(const std::string& json) {
+    std::map<std::string, ServiceState> out;
+    for (auto open = json.find("{\"name\""); open != std::string::npos;
+         open = json.find("{\"name\"", open + 1)) {
+        auto object = json.substr(open, json.find('}', open) - open + 1);
+        out[field(object, "name")] = {std::stoi(field(object, "pid")), field(object, "state"),
+                                      std::stoi(field(object, "restarts")),
+                                      std::stoll(field(object, "started"))};
+    }
+    return out;
+}
+
+bool process_exists(pid_t pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
+
+std::vector<pid_t> children_of(pid_t pid) {
+    std::istringstream in(
+        read_file("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children"));
+    std::vector<pid_t> pids;
+    for (pid_t p; in >> p;) pids.push_back(p);
+    return pids;
+}
+
+char process_state(pid_t pid) {  // 'R', 'S', 'Z'...; 0 if gone
+    auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
+    auto paren = stat.rfind(')');
+    return paren == std::string::npos || paren + 2 >= stat.size() ? 0 : stat[paren + 2];
+}
+
+// Polls `done` every 10 ms until it is true or `timeout` has passed.
+template <class F>
+bool wait_until(F done, milliseconds timeout) {
+    auto deadline = Clock::now() + timeout;
+    while (!done()) {
+        if (Clock::now() >= deadline) return false;
+        std::this_thread::sleep_for(milliseconds(10));
+    }
+    return true;
+}
+
+class InitProcess : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = fs::temp_directory_path() / ("jailctl_init_e2e." + std::to_string(::getpid()) + "." +
+                                            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+        fs::remove_all(dir_);
+        fs::create_directories(dir_);
+        binary_ = fs::read_symlink("/proc/self/exe").parent_path() / "jailctl-init";
+        ASSERT_TRUE(fs::exists(binary_)) << binary_ << " missing: build the jailctl-init target";
+    }
+
+    void TearDown() override {
+        if (pid_ > 0) {  // a failed test: stop our init, which stops its services; SIGKILL if it hangs
+            ::kill(pid_, SIGTERM);
+            if (!wait_exit(milliseconds(5000))) {
+                ::kill(pid_, SIGKILL);
+                ::waitpid(pid_, nullptr, 0);
+            }
+        }
+        if (!HasFailure())
+            fs::remove_all(dir_);
+        else
+            std::cerr << "kept " << dir_ << " (init log: " << log_path() << ")\n";
+    }
+
+    fs::path state_path() const { return dir_ / "run/jailctl/init.json"; }
+    fs::path log_path() const { return dir_ / "init.log"; }
+    std::map<std::string, ServiceState> state() const { return parse_state(read_file(state_path())); }
+
+    // Starts jailctl-init with this service list; an fd without O_CLOEXEC is open in it, to
+    // check that services do not inherit it.
+    void start(const std::string& services, int grace_ms) {
+        auto list = dir_ / "services";
+        std::ofstream(list) << services;
+        int leaked = ::open(list.c_str(), O_RDONLY);  // deliberately inheritable
+        ASSERT_GE(leaked, 3);
+        std::string state_env = "JAILCTL_INIT_STATE=" + state_path().string();
+        std::string grace_env = "JAILCTL_INIT_GRACE_MS=" + std::to_string(grace_ms);
+        std::string binary = binary_.string(), list_arg = list.string(), log = log_path().string();
+        started_ = Clock::now();
+        pid_ = ::fork();
+        ASSERT_GE(pid_, 0);
+        if (pid_ == 0) {
+            int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+            if (log_fd < 0 || ::dup2(log_fd, 2) < 0) ::_exit(126);
+            const char* argv[] = {binary.c_str(), list_arg.c_str(), nullptr};
+            const char* envp[] = {state_env.c_str(), grace_env.c_str(), nullptr};
+            ::execve(argv[0], const_cast<char* const*>(argv), const_cast<char* const*>(envp));
+            ::_exit(127);
+        }
+        ::close(leaked);
+    }
+
+    // Waits for our init to exit; the exit status, or nullopt on timeout.
+    std::optional<int> wait_exit(milliseconds timeout) {
+        int status = 0;
+        bool exited = wait_until([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
+        if (!exited) return std::nullopt;
+        pid_ = 0;
+        return status;
+    }
+
+    milliseconds elapsed() const { return std::chrono::duration_cast<milliseconds>(Clock::now() - started_); }
+
+    fs::path dir_, binary_;
+    pid_t pid_ = 0;
+    Clock::time_point started_;
+};
+
+TEST_F(InitProcess, RestartsWithBackoffReapsOrphansAndStopsOnSigterm) {
+    start(
+        "sleeper TERM /bin/sleep 1000\n"
+        "crasher TERM /bin/sh -c 'exit 1'\n"
+        "leaver TERM /bin/sh -c 'sleep 1000 & echo $! >> " +
+            (dir_ / "left").string() +
+            "; exit 3'\n"
+            "orphaner TERM /bin/sh -c '(sleep 0.2 &); exec sleep 1000'\n",
+        3000);
+
+    // Restarts 1, 2, 3 come after 100 + 200 + 400 ms of backoff, the 4th 800 ms later.
+    ASSERT_TRUE(wait_until([&] { return state()["crasher"].restarts >= 3; }, milliseconds(5000)))
+        << read_file(state_path());
+    EXPECT_GE(elapsed(), milliseconds(700));
+    EXPECT_EQ(state()["crasher"].restarts, 3);
+    ASSERT_TRUE(wait_until([&] { return state()["crasher"].restarts >= 4; }, milliseconds(3000)));
+    EXPECT_GE(elapsed(), milliseconds(1500));
+    EXPECT_LE(state()["crasher"].restarts, 5);
+
+    auto s = state();
+    ASSERT_EQ(s.size(), 4u) << read_file(state_path());
+    const ServiceState sleeper = s["sleeper"];
+    EXPECT_EQ(sleeper.state, "running");
+    EXPECT_EQ(sleeper.restarts, 0);
+    EXPECT_GT(sleeper.started, 1'600'000'000);
+    ASSERT_GT(sleeper.pid, 0);
+    EXPECT_NE(s["crasher"].state, "stopped");
+
+    // The service's process: own session, stdin /dev/null, only fds 0-2, minimal environment.
+    auto proc = "/proc/" + std::to_string(sleeper.pid);
+    EXPECT_EQ(::getsid(sleeper.pid), sleeper.pid);
+    std::set<std::string> fds;
+    for (const auto& e : fs::directory_iterator(proc + "/fd")) fds.insert(e.path().filename().string());
+    EXPECT_EQ(fds, (std::set<std::string>{"0", "1", "2"}));
+    EXPECT_EQ(fs::read_symlink(proc + "/fd/0"), "/dev/null");
+    EXPECT_EQ(read_file(proc + "/environ"),
+              std::string("PATH=/usr/sbin:/usr/bin:/sbin:/bin\0LANG=C.UTF-8\0", 48));
+
+    // What a crashed service left in its process group is killed with it.
+    std::istringstream left(read_file(dir_ / "left"));
+    std::vector<pid_t> left_pids;
+    for (pid_t p; left >> p;) left_pids.push_back(p);
+    EXPECT_GE(left_pids.size(), 2u);
+    for (pid_t p : left_pids)
+        EXPECT_TRUE(wait_until([&] { return !process_exists(p); }, milliseconds(1000))) << "leftover " << p;
+
+    // Orphans re-parented to the init are reaped: no zombie child stays.
+    EXPECT_TRUE(wait_until(
+        [&] {
+            for (pid_t child : children_of(pid_)) {
+                if (process_state(child) == 'Z') return false;
+            }
+            return true;
+        },
+        milliseconds(2000)));
+
+    // SIGTERM: everything stops on its stop signal, well within the 3 s grace period.
+    auto before_stop = Clock::now();
+    ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+    auto status = wait_exit(milliseconds(2500));
+    ASSERT_TRUE(status) << "init did not exit";
+    EXPECT_LT(Clock::now() - before_stop, milliseconds(1500));
+    EXPECT_TRUE(WIFEXITED(*status));
+    EXPECT_EQ(WEXITSTATUS(*status), 0);
+    EXPECT_FALSE(process_exists(sleeper.pid));
+    for (const auto& [name, service] : state()) {
+        EXPECT_EQ(service.state, "stopped") << name;
+        EXPECT_EQ(service.pid, 0) << name;
+    }
+    auto log = read_file(log_path());
+    EXPECT_NE(log.find("crasher: pid"), std::string::npos) << log;
+    EXPECT_NE(log.find("exited with status 1; restart in 100 ms"), std::string::npos) << log;
+    EXPECT_NE(log.find("exited with status 1; restart in 400 ms"), std::string::npos) << log;
+    EXPECT_NE(log.find("jailctl-init: stopped"), std::string::npos) << log;
+}
+
+TEST_F(InitProcess, ServiceIgnoringItsStopSignalIsKilledAfterGrace) {
+    start("stubborn TERM /bin/sh -c 'trap \"\" TERM; sleep 1000'\n", 300);
+    ASSERT_TRUE(wait_until([&] { return state()["stubborn"].state == "running"; }, milliseconds(3000)));
+    pid_t sh = state()["stubborn"].pid;
+    // dash may fork sleep or exec it; find its process either way.
+    std::vector<pid_t> group{sh};
+    wait_until(
+        [&] {
+            return !children_of(sh).empty() ||
+                   read_file("/proc/" + std::to_string(sh) + "/comm") == "sleep\n";
+        },
+        milliseconds(2000));
+    for (pid_t child : children_of(sh)) group.push_back(child);
+
+    auto before_stop = Clock::now();
+    ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+    auto status = wait_exit(milliseconds(3000));
+    ASSERT_TRUE(status) << "init did not exit";
+    auto took = Clock::now() - before_stop;
+    EXPECT_GE(took, milliseconds(300));
+    EXPECT_LT(took, milliseconds(2000));
+    EXPECT_TRUE(WIFEXITED(*status));
+    EXPECT_EQ(WEXITSTATUS(*status), 0);
+    for (pid_t p : group) EXPECT_FALSE(process_exists(p)) << p;
+    EXPECT_EQ(state()["stubborn"].state, "stopped");
+    auto log = read_file(log_path());
+    EXPECT_NE(log.find("stubborn: still running after the 300 ms grace period; SIGKILL"), std::string::npos)
+        << log;
+}
+
+TEST_F(InitProcess, MalformedServiceListExits1WithoutStartingAnything) {
+    start("# ok\nweb TERM nginx -g 'daemon off;'\n", 100);
+    auto status = wait_exit(milliseconds(3000));
+    ASSERT_TRUE(status);
+    EXPECT_TRUE(WIFEXITED(*status));
+    EXPECT_EQ(WEXITSTATUS(*status), 1);
+    auto log = read_file(log_path());
+    EXPECT_NE(log.find((dir_ / "services").string() + ":2: program 'nginx' is not an absolute path"),
+              std::string::npos)
+        << log;
+    EXPECT_FALSE(fs::exists(state_path()));
+}
+
+TEST_F(InitProcess, EmptyListJustWaitsForTheStopSignal) {
+    start("# no services\n", 100);
+    ASSERT_TRUE(wait_until([&] { return fs::exists(state_path()); }, milliseconds(3000)));
+    EXPECT_EQ(read_file(state_path()), "{\"services\":[]}\n");
+    ASSERT_EQ(::kill(pid_, SIGINT), 0);
+    auto status = wait_exit(milliseconds(2000));
+    ASSERT_TRUE(status);
+    EXPECT_EQ(WEXITSTATUS(*status), 0);
+}
+
+}  // namespace
