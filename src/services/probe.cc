@@ -1,0 +1,257 @@
+#include "services/probe.h"
+
+#include <curl/curl.h>
+#include <sys/random.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <memory>
+#include <mutex>
+
+namespace jailctl {
+namespace {
+
+constexpr long kConnectTimeoutMs = 2000;
+constexpr long kHttpTimeoutMs = 5000;
+// A failed FTP login costs vsftpd + pam_unix a deliberate delay of a few seconds.
+constexpr long kFtpTimeoutMs = 10000;
+constexpr std::size_t kMaxBodyBytes = 1 << 20;
+
+struct EasyDeleter {
+    void operator()(CURL* c) const { curl_easy_cleanup(c); }
+};
+using Easy = std::unique_ptr<CURL, EasyDeleter>;
+struct SlistDeleter {
+    void operator()(curl_slist* l) const { curl_slist_free_all(l); }
+};
+using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
+
+Result<Easy> new_easy() {
+    static std::once_flag once;
+    static CURLcode init_result = CURLE_OK;
+    std::call_once(once, [] { init_result = curl_global_init(CURL_GLOBAL_DEFAULT); });
+    if (init_result != CURLE_OK) return fail(std::string("libcurl initialisation: ") + curl_easy_strerror(init_result));
+    Easy easy(curl_easy_init());
+    if (!easy) return fail("libcurl: cannot create a handle");
+    return easy;
+}
+
+// Options every probe shares: no proxy from the environment, no signals, timeouts.
+void set_common(CURL* c, char* errbuf, long total_ms) {
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PROXY, "");
+    curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, kConnectTimeoutMs);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, total_ms);
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+    errbuf[0] = '\0';
+}
+
+size_t append_body(char* data, size_t size, size_t n, void* user) {
+    auto* body = static_cast<std::string*>(user);
+    if (body->size() + size * n > kMaxBodyBytes) return 0;  // CURLE_WRITE_ERROR
+    body->append(data, size * n);
+    return size * n;
+}
+
+size_t discard_body(char*, size_t size, size_t n, void*) { return size * n; }
+
+struct Upload {
+    std::string_view data;
+    std::size_t offset = 0;
+};
+size_t read_upload(char* buf, size_t size, size_t n, void* user) {
+    auto* up = static_cast<Upload*>(user);
+    size_t len = std::min(size * n, up->data.size() - up->offset);
+    std::copy_n(up->data.data() + up->offset, len, buf);
+    up->offset += len;
+    return len;
+}
+
+// Replaces every occurrence of `secret` (if any) so it cannot reach a message.
+std::string scrub(std::string text, const std::string& secret) {
+    if (secret.empty()) return text;
+    for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos))
+        text.replace(pos, secret.size(), "***");
+    return text;
+}
+
+std::string curl_failure(CURLcode code, const char* errbuf, const std::string& secret = {}) {
+    std::string detail = errbuf && errbuf[0] ? errbuf : curl_easy_strerror(code);
+    while (!detail.empty() && (detail.back() == '\n' || detail.back() == '\r')) detail.pop_back();
+    return scrub(describe_curl_code(code) + " [curl " + std::to_string(code) + ": " + detail + "]", secret);
+}
+
+std::string random_hex(std::size_t bytes) {
+    std::string raw(bytes, '\0');
+    for (std::size_t got = 0; got < bytes;) {
+        ssize_t n = ::getrandom(raw.data() + got, bytes - got, 0);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) std::abort();  // no kernel randomness at all: nothing sensible to fall back to
+        got += static_cast<std::size_t>(n);
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char b : raw) {
+        out += kHex[b >> 4];
+        out += kHex[b & 0xf];
+    }
+    return out;
+}
+
+struct HttpReply {
+    long status = 0;
+    std::string body;
+};
+
+std::string http_url(const ProbeTarget& t, std::string_view path) {
+    return "http://" + t.ip + (t.http_port == 80 ? "" : ":" + std::to_string(t.http_port)) + std::string(path);
+}
+
+// GET `path` from the jail's address with the jail's Host header.
+Result<HttpReply> http_get(const ProbeTarget& t, std::string_view path) {
+    const std::string url = http_url(t, path);
+    const std::string what = "GET " + url + " (Host: " + t.domain + ")";
+    auto easy = new_easy();
+    if (!easy) return std::unexpected(easy.error());
+    CURL* c = easy->get();
+    char errbuf[CURL_ERROR_SIZE];
+    set_common(c, errbuf, kHttpTimeoutMs);
+    Slist headers(curl_slist_append(nullptr, ("Host: " + t.domain).c_str()));
+    HttpReply reply;
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, append_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &reply.body);
+    CURLcode rc = curl_easy_perform(c);
+    if (rc == CURLE_WRITE_ERROR) return fail(what + ": the response is larger than 1 MiB");
+    if (rc != CURLE_OK) return fail(what + ": " + curl_failure(rc, errbuf));
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply.status);
+    return reply;
+}
+
+// The FTPS session every FTP step starts with; `url` names the file or directory.
+Result<Easy> ftps_session(const std::string& url, const std::string& user,
+                          const std::string& password, const std::string& cert_pem, char* errbuf) {
+    auto easy = new_easy();
+    if (!easy) return std::unexpected(easy.error());
+    CURL* c = easy->get();
+    set_common(c, errbuf, kFtpTimeoutMs);
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(c, CURLOPT_USERNAME, user.c_str());
+    curl_easy_setopt(c, CURLOPT_PASSWORD, password.c_str());
+    curl_easy_setopt(c, CURLOPT_USE_SSL, static_cast<long>(CURLUSESSL_ALL));
+    curl_easy_setopt(c, CURLOPT_FTPSSLAUTH, static_cast<long>(CURLFTPAUTH_TLS));
+    // Trust exactly the jail's certificate; its SAN holds the IP, so host checking applies.
+    curl_blob blob{const_cast<char*>(cert_pem.data()), cert_pem.size(), CURL_BLOB_COPY};
+    curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
+    curl_easy_setopt(c, CURLOPT_CAPATH, nullptr);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    // PASV, and connect where it says: EPSV replies carry no address, and libcurl would
+    // otherwise ignore the PASV address and hide a wrong one.
+    curl_easy_setopt(c, CURLOPT_FTP_USE_EPSV, 0L);
+    curl_easy_setopt(c, CURLOPT_FTP_SKIP_PASV_IP, 0L);
+    return easy;
+}
+
+std::string ftp_base(const ProbeTarget& t) { return "ftp://" + t.ip + ":" + std::to_string(t.ftp_port) + "/"; }
+
+Result<void> ftp_upload(const ProbeTarget& t, const std::string& rel_path, std::string_view content,
+                        const std::string& user, const std::string& password, const std::string& cert_pem) {
+    const std::string url = ftp_base(t) + rel_path;
+    const std::string what = "FTPS login as " + user + " and upload of " + rel_path + " to " + t.ip;
+    char errbuf[CURL_ERROR_SIZE];
+    auto easy = ftps_session(url, user, password, cert_pem, errbuf);
+    if (!easy) return std::unexpected(easy.error().context(what));
+    CURL* c = easy->get();
+    Upload up{content};
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, read_upload);
+    curl_easy_setopt(c, CURLOPT_READDATA, &up);
+    curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(content.size()));
+    if (CURLcode rc = curl_easy_perform(c); rc != CURLE_OK) return fail(what + ": " + curl_failure(rc, errbuf, password));
+    return {};
+}
+
+Result<void> ftp_delete(const ProbeTarget& t, const std::string& rel_path, const std::string& user,
+                        const std::string& password, const std::string& cert_pem) {
+    const std::string what = "FTPS delete of " + rel_path + " on " + t.ip;
+    char errbuf[CURL_ERROR_SIZE];
+    auto easy = ftps_session(ftp_base(t), user, password, cert_pem, errbuf);
+    if (!easy) return std::unexpected(easy.error().context(what));
+    CURL* c = easy->get();
+    Slist quote(curl_slist_append(nullptr, ("DELE " + rel_path).c_str()));
+    curl_easy_setopt(c, CURLOPT_QUOTE, quote.get());
+    curl_easy_setopt(c, CURLOPT_NOBODY, 1L);  // no listing: only log in and run the DELE
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_body);
+    if (CURLcode rc = curl_easy_perform(c); rc != CURLE_OK) return fail(what + ": " + curl_failure(rc, errbuf, password));
+    return {};
+}
+
+Result<void> read_back(const ProbeTarget& t, const std::string& name, const std::string& content) {
+    auto reply = http_get(t, "/" + name);
+    if (!reply) return std::unexpected(reply.error().context("read back the uploaded probe"));
+    const std::string what = "read back the uploaded probe: GET " + http_url(t, "/" + name) + " (Host: " + t.domain + ")";
+    if (reply->status != 200)
+        return fail(what + ": HTTP " + std::to_string(reply->status) +
+                    " (the FTP upload went somewhere the web server does not serve, or is unreadable to it)");
+    if (reply->body != content)
+        return fail(what + ": the content differs from what was uploaded (" + std::to_string(reply->body.size()) +
+                    " bytes instead of " + std::to_string(content.size()) + ")");
+    return {};
+}
+
+}  // namespace
+
+std::string describe_curl_code(int code) {
+    switch (code) {
+        case CURLE_COULDNT_CONNECT: return "cannot connect (nothing listens there, or the address is unreachable)";
+        case CURLE_OPERATION_TIMEDOUT: return "timeout (no answer in time: address not routed, or a firewall drops it)";
+        case CURLE_LOGIN_DENIED: return "login denied (wrong user or password, or the account is refused by PAM)";
+        case CURLE_USE_SSL_FAILED: return "TLS not available (the server refused AUTH TLS)";
+        case CURLE_SSL_CONNECT_ERROR: return "TLS handshake failed (certificate, key or ciphers of the server)";
+        case CURLE_PEER_FAILED_VERIFICATION:
+            return "certificate mismatch (the server presents a certificate other than the jail's, or not for this IP)";
+        case CURLE_REMOTE_ACCESS_DENIED: return "permission denied by the server (directory or file not accessible)";
+        case CURLE_UPLOAD_FAILED: return "upload denied (no write permission in www/, or the disk is full)";
+        case CURLE_QUOTE_ERROR: return "the server refused the command";
+        case CURLE_FTP_WEIRD_PASV_REPLY:
+        case CURLE_FTP_CANT_GET_HOST:
+        case CURLE_FTP_ACCEPT_FAILED:
+            return "passive data connection failed (passive address or ports 40000-40099 unreachable)";
+        case CURLE_WEIRD_SERVER_REPLY: return "unexpected reply (the service on that port failed or is not the expected one)";
+        case CURLE_GOT_NOTHING: return "the server closed the connection without replying";
+        case CURLE_SEND_ERROR:
+        case CURLE_RECV_ERROR: return "the connection broke off";
+        case CURLE_WRITE_ERROR: return "the response was too large";
+        default: return curl_easy_strerror(static_cast<CURLcode>(code));
+    }
+}
+
+Result<void> probe_http(const ProbeTarget& target, std::string_view expect) {
+    auto reply = http_get(target, "/");
+    if (!reply) return std::unexpected(reply.error());
+    const std::string what = "GET " + http_url(target, "/") + " (Host: " + target.domain + ")";
+    if (reply->status != 200) return fail(what + ": HTTP " + std::to_string(reply->status) + " instead of 200");
+    if (reply->body.find(expect) == std::string::npos)
+        return fail(what + ": the page does not contain \"" + std::string(expect) + "\"");
+    return {};
+}
+
+Result<void> probe_ftp(const ProbeTarget& target, const std::string& user, const std::string& password,
+                       const std::string& cert_pem) {
+    const std::string name = ".jailctl-probe-" + random_hex(8) + ".txt";
+    const std::string rel_path = "www/" + name;
+    const std::string content = "jailctl probe " + random_hex(32) + "\n";
+    if (auto r = ftp_upload(target, rel_path, content, user, password, cert_pem); !r) return r;
+    auto read = read_back(target, name, content);
+    auto removed = ftp_delete(target, rel_path, user, password, cert_pem);
+    if (!read && !removed)
+        return fail(read.error().message + "; and the probe file could not be removed: " + removed.error().message);
+    if (!read) return read;
+    return removed;
+}
+
+}  // namespace jailctl

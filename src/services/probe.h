@@ -1,0 +1,36 @@
+// The customer's view of a jail, from outside it (libcurl): the web site answers for
+// its domain, and the FTP account can log in over FTPS, upload a file that the web
+// server then serves, and delete it. Errors name the sub-step and an operator-readable
+// cause; the password never appears in them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "util/result.h"
+
+namespace jailctl {
+
+struct ProbeTarget {
+    std::string ip, domain;
+    uint16_t http_port = 80;  // other ports only for tests against local servers
+    uint16_t ftp_port = 21;
+};
+
+// GET http://IP/ with "Host: DOMAIN": OK when the status is 200 and the body contains
+// `expect` ("" accepts any 200). Connect timeout 2 s, total 5 s; proxies are never used.
+Result<void> probe_http(const ProbeTarget& target, std::string_view expect);
+
+// Explicit FTPS (AUTH TLS, TLS for login and data) to IP as user/password, trusting only
+// `cert_pem` and checking that it names IP. Passive mode uses PASV (not EPSV) and connects to
+// the address the server announces, so a wrong passive address fails here as it would for a
+// customer. Uploads www/.jailctl-probe-<random>.txt, reads it back over HTTP byte for byte,
+// and deletes it (also when the read-back failed).
+Result<void> probe_ftp(const ProbeTarget& target, const std::string& user, const std::string& password,
+                       const std::string& cert_pem);
+
+// What a libcurl result code means for an operator, e.g. 67 -> "login denied (...)".
+std::string describe_curl_code(int code);
+
+}  // namespace jailctl
