@@ -22,6 +22,14 @@ _where() {
 }
 
 fail() { echo "FAIL at $(_where): $*" >&2; exit 1; }
+
+# With set -e, say which command stopped the test (only in the test's own shell).
+_on_err() {
+  [ "$BASH_SUBSHELL" -eq 0 ] || return 0
+  echo "FAIL at $(basename "$3"):$2: command exited $1: $4" >&2
+}
+set -o errtrace
+trap '_on_err $? $LINENO "${BASH_SOURCE[0]}" "$BASH_COMMAND"' ERR
 info() { echo "--- $*" >&2; }
 
 assert_eq() {  # expected actual [what]
@@ -73,31 +81,30 @@ _state_dump() {
   if [ -f "$db" ]; then
     for t in $(sqlite3 "$db" "SELECT name FROM sqlite_master WHERE type='table' ORDER BY name" 2>/dev/null); do
       [[ "$t" =~ task|journal|step|event|log|sqlite_ ]] && continue
-      sqlite3 "$db" "SELECT * FROM \"$t\"" 2>/dev/null | sed "s/^/$t|/"
+      sqlite3 "$db" "SELECT * FROM \"$t\"" 2>/dev/null | sed "s/^/$t|/" || true
     done
   fi
   echo "## loop devices on our images"
-  losetup -a 2>/dev/null | grep -F "$JAILCTL_ROOT" | sort
+  losetup -a 2>/dev/null | { grep -F "$JAILCTL_ROOT" || true; } | sort
   echo "## links"
   ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort
   echo "## addresses"
   ip -o -4 addr show | awk '{print $2, $4}' | sort
   echo "## routes"
-  ip -4 route show table all | grep -v '^local\|^broadcast' | sort
+  ip -4 route show table all | { grep -v '^local\|^broadcast' || true; } | sort
   echo "## proxy neighbours"
   ip neigh show proxy | sort
   echo "## mounts under root"
   awk -v r="$JAILCTL_ROOT" 'index($5, r "/") == 1 {print $5}' /proc/self/mountinfo | sort
   echo "## files under root/jails"
-  [ -d "$JAILCTL_ROOT/jails" ] && (cd "$JAILCTL_ROOT/jails" && find . -mindepth 1 -maxdepth 3 | sort)
+  if [ -d "$JAILCTL_ROOT/jails" ]; then (cd "$JAILCTL_ROOT/jails" && find . -mindepth 1 -maxdepth 3 | sort); fi
   echo "## jail cgroups"
   find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d \
     \( -name 'lxc.payload.*' -o -name 'lxc.monitor.*' -o -name 'jailctl*' \) 2>/dev/null | sort
   echo "## processes naming our root"
-  grep -laF "$JAILCTL_ROOT" /proc/[0-9]*/cmdline 2>/dev/null | while read -r f; do
-    [ "$f" = "/proc/$BASHPID/cmdline" ] && continue
-    tr '\0' ' ' < "$f" 2>/dev/null; echo
-  done | grep -v '^$' | grep -v '^grep ' | sort
+  { grep -laF "$JAILCTL_ROOT" /proc/[0-9]*/cmdline 2>/dev/null || true; } | while read -r f; do
+    tr '\0' ' ' 2>/dev/null < "$f" || true; echo
+  done | { grep -v -e '^$' -e '^grep ' || true; } | sort
 }
 
 snapshot_state() { _state_dump > "$SANDBOX_DIR/state.${1:-default}"; }
