@@ -41,11 +41,11 @@ std::string render_group(const JailSpec& spec) {
 std::string render_shadow(const JailSpec& spec) {
     // name:password:lastchg:min:max:warn:inactive:expire:reserved — an empty lastchg
     // disables ageing (0 would mean "must change the password now").
-    return "root:!::::::::\n"
-           "daemon:*::::::::\n"
-           "www-data:*::::::::\n" +
-           spec.ftp_user + ":" + spec.ftp_password_hash + "::::::::\n" +
-           "nobody:*::::::::\n";
+    return "root:!:::::::\n"
+           "daemon:*:::::::\n"
+           "www-data:*:::::::\n" +
+           spec.ftp_user + ":" + spec.ftp_password_hash + ":::::::\n" +
+           "nobody:*:::::::\n";
 }
 
 std::string render_gshadow(const JailSpec& spec) {

@@ -13,9 +13,13 @@ namespace jailctl {
 namespace {
 
 constexpr long kConnectTimeoutMs = 2000;
+// libcurl counts an FTP server's greeting, AUTH TLS and the login as "connecting", and
+// vsftpd + pam_unix delay a failed login by ~2 s: 2 s would report a wrong password as a
+// timeout.
+constexpr long kFtpConnectTimeoutMs = 8000;
 constexpr long kHttpTimeoutMs = 5000;
 // A failed FTP login costs vsftpd + pam_unix a deliberate delay of a few seconds.
-constexpr long kFtpTimeoutMs = 10000;
+constexpr long kFtpTimeoutMs = 12000;
 constexpr std::size_t kMaxBodyBytes = 1 << 20;
 
 struct EasyDeleter {
@@ -38,11 +42,11 @@ Result<Easy> new_easy() {
 }
 
 // Options every probe shares: no proxy from the environment, no signals, timeouts.
-void set_common(CURL* c, char* errbuf, long total_ms) {
+void set_common(CURL* c, char* errbuf, long connect_ms, long total_ms) {
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_PROXY, "");
     curl_easy_setopt(c, CURLOPT_NOPROXY, "*");
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, kConnectTimeoutMs);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, total_ms);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     errbuf[0] = '\0';
@@ -117,7 +121,7 @@ Result<HttpReply> http_get(const ProbeTarget& t, std::string_view path) {
     if (!easy) return std::unexpected(easy.error());
     CURL* c = easy->get();
     char errbuf[CURL_ERROR_SIZE];
-    set_common(c, errbuf, kHttpTimeoutMs);
+    set_common(c, errbuf, kConnectTimeoutMs, kHttpTimeoutMs);
     Slist headers(curl_slist_append(nullptr, ("Host: " + t.domain).c_str()));
     HttpReply reply;
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
@@ -137,7 +141,7 @@ Result<Easy> ftps_session(const std::string& url, const std::string& user,
     auto easy = new_easy();
     if (!easy) return std::unexpected(easy.error());
     CURL* c = easy->get();
-    set_common(c, errbuf, kFtpTimeoutMs);
+    set_common(c, errbuf, kFtpConnectTimeoutMs, kFtpTimeoutMs);
     curl_easy_setopt(c, CURLOPT_URL, url.c_str());
     curl_easy_setopt(c, CURLOPT_USERNAME, user.c_str());
     curl_easy_setopt(c, CURLOPT_PASSWORD, password.c_str());

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <sstream>
 #include <vector>
@@ -147,8 +148,10 @@ TEST(PamVsftpd, UnixAuthWithoutShellOrFtpusersChecks) {
 
 TEST(Shadow, HashForTheFtpUserAndLockedSystemAccounts) {
     auto l = lines(render_shadow(spec()));
-    EXPECT_EQ(l, (std::vector<std::string>{"root:!::::::::", "daemon:*::::::::", "www-data:*::::::::",
-                                           "shopexamplecom:$y$j9T$salt$hash::::::::", "nobody:*::::::::"}));
+    EXPECT_EQ(l, (std::vector<std::string>{"root:!:::::::", "daemon:*:::::::", "www-data:*:::::::",
+                                           "shopexamplecom:$y$j9T$salt$hash:::::::", "nobody:*:::::::"}));
+    for (const auto& line : l)  // 9 fields: a 10th makes glibc skip the entry and PAM deny the login
+        EXPECT_EQ(std::count(line.begin(), line.end(), ':'), 8) << line;
 }
 
 TEST(Accounts, PasswdAndGroup) {
