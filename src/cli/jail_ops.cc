@@ -1,6 +1,9 @@
 #include "cli/jail_ops.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -72,13 +75,27 @@ Result<void> remove_host_file(const std::string& path) {
     return {};
 }
 
-Result<void> wait_for_http(const JailRecord& rec, std::chrono::milliseconds limit) {
+bool tcp_port_open(const std::string& ip, uint16_t port) {
+    Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    if (!fd.valid() || ::inet_pton(AF_INET, ip.c_str(), &addr.sin_addr) != 1) return false;
+    return ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+}
+
+// Until the web server answers and the FTP server accepts connections.
+Result<void> wait_for_services(const JailRecord& rec, std::chrono::milliseconds limit) {
     auto deadline = std::chrono::steady_clock::now() + limit;
+    bool http_ok = false;
     for (;;) {
-        auto r = probe_http({rec.ip, rec.domain}, "");
+        Result<void> r;
+        if (!http_ok) r = probe_http({rec.ip, rec.domain}, "");
+        http_ok = http_ok || r;
+        if (http_ok && !tcp_port_open(rec.ip, 21)) r = fail("the FTP server does not accept connections on port 21");
         if (r) return {};
         if (std::chrono::steady_clock::now() > deadline)
-            return fail("the web server did not answer within " + std::to_string(limit.count() / 1000) +
+            return fail("the jail's services did not answer within " + std::to_string(limit.count() / 1000) +
                         " s: " + r.error().message);
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
@@ -205,11 +222,12 @@ Step Ops::start_jail() {
             [this]() -> Result<void> {
                 if (auto r = lxc_start(paths().lxcpath, domain()); !r) return r;
                 if (auto r = add_gateway_address(veth_name(plan.rec.id)); !r) return r;
-                return wait_for_http(plan.rec, std::chrono::seconds(15));
+                return wait_for_services(plan.rec, std::chrono::seconds(15));
             },
             [this]() -> Result<void> {
-                if (auto r = lxc_stop(paths().lxcpath, domain(), 2); !r) return r;
-                return network_cleanup(ctx, plan.rec);
+                auto stopped = lxc_stop(paths().lxcpath, domain(), 2);
+                auto cleaned = network_cleanup(ctx, plan.rec);  // even when the stop failed
+                return stopped ? cleaned : stopped;
             }};
 }
 

@@ -5,6 +5,7 @@
 // inside the jail and shifted into the jail's host id range here.
 #pragma once
 
+#include <fcntl.h>
 #include <sys/types.h>
 
 #include <cstdint>

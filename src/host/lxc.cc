@@ -1,8 +1,12 @@
 #include "host/lxc.h"
 
 #include <lxc/lxccontainer.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <memory>
+#include <thread>
 #include <filesystem>
 #include <sstream>
 
@@ -21,6 +25,27 @@ Result<Container> open_container(const std::string& lxcpath, const std::string& 
 }
 
 constexpr const char* kSeccompProfile = "/usr/share/lxc/config/common.seccomp";
+
+// Does any cgroup hierarchy (v2 at the top, or any v1 controller) still hold `dir`?
+bool cgroup_exists(const std::string& dir) {
+    std::error_code ec;
+    if (std::filesystem::exists("/sys/fs/cgroup/" + dir, ec)) return true;
+    for (const auto& h : std::filesystem::directory_iterator("/sys/fs/cgroup", ec))
+        if (std::filesystem::exists(h.path() / dir, ec)) return true;
+    return false;
+}
+
+// LXC reports STOPPED before its monitor has removed the container's cgroups and
+// exited: wait for that, so that a stopped jail leaves nothing behind.
+Result<void> wait_for_monitor_exit(const std::string& name) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (cgroup_exists("lxc.monitor." + name) || cgroup_exists("lxc.payload." + name)) {
+        if (std::chrono::steady_clock::now() > deadline)
+            return fail("LXC: the monitor of " + name + " did not clean up its cgroups within 5 s");
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    return {};
+}
 
 }  // namespace
 
@@ -65,12 +90,26 @@ std::string render_lxc_config(const LxcSpec& s) {
 }
 
 Result<void> lxc_start(const std::string& lxcpath, const std::string& name) {
-    auto c = open_container(lxcpath, name);
-    if (!c) return std::unexpected(c.error());
-    if ((*c)->is_running(c->get())) return fail("LXC: container " + name + " is already running");
-    (*c)->want_daemonize(c->get(), true);
-    (*c)->want_close_all_fds(c->get(), true);
-    if (!(*c)->start(c->get(), 0, nullptr))
+    {
+        auto c = open_container(lxcpath, name);
+        if (!c) return std::unexpected(c.error());
+        if ((*c)->is_running(c->get())) return fail("LXC: container " + name + " is already running");
+    }
+    // liblxc moves the process that calls start() into the container's monitor cgroup
+    // and installs process-wide state: start from a short-lived child so that jailctl
+    // itself stays out of the jail's cgroups (they could not be removed otherwise).
+    pid_t child = ::fork();
+    if (child < 0) return fail_errno("fork to start " + name, errno);
+    if (child == 0) {
+        auto c = open_container(lxcpath, name);
+        bool ok = c && (*c)->want_daemonize(c->get(), true) && (*c)->want_close_all_fds(c->get(), true) &&
+                  (*c)->start(c->get(), 0, nullptr);
+        ::_exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return fail("LXC: container " + name + " failed to start; see " + lxcpath + "/" + name + "/lxc.log");
     return {};
 }
@@ -78,10 +117,9 @@ Result<void> lxc_start(const std::string& lxcpath, const std::string& name) {
 Result<void> lxc_stop(const std::string& lxcpath, const std::string& name, int timeout_s) {
     auto c = open_container(lxcpath, name);
     if (!c) return std::unexpected(c.error());
-    if (!(*c)->is_running(c->get())) return {};
-    if ((*c)->shutdown(c->get(), timeout_s)) return {};
-    if (!(*c)->stop(c->get())) return fail("LXC: container " + name + " could not be killed");
-    return {};
+    if ((*c)->is_running(c->get()) && !(*c)->shutdown(c->get(), timeout_s) && !(*c)->stop(c->get()))
+        return fail("LXC: container " + name + " could not be killed");
+    return wait_for_monitor_exit(name);
 }
 
 bool lxc_running(const std::string& lxcpath, const std::string& name) {

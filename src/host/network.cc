@@ -69,6 +69,17 @@ private:
     unsigned seq_ = 0;
 };
 
+// libmnl's mnl_attr_for_each macro does not compile as C++ (void* conversions).
+template <class F>
+void for_each_attr(const nlmsghdr* nlh, size_t offset, F&& each) {
+    auto* attr = static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(nlh, offset));
+    auto* tail = static_cast<const char*>(mnl_nlmsg_get_payload_tail(nlh));
+    while (mnl_attr_ok(attr, static_cast<int>(tail - reinterpret_cast<const char*>(attr)))) {
+        each(attr);
+        attr = mnl_attr_next(attr);
+    }
+}
+
 Result<in_addr> parse_addr(const std::string& ip) {
     in_addr a{};
     if (inet_pton(AF_INET, ip.c_str(), &a) != 1) return fail("invalid IPv4 address '" + ip + "'");
@@ -90,16 +101,15 @@ Result<void> fill_address(Uplink& up) {
     auto rc = nl.exchange(nlh, [&](const nlmsghdr* msg) {
         auto* m = static_cast<const ifaddrmsg*>(mnl_nlmsg_get_payload(msg));
         if (static_cast<int>(m->ifa_index) != up.index || !up.address.empty()) return;
-        const nlattr* attr;
-        mnl_attr_for_each(attr, msg, sizeof(ifaddrmsg)) {
+        for_each_attr(msg, sizeof(ifaddrmsg), [&](const nlattr* attr) {
+            if (!up.address.empty()) return;
             if (mnl_attr_get_type(attr) == IFA_LOCAL || mnl_attr_get_type(attr) == IFA_ADDRESS) {
                 char text[INET_ADDRSTRLEN];
                 inet_ntop(AF_INET, mnl_attr_get_payload(attr), text, sizeof text);
                 up.address = text;
                 up.prefix_len = m->ifa_prefixlen;
-                return;
             }
-        }
+        });
     });
     if (!rc) return std::unexpected(rc.error());
     if (*rc) return fail_errno("list addresses of " + up.name, *rc);
@@ -115,10 +125,9 @@ Result<int> default_route_interface() {
     auto rc = nl.exchange(nlh, [&](const nlmsghdr* msg) {
         auto* r = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(msg));
         if (r->rtm_dst_len != 0 || r->rtm_table != RT_TABLE_MAIN || found) return;
-        const nlattr* attr;
-        mnl_attr_for_each(attr, msg, sizeof(rtmsg)) {
+        for_each_attr(msg, sizeof(rtmsg), [&](const nlattr* attr) {
             if (mnl_attr_get_type(attr) == RTA_OIF) found = static_cast<int>(mnl_attr_get_u32(attr));
-        }
+        });
     });
     if (!rc) return std::unexpected(rc.error());
     if (*rc) return fail_errno("read the routing table", *rc);
@@ -241,10 +250,9 @@ Result<bool> route_exists(const std::string& ip) {
     auto rc = nl.exchange(nlh, [&](const nlmsghdr* msg) {
         auto* r = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(msg));
         if (r->rtm_dst_len != 32 || r->rtm_table != RT_TABLE_MAIN) return;
-        const nlattr* attr;
-        mnl_attr_for_each(attr, msg, sizeof(rtmsg)) {
+        for_each_attr(msg, sizeof(rtmsg), [&](const nlattr* attr) {
             if (mnl_attr_get_type(attr) == RTA_DST && mnl_attr_get_u32(attr) == addr->s_addr) found = true;
-        }
+        });
     });
     if (!rc) return std::unexpected(rc.error());
     return found;

@@ -82,8 +82,8 @@ protected:
         }
         if (auto loops = find_loops_for(image_); loops && !loops->empty()) {
             loop_.reset();
-            if (!no_loops_for(image_))
-                for (const auto& loop : *find_loops_for(image_)) {
+            if (auto left = find_loops_for(image_); left && !no_loops_for(image_))
+                for (const auto& loop : *left) {  // a named result: the range must outlive the loop
                     ADD_FAILURE() << "leftover " << loop.device;
                     (void)detach_loop(loop.device);
                 }
