@@ -26,6 +26,7 @@ fail() { echo "FAIL at $(_where): $*" >&2; exit 1; }
 # With set -e, say which command stopped the test (only in the test's own shell).
 _on_err() {
   [ "$BASH_SUBSHELL" -eq 0 ] || return 0
+  [ "$(basename "$3")" = lib.sh ] && return 0   # reported again at the test's line
   echo "FAIL at $(basename "$3"):$2: command exited $1: $4" >&2
 }
 set -o errtrace
@@ -153,7 +154,7 @@ json_eval() {
   python3 -c 'import json,sys
 d = json.load(open(sys.argv[1]))
 r = eval(sys.argv[2])
-print(json.dumps(r) if isinstance(r, (dict, list, bool)) or r is None else r)' "$1" "$2"
+print(json.dumps(r) if isinstance(r, (dict, list)) or r is None else r)' "$1" "$2"
 }
 assert_json() {  # file — exactly one JSON value
   python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$1" 2>"$SANDBOX_DIR/json.err" ||
