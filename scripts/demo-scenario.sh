@@ -3,11 +3,15 @@
 set -euo pipefail
 D=demo.example.com IP=203.0.113.20
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-show() { printf '$ %s\n' "$*"; "$@"; }
+if [ -t 1 ]; then bold=$'\033[1m' off=$'\033[0m'; else bold='' off=''; fi
+say() { printf '\n%s== %s%s\n' "$bold" "$*" "$off"; }
+show() { printf '$'; printf ' %q' "$@"; printf '\n'; "$@"; }
 
-say "A private test network: this machine is the ISP's server (uplink0 203.0.113.1),"
-say "a 'customer' network namespace (203.0.113.254) plays the internet. Nothing touches your real network."
+cat <<EOF
+This demo runs in a private test network: this namespace plays the ISP's server (uplink0,
+203.0.113.1), a second one plays a customer on the internet (203.0.113.254). Your real network,
+/etc and mounts are not touched.
+EOF
 
 say "1. Create the jail: domain $D, address $IP, a 128 MiB disk"
 start=$(date +%s%N)
