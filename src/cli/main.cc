@@ -41,6 +41,15 @@ int main(int argc, char** argv) {
     add_passwd(app, ctx, action);
     add_destroy(app, ctx, action);
     add_host(app, ctx, action);
+    add_fsck(app, ctx, action);
+    add_grow(app, ctx, action);
+    add_clone(app, ctx, action);
+    add_exec(app, ctx, action);
+    add_import_site(app, ctx, action);
+    add_backup(app, ctx, action);
+    add_restore(app, ctx, action);
+    add_set(app, ctx, action);
+    add_repair(app, ctx, action);
 
     try {
         app.parse(argc, argv);

@@ -19,6 +19,17 @@ void add_test(CLI::App& app, Context& ctx, Action& action);
 void add_passwd(CLI::App& app, Context& ctx, Action& action);
 void add_destroy(CLI::App& app, Context& ctx, Action& action);
 void add_host(CLI::App& app, Context& ctx, Action& action);  // host check, host prepare
+// Day-2 operations (issue #3)
+void add_fsck(CLI::App& app, Context& ctx, Action& action);         // fsck.cc
+void add_grow(CLI::App& app, Context& ctx, Action& action);         // grow.cc
+void add_clone(CLI::App& app, Context& ctx, Action& action);        // clone.cc
+void add_exec(CLI::App& app, Context& ctx, Action& action);         // exec.cc: exec, console
+void add_import_site(CLI::App& app, Context& ctx, Action& action);  // import_site.cc
+void add_backup(CLI::App& app, Context& ctx, Action& action);       // backup.cc: backup, backups, export
+void add_restore(CLI::App& app, Context& ctx, Action& action);      // restore.cc: restore, import
+// Isolation and resilience (issue #4)
+void add_set(CLI::App& app, Context& ctx, Action& action);          // set.cc
+void add_repair(CLI::App& app, Context& ctx, Action& action);       // repair.cc
 
 // Looks up a registered jail by the domain the operator typed (normalised like create).
 Result<JailRecord> find_jail(Context& ctx, const std::string& domain_input);
