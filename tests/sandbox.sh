@@ -12,7 +12,8 @@
 # destroy --force every jail, LEAK CHECK (fails the test), force-clean whatever leaked.
 #
 # Exit status: the test's (0 pass, 77 skip), or 1 when anything of ours leaked.
-# Environment knobs: SANDBOX_TIMEOUT (seconds for the test script, default 540),
+# Environment knobs: SANDBOX_TIMEOUT (seconds for the test script, default 480;
+# CTest kills at 600 s, and the teardown needs time too),
 # SANDBOX_KEEP=1 (keep the temp dirs for debugging; still cleans kernel objects).
 set -uo pipefail
 
@@ -226,11 +227,12 @@ teardown() {
     kill -TERM -- "-$TEST_PID" 2>/dev/null; sleep 1; kill -KILL -- "-$TEST_PID" 2>/dev/null
     wait "$TEST_PID" 2>/dev/null
   fi
-  local jd dom
-  for jd in "$JAILCTL_ROOT"/jails/*/; do
-    [ -d "$jd" ] || continue
-    dom=$(basename "$jd")
-    timeout 120 "$JAILCTL_BIN" --root "$JAILCTL_ROOT" destroy --force "$dom" >"$SANDBOX_DIR/destroy.out" 2>&1 9>&- \
+  local dom
+  # every jail dir, and every registry row (a half-created jail may have no dir)
+  for dom in $( { for jd in "$JAILCTL_ROOT"/jails/*/; do [ -d "$jd" ] && basename "$jd"; done
+                  [ -f "$JAILCTL_ROOT/jailctl.db" ] &&
+                    sqlite3 "$JAILCTL_ROOT/jailctl.db" "SELECT domain FROM jails" 2>/dev/null; } | sort -u); do
+    timeout 60 "$JAILCTL_BIN" --root "$JAILCTL_ROOT" destroy --force "$dom" >"$SANDBOX_DIR/destroy.out" 2>&1 9>&- \
       || { say "teardown: destroy --force $dom failed:"; tail -n 5 "$SANDBOX_DIR/destroy.out" >&2; }
   done
   if ! leak_check; then
@@ -305,11 +307,11 @@ export JAILCTL="$JAILCTL_BIN" JAILCTL_ROOT SANDBOX_DIR CLIENT="ip netns exec cli
 export BASH_ENV="$TESTS_DIR/lib.sh" TESTS_DIR
 say "running $TEST_NAME in $JAILCTL_ROOT"
 cd "$SANDBOX_DIR" || setup_fail "cd"
-setsid timeout -k 10 "${SANDBOX_TIMEOUT:-540}" bash "$SCRIPT" 9>&- &
+setsid timeout -k 10 "${SANDBOX_TIMEOUT:-480}" bash "$SCRIPT" 9>&- &
 TEST_PID=$!
 wait "$TEST_PID"
 RESULT=$?
 TEST_PID=
-[ "$RESULT" = 124 ] && say "test timed out after ${SANDBOX_TIMEOUT:-540} s"
+[ "$RESULT" = 124 ] && say "test timed out after ${SANDBOX_TIMEOUT:-480} s"
 unset BASH_ENV
 exit "$RESULT"
