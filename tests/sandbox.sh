@@ -221,7 +221,7 @@ force_clean() {
 teardown() {
   # the cleanup itself must not be interrupted
   trap - EXIT
-  trap '' TERM INT HUP
+  trap '' TERM INT HUP PIPE   # (a reader that went away must not stop the cleanup)
   # the test script and everything it started (its own process group)
   if [ -n "$TEST_PID" ] && kill -0 "$TEST_PID" 2>/dev/null; then
     kill -TERM -- "-$TEST_PID" 2>/dev/null; sleep 1; kill -KILL -- "-$TEST_PID" 2>/dev/null
@@ -263,6 +263,7 @@ teardown() {
 }
 trap teardown EXIT
 trap 'say "interrupted"; RESULT=1; exit 1' TERM INT HUP
+trap 'RESULT=1; exit 1' PIPE   # output closed (| head): still tear down
 
 setup_fail() { say "setup: $*"; RESULT=1; exit 1; }
 setup_skip() { say "skipped: $*"; RESULT=77; exit 77; }
