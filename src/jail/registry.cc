@@ -221,6 +221,13 @@ Result<void> Registry::set_state(const std::string& domain, const std::string& s
     return {};
 }
 
+Result<void> Registry::set_size(const std::string& domain, uint64_t size_bytes) {
+    Stmt s(db_, "UPDATE jails SET size_bytes = ?1 WHERE domain = ?2");
+    s.bind(1, static_cast<int64_t>(size_bytes)).bind(2, domain);
+    if (s.step() != SQLITE_DONE) return db_error("set size of " + domain, s);
+    return {};
+}
+
 Result<void> Registry::remove(const std::string& domain) {
     Stmt s(db_, "DELETE FROM jails WHERE domain = ?1");
     s.bind(1, domain);

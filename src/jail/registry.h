@@ -53,6 +53,7 @@ public:
     Result<std::vector<JailRecord>> list();  // sorted by domain
     Result<void> set_state(const std::string& domain, const std::string& state, const std::string& reason = "");
     Result<void> remove(const std::string& domain);
+    Result<void> set_size(const std::string& domain, uint64_t size_bytes);  // after grow
 
     // Task journal.
     Result<int64_t> begin_task(const std::string& domain, const std::string& verb, const std::string& log_path);
