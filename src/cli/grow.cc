@@ -1,8 +1,251 @@
-// Placeholder: the verb is not implemented yet.
+// jailctl grow DOMAIN --size NEWSIZE [--offline]: enlarge a jail's disk.
+//
+// Paths, in order of preference:
+//   online   the jail keeps running: grow the image file, LOOP_SET_CAPACITY on its loop device,
+//            resize2fs on the mounted filesystem. Needs CAP_SYS_RESOURCE (ext4 online resize);
+//            without it, or when the kernel refuses with EPERM, the fallback runs.
+//   fallback stop, grow the image, e2fsck -f + resize2fs offline, start. The downtime (stop begins
+//            -> services answer again) is measured, logged and reported.
+//   offline  the jail was stopped already: grow and resize, leave it stopped.
+// Which path ran (and why the online one did not) is in the output and in --json ("path").
+// Shrinking, or the same size, is refused (exit 2). A failure after the stop starts the jail
+// again (the undo of the stop step); an image grown but not resized stays larger (harmless:
+// the next grow resizes into it), and the registry keeps the old size until the grow succeeded.
+#include <sys/statvfs.h>
+
+#include <chrono>
+#include <memory>
+
+#include "cli/jail_ops.h"
 #include "cli/verbs.h"
+#include "host/ext4.h"
+#include "host/image.h"
+#include "host/loop.h"
+#include "host/lxc.h"
+#include "host/mount.h"
+#include "host/network.h"
+#include "jail/byte_size.h"
 
 namespace jailctl {
+namespace {
 
-void add_grow(CLI::App&, Context&, Action&) {}
+using Clock = std::chrono::steady_clock;
+
+struct GrowArgs {
+    std::string domain, size;
+    bool offline = false;
+};
+
+struct GrowState {
+    std::string path;           // "online" | "fallback" | "offline"
+    std::string online_skipped; // why the online path did not run (empty when it ran)
+    Clock::time_point down_since{}, up_again{};
+};
+
+// Size of the mounted filesystem as `df` reports it (f_blocks * f_frsize).
+std::optional<uint64_t> filesystem_bytes(const std::string& mount_point) {
+    struct statvfs vfs {};
+    if (::statvfs(mount_point.c_str(), &vfs) != 0) return std::nullopt;
+    return static_cast<uint64_t>(vfs.f_blocks) * vfs.f_frsize;
+}
+
+Step grow_image_step(Ops& ops, uint64_t bytes) {
+    return {"grow-image", [&ops, bytes]() {
+                return grow_image(ops.paths().image(ops.domain()), bytes, ops.plan.rec.sparse);
+            }};
+}
+
+Step record_size_step(Ops& ops, uint64_t new_bytes) {
+    const uint64_t old_bytes = ops.plan.rec.size_bytes;
+    return {"record-size",
+            [&ops, new_bytes]() { return ops.ctx.registry().set_size(ops.domain(), new_bytes); },
+            [&ops, old_bytes]() { return ops.ctx.registry().set_size(ops.domain(), old_bytes); }};
+}
+
+// Online grow as one step: it either grows the running filesystem or reports (through
+// `refused`) that the kernel does not allow it here, without failing the task.
+Step online_step(Ops& ops, uint64_t bytes, GrowState& state) {
+    return {"grow-online", [&ops, bytes, &state]() -> Result<void> {
+                auto mount = find_mount(ops.paths().rootfs(ops.domain()));
+                if (!mount) return std::unexpected(mount.error());
+                if (!*mount || !(*mount)->source.starts_with("/dev/loop"))
+                    return fail(ops.paths().rootfs(ops.domain()) + " is not mounted from a loop device");
+                const std::string device = (*mount)->source;
+                if (auto r = grow_image(ops.paths().image(ops.domain()), bytes, ops.plan.rec.sparse); !r) return r;
+                if (auto r = set_loop_capacity(device); !r) return r;
+                auto resized = resize_ext4_online(device);
+                if (resized) {
+                    state.path = "online";
+                    return {};
+                }
+                if (!online_resize_not_permitted(resized.error())) return resized;
+                state.online_skipped = "the kernel refused the online resize (EPERM)";
+                return {};
+            }};
+}
+
+// The stop of the fallback path, whose undo starts the jail again.
+Step stop_with_restart_undo(Ops& ops, GrowState& state) {
+    Step stop = ops.stop_jail();
+    auto apply = stop.apply;
+    stop.apply = [apply, &state]() {
+        state.down_since = Clock::now();
+        return apply();
+    };
+    stop.undo = [&ops]() -> Result<void> {
+        if (lxc_running(ops.paths().lxcpath, ops.domain())) return {};
+        auto mounted = find_mount(ops.paths().rootfs(ops.domain()));
+        if (!mounted) return std::unexpected(mounted.error());
+        if (!*mounted)
+            if (auto r = ops.mount_disk().apply(); !r) return r;
+        if (auto r = ops.write_lxc_config().apply(); !r) return r;
+        return ops.start_jail().apply();
+    };
+    return stop;
+}
+
+void add_offline_steps(Ops& ops, std::vector<Step>& steps, uint64_t bytes, bool was_running, bool mounted,
+                       GrowState& state) {
+    if (was_running) {
+        steps.push_back(stop_with_restart_undo(ops, state));
+        steps.push_back(ops.cleanup_network());
+    }
+    if (was_running || mounted) steps.push_back(ops.unmount_disk());
+    steps.push_back(grow_image_step(ops, bytes));
+    steps.push_back({"resize-offline", [&ops]() { return resize_ext4_offline(ops.paths().image(ops.domain())); }});
+    if (was_running) {
+        steps.push_back(ops.mount_disk());
+        steps.push_back(ops.prepare_host());
+        steps.push_back(ops.write_lxc_config());
+        Step start = ops.start_jail();
+        auto apply = start.apply;
+        start.apply = [apply, &state]() -> Result<void> {
+            if (auto r = apply(); !r) return r;
+            state.up_again = Clock::now();
+            return {};
+        };
+        steps.push_back(start);
+    }
+}
+
+Result<uint64_t> validate_size(Context& ctx, const JailRecord& rec, const std::string& input) {
+    auto size = ByteSize::parse(input, "size");
+    if (!size) return std::unexpected(size.error());
+    if (size->bytes() % kImageBlockSize != 0)
+        return fail_input("size", size->human() + " is not a multiple of 4 KiB");
+    if (size->bytes() <= rec.size_bytes)
+        return fail_input("size", size->human() + (size->bytes() == rec.size_bytes ? " is the current size" :
+                                                   " is smaller than the current " + human_size(rec.size_bytes)) +
+                                      " of " + rec.domain + ": jailctl only grows disks (shrinking is refused)");
+    if (!rec.sparse) {
+        auto free = free_bytes(ctx.paths.lxcpath);
+        if (!free) return std::unexpected(free.error());
+        if (*free < size->bytes() - rec.size_bytes)
+            return fail_input("size", "growing by " + human_size(size->bytes() - rec.size_bytes) + " needs more than the " +
+                                          human_size(*free) + " free in " + ctx.paths.lxcpath);
+    }
+    return size->bytes();
+}
+
+int run_grow(Context& ctx, const GrowArgs& args) {
+    auto rec = find_jail(ctx, args.domain);
+    if (!rec) return report_error(ctx, "validate", rec.error());
+    auto lock = lock_jail(ctx.paths, rec->domain);
+    if (!lock) return report_error(ctx, "lock", lock.error());
+    auto found = ctx.registry().find(rec->domain);  // the size as of now, under the lock
+    if (!found || !*found) return report_error(ctx, "validate", Error{ErrorKind::Conflict, rec->domain + " vanished"});
+    *rec = **found;
+    if (rec->state != "ready")
+        return report_error(ctx, "validate", Error{ErrorKind::HostNotReady, rec->domain + " is in state " + rec->state +
+                                                                                ": run 'jailctl repair " + rec->domain + "'"});
+    auto bytes = validate_size(ctx, *rec, args.size);
+    if (!bytes) return report_error(ctx, "validate", bytes.error());
+    const bool running = lxc_running(ctx.paths.lxcpath, rec->domain);
+    auto mounted = find_mount(ctx.paths.rootfs(rec->domain));
+    if (!mounted) return report_error(ctx, "validate", mounted.error());
+
+    JailPlan plan;
+    plan.rec = *rec;
+    plan.uplink = uplink_of(ctx, rec->domain);
+    if (running) {
+        auto configured = find_uplink(configured_uplink(ctx));
+        if (!configured) return report_error(ctx, "validate", configured.error());
+        plan.uplink = configured->name;
+    }
+    Ops ops{ctx, plan};
+    GrowState state;
+    auto log = open_task_log(ctx, rec->domain, "grow");
+    if (!log) return report_error(ctx, "log", log.error());
+
+    TaskOutcome outcome;
+    std::vector<StepRecord> all_steps;
+    bool try_online = running;
+    if (!running) {
+        state.online_skipped = "the jail is stopped";
+    } else if (args.offline) {
+        state.online_skipped = "--offline was given";
+        try_online = false;
+    } else if (!has_cap_sys_resource()) {
+        state.online_skipped = "jailctl lacks CAP_SYS_RESOURCE (ext4 online resize needs it)";
+        try_online = false;
+    }
+    if (try_online) {
+        outcome = run_journaled(ctx, *log, rec->domain, "grow", {online_step(ops, *bytes, state)});
+        all_steps = outcome.steps;
+    }
+    if (state.path != "online" && (!try_online || outcome.ok)) {
+        if (try_online) log->warn("grow-online", state.online_skipped + ": falling back to stop, grow, start");
+        state.path = running ? "fallback" : "offline";
+        std::vector<Step> steps;
+        add_offline_steps(ops, steps, *bytes, running, mounted->has_value(), state);
+        steps.push_back(record_size_step(ops, *bytes));
+        outcome = run_journaled(ctx, *log, rec->domain, "grow", steps);
+        all_steps.insert(all_steps.end(), outcome.steps.begin(), outcome.steps.end());
+    } else if (outcome.ok) {
+        outcome = run_journaled(ctx, *log, rec->domain, "grow", {record_size_step(ops, *bytes)});
+        all_steps.insert(all_steps.end(), outcome.steps.begin(), outcome.steps.end());
+    }
+    outcome.steps = all_steps;
+
+    nlohmann::json fields = {{"domain", rec->domain},
+                             {"path", state.path},
+                             {"old_size_bytes", rec->size_bytes},
+                             {"size_bytes", *bytes}};
+    std::vector<std::string> text = {"domain:    " + rec->domain,
+                                     "disk:      " + human_size(rec->size_bytes) + " -> " + human_size(*bytes)};
+    std::string path_line = "path:      " + state.path;
+    if (!state.online_skipped.empty()) {
+        fields["online_skipped"] = state.online_skipped;
+        path_line += " (online not used: " + state.online_skipped + ")";
+    }
+    text.push_back(path_line);
+    log->info("grow", path_line.substr(11));
+    if (outcome.ok && state.path == "fallback") {
+        auto ms = std::chrono::duration<double, std::milli>(state.up_again - state.down_since).count();
+        fields["downtime_ms"] = static_cast<int64_t>(ms + 0.5);
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.3f s", ms / 1000);
+        log->info("downtime", std::string("the site was down for ") + buf + " (stop -> services answer)");
+        text.push_back(std::string("downtime:  ") + buf);
+    }
+    if (outcome.ok && (running || state.path == "online")) {
+        if (auto fs = filesystem_bytes(ctx.paths.rootfs(rec->domain))) {
+            fields["filesystem_bytes"] = *fs;
+            text.push_back("filesystem: " + format_bytes(*fs) + " (as df sees it)");
+        }
+    }
+    return report(ctx, outcome, fields, text, log->path());
+}
+
+}  // namespace
+
+void add_grow(CLI::App& app, Context& ctx, Action& action) {
+    auto args = std::make_shared<GrowArgs>();
+    auto* cmd = app.add_subcommand("grow", "Enlarge a jail's disk (online where the kernel allows it)");
+    cmd->add_option("domain", args->domain, "The jail")->required();
+    cmd->add_option("--size", args->size, "The new disk size, larger than the current one (e.g. 1G)")->required();
+    cmd->add_flag("--offline", args->offline, "Stop, grow, start even where an online grow is possible");
+    cmd->callback([&ctx, &action, args] { action = [&ctx, args] { return run_grow(ctx, *args); }; });
+}
 
 }  // namespace jailctl
