@@ -1,8 +1,401 @@
-// Placeholder: the verb is not implemented yet.
+// jailctl restore FILE [--domain D] [--ip IP] [--size S] [--replace]
+// jailctl import FILE [--domain D] [--ip IP] [--size S]
+//
+// Both recreate a jail from a jailctl archive (host/archive.h). Validation reads the WHOLE
+// archive first (checksum, every entry's safety, the space it needs) and checks the arguments
+// and conflicts: a bad archive or argument is a KO that creates nothing. Then a task like create:
+// register (new id range) -> host-prepare -> disk -> mount -> extract (ids shifted, fds relative
+// to the new jail root, nothing followed) -> identity -> lxc-config -> credentials -> start ->
+// test -> ready, each step undone on failure.
+//
+// Identity: the jail keeps the archived certificate (its key is in the archived tree) when
+// domain and IP are unchanged, else gets a new one. The FTP password: the archive holds only its
+// hash, so jailctl cannot know it; a restored jail gets a NEW password (printed like create's),
+// except with --replace when the jail's current credentials file matches the archived hash, so
+// the customer's password keeps working. Every jailctl-rendered file (etc/..., not srv/) is
+// re-rendered with the identity and the new hash; the site's content (srv/) is the archive's.
+//
+// --replace onto an existing jail (same id range, same IP): the new disk is built and filled
+// beside the old one (disk.img.restore, mounted on rootfs.restore) while the old jail keeps
+// serving; then swap: stop the old jail, disk.img -> disk.img.old, disk.img.restore -> disk.img,
+// mount, start, test. A failure up to the test undoes the swap (old disk back, old jail started
+// again if it was running); only after the test passed is disk.img.old removed.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <memory>
+
+#include "cli/jail_ops.h"
 #include "cli/verbs.h"
+#include "host/archive.h"
+#include "host/ext4.h"
+#include "host/image.h"
+#include "host/jail_fs.h"
+#include "host/loop.h"
+#include "host/lxc.h"
+#include "host/mount.h"
+#include "host/network.h"
+#include "jail/byte_size.h"
+#include "jail/domain.h"
+#include "jail/ftp_user.h"
+#include "jail/ipv4.h"
+#include "services/password_hash.h"
+#include "util/password.h"
 
 namespace jailctl {
+namespace {
 
-void add_restore(CLI::App&, Context&, Action&) {}
+namespace fs = std::filesystem;
+constexpr uint64_t kMinSize = 64ull << 20;
+
+struct RestoreArgs {
+    std::string file, domain, ip, size;
+    bool replace = false;
+    std::string verb;  // "restore" | "import"
+};
+
+struct RestorePlan {
+    VerifiedArchive archive;
+    std::string file;
+    bool keep_certificate = false;  // same domain and IP as the archive
+    bool keep_password = false;     // --replace and the current password matches the archived hash
+    std::optional<JailRecord> old;  // --replace: the jail being replaced
+};
+
+// Smallest size (MiB multiple) whose usable space and inodes hold the archive's tree.
+uint64_t min_size_for(const VerifiedArchive& v) {
+    uint64_t size = kMinSize;
+    while (usable_bytes(size) < v.needed_bytes || inode_count(size) < v.entries + 64) size += 16ull << 20;
+    return size;
+}
+
+Result<void> validate(Context& ctx, const RestoreArgs& args, JailPlan& plan, RestorePlan& rp) {
+    std::optional<Domain> domain;
+    std::optional<Ipv4> ip;
+    std::optional<ByteSize> size;
+    if (!args.domain.empty()) {
+        auto d = Domain::parse(args.domain);
+        if (!d) return std::unexpected(d.error());
+        domain = *d;
+    }
+    if (!args.ip.empty()) {
+        auto i = Ipv4::parse(args.ip);
+        if (!i) return std::unexpected(i.error());
+        ip = *i;
+    }
+    if (!args.size.empty()) {
+        auto s = ByteSize::parse(args.size, "size");
+        if (!s) return std::unexpected(s.error());
+        if (auto m = s->at_least(kMinSize, "size"); !m) return std::unexpected(m.error());
+        size = *s;
+    }
+    rp.file = fs::absolute(args.file).lexically_normal().string();
+    struct stat st {};
+    if (::stat(rp.file.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+        return fail_input("file", rp.file + " is not a readable archive file");
+    // The whole archive, before anything else is looked at or created.
+    auto verified = verify_archive(rp.file, !ctx.options.json);
+    if (!verified) return std::unexpected(verified.error());
+    rp.archive = *verified;
+    const Manifest& m = rp.archive.manifest;
+    if (!domain) {
+        auto d = Domain::parse(m.domain);
+        if (!d) return std::unexpected(d.error());
+        domain = *d;
+    }
+    if (!ip) {
+        auto i = Ipv4::parse(m.ip);
+        if (!i) return fail_input("ip", "the archive's " + m.ip + " cannot be used here: give --ip");
+        ip = *i;
+    }
+    uint64_t needed = min_size_for(rp.archive);
+    if (size && size->bytes() < needed)
+        return fail_input("size", size->human() + " is too small for the archive's content (" +
+                                      human_size(rp.archive.needed_bytes) + " in " + std::to_string(rp.archive.entries) +
+                                      " entries needs at least " + human_size(needed) + ")");
+    uint64_t bytes = size ? size->bytes() : std::max<uint64_t>(m.size_bytes, needed);
+
+    auto uplink = find_uplink(configured_uplink(ctx));
+    if (!uplink) return std::unexpected(uplink.error());
+    if (!uplink->address.empty())
+        if (auto up = Ipv4::parse_syntax(uplink->address); up)
+            if (auto r = check_not_uplink_reserved(*ip, *up, uplink->prefix_len); !r) return r;
+    if (::access(ctx.init_path.c_str(), X_OK) != 0)
+        return fail(ErrorKind::HostNotReady, "jailctl-init not found at " + ctx.init_path + ": reinstall jailctl");
+    if (auto r = ctx.open(); !r) return r;
+    auto by_domain = ctx.registry().find(domain->str());
+    if (!by_domain) return std::unexpected(by_domain.error());
+    if (*by_domain && !args.replace)
+        return fail(ErrorKind::Conflict, "domain: " + domain->str() + " is already registered" +
+                                             (args.verb == "restore" ? " (restore --replace replaces it)" : ""));
+    if (args.replace) {
+        if (!*by_domain) return fail_input("domain", domain->str() + " is not a jail on this host: nothing to --replace");
+        rp.old = **by_domain;
+        if (rp.old->state != "ready")
+            return fail(ErrorKind::HostNotReady, domain->str() + " is in state " + rp.old->state + ": run 'jailctl repair'");
+        if (!args.ip.empty() && ip->str() != rp.old->ip)
+            return fail_input("ip", "--replace keeps the jail's address " + rp.old->ip);
+        ip = *Ipv4::parse_syntax(rp.old->ip);
+    } else {
+        auto by_ip = ctx.registry().find_by_ip(ip->str());
+        if (!by_ip) return std::unexpected(by_ip.error());
+        if (*by_ip) return fail(ErrorKind::Conflict, "ip: " + ip->str() + " is already used by jail " + (*by_ip)->domain);
+    }
+    if (!m.sparse) {
+        auto free = free_bytes(ctx.paths.lxcpath);
+        if (!free) return std::unexpected(free.error());
+        if (*free < bytes)
+            return fail_input("size", human_size(bytes) + " is more than the " + human_size(*free) + " free in " +
+                                          ctx.paths.lxcpath);
+    }
+
+    plan.uplink = uplink->name;
+    if (rp.old) plan.rec = *rp.old;
+    plan.rec.domain = domain->str();
+    plan.rec.ip = ip->str();
+    plan.rec.size_bytes = bytes;
+    plan.rec.sparse = m.sparse;
+    plan.rec.ftp_user = domain->str() == m.domain ? m.ftp_user : derive_ftp_user(*domain);
+    plan.rec.ftp_tls = m.ftp_tls;
+    rp.keep_certificate = domain->str() == m.domain && ip->str() == m.ip && !m.certificate_pem.empty();
+    std::string hash;
+    if (rp.old && m.domain == rp.old->domain && m.ftp_user == rp.old->ftp_user) {
+        auto creds = read_credentials(ctx.paths, rp.old->domain);
+        if (creds && !m.ftp_password_hash.empty() && verify_password(creds->second, m.ftp_password_hash)) {
+            plan.password = creds->second;
+            hash = m.ftp_password_hash;
+            rp.keep_password = true;
+        }
+    }
+    if (!rp.keep_password) {
+        plan.password = generate_password();
+        auto h = hash_password(plan.password);
+        if (!h) return std::unexpected(h.error());
+        hash = *h;
+    }
+    plan.spec = JailSpec{plan.rec.domain, plan.rec.ip, plan.rec.ftp_user, hash,
+                         m.ftp_tls == "required" ? FtpTls::Required : FtpTls::Optional, "", ""};
+    if (!rp.keep_certificate) {
+        auto cert = make_certificate(plan.rec.domain, plan.rec.ip);
+        if (!cert) return std::unexpected(cert.error());
+        plan.spec.cert_pem = cert->cert_pem;
+        plan.spec.key_pem = cert->key_pem;
+        plan.fingerprint = cert->sha256_fingerprint;
+    }
+    return {};
+}
+
+// Re-renders every jailctl-managed file (not the site under srv/) for the jail's identity.
+Result<void> rewrite_identity(const std::string& rootfs, JailPlan& plan, const RestorePlan& rp) {
+    auto root = open_jail_root(rootfs);
+    if (!root) return std::unexpected(root.error());
+    if (rp.keep_certificate) {
+        auto key = read_jail_file(root->get(), "etc/ssl/jailctl/ftp.key", 64 * 1024);
+        if (key) {
+            plan.spec.cert_pem = rp.archive.manifest.certificate_pem;
+            plan.spec.key_pem = *key;
+            auto fpr = certificate_fingerprint(plan.spec.cert_pem);
+            if (fpr) plan.fingerprint = *fpr;
+        }
+        if (!key || plan.fingerprint.empty()) {  // the archived key is gone: a new certificate
+            auto cert = make_certificate(plan.rec.domain, plan.rec.ip);
+            if (!cert) return std::unexpected(cert.error());
+            plan.spec.cert_pem = cert->cert_pem, plan.spec.key_pem = cert->key_pem;
+            plan.fingerprint = cert->sha256_fingerprint;
+        }
+    }
+    JailTree tree = build_jail_tree(plan.spec);
+    for (const auto& f : tree.files) {
+        if (f.path.starts_with("srv/")) continue;
+        if (auto r = write_jail_file(root->get(), f.path, f.content, f.mode, f.uid, f.gid, plan.rec.id_base); !r)
+            return r;
+    }
+    return {};
+}
+
+Result<void> remove_path(const std::string& p) {
+    std::error_code ec;
+    fs::remove_all(p, ec);
+    if (ec) return fail("remove " + p + ": " + ec.message());
+    return {};
+}
+
+Result<void> rename_path(const std::string& from, const std::string& to) {
+    if (::rename(from.c_str(), to.c_str()) != 0) return fail_errno("rename " + from + " to " + to, errno);
+    return {};
+}
+
+// The steps of --replace (see the top of the file).
+std::vector<Step> replace_steps(Context& ctx, Ops& ops, JailPlan& plan, RestorePlan& rp, bool& was_running,
+                                std::string& old_credentials) {
+    const Paths& p = ctx.paths;
+    std::string d = plan.rec.domain;
+    std::string img = p.image(d), stage_img = img + ".restore", old_img = img + ".old";
+    std::string stage_root = p.jail_dir(d) + "/rootfs.restore";
+    bool progress = !ctx.options.json;
+    std::vector<Step> steps;
+    steps.push_back({"stage-disk",
+                     [=, &plan]() -> Result<void> {
+                         (void)remove_path(stage_img), (void)remove_path(old_img);
+                         if (::mkdir(stage_root.c_str(), 0755) != 0 && errno != EEXIST)
+                             return fail_errno("create " + stage_root, errno);
+                         if (auto r = create_image(stage_img, plan.rec.size_bytes, plan.rec.sparse); !r) return r;
+                         return format_ext4(stage_img, plan.rec.id_base, plan.rec.id_base,
+                                            "jail" + std::to_string(plan.rec.id));
+                     },
+                     [=]() -> Result<void> {
+                         if (auto r = unmount(stage_root); !r) return r;
+                         (void)::rmdir(stage_root.c_str());
+                         return remove_path(stage_img);
+                     }});
+    steps.push_back({"stage-mount", [=]() -> Result<void> {
+                         auto loop = LoopDevice::attach(stage_img);
+                         if (!loop) return std::unexpected(loop.error());
+                         return mount_ext4(loop->path(), stage_root);
+                     },
+                     [=]() { return unmount(stage_root); }});
+    steps.push_back({"extract", [=, &plan, &rp]() -> Result<void> {
+                         auto r = extract_archive(rp.file, stage_root, plan.rec.id_base,
+                                                  rp.archive.manifest.content_sha256, progress);
+                         if (!r) return std::unexpected(r.error());
+                         return {};
+                     }});
+    steps.push_back({"identity", [=, &plan, &rp]() { return rewrite_identity(stage_root, plan, rp); }});
+    steps.push_back({"stage-unmount", [=]() -> Result<void> {
+                         if (auto r = unmount(stage_root); !r) return r;
+                         (void)::rmdir(stage_root.c_str());
+                         return {};
+                     }});
+    // The old jail stops only now, with the new disk complete.
+    steps.push_back({"swap",
+                     [=, &ctx, &ops, &was_running, &old_credentials]() -> Result<void> {
+                         was_running = lxc_running(p.lxcpath, d);
+                         if (auto creds = read_credentials(p, d); creds)
+                             old_credentials = "user: " + creds->first + "\npassword: " + creds->second + "\n";
+                         if (was_running) {
+                             if (auto r = ops.stop_jail(10).apply(); !r) return r;
+                             if (auto r = ops.cleanup_network().apply(); !r) return r;
+                         }
+                         if (auto r = ops.unmount_disk().apply(); !r) return r;
+                         if (auto r = rename_path(img, old_img); !r) return r;
+                         return rename_path(stage_img, img);
+                     },
+                     [=, &ops, &was_running, &old_credentials]() -> Result<void> {
+                         // Back to the old disk and, if it ran, the old jail.
+                         (void)ops.stop_jail(5).apply();
+                         (void)ops.cleanup_network().apply();
+                         if (auto r = ops.unmount_disk().apply(); !r) return r;
+                         struct stat st {};
+                         if (::stat(old_img.c_str(), &st) == 0) {
+                             if (::stat(img.c_str(), &st) == 0)
+                                 if (auto r = rename_path(img, stage_img); !r) return r;
+                             if (auto r = rename_path(old_img, img); !r) return r;
+                         }
+                         if (!old_credentials.empty()) {
+                             std::string path = p.credentials(d);
+                             FILE* f = std::fopen(path.c_str(), "w");
+                             if (f) {
+                                 std::fputs(old_credentials.c_str(), f);
+                                 std::fclose(f);
+                                 ::chmod(path.c_str(), 0600);
+                             }
+                         }
+                         if (!was_running) return {};
+                         if (auto r = ops.mount_disk().apply(); !r) return r;
+                         return ops.start_jail().apply();
+                     }});
+    steps.push_back({"mount", [&ops]() { return ops.mount_disk().apply(); }});
+    steps.push_back(ops.write_lxc_config());
+    steps.push_back({"credentials", [&ops]() { return ops.save_credentials().apply(); }});
+    Step start = ops.start_jail();
+    steps.push_back({"start", start.apply, [&ops]() {
+                         (void)lxc_stop(ops.paths().lxcpath, ops.domain(), 2);
+                         return ops.cleanup_network().apply();
+                     }});
+    steps.push_back(ops.test_from_outside());
+    steps.push_back({"finish", [=, &ctx, &plan]() -> Result<void> {
+                         if (auto r = ctx.registry().set_size(d, plan.rec.size_bytes); !r) return r;
+                         return remove_path(old_img);
+                     }});
+    return steps;
+}
+
+int run_restore(Context& ctx, const RestoreArgs& args) {
+    JailPlan plan;
+    RestorePlan rp;
+    if (auto r = validate(ctx, args, plan, rp); !r) return report_error(ctx, "validate", r.error());
+    auto log = open_task_log(ctx, plan.rec.domain, args.verb);
+    if (!log) return report_error(ctx, "log", log.error());
+    auto lock = lock_jail(ctx.paths, plan.rec.domain);
+    if (!lock) return report_error(ctx, "lock", lock.error());
+    log->info("validate", "archive " + rp.file + ": " + std::to_string(rp.archive.entries) + " entries, content sha256 " +
+                              rp.archive.manifest.content_sha256 + " verified; from " + rp.archive.manifest.domain +
+                              " (" + rp.archive.manifest.ip + ")");
+
+    Ops ops{ctx, plan};
+    bool was_running = false;
+    std::string old_credentials;
+    std::vector<Step> steps;
+    if (rp.old) {
+        steps = replace_steps(ctx, ops, plan, rp, was_running, old_credentials);
+    } else {
+        bool progress = !ctx.options.json;
+        steps = {ops.register_jail(), ops.prepare_host(), ops.create_disk(), ops.mount_disk()};
+        steps.push_back({"extract", [&]() -> Result<void> {
+                             auto r = extract_archive(rp.file, ctx.paths.rootfs(plan.rec.domain), plan.rec.id_base,
+                                                      rp.archive.manifest.content_sha256, progress);
+                             if (!r) return std::unexpected(r.error());
+                             log->info("extract", std::to_string(r->entries) + " entries, " +
+                                                      std::to_string(r->file_bytes) + " file bytes");
+                             return {};
+                         }});
+        steps.push_back({"identity", [&]() { return rewrite_identity(ctx.paths.rootfs(plan.rec.domain), plan, rp); }});
+        for (auto s : {ops.write_lxc_config(), ops.save_credentials(), ops.start_jail(), ops.test_from_outside(),
+                       ops.mark_ready()})
+            steps.push_back(s);
+    }
+    TaskOutcome outcome = run_journaled(ctx, *log, plan.rec.domain, args.verb, steps);
+
+    nlohmann::json fields = {{"domain", plan.rec.domain}, {"ip", plan.rec.ip}, {"size_bytes", plan.rec.size_bytes},
+                             {"archive", rp.file},        {"from_domain", rp.archive.manifest.domain},
+                             {"replaced", rp.old.has_value()}};
+    std::vector<std::string> text;
+    if (outcome.ok) {
+        fields["ftp"] = {{"user", plan.rec.ftp_user},
+                         {"password", plan.password},
+                         {"password_kept", rp.keep_password},
+                         {"tls", plan.rec.ftp_tls},
+                         {"fingerprint", plan.fingerprint}};
+        text = {"domain:    " + plan.rec.domain,
+                "ip:        " + plan.rec.ip,
+                "disk:      " + human_size(plan.rec.size_bytes),
+                "from:      " + rp.file + " (" + rp.archive.manifest.domain + ", " + rp.archive.manifest.archived_at + ")",
+                "ftp user:  " + plan.rec.ftp_user,
+                "ftp pass:  " + plan.password + (rp.keep_password ? " (unchanged)" : " (new)"),
+                "ftp tls:   " + plan.rec.ftp_tls + ", sha256 " + plan.fingerprint};
+    }
+    return report(ctx, outcome, fields, text, log->path());
+}
+
+void add_one(CLI::App& app, Context& ctx, Action& action, const std::string& verb, const char* help) {
+    auto args = std::make_shared<RestoreArgs>();
+    args->verb = verb;
+    auto* cmd = app.add_subcommand(verb, help);
+    cmd->add_option("file", args->file, "The archive (.tar.zst) written by backup or export")->required();
+    cmd->add_option("--domain", args->domain, "Domain of the new jail (default: the archive's)");
+    cmd->add_option("--ip", args->ip, "IPv4 of the new jail (default: the archive's)");
+    cmd->add_option("--size", args->size, "Disk quota (default: the archive's, at least what the content needs)");
+    if (verb == "restore")
+        cmd->add_flag("--replace", args->replace, "Replace the existing jail of that domain once the restore passed its tests");
+    cmd->callback([&ctx, &action, args] { action = [&ctx, args] { return run_restore(ctx, *args); }; });
+}
+
+}  // namespace
+
+void add_restore(CLI::App& app, Context& ctx, Action& action) {
+    add_one(app, ctx, action, "restore", "Recreate a jail from a backup (same or new identity)");
+    add_one(app, ctx, action, "import", "Create a jail from an exported archive (e.g. from another host)");
+}
 
 }  // namespace jailctl
