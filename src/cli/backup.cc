@@ -48,6 +48,9 @@ int run_archive(Context& ctx, const std::string& domain_input, std::string outpu
         fs::create_directories(dir, ec);
         ::chmod(dir.c_str(), 0700);
         output = dir + "/" + file_stamp_utc(now) + ".tar.zst";
+        struct stat taken {};
+        for (int n = 2; ::lstat(output.c_str(), &taken) == 0 && n < 100; ++n)  // two in one second
+            output = dir + "/" + file_stamp_utc(now) + "-" + std::to_string(n) + ".tar.zst";
     } else {
         output = fs::absolute(output).lexically_normal().string();
         struct stat st {};

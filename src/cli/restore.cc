@@ -205,6 +205,16 @@ Result<void> rewrite_identity(const std::string& rootfs, JailPlan& plan, const R
             plan.fingerprint = cert->sha256_fingerprint;
         }
     }
+    // The default index page names the domain (and `test` looks for it): a page still as create
+    // wrote it for the archive's domain is rendered again for the new one; a customer's page stays.
+    if (plan.rec.domain != rp.archive.manifest.domain) {
+        auto page = read_jail_file(root->get(), "srv/site/www/index.html", 64 * 1024);
+        if (page && *page == render_index_html(rp.archive.manifest.domain))
+            if (auto r = write_jail_file(root->get(), "srv/site/www/index.html", render_index_html(plan.rec.domain),
+                                         0644, kFtpUid, kFtpUid, plan.rec.id_base);
+                !r)
+                return r;
+    }
     JailTree tree = build_jail_tree(plan.spec);
     for (const auto& f : tree.files) {
         if (f.path.starts_with("srv/")) continue;
