@@ -1,8 +1,338 @@
-// Placeholder: the verb is not implemented yet.
+// jailctl clone SRC DST --ip IP [--size S]: a new jail holding a copy of SRC's data with a new
+// identity: domain, IP, hostname, nginx server names, FTP account and password, certificate,
+// id range. SRC keeps serving throughout: its filesystem is frozen only for the image copy
+// (host/snapshot.h: reflink, else the written extents), never stopped.
+//
+// How the copy gets its new id range: the image copy keeps SRC's host ids in every inode, so
+// after mounting the copy privately every inode's uid/gid is shifted from SRC's range to DST's
+// (openat/fstatat/fchownat with AT_SYMLINK_NOFOLLOW; a symlink is never followed). Chosen over
+// mkfs + file copy because the image copy moves only written extents in one sequential pass
+// (or none, with reflink) and the shift touches metadata only, while a file-by-file copy reads
+// and writes every file through the VFS and must recreate hard links, sparse files and xattrs;
+// both durations are in the task log ("copy-disk", "shift-ids"). Nothing of the clone runs
+// while it is shifted, so no tenant process can race the walk.
+// The kernel clears setuid/setgid bits on chown, and file capabilities go with it: a clone has
+// neither (the image is mounted nosuid anyway). Ids outside SRC's range (there should be none)
+// become nobody.
+//
+// Then the identity files are rendered anew (services/jail_tree.h, written with
+// host/jail_fs.h): /etc accounts with the new FTP user and password hash, hostname, hosts,
+// nginx and vsftpd configs, certificate and key. SRC's default index page (naming SRC) is
+// replaced by DST's; any other site content is kept as it is. Every step has its undo: a KO
+// leaves no trace of DST, and SRC is only ever read.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+
+#include "cli/jail_ops.h"
 #include "cli/verbs.h"
+#include "host/ext4.h"
+#include "host/image.h"
+#include "host/jail_fs.h"
+#include "host/lxc.h"
+#include "host/mount.h"
+#include "host/network.h"
+#include "host/snapshot.h"
+#include "jail/byte_size.h"
+#include "jail/domain.h"
+#include "jail/ftp_user.h"
+#include "jail/ipv4.h"
+#include "services/password_hash.h"
+#include "services/probe.h"
+#include "util/command.h"
+#include "util/password.h"
 
 namespace jailctl {
+namespace {
 
-void add_clone(CLI::App&, Context&, Action&) {}
+struct CloneArgs {
+    std::string src, dst, ip, size;
+};
+
+struct IdShift {
+    uint32_t from = 0, to = 0;
+    uint32_t map(uint32_t id) const {
+        if (id >= from && id - from < kIdRangeSize) return to + (id - from);
+        if (id >= to && id - to < kIdRangeSize) return id;  // a hard link already shifted
+        return to + 65534;                                     // not SRC's: nobody
+    }
+};
+
+struct ShiftStats {
+    uint64_t inodes = 0;
+};
+
+// Shifts every entry of the directory `dir` (already shifted itself), depth first.
+Result<void> shift_tree(int dir, const std::string& where, const IdShift& shift, ShiftStats& stats) {
+    int fd = ::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return fail_errno("open " + where, errno);
+    DIR* d = ::fdopendir(fd);
+    if (!d) {
+        int err = errno;
+        ::close(fd);
+        return fail_errno("read " + where, err);
+    }
+    std::unique_ptr<DIR, int (*)(DIR*)> owner(d, ::closedir);
+    while (dirent* e = ::readdir(d)) {
+        std::string name = e->d_name;
+        if (name == "." || name == "..") continue;
+        struct stat st {};
+        if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return fail_errno("stat " + where + name, errno);
+        if (::fchownat(dir, name.c_str(), shift.map(st.st_uid), shift.map(st.st_gid), AT_SYMLINK_NOFOLLOW) != 0)
+            return fail_errno("chown " + where + name, errno);
+        ++stats.inodes;
+        if (S_ISDIR(st.st_mode)) {
+            Fd sub(::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+            if (!sub.valid()) return fail_errno("open " + where + name, errno);
+            if (auto r = shift_tree(sub.get(), where + name + "/", shift, stats); !r) return r;
+        }
+    }
+    return {};
+}
+
+Result<ShiftStats> shift_ids(const std::string& rootfs, const IdShift& shift) {
+    // One fd per directory level: deep trees need more than the default 1024.
+    struct rlimit lim {};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+        lim.rlim_cur = lim.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &lim);
+    }
+    Fd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!root.valid()) return fail_errno("open " + rootfs, errno);
+    struct stat st {};
+    if (::fstat(root.get(), &st) != 0) return fail_errno("stat " + rootfs, errno);
+    if (::fchown(root.get(), shift.map(st.st_uid), shift.map(st.st_gid)) != 0) return fail_errno("chown " + rootfs, errno);
+    ShiftStats stats{1};
+    if (auto r = shift_tree(root.get(), rootfs + "/", shift, stats); !r) return std::unexpected(r.error());
+    return stats;
+}
+
+// Preallocates the whole copy (the snapshot leaves holes) unless the jail is thin-provisioned.
+Result<void> preallocate(const std::string& image, uint64_t bytes) {
+    Fd fd(::open(image.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd.valid()) return fail_errno("open " + image, errno);
+    if (int err = ::posix_fallocate(fd.get(), 0, static_cast<off_t>(bytes)); err != 0)
+        return fail_errno("preallocate " + image, err);
+    return {};
+}
+
+struct ClonePlan {
+    JailRecord src;
+    bool src_default_page = false;  // SRC's index.html is jailctl's placeholder naming SRC
+    SnapshotInfo snapshot;
+    ShiftStats shifted;
+    double shift_ms = 0;
+};
+
+Result<void> validate(Context& ctx, const CloneArgs& args, JailPlan& plan, ClonePlan& clone) {
+    auto src = find_jail(ctx, args.src);
+    if (!src) return std::unexpected(src.error());
+    if (src->state != "ready")
+        return fail(ErrorKind::HostNotReady, "SRC " + src->domain + " is in state " + src->state + ": run 'jailctl repair " +
+                                                 src->domain + "'");
+    clone.src = *src;
+    auto domain = Domain::parse(args.dst);
+    if (!domain) return std::unexpected(domain.error());
+    auto ip = Ipv4::parse(args.ip);
+    if (!ip) return std::unexpected(ip.error());
+    uint64_t size = src->size_bytes;
+    if (!args.size.empty()) {
+        auto s = ByteSize::parse(args.size, "size");
+        if (!s) return std::unexpected(s.error());
+        if (s->bytes() < src->size_bytes)
+            return fail_input("size", s->human() + " is smaller than " + src->domain + "'s " + human_size(src->size_bytes) +
+                                          ": a clone holds a copy of its disk");
+        if (s->bytes() % kImageBlockSize != 0) return fail_input("size", s->human() + " is not a multiple of 4 KiB");
+        size = s->bytes();
+    }
+    auto uplink = find_uplink(configured_uplink(ctx));
+    if (!uplink) return std::unexpected(uplink.error());
+    if (!uplink->address.empty())
+        if (auto up_addr = Ipv4::parse_syntax(uplink->address))
+            if (auto r = check_not_uplink_reserved(*ip, *up_addr, uplink->prefix_len); !r) return r;
+    if (::access(ctx.init_path.c_str(), X_OK) != 0)
+        return fail(ErrorKind::HostNotReady, "jailctl-init not found at " + ctx.init_path + ": reinstall jailctl");
+    auto by_domain = ctx.registry().find(domain->str());
+    if (!by_domain) return std::unexpected(by_domain.error());
+    if (*by_domain) return fail(ErrorKind::Conflict, "domain: " + domain->str() + " is already registered");
+    auto by_ip = ctx.registry().find_by_ip(ip->str());
+    if (!by_ip) return std::unexpected(by_ip.error());
+    if (*by_ip) return fail(ErrorKind::Conflict, "ip: " + ip->str() + " is already used by jail " + (*by_ip)->domain);
+    auto free = free_bytes(ctx.paths.lxcpath);
+    if (!free) return std::unexpected(free.error());
+    if (*free < (src->sparse ? 0 : size))
+        return fail_input("size", human_size(size) + " is more than the " + human_size(*free) + " free in " + ctx.paths.lxcpath);
+
+    plan.uplink = uplink->name;
+    plan.rec.domain = domain->str();
+    plan.rec.ip = ip->str();
+    plan.rec.size_bytes = size;
+    plan.rec.sparse = src->sparse;
+    plan.rec.ftp_user = derive_ftp_user(*domain);
+    plan.rec.ftp_tls = src->ftp_tls;
+    plan.rec.autostart = src->autostart;
+    plan.password = generate_password();
+    auto hash = hash_password(plan.password);
+    if (!hash) return std::unexpected(hash.error());
+    auto cert = make_certificate(plan.rec.domain, plan.rec.ip);
+    if (!cert) return std::unexpected(cert.error());
+    plan.spec = JailSpec{plan.rec.domain, plan.rec.ip, plan.rec.ftp_user, *hash,
+                         src->ftp_tls == "optional" ? FtpTls::Optional : FtpTls::Required, cert->cert_pem, cert->key_pem};
+    plan.fingerprint = cert->sha256_fingerprint;
+    return {};
+}
+
+// The disk of DST: a point-in-time copy of SRC's image, checked, grown to DST's size and
+// relabelled with a fresh UUID (two mounted filesystems with one UUID confuse blkid users).
+Step copy_disk(Ops& ops, ClonePlan& clone) {
+    return {"copy-disk",
+            [&ops, &clone]() -> Result<void> {
+                const Paths& p = ops.paths();
+                std::string dir = p.jail_dir(ops.domain());
+                if (::mkdir(dir.c_str(), 0711) != 0)
+                    return errno == EEXIST ? fail(ErrorKind::Conflict, dir + " already exists: run 'jailctl repair " +
+                                                                           ops.domain() + "' or remove it")
+                                           : fail_errno("create " + dir, errno);
+                ::chmod(dir.c_str(), 0711);
+                if (::mkdir(p.rootfs(ops.domain()).c_str(), 0755) != 0) return fail_errno("create " + p.rootfs(ops.domain()), errno);
+                auto mounted = find_mount(p.rootfs(clone.src.domain));
+                if (!mounted) return std::unexpected(mounted.error());
+                auto snap = snapshot_image(*mounted ? p.rootfs(clone.src.domain) : "", p.image(clone.src.domain),
+                                           p.image(ops.domain()));
+                if (!snap) return std::unexpected(snap.error());
+                clone.snapshot = *snap;
+                const std::string image = p.image(ops.domain());
+                if (auto r = grow_image(image, ops.plan.rec.size_bytes, true); !r) return r;
+                if (!ops.plan.rec.sparse)
+                    if (auto r = preallocate(image, ops.plan.rec.size_bytes); !r) return r;
+                // e2fsck -f -p (the copy of a frozen fs is consistent; this proves it), then resize2fs
+                // to the image size (a no-op at the same size).
+                if (auto r = resize_ext4_offline(image); !r) return r;
+                auto tune = run_checked({"tune2fs", "-L", "jail" + std::to_string(ops.plan.rec.id), "-U", "random", "--", image});
+                if (!tune) return std::unexpected(tune.error().context("relabel " + image));
+                return {};
+            },
+            ops.create_disk().undo};
+}
+
+Step shift_ids_step(Ops& ops, ClonePlan& clone) {
+    return {"shift-ids", [&ops, &clone]() -> Result<void> {
+                auto started = std::chrono::steady_clock::now();
+                auto stats = shift_ids(ops.paths().rootfs(ops.domain()), IdShift{clone.src.id_base, ops.plan.rec.id_base});
+                if (!stats) return std::unexpected(stats.error());
+                clone.shifted = *stats;
+                clone.shift_ms =
+                    std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+                return {};
+            }};
+}
+
+// Every jailctl-owned file of the tree, rendered for DST; site content stays SRC's except
+// SRC's placeholder page.
+Step identity_step(Ops& ops, ClonePlan& clone) {
+    return {"identity", [&ops, &clone]() -> Result<void> {
+                auto root = open_jail_root(ops.paths().rootfs(ops.domain()));
+                if (!root) return std::unexpected(root.error());
+                auto page = read_jail_file(root->get(), "srv/site/www/index.html");
+                clone.src_default_page = page && *page == render_index_html(clone.src.domain);
+                JailTree tree = build_jail_tree(ops.plan.spec);
+                for (const auto& f : tree.files) {
+                    if (f.path == "srv/site/www/index.html" && !clone.src_default_page) continue;
+                    if (auto r = write_jail_file(root->get(), f.path, f.content, f.mode, f.uid, f.gid, ops.plan.rec.id_base); !r)
+                        return r;
+                }
+                return {};
+            }};
+}
+
+// Like create's test, but the page is only required to contain DST's domain when it is
+// jailctl's placeholder; a customer's own page is whatever SRC served.
+Step test_step(Ops& ops, ClonePlan& clone) {
+    return {"test", [&ops, &clone]() -> Result<void> {
+                if (clone.src_default_page) return test_jail(ops.ctx, ops.plan.rec);
+                const JailRecord& rec = ops.plan.rec;
+                if (auto r = probe_http({rec.ip, rec.domain}, ""); !r) return std::unexpected(r.error().context("HTTP"));
+                auto creds = read_credentials(ops.paths(), rec.domain);
+                if (!creds) return std::unexpected(creds.error());
+                auto cert = read_jail_certificate(ops.paths(), rec.domain);
+                if (!cert) return std::unexpected(cert.error());
+                if (auto r = probe_ftp({rec.ip, rec.domain}, creds->first, creds->second, *cert); !r)
+                    return std::unexpected(r.error().context("FTP"));
+                return {};
+            }};
+}
+
+int run_clone(Context& ctx, const CloneArgs& args) {
+    if (auto r = ctx.open(); !r) return report_error(ctx, "validate", r.error());
+    JailPlan plan;
+    ClonePlan clone;
+    if (auto r = validate(ctx, args, plan, clone); !r) return report_error(ctx, "validate", r.error());
+    auto log = open_task_log(ctx, plan.rec.domain, "clone");
+    if (!log) return report_error(ctx, "log", log.error());
+    // SRC's lock keeps its stop/grow/destroy out while its image is copied; DST's is new.
+    auto src_lock = lock_jail(ctx.paths, clone.src.domain);
+    if (!src_lock) return report_error(ctx, "lock", src_lock.error());
+    auto lock = lock_jail(ctx.paths, plan.rec.domain);
+    if (!lock) return report_error(ctx, "lock", lock.error());
+
+    Ops ops{ctx, plan};
+    std::vector<Step> steps = {ops.register_jail(),     ops.prepare_host(),      copy_disk(ops, clone),
+                               ops.mount_disk(),        shift_ids_step(ops, clone), identity_step(ops, clone),
+                               ops.write_lxc_config(),  ops.save_credentials(),  ops.start_jail(),
+                               test_step(ops, clone),   ops.mark_ready()};
+    log->info("task", "clone of " + clone.src.domain + " (" + clone.src.ip + ")");
+    TaskOutcome outcome = run_journaled(ctx, *log, plan.rec.domain, "clone", steps);
+    if (clone.snapshot.copy_ms > 0 || clone.snapshot.frozen) {
+        char buf[160];
+        std::snprintf(buf, sizeof buf, "%s, %s frozen %.1f ms, copy %.1f ms, %llu bytes; shift-ids %llu inodes in %.1f ms",
+                      to_string(clone.snapshot.method), clone.src.domain.c_str(), clone.snapshot.freeze_ms,
+                      clone.snapshot.copy_ms, static_cast<unsigned long long>(clone.snapshot.bytes_copied),
+                      static_cast<unsigned long long>(clone.shifted.inodes), clone.shift_ms);
+        log->info("copy-disk", buf);
+    }
+
+    nlohmann::json fields = {{"domain", plan.rec.domain},
+                             {"ip", plan.rec.ip},
+                             {"size_bytes", plan.rec.size_bytes},
+                             {"source", clone.src.domain}};
+    std::vector<std::string> text;
+    if (outcome.ok) {
+        fields["ftp"] = {{"user", plan.rec.ftp_user},
+                         {"password", plan.password},
+                         {"tls", plan.rec.ftp_tls},
+                         {"fingerprint", plan.fingerprint}};
+        fields["copy"] = {{"method", to_string(clone.snapshot.method)},
+                          {"frozen_ms", clone.snapshot.freeze_ms},
+                          {"copy_ms", clone.snapshot.copy_ms},
+                          {"shift_ms", clone.shift_ms},
+                          {"inodes", clone.shifted.inodes}};
+        text = {"domain:    " + plan.rec.domain,
+                "ip:        " + plan.rec.ip,
+                "disk:      " + human_size(plan.rec.size_bytes),
+                "ftp user:  " + plan.rec.ftp_user,
+                "ftp pass:  " + plan.password,
+                "ftp tls:   " + plan.rec.ftp_tls + ", sha256 " + plan.fingerprint,
+                "cloned:    from " + clone.src.domain + " (" + to_string(clone.snapshot.method) + ", writers blocked " +
+                    std::to_string(static_cast<int64_t>(clone.snapshot.freeze_ms + 0.5)) + " ms)"};
+    }
+    return report(ctx, outcome, fields, text, log->path());
+}
+
+}  // namespace
+
+void add_clone(CLI::App& app, Context& ctx, Action& action) {
+    auto args = std::make_shared<CloneArgs>();
+    auto* cmd = app.add_subcommand("clone", "A new jail with a copy of SRC's data and a new identity (SRC keeps serving)");
+    cmd->add_option("src", args->src, "The jail to copy")->required();
+    cmd->add_option("dst", args->dst, "The new jail's domain")->required();
+    cmd->add_option("--ip", args->ip, "The new jail's public IPv4 address")->required();
+    cmd->add_option("--size", args->size, "Disk size of the new jail (default and minimum: SRC's)");
+    cmd->callback([&ctx, &action, args] { action = [&ctx, args] { return run_clone(ctx, *args); }; });
+}
 
 }  // namespace jailctl
