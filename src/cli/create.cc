@@ -4,6 +4,7 @@
 #include "cli/jail_ops.h"
 #include "cli/verbs.h"
 #include "host/image.h"
+#include "host/limits.h"
 #include "host/network.h"
 #include "jail/byte_size.h"
 #include "jail/domain.h"
@@ -19,8 +20,29 @@ constexpr uint64_t kMinSize = 64ull << 20;
 
 struct CreateArgs {
     std::string domain, ip, size, ftp_tls = "required";
+    std::string memory = "256M", cpus = "1", pids = "512";
     bool sparse = false, keep_on_failure = false;
 };
+
+}  // namespace
+
+Result<Limits> parse_limits(const std::string& memory, const std::string& cpus, const std::string& pids) {
+    Limits l;
+    auto mem = ByteSize::parse(memory, "memory");
+    if (!mem) return std::unexpected(mem.error());
+    if (auto min = mem->at_least(32ull << 20, "memory"); !min) return std::unexpected(min.error());
+    l.memory_bytes = mem->bytes();
+    auto milli = parse_cpus(cpus);
+    if (!milli) return std::unexpected(milli.error());
+    l.millicpus = *milli;
+    if (pids.empty() || pids.size() > 7 || pids.find_first_not_of("0123456789") != std::string::npos ||
+        std::stoul(pids) < 16 || std::stoul(pids) > 4194304)
+        return fail_input("pids", "'" + pids + "' is not a number from 16 to 4194304");
+    l.pids = static_cast<uint32_t>(std::stoul(pids));
+    return l;
+}
+
+namespace {
 
 // Everything that can be checked without changing anything; fills the plan.
 Result<void> validate(Context& ctx, const CreateArgs& args, JailPlan& plan) {
@@ -33,6 +55,8 @@ Result<void> validate(Context& ctx, const CreateArgs& args, JailPlan& plan) {
     if (auto min = size->at_least(kMinSize, "size"); !min) return std::unexpected(min.error());
     if (args.ftp_tls != "required" && args.ftp_tls != "optional")
         return fail_input("ftp-tls", "'" + args.ftp_tls + "' is not one of: required, optional");
+    auto limits = parse_limits(args.memory, args.cpus, args.pids);
+    if (!limits) return std::unexpected(limits.error());
 
     auto uplink = find_uplink(configured_uplink(ctx));
     if (!uplink) return std::unexpected(uplink.error());
@@ -66,6 +90,9 @@ Result<void> validate(Context& ctx, const CreateArgs& args, JailPlan& plan) {
     plan.rec.sparse = args.sparse;
     plan.rec.ftp_user = derive_ftp_user(*domain);
     plan.rec.ftp_tls = args.ftp_tls;
+    plan.rec.memory_bytes = limits->memory_bytes;
+    plan.rec.millicpus = limits->millicpus;
+    plan.rec.pids = limits->pids;
     plan.password = generate_password();
     auto hash = hash_password(plan.password);
     if (!hash) return std::unexpected(hash.error());
@@ -120,6 +147,9 @@ void add_create(CLI::App& app, Context& ctx, Action& action) {
     cmd->add_option("--size", args->size, "Disk quota, e.g. 512M, 2G (minimum 64 MiB)")->required();
     cmd->add_flag("--sparse", args->sparse, "Thin-provision the disk image instead of preallocating it");
     cmd->add_option("--ftp-tls", args->ftp_tls, "FTPS policy: required (default) or optional");
+    cmd->add_option("--memory", args->memory, "Memory limit of the whole jail (default 256M, at least 32M)");
+    cmd->add_option("--cpus", args->cpus, "CPU limit in CPUs, e.g. 0.5 (default 1)");
+    cmd->add_option("--pids", args->pids, "Process and thread limit (default 512, at least 16)");
     cmd->add_flag("--keep-on-failure", args->keep_on_failure, "On KO, keep what was built, for debugging");
     cmd->callback([&ctx, &action, args] { action = [&ctx, args] { return run_create(ctx, *args); }; });
 }

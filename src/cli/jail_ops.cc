@@ -16,6 +16,7 @@
 #include "host/ext4.h"
 #include "host/image.h"
 #include "host/jail_fs.h"
+#include "host/limits.h"
 #include "host/loop.h"
 #include "host/lxc.h"
 #include "host/mount.h"
@@ -212,6 +213,8 @@ Step Ops::write_lxc_config() {
             [this]() {
                 LxcSpec spec{domain(),         paths().lxcpath, paths().rootfs(domain()), plan.rec.id_base,
                              plan.rec.ip,      veth_name(plan.rec.id), plan.uplink, ctx.init_path};
+                spec.limits = {plan.rec.memory_bytes, plan.rec.millicpus, plan.rec.pids};
+                spec.layout = detect_cgroup_layout();
                 return write_host_file(paths().lxc_config(domain()), render_lxc_config(spec), 0644);
             },
             [this]() { return remove_host_file(paths().lxc_config(domain())); }};
@@ -222,6 +225,7 @@ Step Ops::start_jail() {
             [this]() -> Result<void> {
                 if (auto r = lxc_start(paths().lxcpath, domain()); !r) return r;
                 if (auto r = add_gateway_address(veth_name(plan.rec.id)); !r) return r;
+                if (auto r = restrict_to_own_address(veth_name(plan.rec.id)); !r) return r;
                 return wait_for_services(plan.rec, std::chrono::seconds(15));
             },
             [this]() -> Result<void> {

@@ -9,12 +9,34 @@
 #include "cli/jail_ops.h"
 #include "cli/status_format.h"
 #include "cli/verbs.h"
+#include "host/jail_fs.h"
+#include "host/limits.h"
 #include "host/lxc.h"
 #include "host/mount.h"
 #include "jail/domain.h"
 
 namespace jailctl {
 namespace {
+
+// jailctl-init's state file: written inside the jail, so untrusted — read without
+// following links, size-capped, and only the expected fields of the expected types kept.
+nlohmann::json init_services(const Context& ctx, const std::string& domain) {
+    auto out = nlohmann::json::array();
+    auto root = open_jail_root(ctx.paths.rootfs(domain));
+    if (!root) return out;
+    auto text = read_jail_file(root->get(), "run/jailctl/init.json", 64 * 1024);
+    if (!text) return out;
+    auto doc = nlohmann::json::parse(*text, nullptr, false);
+    if (!doc.is_object() || !doc["services"].is_array()) return out;
+    for (const auto& s : doc["services"]) {
+        if (!s.is_object() || !s["name"].is_string() || !s["state"].is_string() || !s["restarts"].is_number_unsigned())
+            continue;
+        out.push_back({{"name", s["name"].get<std::string>().substr(0, 64)},
+                       {"state", s["state"].get<std::string>().substr(0, 16)},
+                       {"restarts", s["restarts"].get<uint64_t>()}});
+    }
+    return out;
+}
 
 JailStatus inspect(const Context& ctx, const JailRecord& rec) {
     JailStatus s;
@@ -32,6 +54,12 @@ JailStatus inspect(const Context& ctx, const JailRecord& rec) {
         return s;
     }
     s.state = lxc_running(ctx.paths.lxcpath, rec.domain) ? JailState::Running : JailState::Stopped;
+    if (s.state == JailState::Running) {
+        Usage usage = read_usage(ctx.paths.lxcpath, rec.domain, detect_cgroup_layout());
+        s.memory_used = usage.memory_bytes;
+        s.pids_used = usage.pids;
+        s.services = init_services(ctx, rec.domain);
+    }
     struct statvfs st{};
     auto mount = find_mount(ctx.paths.rootfs(rec.domain));
     if (mount && *mount && ::statvfs(ctx.paths.rootfs(rec.domain).c_str(), &st) == 0)

@@ -26,7 +26,11 @@ nlohmann::json status_json(const std::vector<JailStatus>& jails) {
                        {"used_bytes", j.used_bytes},
                        {"ftp_user", j.rec.ftp_user},
                        {"created", j.rec.created},
-                       {"reason", j.reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(j.reason)}});
+                       {"reason", j.reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(j.reason)},
+                       {"limits",
+                        {{"memory_bytes", j.rec.memory_bytes}, {"cpus", j.rec.millicpus / 1000.0}, {"pids", j.rec.pids}}},
+                       {"usage", {{"memory_bytes", j.memory_used}, {"pids", j.pids_used}}},
+                       {"services", j.services}});
     }
     return arr;
 }

@@ -17,6 +17,8 @@ struct JailStatus {
     JailState state = JailState::Stopped;
     uint64_t used_bytes = 0;  // 0 when the disk is not mounted
     std::string reason;       // why NotConfigured
+    uint64_t memory_used = 0, pids_used = 0;  // from the jail's cgroups, when running
+    nlohmann::json services = nlohmann::json::array();  // jailctl-init's view, when running
 };
 
 // "Jail status (*=running, !=not configured):" then "*example.com (203.0.113.10)" per jail.

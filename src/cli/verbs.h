@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "cli/context.h"
+#include "host/limits.h"
 
 namespace jailctl {
 
@@ -30,6 +31,9 @@ void add_restore(CLI::App& app, Context& ctx, Action& action);      // restore.c
 // Isolation and resilience (issue #4)
 void add_set(CLI::App& app, Context& ctx, Action& action);          // set.cc
 void add_repair(CLI::App& app, Context& ctx, Action& action);       // repair.cc
+
+// --memory/--cpus/--pids of create and set, validated together.
+Result<Limits> parse_limits(const std::string& memory, const std::string& cpus, const std::string& pids);
 
 // Looks up a registered jail by the domain the operator typed (normalised like create).
 Result<JailRecord> find_jail(Context& ctx, const std::string& domain_input);

@@ -84,6 +84,7 @@ std::string render_lxc_config(const LxcSpec& s) {
       << "lxc.net.0.flags = up\n"
       << "lxc.net.0.ipv4.address = " << s.ip << "/32\n"
       << "lxc.net.0.ipv4.gateway = 169.254.0.1\n"
+      << render_limits_config(s.limits, s.layout)
       << "lxc.log.file = " << s.lxcpath << "/" << s.name << "/lxc.log\n"
       << "lxc.log.level = WARN\n";
     return c.str();

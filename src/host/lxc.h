@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 
+#include "host/limits.h"
 #include "util/result.h"
 
 namespace jailctl {
@@ -22,6 +23,8 @@ struct LxcSpec {
     std::string uplink;     // interface that answers ARP for ip (proxy ARP)
     std::string init_path;  // host path of jailctl-init, bound read-only at /init
     std::string usr_path = "/usr";  // the shared base, bound read-only at /usr
+    Limits limits;
+    CgroupLayout layout = CgroupLayout::V1;
 };
 
 // The config file text (pure; unit-tested).

@@ -273,6 +273,17 @@ Result<bool> proxy_neighbour_exists(const std::string& ip, const std::string& up
     return err == 0;
 }
 
+Result<void> restrict_to_own_address(const std::string& veth) {
+    for (auto [knob, value] : {std::pair{"rp_filter", "1"}, std::pair{"proxy_arp", "0"}, std::pair{"accept_local", "0"}}) {
+        std::string path = "/proc/sys/net/ipv4/conf/" + veth + "/" + knob;
+        std::ofstream out(path);
+        out << value << "\n";
+        out.flush();
+        if (!out) return fail_errno("set " + path + " = " + value, errno);
+    }
+    return {};
+}
+
 Result<bool> ipv4_forwarding_enabled() {
     auto v = read_sysctl("/proc/sys/net/ipv4/ip_forward");
     if (!v) return std::unexpected(v.error());

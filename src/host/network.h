@@ -37,6 +37,11 @@ Result<void> delete_proxy_neighbour(const std::string& ip, const std::string& up
 Result<bool> proxy_neighbour_exists(const std::string& ip, const std::string& uplink);
 Result<bool> route_exists(const std::string& ip);
 
+// Anti-spoofing on the host side of a jail's veth: strict reverse-path filtering
+// (a packet whose source address is not routed back through this veth — i.e. is not
+// the jail's own IP/32 — is dropped), and no proxy ARP on it.
+Result<void> restrict_to_own_address(const std::string& veth);
+
 Result<bool> ipv4_forwarding_enabled();
 Result<void> enable_ipv4_forwarding();
 

@@ -22,7 +22,10 @@ CREATE TABLE IF NOT EXISTS jails(
   state      TEXT NOT NULL,
   autostart  INTEGER NOT NULL DEFAULT 1,
   created    TEXT NOT NULL,
-  reason     TEXT NOT NULL DEFAULT ''
+  reason     TEXT NOT NULL DEFAULT '',
+  memory_bytes INTEGER NOT NULL DEFAULT 268435456,
+  millicpus    INTEGER NOT NULL DEFAULT 1000,
+  pids         INTEGER NOT NULL DEFAULT 512
 );
 CREATE TABLE IF NOT EXISTS tasks(
   id       INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -46,7 +49,8 @@ CREATE TABLE IF NOT EXISTS task_steps(
 )sql";
 
 constexpr const char* kJailColumns =
-    "id, domain, ip, size_bytes, sparse, ftp_user, ftp_tls, id_base, state, autostart, created, reason";
+    "id, domain, ip, size_bytes, sparse, ftp_user, ftp_tls, id_base, state, autostart, created, reason, "
+    "memory_bytes, millicpus, pids";
 
 // A prepared statement that finalizes itself.
 class Stmt {
@@ -107,6 +111,9 @@ JailRecord read_jail(const Stmt& s) {
     j.autostart = s.integer(9) != 0;
     j.created = s.text(10);
     j.reason = s.text(11);
+    j.memory_bytes = static_cast<uint64_t>(s.integer(12));
+    j.millicpus = static_cast<uint32_t>(s.integer(13));
+    j.pids = static_cast<uint32_t>(s.integer(14));
     return j;
 }
 
@@ -170,10 +177,11 @@ Result<JailRecord> Registry::insert_jail(JailRecord jail) {
     jail.state = "creating";
     Stmt ins(db_,
              "INSERT INTO jails(domain, ip, size_bytes, sparse, ftp_user, ftp_tls, id_base, state, autostart, "
-             "created) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9)");
+             "created, memory_bytes, millicpus, pids) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10, ?11, ?12)");
     ins.bind(1, jail.domain).bind(2, jail.ip).bind(3, static_cast<int64_t>(jail.size_bytes));
     ins.bind(4, int64_t{jail.sparse}).bind(5, jail.ftp_user).bind(6, jail.ftp_tls).bind(7, jail.state);
     ins.bind(8, int64_t{jail.autostart}).bind(9, jail.created);
+    ins.bind(10, static_cast<int64_t>(jail.memory_bytes)).bind(11, int64_t{jail.millicpus}).bind(12, int64_t{jail.pids});
     if (ins.step() != SQLITE_DONE) return rollback(db_error("insert jail " + jail.domain, ins));
     jail.id = sqlite3_last_insert_rowid(db_);
     if (jail.id > kMaxJailIds)
@@ -225,6 +233,14 @@ Result<void> Registry::set_size(const std::string& domain, uint64_t size_bytes) 
     Stmt s(db_, "UPDATE jails SET size_bytes = ?1 WHERE domain = ?2");
     s.bind(1, static_cast<int64_t>(size_bytes)).bind(2, domain);
     if (s.step() != SQLITE_DONE) return db_error("set size of " + domain, s);
+    return {};
+}
+
+Result<void> Registry::set_limits(const std::string& domain, uint64_t memory_bytes, uint32_t millicpus,
+                                  uint32_t pids) {
+    Stmt s(db_, "UPDATE jails SET memory_bytes = ?1, millicpus = ?2, pids = ?3 WHERE domain = ?4");
+    s.bind(1, static_cast<int64_t>(memory_bytes)).bind(2, int64_t{millicpus}).bind(3, int64_t{pids}).bind(4, domain);
+    if (s.step() != SQLITE_DONE) return db_error("set limits of " + domain, s);
     return {};
 }
 

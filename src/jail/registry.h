@@ -34,6 +34,9 @@ struct JailRecord {
     bool autostart = true;
     std::string created;  // RFC 3339 UTC
     std::string reason;   // why the jail is not runnable (state "broken")
+    uint64_t memory_bytes = 256ull << 20;  // resource limits (host/limits.h)
+    uint32_t millicpus = 1000;
+    uint32_t pids = 512;
 };
 
 class Registry {
@@ -54,6 +57,7 @@ public:
     Result<void> set_state(const std::string& domain, const std::string& state, const std::string& reason = "");
     Result<void> remove(const std::string& domain);
     Result<void> set_size(const std::string& domain, uint64_t size_bytes);  // after grow
+    Result<void> set_limits(const std::string& domain, uint64_t memory_bytes, uint32_t millicpus, uint32_t pids);
 
     // Task journal.
     Result<int64_t> begin_task(const std::string& domain, const std::string& verb, const std::string& log_path);

@@ -1,0 +1,105 @@
+#include "host/limits.h"
+
+#include <lxc/lxccontainer.h>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+namespace jailctl {
+namespace {
+
+constexpr uint32_t kCpuPeriodUs = 100000;
+
+struct ContainerDeleter {
+    void operator()(lxc_container* c) const { lxc_container_put(c); }
+};
+
+std::string read_item(lxc_container* c, const char* key) {
+    char buf[64] = {};
+    int n = c->get_cgroup_item(c, key, buf, sizeof buf - 1);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+uint64_t to_u64(const std::string& s) {
+    try {
+        return std::stoull(s);
+    } catch (...) {
+        return 0;
+    }
+}
+
+}  // namespace
+
+CgroupLayout detect_cgroup_layout() {
+    std::ifstream in("/sys/fs/cgroup/cgroup.controllers");
+    std::string word;
+    int found = 0;
+    while (in >> word) found += word == "memory" || word == "cpu" || word == "pids";
+    return found == 3 ? CgroupLayout::V2 : CgroupLayout::V1;
+}
+
+Result<uint32_t> parse_cpus(const std::string& text) {
+    if (text.empty() || text.size() > 12 || text.find_first_not_of("0123456789.") != std::string::npos ||
+        std::count(text.begin(), text.end(), '.') > 1 || text.front() == '.' || text.back() == '.')
+        return fail_input("cpus", "'" + text + "' is not a number of CPUs (e.g. 0.5, 1, 2)");
+    double cpus = std::stod(text);
+    auto milli = static_cast<uint64_t>(std::llround(cpus * 1000));
+    if (milli < 10 || milli > 1024 * 1000)
+        return fail_input("cpus", "'" + text + "' is outside 0.01 to 1024");
+    return static_cast<uint32_t>(milli);
+}
+
+std::string format_cpus(uint32_t millicpus) {
+    std::ostringstream s;
+    s << millicpus / 1000;
+    if (millicpus % 1000) {
+        std::string frac = std::to_string(1000 + millicpus % 1000).substr(1);
+        while (frac.back() == '0') frac.pop_back();
+        s << "." << frac;
+    }
+    return s.str();
+}
+
+std::vector<std::pair<std::string, std::string>> cgroup_settings(const Limits& l, CgroupLayout layout) {
+    uint64_t quota = uint64_t{l.millicpus} * kCpuPeriodUs / 1000;
+    if (layout == CgroupLayout::V2)
+        return {{"memory.max", std::to_string(l.memory_bytes)},
+                {"cpu.max", std::to_string(quota) + " " + std::to_string(kCpuPeriodUs)},
+                {"pids.max", std::to_string(l.pids)}};
+    return {{"memory.limit_in_bytes", std::to_string(l.memory_bytes)},
+            {"cpu.cfs_period_us", std::to_string(kCpuPeriodUs)},
+            {"cpu.cfs_quota_us", std::to_string(quota)},
+            {"pids.max", std::to_string(l.pids)}};
+}
+
+std::string render_limits_config(const Limits& l, CgroupLayout layout) {
+    std::string prefix = layout == CgroupLayout::V2 ? "lxc.cgroup2." : "lxc.cgroup.";
+    std::string out;
+    for (const auto& [key, value] : cgroup_settings(l, layout)) out += prefix + key + " = " + value + "\n";
+    return out;
+}
+
+Usage read_usage(const std::string& lxcpath, const std::string& name, CgroupLayout layout) {
+    std::unique_ptr<lxc_container, ContainerDeleter> c(lxc_container_new(name.c_str(), lxcpath.c_str()));
+    if (!c || !c->is_running(c.get())) return {};
+    return {to_u64(read_item(c.get(), layout == CgroupLayout::V2 ? "memory.current" : "memory.usage_in_bytes")),
+            to_u64(read_item(c.get(), "pids.current"))};
+}
+
+Result<void> apply_limits_live(const std::string& lxcpath, const std::string& name, const Limits& limits,
+                               CgroupLayout layout) {
+    std::unique_ptr<lxc_container, ContainerDeleter> c(lxc_container_new(name.c_str(), lxcpath.c_str()));
+    if (!c) return fail("LXC: cannot load container " + name);
+    if (!c->is_running(c.get())) return {};
+    for (const auto& [key, value] : cgroup_settings(limits, layout)) {
+        if (!c->set_cgroup_item(c.get(), key.c_str(), value.c_str()))
+            return fail("set " + key + " = " + value + " on the running jail " + name +
+                        " (lower than its current usage?)");
+    }
+    return {};
+}
+
+}  // namespace jailctl

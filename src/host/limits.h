@@ -1,0 +1,49 @@
+// Per-jail resource limits (memory, CPU, processes) as cgroup settings, for both
+// cgroup layouts: v1/hybrid (memory.limit_in_bytes, cpu.cfs_quota_us, pids.max in
+// their v1 hierarchies — this kind of host) and unified v2 (memory.max, cpu.max,
+// pids.max). LXC applies them at start (lxc.cgroup.* / lxc.cgroup2.* keys) and
+// jailctl sets them live on a running jail through liblxc.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "util/result.h"
+
+namespace jailctl {
+
+struct Limits {
+    uint64_t memory_bytes = 256ull << 20;  // RAM (+ page cache) of the whole jail
+    uint32_t millicpus = 1000;             // 1000 = one full CPU
+    uint32_t pids = 512;                   // processes and threads
+};
+
+enum class CgroupLayout { V1, V2 };
+
+// Where memory, cpu and pids live on this host: V2 only when the unified hierarchy
+// mounted at /sys/fs/cgroup offers all three controllers.
+CgroupLayout detect_cgroup_layout();
+
+// "0.5", "2", "1.25" -> millicpus (0.01 to 1024 CPUs); errors name the field "cpus".
+Result<uint32_t> parse_cpus(const std::string& text);
+std::string format_cpus(uint32_t millicpus);
+
+// (key, value) pairs without the "lxc.cgroup." / "lxc.cgroup2." prefix, e.g.
+// {"memory.limit_in_bytes", "268435456"} (pure; unit-tested).
+std::vector<std::pair<std::string, std::string>> cgroup_settings(const Limits& limits, CgroupLayout layout);
+// The LXC config lines for them.
+std::string render_limits_config(const Limits& limits, CgroupLayout layout);
+
+// Current usage of a running jail, read through liblxc (0 when unknown).
+struct Usage {
+    uint64_t memory_bytes = 0;
+    uint64_t pids = 0;
+};
+Usage read_usage(const std::string& lxcpath, const std::string& name, CgroupLayout layout);
+// Applies the limits to a running jail.
+Result<void> apply_limits_live(const std::string& lxcpath, const std::string& name, const Limits& limits,
+                               CgroupLayout layout);
+
+}  // namespace jailctl
