@@ -382,7 +382,9 @@ int run_restore(Context& ctx, const RestoreArgs& args) {
                 "disk:      " + human_size(plan.rec.size_bytes),
                 "from:      " + rp.file + " (" + rp.archive.manifest.domain + ", " + rp.archive.manifest.archived_at + ")",
                 "ftp user:  " + plan.rec.ftp_user,
-                "ftp pass:  " + plan.password + (rp.keep_password ? " (unchanged)" : " (new)"),
+                "ftp pass:  " + plan.password,
+                std::string("password:  ") + (rp.keep_password ? "unchanged (matches the archived hash)"
+                                                               : "new (an archive holds only the hash)"),
                 "ftp tls:   " + plan.rec.ftp_tls + ", sha256 " + plan.fingerprint};
     }
     return report(ctx, outcome, fields, text, log->path());
