@@ -1,0 +1,56 @@
+# export (running and stopped) -> import under another --root with a new domain and IP:
+# the site's files are equal, the manifest describes the source, ids land in the new range.
+set -euo pipefail
+D=shop.example.com IP=203.0.113.30 D2=moved.example.org IP2=203.0.113.31
+JAILCTL_ROOT2=$(mktemp -d /tmp/jailctl-test2.XXXXXX)
+chmod 755 "$JAILCTL_ROOT2"
+echo "uplink = uplink0" > "$JAILCTL_ROOT2/host.conf"
+jc2() { "$JAILCTL" --root "$JAILCTL_ROOT2" "$@"; }
+cleanup2() { jc2 destroy --force "$D2" >/dev/null 2>&1 || true; rm -rf "$JAILCTL_ROOT2"; }
+trap cleanup2 EXIT
+
+assert_exit 0 jc create "$D" --ip "$IP" --size 128M
+parse_create_output
+head -c 200000 /dev/urandom > "$SANDBOX_DIR/data.bin"
+client_curl --ssl-reqd --insecure --user "$FTP_USER:$FTP_PASS" --ftp-create-dirs -T "$SANDBOX_DIR/data.bin" \
+  "ftp://$IP/www/files/data.bin"
+
+info "export while running, then while stopped"
+assert_exit 0 jc export "$D" "$SANDBOX_DIR/live.tar.zst"
+assert_contains "$OUT" "freeze_ms:" "export output"
+assert_exit 3 jc export "$D" "$SANDBOX_DIR/live.tar.zst"   # never overwrites
+assert_exit 0 jc stop "$D"
+assert_exit 0 jc --json export "$D" "$SANDBOX_DIR/moved.tar.zst"
+assert_eq False "$(json_eval "$OUT_FILE" 'd["running"]')" "running"
+sha=$(json_eval "$OUT_FILE" 'd["sha256"]')
+
+info "manifest"
+zstd -dc "$SANDBOX_DIR/moved.tar.zst" | tar -xOf - manifest.json > "$SANDBOX_DIR/m.json"
+assert_eq export "$(json_eval "$SANDBOX_DIR/m.json" 'd["kind"]')" "kind"
+assert_eq "$D" "$(json_eval "$SANDBOX_DIR/m.json" 'd["domain"]')" "domain"
+assert_eq "$IP" "$(json_eval "$SANDBOX_DIR/m.json" 'd["ip"]')" "ip"
+assert_eq 134217728 "$(json_eval "$SANDBOX_DIR/m.json" 'd["size_bytes"]')" "size_bytes"
+assert_eq "$sha" "$(json_eval "$SANDBOX_DIR/m.json" 'd["content"]["sha256"]')" "content sha256"
+assert_match "$(json_eval "$SANDBOX_DIR/m.json" 'd["certificate_pem"]')" 'BEGIN CERTIFICATE' "certificate"
+[[ "$(zstd -dc "$SANDBOX_DIR/moved.tar.zst" | tar -tvf - rootfs/etc/ssl/jailctl/ftp.key)" == *"0/0"* ]] ||
+  fail "the key is not in the archived tree"
+
+info "import under a second root with a new identity and id range"
+# The second root stands for another host whose registry has handed out 41 jails already.
+jc2 status >/dev/null 2>&1 || true
+sqlite3 "$JAILCTL_ROOT2/jailctl.db" "INSERT OR REPLACE INTO sqlite_sequence(name, seq) VALUES('jails', 41)"
+src_base=$(sqlite3 "$JAILCTL_ROOT/jailctl.db" "SELECT id_base FROM jails WHERE domain='$D'")
+assert_exit 0 jc2 import "$SANDBOX_DIR/moved.tar.zst" --domain "$D2" --ip "$IP2" --size 192M
+parse_create_output
+assert_eq "192 MiB" "$CREATED_DISK" "disk"
+client_curl -H "Host: $D2" "http://$IP2/files/data.bin" -o "$SANDBOX_DIR/got.bin"
+cmp "$SANDBOX_DIR/data.bin" "$SANDBOX_DIR/got.bin" || fail "imported file differs"
+client_curl --ssl-reqd --insecure --user "$FTP_USER:$FTP_PASS" "ftp://$IP2/www/files/data.bin" -o "$SANDBOX_DIR/ftp.bin"
+cmp "$SANDBOX_DIR/data.bin" "$SANDBOX_DIR/ftp.bin" || fail "file over FTPS differs"
+assert_exit 0 jc2 test "$D2"
+base=$(sqlite3 "$JAILCTL_ROOT2/jailctl.db" "SELECT id_base FROM jails WHERE domain='$D2'")
+[ "$base" != "$src_base" ] || fail "the import got the source's id range $base"
+assert_eq "$((base + 2000))" "$(stat -c %u "$JAILCTL_ROOT2/jails/$D2/rootfs/srv/site/www/files/data.bin")" "host uid of an uploaded file"
+assert_eq "$base" "$(stat -c %u "$JAILCTL_ROOT2/jails/$D2/rootfs/etc/passwd")" "host uid of etc/passwd"
+assert_exit 0 jc2 destroy --force "$D2"
+echo "export_import: OK"
