@@ -8,6 +8,7 @@ JAILS=$JAILCTL_ROOT/jails
 jin() { local d=$1; shift; lxc-attach -P "$JAILS" -n "$d" -- "$@"; }
 # try <cmd...>: TRY_OUT = stdout+stderr, TRY_RC = exit status (never stops the test)
 try() { TRY_RC=0; TRY_OUT=$("$@" 2>&1) || TRY_RC=$?; }
+msg() { local l=${TRY_OUT%%$'\n'*}; echo "${l##*: }"; }  # the error text of TRY_OUT's first line
 blocked() { echo "blocked: $*"; }
 WEAK=()
 weak() { echo "FAIL: $*" >&2; WEAK+=("$*"); }
@@ -58,9 +59,9 @@ done
 # /proc/self/exe of a host binary the jail runs from /usr (runc CVE-2019-5736 pattern)
 try jin "$A" /usr/bin/sh -c 'exec 3<>/proc/self/exe'
 if [ "$TRY_RC" = 0 ]; then weak "/usr/bin/sh opened its own /proc/self/exe read-write"
-else blocked "/proc/self/exe of /usr/bin/sh read-write (${TRY_OUT##*: })"; fi
+else blocked "/proc/self/exe of /usr/bin/sh read-write ($(msg))"; fi
 try jin "$A" cp /tmp/attack /proc/1/exe
-[ "$TRY_RC" != 0 ] && blocked "cp over /proc/1/exe (${TRY_OUT##*: })" || weak "cp over /proc/1/exe succeeded"
+[ "$TRY_RC" != 0 ] && blocked "cp over /proc/1/exe ($(msg))" || weak "cp over /proc/1/exe succeeded"
 assert_eq "$init_sum" "$(sha256sum < "$INIT_HOST")" "sha256 of the host's $INIT_HOST"
 
 info "open_by_handle_at"
