@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2015  # "check && blocked || weak": blocked only echoes
 # Security: from inside a jail, as its root, reach host files: /proc/1/root, /proc/self/exe,
 # open_by_handle_at, symlinks planted in the image before a start, a setuid file made in the jail.
 # Every attempt is first shown to work on something the jail may touch, then on the forbidden target.
@@ -114,9 +115,9 @@ for case in "proc $HOSTDIR" "dev $HOSTDIR" "usr /" "proc /etc" "dev /etc" "usr $
     why=$(grep -m1 ' ERROR ' "$JAILS/$A/lxc.log" | sed 's/^.* ERROR *[^ ]* - [^ ]* - //' || true)
     # a refused start must not leave the monitor's cgroups (the next start would be renamed)
     if ! retry 5 bash -c "! compgen -G '/sys/fs/cgroup/*/lxc.monitor.$A*' >/dev/null"; then
-      left=$(for cg in /sys/fs/cgroup/*/lxc.monitor.$A*; do echo "$cg(procs: $(cat "$cg/cgroup.procs" 2>/dev/null | tr '\n' ' '))"; done)
+      left=$(for cg in /sys/fs/cgroup/*/lxc.monitor."$A"*; do echo "$cg(procs: $(tr '\n' ' ' < "$cg/cgroup.procs" 2>/dev/null))"; done)
       weak "LEAK (not an escape): the refused start of /$name -> $target left LXC monitor cgroups for 5 s: $left"
-      for cg in /sys/fs/cgroup/*/lxc.monitor.$A*; do rmdir "$cg" 2>/dev/null || true; done
+      for cg in /sys/fs/cgroup/*/lxc.monitor."$A"*; do rmdir "$cg" 2>/dev/null || true; done
     fi
     blocked "/$name -> $target planted in the image (start refused: LXC: ${why:-$(last_err_line | cut -c1-100)})"
     [[ "$why" == *"symbolic link"* || "$why" == *"Not a directory"* ]] ||

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2015  # "check && blocked || weak": blocked only echoes
 # Security: from inside jail A, as its root, reach jail B or the network as someone else: read
 # B's files, signal B's processes, bind to B's IP, send with a forged source address (B's IP,
 # or an address of nobody), make the host answer ARP for an address that is not A's.

@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2015  # "check && blocked || weak": blocked only echoes
 # Security: from inside jail A, as its root, exhaust shared resources: fill its disk, fork bomb,
 # memory hog. Neighbour B keeps answering HTTP within 1 s, the host stays responsive, A's
 # services come back. Every attack is bounded by the test itself (timeout, ulimit) so that it can
@@ -37,11 +38,12 @@ host_responsive() {
 }
 # kill, by PID from the host, every process of A's payload cgroup that is not A's init or its services
 kill_strays() {
-  local procs init pid comm round
+  local procs init pid comm
   init=$(lxc-info -P "$JAILS" -n "$A" -p -H)
   procs=$(cg_file "$A" pids cgroup.procs cgroup.procs) || return 0
-  for round in $(seq 50); do
+  for _ in $(seq 50); do
     local left=0
+    # shellcheck disable=SC2044  # pids, no file names
     for pid in $(find "$(dirname "$procs")" -name cgroup.procs -exec cat {} + 2>/dev/null); do
       [ "$pid" = "$init" ] && continue
       comm=$(cat "/proc/$pid/comm" 2>/dev/null) || continue
