@@ -36,6 +36,7 @@ parse_create_output
 assert_eq "$DST" "$CREATED_DOMAIN" "domain:"
 assert_eq "$DST_IP" "$CREATED_IP" "ip:"
 assert_contains "$OUT" "cloned:    from $SRC" "clone output"
+info "timings: $(grep -o '\[copy-disk\] [a-z-]*, .*' "$LOG_PATH" | tail -n 1)"
 
 info "new identity"
 [ "$FTP_USER" != "$SRC_USER" ] || fail "DST has SRC's FTP user"
