@@ -69,6 +69,10 @@ Result<void> validate(Context& ctx, const CreateArgs& args, JailPlan& plan) {
         return fail(ErrorKind::HostNotReady, "jailctl-init not found at " + ctx.init_path + ": reinstall jailctl");
 
     if (auto r = ctx.open(); !r) return r;
+    // A jail left half-created by a killed jailctl holds its name and address until
+    // repaired: repair it now (find_jail does) rather than report a conflict.
+    for (auto holder : {ctx.registry().find(domain->str()), ctx.registry().find_by_ip(ip->str())})
+        if (holder && *holder && needs_repair(ctx, **holder)) (void)find_jail(ctx, (*holder)->domain);
     auto by_domain = ctx.registry().find(domain->str());
     if (!by_domain) return std::unexpected(by_domain.error());
     if (*by_domain) return fail(ErrorKind::Conflict, "domain: " + domain->str() + " is already registered");

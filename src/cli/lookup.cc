@@ -10,6 +10,17 @@ Result<JailRecord> find_jail(Context& ctx, const std::string& domain_input) {
     auto rec = ctx.registry().find(domain->str());
     if (!rec) return std::unexpected(rec.error());
     if (!*rec) return fail_input("domain", domain->str() + " is not a jail on this host (see 'jailctl status')");
+    if (!needs_repair(ctx, **rec)) return **rec;
+    auto lock = lock_jail(ctx.paths, domain->str());
+    if (!lock) return std::unexpected(lock.error());
+    rec = ctx.registry().find(domain->str());  // re-read under the lock
+    if (rec && *rec && needs_repair(ctx, **rec)) {
+        if (repair_jail(ctx, **rec, true) != 0)
+            return fail("repair of the interrupted task on " + domain->str() + " failed: see 'jailctl status'");
+        rec = ctx.registry().find(domain->str());
+    }
+    if (!rec) return std::unexpected(rec.error());
+    if (!*rec) return fail_input("domain", domain->str() + " was removed by repair (an interrupted create was undone)");
     return **rec;
 }
 

@@ -1,8 +1,121 @@
-// Placeholder: the verb is not implemented yet.
+// jailctl repair [DOMAIN...] | --all: reconciles the registry and journal with what the
+// kernel holds after an interrupted task (kill -9, crash, power cut). Every kernel
+// object of a jail is named after its registry id or its paths (veth jc<id>, the
+// image's loop device, the rootfs mount, LXC's cgroups), so repair finds them even
+// when the journal is incomplete. It finishes or undoes the interrupted task:
+//   creating   -> undo the create: the jail disappears
+//   destroying -> finish the destroy
+//   ready      -> running: reapply the host side (gateway, anti-spoofing);
+//                 not running: remove leftovers (network, mount) -> cleanly stopped
+// Other commands run it first when they find an interrupted task on their jail.
+#include <signal.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <memory>
+
+#include "cli/jail_ops.h"
 #include "cli/verbs.h"
+#include "host/lxc.h"
+#include "host/mount.h"
+#include "host/network.h"
 
 namespace jailctl {
+namespace {
 
-void add_repair(CLI::App&, Context&, Action&) {}
+bool process_alive(int64_t pid) { return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
+
+// Steps that bring the jail to a consistent state, and what they do in words.
+std::pair<std::vector<Step>, std::string> repair_plan(Ops& ops, Context& ctx, const JailRecord& rec) {
+    bool running = lxc_running(ctx.paths.lxcpath, rec.domain);
+    if (rec.state == "creating")
+        return {{ops.stop_jail(2), ops.cleanup_network(), ops.unmount_disk(), ops.remove_files(), ops.unregister()},
+                "an interrupted create was undone: the jail is removed"};
+    if (rec.state == "destroying")
+        return {{ops.stop_jail(5), ops.cleanup_network(), ops.unmount_disk(), ops.remove_files(), ops.unregister()},
+                "an interrupted destroy was finished"};
+    if (running) {
+        Step host_side{"host-side", [&ctx, veth = veth_name(rec.id)]() -> Result<void> {
+                           if (auto r = add_gateway_address(veth); !r) return r;
+                           return restrict_to_own_address(veth);
+                       }};
+        return {{host_side}, "running: host side of its network checked"};
+    }
+    return {{ops.cleanup_network(), ops.unmount_disk()}, "stopped: leftovers of an interrupted task removed"};
+}
+
+}  // namespace
+
+bool needs_repair(Context& ctx, const JailRecord& rec) {
+    auto open = ctx.registry().unfinished_tasks(rec.domain);
+    if (!open) return false;
+    bool dead_task = std::any_of(open->begin(), open->end(), [](auto& t) { return !process_alive(t.pid); });
+    bool live_task = std::any_of(open->begin(), open->end(), [](auto& t) { return process_alive(t.pid); });
+    return dead_task || (rec.state != "ready" && !live_task);
+}
+
+// Repairs one jail; the caller holds its lock. Returns the exit status of its report.
+int repair_jail(Context& ctx, const JailRecord& rec, bool quiet) {
+    auto log = open_task_log(ctx, rec.domain, "repair");
+    if (!log) return report_error(ctx, "log", log.error());
+    JailPlan plan;
+    plan.rec = rec;
+    plan.uplink = uplink_of(ctx, rec.domain);
+    Ops ops{ctx, plan};
+    auto [steps, what] = repair_plan(ops, ctx, rec);
+    // The interrupted tasks are closed first: repair itself is the task that resolves them.
+    if (auto open = ctx.registry().unfinished_tasks(rec.domain))
+        for (const auto& t : *open)
+            if (!process_alive(t.pid)) (void)ctx.registry().finish_task(t.id, "INTERRUPTED", "process " + std::to_string(t.pid) + " died; repaired");
+    TaskOutcome outcome = run_journaled(ctx, *log, rec.domain, "repair", steps, {false});
+    if (!outcome.ok)
+        (void)ctx.registry().set_state(rec.domain, "broken", "repair failed at " + outcome.failed_step + ": " +
+                                                                 outcome.error.message);
+    if (quiet && outcome.ok) return 0;
+    return report(ctx, outcome, {{"domain", rec.domain}, {"repair", what}},
+                  {"domain:    " + rec.domain, "repair:    " + what}, log->path());
+}
+
+namespace {
+
+int run_repair(Context& ctx, const std::vector<std::string>& domains, bool all) {
+    if (auto r = ctx.open(); !r) return report_error(ctx, "validate", r.error());
+    std::vector<JailRecord> jails;
+    if (all) {
+        auto list = ctx.registry().list();
+        if (!list) return report_error(ctx, "validate", list.error());
+        jails = *list;
+    }
+    for (const auto& d : domains) {
+        auto rec = find_jail(ctx, d);
+        if (!rec) return report_error(ctx, "validate", rec.error());
+        jails.push_back(*rec);
+    }
+    if (jails.empty() && !all)
+        return report_error(ctx, "validate", Error{ErrorKind::BadInput, "domain: name a jail or use --all"});
+    ctx.json_compact = jails.size() > 1;
+    int worst = 0;
+    for (const auto& j : jails) {
+        auto lock = lock_jail(ctx.paths, j.domain);
+        if (!lock) return report_error(ctx, "lock", lock.error());
+        auto fresh = ctx.registry().find(j.domain);  // it may have changed while we waited
+        if (!fresh || !*fresh) continue;
+        worst = std::max(worst, repair_jail(ctx, **fresh, false));
+    }
+    return worst;
+}
+
+}  // namespace
+
+void add_repair(CLI::App& app, Context& ctx, Action& action) {
+    auto domains = std::make_shared<std::vector<std::string>>();
+    auto all = std::make_shared<bool>(false);
+    auto* cmd = app.add_subcommand("repair", "Finish or undo interrupted tasks; remove their leftovers");
+    cmd->add_option("domains", *domains, "Jails to repair");
+    cmd->add_flag("--all", *all, "Every jail");
+    cmd->callback([&ctx, &action, domains, all] {
+        action = [&ctx, domains, all] { return run_repair(ctx, *domains, *all); };
+    });
+}
 
 }  // namespace jailctl

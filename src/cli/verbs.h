@@ -35,7 +35,13 @@ void add_repair(CLI::App& app, Context& ctx, Action& action);       // repair.cc
 // --memory/--cpus/--pids of create and set, validated together.
 Result<Limits> parse_limits(const std::string& memory, const std::string& cpus, const std::string& pids);
 
-// Looks up a registered jail by the domain the operator typed (normalised like create).
+// An interrupted task (its process died) left this jail for repair to reconcile.
+bool needs_repair(Context& ctx, const JailRecord& rec);
+// Reconciles one jail (the caller holds its lock); quiet: print nothing when it succeeds.
+int repair_jail(Context& ctx, const JailRecord& rec, bool quiet);
+
+// Looks up a registered jail by the domain the operator typed (normalised like create),
+// repairing it first when an interrupted task left it inconsistent.
 Result<JailRecord> find_jail(Context& ctx, const std::string& domain_input);
 
 }  // namespace jailctl
