@@ -52,6 +52,15 @@
 #include "util/password.h"
 
 namespace jailctl {
+
+// A host id of SRC's range moved to DST's; one already in DST's range (a hard link seen
+// twice) stays; any other becomes DST's nobody (pure; tests/unit/cli/clone_test.cc).
+uint32_t shift_id(uint32_t id, uint32_t from_base, uint32_t to_base) {
+    if (id >= from_base && id - from_base < kIdRangeSize) return to_base + (id - from_base);
+    if (id >= to_base && id - to_base < kIdRangeSize) return id;
+    return to_base + 65534;
+}
+
 namespace {
 
 struct CloneArgs {
@@ -60,11 +69,7 @@ struct CloneArgs {
 
 struct IdShift {
     uint32_t from = 0, to = 0;
-    uint32_t map(uint32_t id) const {
-        if (id >= from && id - from < kIdRangeSize) return to + (id - from);
-        if (id >= to && id - to < kIdRangeSize) return id;  // a hard link already shifted
-        return to + 65534;                                     // not SRC's: nobody
-    }
+    uint32_t map(uint32_t id) const { return shift_id(id, from, to); }
 };
 
 struct ShiftStats {

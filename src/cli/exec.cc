@@ -46,19 +46,23 @@
 #include "task/log.h"
 
 namespace jailctl {
+
+struct ExecUser {
+    std::string name;
+    uid_t uid = 0;
+    gid_t gid = 0;
+    std::string home = "/";
+};
+// The passwd entry of `user` (a name or a numeric uid) in the jail's /etc/passwd text
+// (pure; tests/unit/cli/exec_test.cc).
+Result<ExecUser> lookup_jail_user(const std::string& passwd, const std::string& user);
+
 namespace {
 
 struct ExecArgs {
     std::string domain;
     std::string user = "root";
     std::vector<std::string> command;
-};
-
-struct JailUser {
-    std::string name;
-    uid_t uid = 0;
-    gid_t gid = 0;
-    std::string home = "/";
 };
 
 constexpr const char* kJailPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -70,8 +74,9 @@ std::optional<uint32_t> parse_id(std::string_view s) {
     return v;
 }
 
-// The passwd entry of `user` (a name or a numeric uid) in the jail's /etc/passwd text.
-Result<JailUser> lookup_user(const std::string& passwd, const std::string& user) {
+}  // namespace
+
+Result<ExecUser> lookup_jail_user(const std::string& passwd, const std::string& user) {
     auto numeric = parse_id(user);
     std::istringstream in(passwd);
     std::string line;
@@ -83,11 +88,13 @@ Result<JailUser> lookup_user(const std::string& passwd, const std::string& user)
         auto uid = parse_id(f[2]), gid = parse_id(f[3]);
         if (!uid || !gid) continue;
         if (f[0] == user || (numeric && *numeric == *uid))
-            return JailUser{f[0], *uid, *gid, f[5].empty() || f[5][0] != '/' ? "/" : f[5]};
+            return ExecUser{f[0], *uid, *gid, f[5].empty() || f[5][0] != '/' ? "/" : f[5]};
     }
-    if (numeric) return JailUser{user, *numeric, *numeric, "/"};  // like jexec -U with a bare uid
+    if (numeric) return ExecUser{user, *numeric, *numeric, "/"};  // like jexec -U with a bare uid
     return fail_input("user", "no user '" + user + "' in the jail's /etc/passwd");
 }
+
+namespace {
 
 std::string quote_arg(const std::string& a) {
     if (!a.empty() && a.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./=:,+@%") ==
@@ -121,7 +128,7 @@ void forward_signal(int sig) {
 
 // Runs in the forked child: attach and return the command's wait status (-1: attach failed).
 // `failed_fd`: a byte written there means "attach failed" (not CMD's own status).
-[[noreturn]] void attach_child(const Context& ctx, const std::string& domain, const JailUser& user,
+[[noreturn]] void attach_child(const Context& ctx, const std::string& domain, const ExecUser& user,
                                const std::vector<std::string>& command, bool terminal, int failed_fd) {
     auto attach_failed = [failed_fd]() {
         (void)!::write(failed_fd, "F", 1);
@@ -173,7 +180,7 @@ int run_attached(Context& ctx, const ExecArgs& args, bool terminal) {
     if (!root) return report_error(ctx, "validate", root.error());
     auto passwd = read_jail_file(root->get(), "etc/passwd", 1 << 20);
     if (!passwd) return report_error(ctx, "validate", passwd.error());
-    auto user = lookup_user(*passwd, args.user);
+    auto user = lookup_jail_user(*passwd, args.user);
     if (!user) return report_error(ctx, "validate", user.error());
 
     std::string argv_text;
