@@ -115,8 +115,9 @@ for case in "proc $HOSTDIR" "dev $HOSTDIR" "usr /" "proc /etc" "dev /etc" "usr $
     why=$(grep -m1 ' ERROR ' "$JAILS/$A/lxc.log" | sed 's/^.* ERROR *[^ ]* - [^ ]* - //' || true)
     # a refused start must not leave the monitor's cgroups (the next start would be renamed)
     if ! retry 5 bash -c "! compgen -G '/sys/fs/cgroup/*/lxc.monitor.$A*' >/dev/null"; then
-      left=$(for cg in /sys/fs/cgroup/*/lxc.monitor."$A"*; do echo "$cg(procs: $(tr '\n' ' ' < "$cg/cgroup.procs" 2>/dev/null))"; done)
-      weak "LEAK (not an escape): the refused start of /$name -> $target left LXC monitor cgroups for 5 s: $left"
+      left=$(for cg in /sys/fs/cgroup/*/lxc.monitor."$A"*; do
+               echo "$(basename "$(dirname "$cg")")[$(wc -l < "$cg/cgroup.procs" 2>/dev/null) procs]"; done | tr '\n' ' ')
+      weak "LEAK (not an escape): the refused start of /$name -> $target left cgroups lxc.monitor.$A for 5 s in: $left"
       for cg in /sys/fs/cgroup/*/lxc.monitor."$A"*; do rmdir "$cg" 2>/dev/null || true; done
     fi
     blocked "/$name -> $target planted in the image (start refused: LXC: ${why:-$(last_err_line | cut -c1-100)})"
