@@ -27,6 +27,7 @@ Paths make_paths(const GlobalOptions& o, bool root_given) {
 }
 
 Result<void> Context::open() {
+    if (registry_) return {};
     for (const auto& dir : {paths.root, paths.lxcpath, paths.backups, paths.locks}) {
         std::error_code ec;
         std::filesystem::create_directories(dir, ec);

@@ -39,6 +39,8 @@ struct Context {
     Registry& registry() { return *registry_; }
     // Opens the registry and creates the state directories.
     Result<void> open();
+    // Closes the registry (before forking workers; each opens its own).
+    void close() { registry_.reset(); }
 
 private:
     std::optional<Registry> registry_;

@@ -313,8 +313,9 @@ Result<std::string> read_jail_certificate(const Paths& paths, const std::string&
     return read_jail_file(root->get(), "etc/ssl/jailctl/ftp.crt", 64 * 1024);
 }
 
-Result<void> test_jail(const Context& ctx, const JailRecord& rec) {
-    if (auto r = probe_http({rec.ip, rec.domain}, rec.domain); !r) return std::unexpected(r.error().context("HTTP"));
+Result<void> test_jail(const Context& ctx, const JailRecord& rec, std::optional<std::string> expect) {
+    if (auto r = probe_http({rec.ip, rec.domain}, expect.value_or(rec.domain)); !r)
+        return std::unexpected(r.error().context("HTTP"));
     auto creds = read_credentials(ctx.paths, rec.domain);
     if (!creds) return std::unexpected(creds.error());
     auto cert = read_jail_certificate(ctx.paths, rec.domain);

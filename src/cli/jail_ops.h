@@ -2,6 +2,7 @@
 // A verb (create.cc, start_stop.cc, destroy.cc ...) lists the steps it needs.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,7 +56,9 @@ Result<std::pair<std::string, std::string>> read_credentials(const Paths& paths,
 Result<std::string> read_jail_certificate(const Paths& paths, const std::string& domain);
 // The uplink the running jail was started with (its LXC config), else the configured one.
 std::string uplink_of(const Context& ctx, const std::string& domain);
-// Probes a running jail as a customer would: HTTP page, then FTPS login/upload/read/delete.
-Result<void> test_jail(const Context& ctx, const JailRecord& rec);
+// Probes a running jail as a customer would: HTTP page (status 200, containing
+// `expect`, by default the domain as jailctl's own index page shows it), then FTPS
+// login/upload/read/delete.
+Result<void> test_jail(const Context& ctx, const JailRecord& rec, std::optional<std::string> expect = std::nullopt);
 
 }  // namespace jailctl

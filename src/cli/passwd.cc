@@ -50,7 +50,7 @@ int run_passwd(Context& ctx, const std::string& domain_input) {
     }
     auto log = open_task_log(ctx, rec->domain, "passwd");
     if (!log) return report_error(ctx, "log", log.error());
-    TaskOutcome outcome = run_journaled(ctx, *log, rec->domain, "passwd", {shadow, creds, ops.test_from_outside()});
+    TaskOutcome outcome = run_journaled(ctx, *log, rec->domain, "passwd", {shadow, creds, Step{"test", [&] { return test_jail(ctx, *rec, ""); }}});
     nlohmann::json fields = {{"domain", rec->domain}};
     if (outcome.ok) fields["ftp"] = {{"user", rec->ftp_user}, {"password", plan.password}};
     return report(ctx, outcome, fields,

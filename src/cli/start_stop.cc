@@ -1,5 +1,11 @@
 // jailctl start|stop|restart DOMAIN... | --all
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstring>
+#include <functional>
 #include <memory>
 
 #include "cli/jail_ops.h"
@@ -17,7 +23,65 @@ struct Args {
     std::vector<std::string> domains;
     bool all = false;
     int timeout_s = 10;
+    int jobs = 0;  // 0: two per CPU
 };
+
+// Runs `one` for every domain in worker processes, at most `jobs` at a time (jails
+// are independent: each has its own lock, log and task). Each worker's output is
+// printed whole when it finishes, so results never interleave. Returns the worst status.
+int run_parallel(const std::vector<std::string>& domains, int jobs, const std::function<int(const std::string&)>& one) {
+    if (jobs <= 0) jobs = 2 * static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
+    struct Worker {
+        pid_t pid;
+        int out, err;
+    };
+    std::vector<Worker> running;
+    int worst = 0;
+    auto drain = [](int fd, FILE* to) {
+        ::lseek(fd, 0, SEEK_SET);
+        char buf[4096];
+        ssize_t n;
+        while ((n = ::read(fd, buf, sizeof buf)) > 0) std::fwrite(buf, 1, static_cast<size_t>(n), to);
+        std::fflush(to);
+        ::close(fd);
+    };
+    auto reap_one = [&] {
+        int status = 0;
+        pid_t pid = ::wait(&status);
+        if (pid < 0) return;
+        auto it = std::find_if(running.begin(), running.end(), [&](auto& w) { return w.pid == pid; });
+        if (it == running.end()) return;
+        drain(it->out, stdout);
+        drain(it->err, stderr);
+        worst = std::max(worst, WIFEXITED(status) ? WEXITSTATUS(status) : static_cast<int>(ErrorKind::StepFailed));
+        running.erase(it);
+    };
+    std::fflush(stdout);
+    std::fflush(stderr);
+    for (const auto& d : domains) {
+        while (static_cast<int>(running.size()) >= jobs) reap_one();
+        int out = ::memfd_create("jailctl-out", MFD_CLOEXEC), err = ::memfd_create("jailctl-err", MFD_CLOEXEC);
+        pid_t pid = ::fork();
+        if (pid == 0) {
+            ::dup2(out, 1);
+            ::dup2(err, 2);
+            int rc = one(d);
+            std::fflush(stdout);
+            std::fflush(stderr);
+            ::_exit(rc);
+        }
+        if (pid < 0) {
+            std::fprintf(stderr, "KO: start: fork for %s: %s\n", d.c_str(), std::strerror(errno));
+            worst = static_cast<int>(ErrorKind::StepFailed);
+            ::close(out);
+            ::close(err);
+            continue;
+        }
+        running.push_back({pid, out, err});
+    }
+    while (!running.empty()) reap_one();
+    return worst;
+}
 
 const char* verb_name(Verb v) { return v == Verb::Start ? "start" : v == Verb::Stop ? "stop" : "restart"; }
 
@@ -85,9 +149,9 @@ int run(Context& ctx, Verb verb, const Args& args) {
     }
     if (domains.empty()) return report_error(ctx, "validate", Error{ErrorKind::BadInput, "domain: name a jail or use --all"});
     ctx.json_compact = domains.size() > 1;
-    int worst = 0;
-    for (const auto& d : domains) worst = std::max(worst, run_one(ctx, verb, d, args.timeout_s));
-    return worst;
+    if (domains.size() == 1) return run_one(ctx, verb, domains[0], args.timeout_s);
+    ctx.close();  // each worker opens its own registry connection: never share one across fork
+    return run_parallel(domains, args.jobs, [&](const std::string& d) { return run_one(ctx, verb, d, args.timeout_s); });
 }
 
 void add_verb(CLI::App& app, Context& ctx, Action& action, Verb verb, const char* help) {
@@ -95,6 +159,7 @@ void add_verb(CLI::App& app, Context& ctx, Action& action, Verb verb, const char
     auto* cmd = app.add_subcommand(verb_name(verb), help);
     cmd->add_option("domains", args->domains, "Jails to act on");
     cmd->add_flag("--all", args->all, verb == Verb::Start ? "Every jail marked autostart" : "Every jail");
+    cmd->add_option("--jobs", args->jobs, "Jails handled at once with several jails (default: 2 per CPU)");
     if (verb != Verb::Start)
         cmd->add_option("--timeout", args->timeout_s, "Seconds to wait for a graceful stop before killing (10)");
     cmd->callback([&ctx, &action, args, verb] { action = [&ctx, args, verb] { return run(ctx, verb, *args); }; });

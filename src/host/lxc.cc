@@ -26,20 +26,51 @@ Result<Container> open_container(const std::string& lxcpath, const std::string& 
 
 constexpr const char* kSeccompProfile = "/usr/share/lxc/config/common.seccomp";
 
-// Does any cgroup hierarchy (v2 at the top, or any v1 controller) still hold `dir`?
-bool cgroup_exists(const std::string& dir) {
-    std::error_code ec;
-    if (std::filesystem::exists("/sys/fs/cgroup/" + dir, ec)) return true;
-    for (const auto& h : std::filesystem::directory_iterator("/sys/fs/cgroup", ec))
-        if (std::filesystem::exists(h.path() / dir, ec)) return true;
+// Is `entry` one of the container's cgroup directories: lxc.monitor.<name> or
+// lxc.payload.<name>, or the "-N" variants LXC picks when those already exist?
+bool is_container_cgroup(const std::string& entry, const std::string& name) {
+    for (std::string prefix : {"lxc.monitor." + name, "lxc.payload." + name}) {
+        if (entry == prefix) return true;
+        if (entry.rfind(prefix + "-", 0) == 0 &&
+            entry.find_first_not_of("0123456789", prefix.size() + 1) == std::string::npos)
+            return true;
+    }
     return false;
 }
 
+// Removes a cgroup directory tree, deepest first. rmdir fails (EBUSY) while a
+// process is still inside, so this never removes a cgroup in use.
+void remove_cgroup_tree(const std::filesystem::path& dir) {
+    std::error_code ec;
+    for (const auto& sub : std::filesystem::directory_iterator(dir, ec))
+        if (sub.is_directory(ec) && !sub.is_symlink(ec)) remove_cgroup_tree(sub.path());
+    ::rmdir(dir.c_str());
+}
+
+// The container's cgroups left in any hierarchy; removes the empty ones.
+bool reap_container_cgroups(const std::string& name) {
+    bool left = false;
+    std::error_code ec;
+    std::vector<std::filesystem::path> roots = {"/sys/fs/cgroup"};
+    for (const auto& h : std::filesystem::directory_iterator("/sys/fs/cgroup", ec))
+        if (h.is_directory(ec)) roots.push_back(h.path());
+    for (const auto& root : roots) {
+        for (const auto& e : std::filesystem::directory_iterator(root, ec)) {
+            if (!is_container_cgroup(e.path().filename().string(), name)) continue;
+            remove_cgroup_tree(e.path());
+            left = left || std::filesystem::exists(e.path(), ec);
+        }
+    }
+    return left;
+}
+
 // LXC reports STOPPED before its monitor has removed the container's cgroups and
-// exited: wait for that, so that a stopped jail leaves nothing behind.
+// exited, and a start LXC refused may leave them behind: wait for the monitor and
+// remove what is empty, so that a stopped jail leaves nothing behind and its next
+// start gets the same cgroup names.
 Result<void> wait_for_monitor_exit(const std::string& name) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (cgroup_exists("lxc.monitor." + name) || cgroup_exists("lxc.payload." + name)) {
+    while (reap_container_cgroups(name)) {
         if (std::chrono::steady_clock::now() > deadline)
             return fail("LXC: the monitor of " + name + " did not clean up its cgroups within 5 s");
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
@@ -84,6 +115,9 @@ std::string render_lxc_config(const LxcSpec& s) {
       << "lxc.net.0.flags = up\n"
       << "lxc.net.0.ipv4.address = " << s.ip << "/32\n"
       << "lxc.net.0.ipv4.gateway = 169.254.0.1\n"
+      // IPv4 only: no IPv6 link-local traffic that the anti-spoofing rules do not cover.
+      << "lxc.sysctl.net.ipv6.conf.all.disable_ipv6 = 1\n"
+      << "lxc.sysctl.net.ipv6.conf.default.disable_ipv6 = 1\n"
       << render_limits_config(s.limits, s.layout)
       << "lxc.log.file = " << s.lxcpath << "/" << s.name << "/lxc.log\n"
       << "lxc.log.level = WARN\n";
@@ -110,8 +144,10 @@ Result<void> lxc_start(const std::string& lxcpath, const std::string& name) {
     int status = 0;
     while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
     }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        (void)wait_for_monitor_exit(name);  // a refused start may leave empty cgroups
         return fail("LXC: container " + name + " failed to start; see " + lxcpath + "/" + name + "/lxc.log");
+    }
     return {};
 }
 

@@ -281,6 +281,8 @@ Result<void> restrict_to_own_address(const std::string& veth) {
         out.flush();
         if (!out) return fail_errno("set " + path + " = " + value, errno);
     }
+    // Best effort: hosts without IPv6 have no such knob.
+    std::ofstream("/proc/sys/net/ipv6/conf/" + veth + "/disable_ipv6") << "1\n";
     return {};
 }
 
