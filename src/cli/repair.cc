@@ -8,7 +8,11 @@
 //   ready      -> running: reapply the host side (gateway, anti-spoofing);
 //                 not running: remove leftovers (network, mount) -> cleanly stopped
 // Other commands run it first when they find an interrupted task on their jail.
+#include <fcntl.h>
+#include <linux/fs.h>
 #include <signal.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -23,6 +27,14 @@
 namespace jailctl {
 namespace {
 
+// FITHAW on the jail's filesystem; EINVAL (not frozen) is the normal case.
+void thaw(const std::string& rootfs) {
+    int fd = ::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return;
+    ::ioctl(fd, FITHAW, 0);
+    ::close(fd);
+}
+
 bool process_alive(int64_t pid) { return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
 
 // Steps that bring the jail to a consistent state, and what they do in words.
@@ -35,7 +47,8 @@ std::pair<std::vector<Step>, std::string> repair_plan(Ops& ops, Context& ctx, co
         return {{ops.stop_jail(5), ops.cleanup_network(), ops.unmount_disk(), ops.remove_files(), ops.unregister()},
                 "an interrupted destroy was finished"};
     if (running) {
-        Step host_side{"host-side", [&ctx, veth = veth_name(rec.id)]() -> Result<void> {
+        Step host_side{"host-side", [&ctx, rec, veth = veth_name(rec.id)]() -> Result<void> {
+                           thaw(ctx.paths.rootfs(rec.domain));  // a backup killed while the fs was frozen
                            if (auto r = add_gateway_address(veth); !r) return r;
                            return restrict_to_own_address(veth);
                        }};

@@ -15,9 +15,6 @@ int run_test(Context& ctx, const std::string& domain_input) {
         return report_error(ctx, "validate", Error{ErrorKind::BadInput, rec->domain + " is not running: 'jailctl start " + rec->domain + "'"});
     auto log = open_task_log(ctx, rec->domain, "test");
     if (!log) return report_error(ctx, "log", log.error());
-    JailPlan plan;
-    plan.rec = *rec;
-    Ops ops{ctx, plan};
     // The customer has probably replaced jailctl's index page by now: any page served
     // with status 200 proves the web side; the FTP side is proven in full.
     Step test{"test", [&] { return test_jail(ctx, *rec, ""); }};
