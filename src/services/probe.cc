@@ -162,14 +162,14 @@ Result<Easy> ftps_session(const std::string& url, const std::string& user,
 
 std::string ftp_base(const ProbeTarget& t) { return "ftp://" + t.ip + ":" + std::to_string(t.ftp_port) + "/"; }
 
-Result<void> ftp_upload(const ProbeTarget& t, const std::string& rel_path, std::string_view content,
-                        const std::string& user, const std::string& password, const std::string& cert_pem) {
+// Upload and delete share one logged-in FTPS session (libcurl keeps the control
+// connection of an easy handle open between transfers): one TLS handshake and one
+// PAM login per probe, as a customer's client would do it.
+Result<void> ftp_upload(CURL* c, const ProbeTarget& t, const std::string& rel_path, std::string_view content,
+                        const std::string& user, const std::string& password, char* errbuf) {
     const std::string url = ftp_base(t) + rel_path;
     const std::string what = "FTPS login as " + user + " and upload of " + rel_path + " to " + t.ip;
-    char errbuf[CURL_ERROR_SIZE];
-    auto easy = ftps_session(url, user, password, cert_pem, errbuf);
-    if (!easy) return std::unexpected(easy.error().context(what));
-    CURL* c = easy->get();
+    curl_easy_setopt(c, CURLOPT_URL, url.c_str());
     Upload up{content};
     curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(c, CURLOPT_READFUNCTION, read_upload);
@@ -179,14 +179,13 @@ Result<void> ftp_upload(const ProbeTarget& t, const std::string& rel_path, std::
     return {};
 }
 
-Result<void> ftp_delete(const ProbeTarget& t, const std::string& rel_path, const std::string& user,
-                        const std::string& password, const std::string& cert_pem) {
+Result<void> ftp_delete(CURL* c, const ProbeTarget& t, const std::string& rel_path, const std::string& password,
+                        char* errbuf) {
     const std::string what = "FTPS delete of " + rel_path + " on " + t.ip;
-    char errbuf[CURL_ERROR_SIZE];
-    auto easy = ftps_session(ftp_base(t), user, password, cert_pem, errbuf);
-    if (!easy) return std::unexpected(easy.error().context(what));
-    CURL* c = easy->get();
-    Slist quote(curl_slist_append(nullptr, ("DELE " + rel_path).c_str()));
+    const std::string base = ftp_base(t);
+    curl_easy_setopt(c, CURLOPT_URL, base.c_str());
+    curl_easy_setopt(c, CURLOPT_UPLOAD, 0L);
+    Slist quote(curl_slist_append(nullptr, ("DELE /" + rel_path)  /* absolute: after the upload the session is in www/ */.c_str()));
     curl_easy_setopt(c, CURLOPT_QUOTE, quote.get());
     curl_easy_setopt(c, CURLOPT_NOBODY, 1L);  // no listing: only log in and run the DELE
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard_body);
@@ -249,9 +248,12 @@ Result<void> probe_ftp(const ProbeTarget& target, const std::string& user, const
     const std::string name = ".jailctl-probe-" + random_hex(8) + ".txt";
     const std::string rel_path = "www/" + name;
     const std::string content = "jailctl probe " + random_hex(32) + "\n";
-    if (auto r = ftp_upload(target, rel_path, content, user, password, cert_pem); !r) return r;
+    char errbuf[CURL_ERROR_SIZE];
+    auto easy = ftps_session(ftp_base(target), user, password, cert_pem, errbuf);
+    if (!easy) return std::unexpected(easy.error().context("FTPS session as " + user));
+    if (auto r = ftp_upload(easy->get(), target, rel_path, content, user, password, errbuf); !r) return r;
     auto read = read_back(target, name, content);
-    auto removed = ftp_delete(target, rel_path, user, password, cert_pem);
+    auto removed = ftp_delete(easy->get(), target, rel_path, password, errbuf);
     if (!read && !removed)
         return fail(read.error().message + "; and the probe file could not be removed: " + removed.error().message);
     if (!read) return read;
