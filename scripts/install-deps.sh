@@ -11,7 +11,7 @@ packages=(
   nginx-light vsftpd
   libsqlite3-dev libcurl4-openssl-dev libcrypt-dev libidn2-dev libssl-dev
   libarchive-dev libzstd-dev libfmt-dev libspdlog-dev libcli11-dev nlohmann-json3-dev
-  libmnl-dev libcap-dev libgtest-dev libgmock-dev
+  libmnl-dev libcap-dev libgtest-dev libgmock-dev clang
   e2fsprogs iproute2 util-linux curl lftp openssl sqlite3 procps psmisc python3
 )
 
