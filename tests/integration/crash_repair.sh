@@ -1,0 +1,72 @@
+# Crash safety: jailctl SIGKILLed (JAILCTL_TEST_MODE=1 JAILCTL_KILL_AT=<step>) right before each
+# step of create, start, stop and destroy; then `jailctl repair` (or the next command, which
+# repairs automatically) finishes or undoes the interrupted task and nothing is left behind.
+set -euo pipefail
+require_python3
+D=crash.example.com IP=203.0.113.42
+
+killed() { JAILCTL_TEST_MODE=1 JAILCTL_KILL_AT=$1 jc "${@:2}"; }
+steps_of() { json_eval "$OUT_FILE" '"\n".join(s["name"] for s in d["steps"])'; }
+is_running() { jc --json status "$D" > "$SANDBOX_DIR/st.json" && [ "$(json_eval "$SANDBOX_DIR/st.json" 'd[0]["state"]')" = running ]; }
+
+snapshot_state empty
+info "step names from a successful create, stop, start and destroy"
+assert_exit 0 jc --json create "$D" --ip "$IP" --size 64M
+mapfile -t CREATE < <(steps_of)
+assert_exit 0 jc --json stop "$D"
+mapfile -t STOP < <(steps_of)
+snapshot_state stopped
+assert_exit 0 jc --json start "$D"
+mapfile -t START < <(steps_of)
+assert_exit 0 jc --json destroy --force "$D"
+mapfile -t DESTROY < <(steps_of)
+info "create: ${CREATE[*]} | start: ${START[*]} | stop: ${STOP[*]} | destroy: ${DESTROY[*]}"
+[ "${#CREATE[@]}" -ge 5 ] && [ "${#START[@]}" -ge 2 ] && [ "${#STOP[@]}" -ge 2 ] && [ "${#DESTROY[@]}" -ge 2 ] ||
+  fail "too few step names"
+assert_state_unchanged empty "state after create + destroy"
+
+for step in "${CREATE[@]}"; do
+  info "create killed before '$step', then repair --all"
+  assert_exit 137 killed "$step" create "$D" --ip "$IP" --size 64M
+  assert_exit 0 jc repair --all
+  assert_state_unchanged empty "state after create killed at '$step' + repair"
+done
+
+info "auto-repair: create killed before 'test', then the same create again"
+assert_exit 137 killed test create "$D" --ip "$IP" --size 64M
+assert_exit 0 jc create "$D" --ip "$IP" --size 64M
+assert_exit 0 jc test "$D"
+
+info "start killed at each step of a stopped jail, then repair"
+assert_exit 0 jc stop "$D"
+snapshot_state stopped   # (a new jail: new id and creation time)
+for step in "${START[@]}"; do
+  info "start killed before '$step'"
+  assert_exit 137 killed "$step" start "$D"
+  assert_exit 0 jc repair "$D"
+  assert_state_unchanged stopped "state after start killed at '$step' + repair"
+  ! is_running || fail "jail running after start killed at '$step' + repair"
+done
+assert_exit 0 jc start "$D"
+assert_exit 0 jc test "$D"
+
+info "stop killed at each step, then start repairs and starts"
+for step in "${STOP[@]}"; do
+  info "stop killed before '$step'"
+  assert_exit 137 killed "$step" stop "$D"
+  assert_exit 0 jc start "$D"
+  is_running || fail "jail not running after stop killed at '$step' + start"
+  assert_exit 0 jc test "$D"
+done
+
+info "destroy killed at each step, then repair finishes the destroy"
+for step in "${DESTROY[@]}"; do
+  [ -d "$JAILCTL_ROOT/jails/$D" ] || assert_exit 0 jc create "$D" --ip "$IP" --size 64M
+  info "destroy killed before '$step'"
+  assert_exit 137 killed "$step" destroy --force "$D"
+  # (repair --all: `repair DOMAIN` here exits 2 "was removed by repair (an interrupted create
+  # was undone)" although it finished the destroy; reported)
+  assert_exit 0 jc repair --all
+  assert_state_unchanged empty "state after destroy killed at '$step' + repair"
+done
+echo "crash_repair: OK"
