@@ -145,7 +145,12 @@ Step Ops::register_jail() {
                 plan.rec = *rec;
                 return {};
             },
-            [this]() { return ctx.registry().remove(domain()); }};
+            [this]() -> Result<void> {
+                // Only the row this task inserted: a register that failed on a conflict
+                // must not remove the jail that holds the name.
+                if (plan.rec.id == 0) return {};
+                return ctx.registry().remove_id(plan.rec.id);
+            }};
 }
 
 Step Ops::prepare_host() {
@@ -165,7 +170,8 @@ Step Ops::create_disk() {
     return {"disk",
             [this]() -> Result<void> {
                 std::string dir = paths().jail_dir(domain());
-                if (::mkdir(dir.c_str(), 0711) != 0)
+                if (::mkdir(dir.c_str(), 0711) == 0) plan.made_jail_dir = true;
+                else
                     return errno == EEXIST ? fail(ErrorKind::Conflict, dir + " already exists: run 'jailctl repair " +
                                                                              domain() + "' or remove it")
                                            : fail_errno("create " + dir, errno);
@@ -177,6 +183,7 @@ Step Ops::create_disk() {
                                    "jail" + std::to_string(plan.rec.id));
             },
             [this]() -> Result<void> {
+                if (!plan.made_jail_dir) return {};  // someone else's directory: not ours to remove
                 if (auto r = unmount_and_detach(paths(), domain()); !r) return r;
                 std::error_code ec;
                 fs::remove_all(paths().jail_dir(domain()), ec);

@@ -20,6 +20,7 @@ struct JailPlan {
     // Known only while creating or changing credentials:
     std::string password;
     std::string fingerprint;
+    bool made_jail_dir = false;  // create_disk made <jail dir>: only then may its undo remove it
     JailSpec spec;
 };
 

@@ -62,9 +62,9 @@ std::pair<std::vector<Step>, std::string> repair_plan(Ops& ops, Context& ctx, co
 bool needs_repair(Context& ctx, const JailRecord& rec) {
     auto open = ctx.registry().unfinished_tasks(rec.domain);
     if (!open) return false;
-    bool dead_task = std::any_of(open->begin(), open->end(), [](auto& t) { return !process_alive(t.pid); });
-    bool live_task = std::any_of(open->begin(), open->end(), [](auto& t) { return process_alive(t.pid); });
-    return dead_task || (rec.state != "ready" && !live_task);
+    // Only a task whose process died: a jail kept by --keep-on-failure stays as it
+    // is for debugging until the operator runs repair or destroy.
+    return std::any_of(open->begin(), open->end(), [](auto& t) { return !process_alive(t.pid); });
 }
 
 // Repairs one jail; the caller holds its lock. Returns the exit status of its report.

@@ -244,6 +244,13 @@ Result<void> Registry::set_limits(const std::string& domain, uint64_t memory_byt
     return {};
 }
 
+Result<void> Registry::remove_id(int64_t id) {
+    Stmt s(db_, "DELETE FROM jails WHERE id = ?1");
+    s.bind(1, id);
+    if (s.step() != SQLITE_DONE) return db_error("remove jail #" + std::to_string(id), s);
+    return {};
+}
+
 Result<void> Registry::remove(const std::string& domain) {
     Stmt s(db_, "DELETE FROM jails WHERE domain = ?1");
     s.bind(1, domain);

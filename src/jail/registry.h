@@ -56,6 +56,7 @@ public:
     Result<std::vector<JailRecord>> list();  // sorted by domain
     Result<void> set_state(const std::string& domain, const std::string& state, const std::string& reason = "");
     Result<void> remove(const std::string& domain);
+    Result<void> remove_id(int64_t id);
     Result<void> set_size(const std::string& domain, uint64_t size_bytes);  // after grow
     Result<void> set_limits(const std::string& domain, uint64_t memory_bytes, uint32_t millicpus, uint32_t pids);
 
