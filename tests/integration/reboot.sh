@@ -18,7 +18,9 @@ for d in "${DOMS[@]}"; do
   pids=$(lxc-info -P "$LXCPATH" -n "$d" -pH)
   [ -n "$pids" ] || fail "no init pid for $d"
   # the LXC monitor of this jail (its cmdline names the lxcpath and the jail)
-  pids+=" $(ps -eo pid=,args= | awk -v p="$LXCPATH" -v n="$d" 'index($0, "[lxc monitor] " p " " n) {print $1}')"
+  mon=$(ps -eo pid=,args= | awk -v p="$LXCPATH" -v n="$d" 'index($0, "[lxc monitor] " p " " n) {print $1}')
+  [ -n "$mon" ] || fail "no LXC monitor process found for $d"
+  pids+=" $mon"
   # everything in the jail's cgroups
   pids+=" $( { find /sys/fs/cgroup -maxdepth 6 \( -path "*/lxc.payload.$d*" -o -path "*/lxc.monitor.$d*" \) \
                -name cgroup.procs -exec cat {} + 2>/dev/null || true; } | sort -u | tr '\n' ' ')"
