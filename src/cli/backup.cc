@@ -218,7 +218,8 @@ void add_backup(CLI::App& app, Context& ctx, Action& action) {
         auto output = std::make_shared<std::string>();
         auto* cmd = app.add_subcommand("backup", "Back up a jail (running or stopped) into a .tar.zst archive");
         cmd->add_option("domain", *domain, "The jail")->required();
-        cmd->add_option("--output", *output, "Archive file (default <root>/backups/<domain>/<UTC stamp>.tar.zst)");
+        cmd->add_option("--output", *output, "Archive file (default <root>/backups/<domain>/<UTC stamp>.tar.zst)")
+            ->check(CLI::Validator([](std::string& v) { return v.empty() ? std::string("is empty") : std::string(); }, "FILE"));
         cmd->callback([&ctx, &action, domain, output] {
             action = [&ctx, domain, output] { return run_archive(ctx, *domain, *output, "backup"); };
         });
@@ -228,7 +229,7 @@ void add_backup(CLI::App& app, Context& ctx, Action& action) {
         auto output = std::make_shared<std::string>();
         auto* cmd = app.add_subcommand("export", "Write a jail into a portable archive (for import on another host)");
         cmd->add_option("domain", *domain, "The jail")->required();
-        cmd->add_option("file", *output, "The archive to write (.tar.zst)")->required();
+        cmd->add_option("file", *output, "The archive to write (.tar.zst)")->required()->check(CLI::Validator([](std::string& v) { return v.empty() ? std::string("is empty") : std::string(); }, "FILE"));
         cmd->callback([&ctx, &action, domain, output] {
             action = [&ctx, domain, output] { return run_archive(ctx, *domain, *output, "export"); };
         });

@@ -90,7 +90,10 @@ Result<void> validate(Context& ctx, const RestoreArgs& args, JailPlan& plan, Res
         if (auto m = s->at_least(kMinSize, "size"); !m) return std::unexpected(m.error());
         size = *s;
     }
-    rp.file = fs::absolute(args.file).lexically_normal().string();
+    std::error_code abs_ec;
+    if (args.file.empty()) return fail_input("file", "is empty");
+    rp.file = fs::absolute(args.file, abs_ec).lexically_normal().string();
+    if (abs_ec) return fail_input("file", "'" + args.file + "': " + abs_ec.message());
     struct stat st {};
     if (::stat(rp.file.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
         return fail_input("file", rp.file + " is not a readable archive file");
@@ -395,7 +398,8 @@ void add_one(CLI::App& app, Context& ctx, Action& action, const std::string& ver
     args->verb = verb;
     auto* cmd = app.add_subcommand(verb, help);
     cmd->add_option("file", args->file, "The archive (.tar.zst) written by backup or export")->required();
-    cmd->add_option("--domain", args->domain, "Domain of the new jail (default: the archive's)");
+    cmd->add_option("--domain", args->domain, "Domain of the new jail (default: the archive's)")
+        ->check(CLI::Validator([](std::string& v) { return v.empty() ? std::string("domain: is empty") : std::string(); }, "DOMAIN"));
     cmd->add_option("--ip", args->ip, "IPv4 of the new jail (default: the archive's)");
     cmd->add_option("--size", args->size, "Disk quota (default: the archive's, at least what the content needs)");
     if (verb == "restore")

@@ -159,9 +159,11 @@ void add_verb(CLI::App& app, Context& ctx, Action& action, Verb verb, const char
     auto* cmd = app.add_subcommand(verb_name(verb), help);
     cmd->add_option("domains", args->domains, "Jails to act on");
     cmd->add_flag("--all", args->all, verb == Verb::Start ? "Every jail marked autostart" : "Every jail");
-    cmd->add_option("--jobs", args->jobs, "Jails handled at once with several jails (default: 2 per CPU)");
+    cmd->add_option("--jobs", args->jobs, "Jails handled at once with several jails (default: 2 per CPU)")
+        ->check(CLI::Range(1, 1024));
     if (verb != Verb::Start)
-        cmd->add_option("--timeout", args->timeout_s, "Seconds to wait for a graceful stop before killing (10)");
+        cmd->add_option("--timeout", args->timeout_s, "Seconds to wait for a graceful stop before killing (10)")
+            ->check(CLI::Range(0, 3600));
     cmd->callback([&ctx, &action, args, verb] { action = [&ctx, args, verb] { return run(ctx, verb, *args); }; });
 }
 
