@@ -13,6 +13,8 @@ int run_destroy(Context& ctx, const std::string& domain_input, bool force) {
     if (!rec) return report_error(ctx, "validate", rec.error());
     auto lock = lock_jail(ctx.paths, rec->domain);
     if (!lock) return report_error(ctx, "lock", lock.error());
+    rec = refresh_locked(ctx, *rec);
+    if (!rec) return report_error(ctx, "validate", rec.error());
     if (lxc_running(ctx.paths.lxcpath, rec->domain) && !force)
         return report_error(ctx, "validate", Error{ErrorKind::Conflict, rec->domain + " is running: stop it first, or destroy --force"});
     auto log = open_task_log(ctx, rec->domain, "destroy");

@@ -216,6 +216,9 @@ Step Ops::configure_ftp() {
 }
 
 Step Ops::write_lxc_config() {
+    // Decided when the task is built, not when the step runs: an injected failure or a
+    // crash can come before apply.
+    plan.config_existed = ::access(paths().lxc_config(domain()).c_str(), F_OK) == 0;
     return {"lxc-config",
             [this]() {
                 LxcSpec spec{domain(),         paths().lxcpath, paths().rootfs(domain()), plan.rec.id_base,
@@ -224,7 +227,10 @@ Step Ops::write_lxc_config() {
                 spec.layout = detect_cgroup_layout();
                 return write_host_file(paths().lxc_config(domain()), render_lxc_config(spec), 0644);
             },
-            [this]() { return remove_host_file(paths().lxc_config(domain())); }};
+            [this]() -> Result<void> {
+                if (plan.config_existed) return {};  // a start rewrote it: the next start rewrites it again
+                return remove_host_file(paths().lxc_config(domain()));
+            }};
 }
 
 Step Ops::start_jail() {

@@ -20,7 +20,8 @@ struct JailPlan {
     // Known only while creating or changing credentials:
     std::string password;
     std::string fingerprint;
-    bool made_jail_dir = false;  // create_disk made <jail dir>: only then may its undo remove it
+    bool made_jail_dir = false;
+    bool config_existed = false;  // write_lxc_config found a config (start): its undo keeps it  // create_disk made <jail dir>: only then may its undo remove it
     JailSpec spec;
 };
 

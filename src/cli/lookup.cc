@@ -20,8 +20,17 @@ Result<JailRecord> find_jail(Context& ctx, const std::string& domain_input) {
         rec = ctx.registry().find(domain->str());
     }
     if (!rec) return std::unexpected(rec.error());
-    if (!*rec) return fail_input("domain", domain->str() + " was removed by repair (an interrupted create was undone)");
+    if (!*rec)
+        return fail_input("domain", domain->str() + " is not a jail any more: repair undid its interrupted create "
+                                                     "or finished its interrupted destroy");
     return **rec;
+}
+
+Result<JailRecord> refresh_locked(Context& ctx, const JailRecord& rec) {
+    auto fresh = ctx.registry().find(rec.domain);
+    if (!fresh) return std::unexpected(fresh.error());
+    if (!*fresh) return fail_input("domain", rec.domain + " is not a jail on this host any more (destroyed meanwhile)");
+    return **fresh;
 }
 
 }  // namespace jailctl

@@ -16,6 +16,8 @@ int run_passwd(Context& ctx, const std::string& domain_input) {
     if (!rec) return report_error(ctx, "validate", rec.error());
     auto lock = lock_jail(ctx.paths, rec->domain);
     if (!lock) return report_error(ctx, "lock", lock.error());
+    rec = refresh_locked(ctx, *rec);
+    if (!rec) return report_error(ctx, "validate", rec.error());
     if (!lxc_running(ctx.paths.lxcpath, rec->domain))
         return report_error(ctx, "validate", Error{ErrorKind::BadInput, rec->domain + " is not running: the new password is proven by a login, so start it first"});
     auto root = open_jail_root(ctx.paths.rootfs(rec->domain));

@@ -23,6 +23,7 @@
 #include "host/lxc.h"
 #include "host/mount.h"
 #include "host/network.h"
+#include "jail/domain.h"
 
 namespace jailctl {
 namespace {
@@ -100,9 +101,12 @@ int run_repair(Context& ctx, const std::vector<std::string>& domains, bool all) 
         jails = *list;
     }
     for (const auto& d : domains) {
-        auto rec = find_jail(ctx, d);
+        auto domain = Domain::parse(d);
+        if (!domain) return report_error(ctx, "validate", domain.error());
+        auto rec = ctx.registry().find(domain->str());  // not find_jail: it would repair already
         if (!rec) return report_error(ctx, "validate", rec.error());
-        jails.push_back(*rec);
+        if (!*rec) return report_error(ctx, "validate", Error{ErrorKind::BadInput, "domain: " + domain->str() + " is not a jail on this host"});
+        jails.push_back(**rec);
     }
     if (jails.empty() && !all)
         return report_error(ctx, "validate", Error{ErrorKind::BadInput, "domain: name a jail or use --all"});

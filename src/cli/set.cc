@@ -27,6 +27,8 @@ int run_set(Context& ctx, const SetArgs& args) {
     if (!limits) return report_error(ctx, "validate", limits.error());
     auto lock = lock_jail(ctx.paths, rec->domain);
     if (!lock) return report_error(ctx, "lock", lock.error());
+    rec = refresh_locked(ctx, *rec);
+    if (!rec) return report_error(ctx, "validate", rec.error());
     auto log = open_task_log(ctx, rec->domain, "set");
     if (!log) return report_error(ctx, "log", log.error());
 

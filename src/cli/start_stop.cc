@@ -106,6 +106,8 @@ int run_one(Context& ctx, Verb verb, const std::string& domain_input, int timeou
     if (!rec) return report_error(ctx, "validate", rec.error());
     auto lock = lock_jail(ctx.paths, rec->domain);
     if (!lock) return report_error(ctx, "lock", lock.error());
+    rec = refresh_locked(ctx, *rec);
+    if (!rec) return report_error(ctx, "validate", rec.error());
     if (rec->state != "ready")
         return report_error(ctx, "validate",
                             Error{ErrorKind::HostNotReady, rec->domain + " is not runnable (state " + rec->state +

@@ -40,6 +40,10 @@ bool needs_repair(Context& ctx, const JailRecord& rec);
 // Reconciles one jail (the caller holds its lock); quiet: print nothing when it succeeds.
 int repair_jail(Context& ctx, const JailRecord& rec, bool quiet);
 
+// The jail's record read again once its lock is held: another command may have
+// changed or destroyed it while this one waited.
+Result<JailRecord> refresh_locked(Context& ctx, const JailRecord& rec);
+
 // Looks up a registered jail by the domain the operator typed (normalised like create),
 // repairing it first when an interrupted task left it inconsistent.
 Result<JailRecord> find_jail(Context& ctx, const std::string& domain_input);

@@ -131,10 +131,19 @@ Result<Registry> Registry::open(const std::string& path) {
     if (rc != SQLITE_OK) return fail("open registry " + path + ": " + sqlite3_errstr(rc));
     sqlite3_busy_timeout(db, 10000);
     // WAL: readers (status) never wait for a writer; NORMAL sync is durable across
-    // process crashes, which is what the journal must survive.
-    if (auto r = reg.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"); !r)
-        return std::unexpected(r.error());
-    if (auto r = reg.exec(kSchema); !r) return std::unexpected(r.error());
+    // process crashes, which is what the journal must survive. Switching a new database
+    // to WAL can fail with "locked" without waiting when many jailctl processes open it
+    // at once (parallel creates on a fresh host): retry for up to 10 s.
+    Result<void> setup;
+    for (int attempt = 0; attempt < 200; ++attempt) {
+        setup = reg.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
+        if (setup) setup = reg.exec(kSchema);
+        if (setup || (setup.error().message.find("locked") == std::string::npos &&
+                      setup.error().message.find("busy") == std::string::npos))
+            break;
+        ::usleep(50 * 1000);
+    }
+    if (!setup) return std::unexpected(setup.error());
     return reg;
 }
 
