@@ -207,6 +207,7 @@ Step copy_disk(Ops& ops, ClonePlan& clone) {
                     return errno == EEXIST ? fail(ErrorKind::Conflict, dir + " already exists: run 'jailctl repair " +
                                                                            ops.domain() + "' or remove it")
                                            : fail_errno("create " + dir, errno);
+                ops.plan.made_jail_dir = true;  // create_disk's undo (used below) removes only a dir we made
                 ::chmod(dir.c_str(), 0711);
                 if (::mkdir(p.rootfs(ops.domain()).c_str(), 0755) != 0) return fail_errno("create " + p.rootfs(ops.domain()), errno);
                 auto mounted = find_mount(p.rootfs(clone.src.domain));
