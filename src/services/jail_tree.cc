@@ -65,6 +65,11 @@ void add_service_files(JailTree& t, const JailSpec& s) {
     root_file("etc/pam.d/vsftpd", render_pam_vsftpd());
     root_file("etc/ssl/jailctl/ftp.crt", s.cert_pem);
     root_file("etc/ssl/jailctl/ftp.key", s.key_pem, 0600);
+    root_file("etc/ssl/jailctl/openssl.cnf",
+              "# Read by vsftpd only (etc/jailctl/services): FTPS at TLS 1.2.\n"
+              "openssl_conf = jailctl_conf\n[jailctl_conf]\nssl_conf = jailctl_ssl\n"
+              "[jailctl_ssl]\nsystem_default = jailctl_tls\n[jailctl_tls]\nMinProtocol = TLSv1.2\n"
+              "MaxProtocol = TLSv1.2\n");
     t.files.push_back({"srv/site/www/index.html", render_index_html(s.domain), 0644, kFtpUid, kFtpUid});
 }
 

@@ -172,7 +172,10 @@ TEST(Accounts, PasswdAndGroup) {
 TEST(ServicesList, NginxAndVsftpdInTheForeground) {
     auto l = lines(render_services_list(spec()));
     EXPECT_NE(std::find(l.begin(), l.end(), "nginx QUIT /usr/sbin/nginx -c /etc/nginx/nginx.conf"), l.end());
-    EXPECT_NE(std::find(l.begin(), l.end(), "vsftpd TERM /usr/sbin/vsftpd /etc/vsftpd.conf"), l.end());
+    EXPECT_NE(std::find(l.begin(), l.end(),
+                        "vsftpd TERM /usr/bin/env OPENSSL_CONF=/etc/ssl/jailctl/openssl.cnf /usr/sbin/vsftpd "
+                        "/etc/vsftpd.conf"),
+              l.end());
 }
 
 TEST(IndexHtml, NamesTheDomainEscaped) {
