@@ -16,13 +16,8 @@
 namespace jailctl {
 namespace {
 
-constexpr uint64_t kMinSize = 64ull << 20;
+constexpr uint64_t kMinSize = 64ull << 20;  // the smallest disk a jail gets
 
-struct CreateArgs {
-    std::string domain, ip, size, ftp_tls = "required";
-    std::string memory = "256M", cpus = "1", pids = "512";
-    bool sparse = false, keep_on_failure = false;
-};
 
 }  // namespace
 
@@ -42,10 +37,8 @@ Result<Limits> parse_limits(const std::string& memory, const std::string& cpus, 
     return l;
 }
 
-namespace {
-
-// Everything that can be checked without changing anything; fills the plan.
-Result<void> validate(Context& ctx, const CreateArgs& args, JailPlan& plan) {
+Result<void> validate_new_jail(Context& ctx, const NewJailArgs& args, JailPlan& plan,
+                               const std::function<Result<void>(const ByteSize&)>& check_size) {
     auto domain = Domain::parse(args.domain);
     if (!domain) return std::unexpected(domain.error());
     auto ip = Ipv4::parse(args.ip);
@@ -57,6 +50,8 @@ Result<void> validate(Context& ctx, const CreateArgs& args, JailPlan& plan) {
         return fail_input("ftp-tls", "'" + args.ftp_tls + "' is not one of: required, optional");
     auto limits = parse_limits(args.memory, args.cpus, args.pids);
     if (!limits) return std::unexpected(limits.error());
+    if (check_size)
+        if (auto r = check_size(*size); !r) return r;
 
     auto uplink = find_uplink(configured_uplink(ctx));
     if (!uplink) return std::unexpected(uplink.error());
@@ -109,9 +104,11 @@ Result<void> validate(Context& ctx, const CreateArgs& args, JailPlan& plan) {
     return {};
 }
 
-int run_create(Context& ctx, const CreateArgs& args) {
+namespace {
+
+int run_create(Context& ctx, const NewJailArgs& args) {
     JailPlan plan;
-    if (auto r = validate(ctx, args, plan); !r) return report_error(ctx, "validate", r.error());
+    if (auto r = validate_new_jail(ctx, args, plan); !r) return report_error(ctx, "validate", r.error());
     auto log = open_task_log(ctx, plan.rec.domain, "create");
     if (!log) return report_error(ctx, "log", log.error());
     auto lock = lock_jail(ctx.paths, plan.rec.domain);
@@ -144,7 +141,7 @@ int run_create(Context& ctx, const CreateArgs& args) {
 }  // namespace
 
 void add_create(CLI::App& app, Context& ctx, Action& action) {
-    auto args = std::make_shared<CreateArgs>();
+    auto args = std::make_shared<NewJailArgs>();
     auto* cmd = app.add_subcommand("create", "Create, start and test a new jail");
     cmd->add_option("domain", args->domain, "The site's domain name (IDN allowed)")->required();
     cmd->add_option("--ip", args->ip, "The jail's public IPv4 address")->required();

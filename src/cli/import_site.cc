@@ -58,7 +58,6 @@ std::string page_marker(const std::string& html);
 
 namespace {
 
-constexpr uint64_t kMinSize = 64ull << 20;
 constexpr const char* kDocRoot = "srv/site/www";
 
 std::vector<std::string> split_path(const std::string& p) {
@@ -407,8 +406,8 @@ Result<void> walk_tar(const std::string& file, SiteSink& sink) {
 }
 
 struct ImportArgs {
-    std::string domain, ip, size, from, ftp_tls = "required";
-    bool sparse = false, keep_on_failure = false;
+    NewJailArgs jail;
+    std::string from;
 };
 
 Result<SiteStats> scan_site(const std::string& from, SiteWriter* writer) {
@@ -427,61 +426,21 @@ Result<SiteStats> scan_site(const std::string& from, SiteWriter* writer) {
     return sink.stats;
 }
 
-// create's validation (create.cc), plus the site: read once, checked, sized.
+// create's validation (validate_new_jail), plus the site: read once, checked, sized.
 Result<SiteStats> validate(Context& ctx, const ImportArgs& args, JailPlan& plan) {
-    auto domain = Domain::parse(args.domain);
-    if (!domain) return std::unexpected(domain.error());
-    auto ip = Ipv4::parse(args.ip);
-    if (!ip) return std::unexpected(ip.error());
-    auto size = ByteSize::parse(args.size, "size");
-    if (!size) return std::unexpected(size.error());
-    if (auto min = size->at_least(kMinSize, "size"); !min) return std::unexpected(min.error());
-    if (args.ftp_tls != "required" && args.ftp_tls != "optional")
-        return fail_input("ftp-tls", "'" + args.ftp_tls + "' is not one of: required, optional");
-    auto site = scan_site(args.from, nullptr);
-    if (!site) return std::unexpected(site.error());
-    // The skeleton of a jail takes well under 1 MiB; the rest of usable space is the site's.
-    const uint64_t room = usable_bytes(size->bytes());
-    const uint64_t need = site->bytes + (site->files + site->dirs + site->links) * 4096 + (1 << 20);
-    if (need > room)
-        return fail_input("size", size->human() + " is too small for the site (" + human_size(site->bytes) + " in " +
-                                      std::to_string(site->files) + " files)");
-    auto uplink = find_uplink(configured_uplink(ctx));
-    if (!uplink) return std::unexpected(uplink.error());
-    if (!uplink->address.empty())
-        if (auto up_addr = Ipv4::parse_syntax(uplink->address))
-            if (auto r = check_not_uplink_reserved(*ip, *up_addr, uplink->prefix_len); !r) return std::unexpected(r.error());
-    if (::access(ctx.init_path.c_str(), X_OK) != 0)
-        return fail(ErrorKind::HostNotReady, "jailctl-init not found at " + ctx.init_path + ": reinstall jailctl");
-    if (auto r = ctx.open(); !r) return std::unexpected(r.error());
-    auto by_domain = ctx.registry().find(domain->str());
-    if (!by_domain) return std::unexpected(by_domain.error());
-    if (*by_domain) return fail(ErrorKind::Conflict, "domain: " + domain->str() + " is already registered");
-    auto by_ip = ctx.registry().find_by_ip(ip->str());
-    if (!by_ip) return std::unexpected(by_ip.error());
-    if (*by_ip) return fail(ErrorKind::Conflict, "ip: " + ip->str() + " is already used by jail " + (*by_ip)->domain);
-    if (!args.sparse) {
-        auto free = free_bytes(ctx.paths.lxcpath);
-        if (!free) return std::unexpected(free.error());
-        if (*free < size->bytes())
-            return fail_input("size", size->human() + " is more than the " + human_size(*free) + " free in " +
-                                          ctx.paths.lxcpath + " (use --sparse to thin-provision)");
-    }
-    plan.uplink = uplink->name;
-    plan.rec.domain = domain->str();
-    plan.rec.ip = ip->str();
-    plan.rec.size_bytes = size->bytes();
-    plan.rec.sparse = args.sparse;
-    plan.rec.ftp_user = derive_ftp_user(*domain);
-    plan.rec.ftp_tls = args.ftp_tls;
-    plan.password = generate_password();
-    auto hash = hash_password(plan.password);
-    if (!hash) return std::unexpected(hash.error());
-    auto cert = make_certificate(plan.rec.domain, plan.rec.ip);
-    if (!cert) return std::unexpected(cert.error());
-    plan.spec = JailSpec{plan.rec.domain, plan.rec.ip, plan.rec.ftp_user, *hash,
-                         args.ftp_tls == "required" ? FtpTls::Required : FtpTls::Optional, cert->cert_pem, cert->key_pem};
-    plan.fingerprint = cert->sha256_fingerprint;
+    Result<SiteStats> site = fail_input("from", "not read");
+    auto fits = [&](const ByteSize& size) -> Result<void> {
+        site = scan_site(args.from, nullptr);
+        if (!site) return std::unexpected(site.error());
+        // The skeleton of a jail takes well under 1 MiB; the rest of usable space is the site's.
+        const uint64_t room = usable_bytes(size.bytes());
+        const uint64_t need = site->bytes + (site->files + site->dirs + site->links) * 4096 + (1 << 20);
+        if (need > room)
+            return fail_input("size", size.human() + " is too small for the site (" + human_size(site->bytes) +
+                                          " in " + std::to_string(site->files) + " files)");
+        return {};
+    };
+    if (auto r = validate_new_jail(ctx, args.jail, plan, fits); !r) return std::unexpected(r.error());
     return site;
 }
 
@@ -534,7 +493,7 @@ int run_import_site(Context& ctx, const ImportArgs& args) {
     log->info("task", "site from " + args.from + ": " + std::to_string(site->files) + " files, " +
                           std::to_string(site->dirs) + " directories, " + std::to_string(site->links) + " links, " +
                           std::to_string(site->bytes) + " bytes");
-    TaskOutcome outcome = run_journaled(ctx, *log, plan.rec.domain, "import-site", steps, {!args.keep_on_failure});
+    TaskOutcome outcome = run_journaled(ctx, *log, plan.rec.domain, "import-site", steps, {!args.jail.keep_on_failure});
 
     nlohmann::json fields = {{"domain", plan.rec.domain}, {"ip", plan.rec.ip}, {"size_bytes", plan.rec.size_bytes}};
     std::vector<std::string> text;
@@ -567,13 +526,16 @@ int run_import_site(Context& ctx, const ImportArgs& args) {
 void add_import_site(CLI::App& app, Context& ctx, Action& action) {
     auto args = std::make_shared<ImportArgs>();
     auto* cmd = app.add_subcommand("import-site", "Create a jail whose web site comes from a directory or tarball");
-    cmd->add_option("domain", args->domain, "The site's domain name (IDN allowed)")->required();
-    cmd->add_option("--ip", args->ip, "The jail's public IPv4 address")->required();
-    cmd->add_option("--size", args->size, "Disk quota, e.g. 512M, 2G (minimum 64 MiB)")->required();
+    cmd->add_option("domain", args->jail.domain, "The site's domain name (IDN allowed)")->required();
+    cmd->add_option("--ip", args->jail.ip, "The jail's public IPv4 address")->required();
+    cmd->add_option("--size", args->jail.size, "Disk quota, e.g. 512M, 2G (minimum 64 MiB)")->required();
     cmd->add_option("--from", args->from, "The site: a directory, or a .tar, .tar.gz or .tar.zst")->required();
-    cmd->add_flag("--sparse", args->sparse, "Thin-provision the disk image instead of preallocating it");
-    cmd->add_option("--ftp-tls", args->ftp_tls, "FTPS policy: required (default) or optional");
-    cmd->add_flag("--keep-on-failure", args->keep_on_failure, "On KO, keep what was built, for debugging");
+    cmd->add_flag("--sparse", args->jail.sparse, "Thin-provision the disk image instead of preallocating it");
+    cmd->add_option("--ftp-tls", args->jail.ftp_tls, "FTPS policy: required (default) or optional");
+    cmd->add_option("--memory", args->jail.memory, "Memory limit of the whole jail (default 256M)");
+    cmd->add_option("--cpus", args->jail.cpus, "CPU limit in CPUs, e.g. 0.5 (default 1)");
+    cmd->add_option("--pids", args->jail.pids, "Process and thread limit (default 512)");
+    cmd->add_flag("--keep-on-failure", args->jail.keep_on_failure, "On KO, keep what was built, for debugging");
     cmd->callback([&ctx, &action, args] { action = [&ctx, args] { return run_import_site(ctx, *args); }; });
 }
 

@@ -7,7 +7,9 @@
 #include <functional>
 
 #include "cli/context.h"
+#include "cli/jail_ops.h"
 #include "host/limits.h"
+#include "jail/byte_size.h"
 
 namespace jailctl {
 
@@ -31,6 +33,19 @@ void add_restore(CLI::App& app, Context& ctx, Action& action);      // restore.c
 // Isolation and resilience (issue #4)
 void add_set(CLI::App& app, Context& ctx, Action& action);          // set.cc
 void add_repair(CLI::App& app, Context& ctx, Action& action);       // repair.cc
+
+// The options every verb that makes a new jail from the operator's inputs shares
+// (create, import-site).
+struct NewJailArgs {
+    std::string domain, ip, size, ftp_tls = "required";
+    std::string memory = "256M", cpus = "1", pids = "512";
+    bool sparse = false, keep_on_failure = false;
+};
+// Checks everything about a new jail without changing anything (inputs, then the
+// uplink, the registry, free space) and fills the plan: identity, limits, password,
+// certificate. `check_size`, when given, runs right after the inputs are parsed.
+Result<void> validate_new_jail(Context& ctx, const NewJailArgs& args, JailPlan& plan,
+                               const std::function<Result<void>(const ByteSize&)>& check_size = {});
 
 // --memory/--cpus/--pids of create and set, validated together.
 Result<Limits> parse_limits(const std::string& memory, const std::string& cpus, const std::string& pids);
