@@ -1,0 +1,159 @@
+#include "host/tunables.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+
+#include "util/fd.h"
+
+namespace jailctl {
+namespace {
+
+// The reasons are measured or derived in docs/DECISIONS.md ("Host tunables for a thousand jails").
+constexpr const char* kInitialNetnsOnly =
+    "net.ipv4.neigh.default.* exists only in the initial network namespace, and jailctl runs in another one";
+
+constexpr std::array kTunables{
+    Tunable{"net.ipv4.neigh.default.gc_thresh1", 2048,
+            "the ARP table is global to all network namespaces and each jail holds 2 entries (host->jail on "
+            "its veth, jail->gateway inside); below this count idle jails' entries are never collected",
+            kInitialNetnsOnly},
+    Tunable{"net.ipv4.neigh.default.gc_thresh2", 4096,
+            "soft cap of the global ARP table: above it entries are force-collected after 5 s; 2x the 2000 "
+            "entries of 1000 jails",
+            kInitialNetnsOnly},
+    Tunable{"net.ipv4.neigh.default.gc_thresh3", 8192,
+            "hard cap of the global ARP table (default 1024 = 512 jails): above it new neighbours fail "
+            "('neighbor table overflow') and jails stop answering; 4x the need, room for uplink neighbours",
+            kInitialNetnsOnly},
+    Tunable{"kernel.pid_max", 4194304,
+            "every jail process also takes a host PID; 32768 is 64 jails at their 512-process cgroup limit, so "
+            "one tenant group could starve all; 2^22 (64-bit maximum, systemd's default) leaves the per-jail "
+            "pids limits and threads-max as the bounds",
+            nullptr},
+    Tunable{"user.max_user_namespaces", 4096,
+            "each jail is one user namespace, all charged to root; 1000 jails plus namespaces still being "
+            "freed after stops plus the host's own users",
+            nullptr},
+};
+
+std::string trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\t')) s.pop_back();
+    size_t start = s.find_first_not_of(" \t");
+    return start == std::string::npos ? "" : s.substr(start);
+}
+
+}  // namespace
+
+std::span<const Tunable> jail_scale_tunables() { return kTunables; }
+
+std::string sysctl_path(const std::string& name, const std::string& proc_sys) {
+    std::string rel = name;
+    std::replace(rel.begin(), rel.end(), '.', '/');
+    return proc_sys + "/" + rel;
+}
+
+Result<std::optional<uint64_t>> read_tunable(const std::string& name, const std::string& proc_sys) {
+    std::string path = sysctl_path(name, proc_sys);
+    std::string what = "read " + name + " (" + path + ")";
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) {
+        int err = errno;
+        if (err == ENOENT) return std::optional<uint64_t>{};
+        return fail_errno(what, err);
+    }
+    char buf[64];
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0) return fail_errno(what, errno);
+    std::string text = trim(std::string(buf, static_cast<size_t>(n)));
+    uint64_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc{} || end != text.data() + text.size())
+        return fail(what + ": not one unsigned number: '" + text + "'");
+    return std::optional<uint64_t>{value};
+}
+
+Result<TunableReading> inspect_tunable(const Tunable& tunable, const std::string& proc_sys) {
+    auto v = read_tunable(tunable.name, proc_sys);
+    if (!v) return std::unexpected(v.error());
+    if (!*v) return TunableReading{&tunable, TunableState::Absent, 0};
+    return TunableReading{&tunable, **v >= tunable.minimum ? TunableState::Ok : TunableState::Low, **v};
+}
+
+Result<uint64_t> raise_tunable(const std::string& name, uint64_t minimum, const std::string& proc_sys) {
+    std::string path = sysctl_path(name, proc_sys);
+    std::string what = "raise " + name + " to " + std::to_string(minimum) + " (" + path + ")";
+    auto current = read_tunable(name, proc_sys);
+    if (!current) return std::unexpected(current.error().context("raise " + name));
+    if (!*current) return fail(what + ": no such file");
+    if (**current >= minimum) return **current;
+
+    Fd fd(::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC));
+    if (!fd.valid()) return fail_errno(what + ": open", errno);
+    std::string text = std::to_string(minimum) + "\n";
+    ssize_t n = ::write(fd.get(), text.data(), text.size());
+    if (n < 0) return fail_errno(what + ": write", errno);
+    if (static_cast<size_t>(n) != text.size()) return fail(what + ": short write");
+    fd.reset();
+    // Some sysctls clamp silently: trust only what reads back.
+    auto after = read_tunable(name, proc_sys);
+    if (!after) return std::unexpected(after.error().context("raise " + name));
+    if (!*after || **after < minimum)
+        return fail(what + ": the kernel kept " + (*after ? std::to_string(**after) : std::string("nothing")));
+    return **after;
+}
+
+std::string render_sysctl_dropin(const std::vector<TunableReading>& readings) {
+    std::string out =
+        "# Written by `jailctl host prepare`: kernel limits for about a thousand jails.\n"
+        "# Each value is jailctl's minimum, or the value found when prepared if that was higher.\n"
+        "# The reasons: docs/DECISIONS.md, \"Host tunables for a thousand jails\".\n";
+    for (const auto& r : readings) {
+        uint64_t value = r.state == TunableState::Absent ? r.tunable->minimum : std::max(r.current, r.tunable->minimum);
+        out += "\n# " + std::string(r.tunable->why) + "\n";
+        if (r.state == TunableState::Absent) out += "# (not visible when prepared: " + std::string(r.tunable->absent ? r.tunable->absent : "no such file") + ")\n";
+        out += std::string(r.tunable->name) + " = " + std::to_string(value) + "\n";
+    }
+    return out;
+}
+
+Result<void> write_sysctl_dropin(const std::string& path, const std::string& text) {
+    std::string what = "write sysctl drop-in " + path;
+    size_t slash = path.rfind('/');
+    std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return fail_errno(what + ": mkdir " + dir, errno);
+
+    if (Fd old(::open(path.c_str(), O_RDONLY | O_CLOEXEC)); old.valid()) {
+        std::string existing;
+        char buf[4096];
+        ssize_t n;
+        while ((n = ::read(old.get(), buf, sizeof buf)) > 0) existing.append(buf, static_cast<size_t>(n));
+        if (n == 0 && existing == text) return {};
+    }
+
+    std::string tmp = path + ".XXXXXX";
+    Fd fd(::mkostemp(tmp.data(), O_CLOEXEC));
+    if (!fd.valid()) return fail_errno(what + ": create a temporary file in " + dir, errno);
+    auto abandon = [&](const std::string& op, int err) {
+        ::unlink(tmp.c_str());
+        return fail_errno(what + ": " + op, err);
+    };
+    if (::fchmod(fd.get(), 0644) != 0) return abandon("chmod " + tmp, errno);
+    size_t done = 0;
+    while (done < text.size()) {
+        ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
+        if (n < 0) return abandon("write " + tmp, errno);
+        done += static_cast<size_t>(n);
+    }
+    if (::fsync(fd.get()) != 0) return abandon("fsync " + tmp, errno);
+    fd.reset();
+    if (::rename(tmp.c_str(), path.c_str()) != 0) return abandon("rename " + tmp, errno);
+    return {};
+}
+
+}  // namespace jailctl
