@@ -162,7 +162,7 @@ const char* to_string(SnapshotMethod method) {
 }
 
 Result<SnapshotInfo> snapshot_image(const std::string& mounted_rootfs, const std::string& image,
-                                    const std::string& dest) {
+                                    const std::string& dest, const FrozenHook& while_frozen) {
     Fd in(::open(image.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
     if (!in.valid()) return fail_errno("open " + image, errno);
     Fd out(::open(dest.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
@@ -175,7 +175,10 @@ Result<SnapshotInfo> snapshot_image(const std::string& mounted_rootfs, const std
         if (!frozen) {
             info = std::unexpected(frozen.error());
         } else {
-            info = copy_image(in.get(), out.get(), image);
+            if (auto hooked = while_frozen ? while_frozen() : Result<void>{}; !hooked)
+                info = std::unexpected(hooked.error());
+            else
+                info = copy_image(in.get(), out.get(), image);
             auto thawed = frozen->thaw();
             if (!thawed) info = std::unexpected(thawed.error());
             else freeze_ms = *thawed;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "util/result.h"
@@ -30,7 +31,10 @@ struct SnapshotInfo {
 // Copies `image` to `dest` (created, must not exist, mode 0600). When `mounted_rootfs` is not
 // empty it is the directory where the image's filesystem is mounted: it is frozen for the copy.
 // On failure `dest` is removed and the filesystem is thawed.
+// `while_frozen`, when set, runs right after FIFREEZE and before the copy (the frozen window):
+// fault-injection tests use it to fail or kill the process there; its error fails the snapshot.
+using FrozenHook = std::function<Result<void>()>;
 Result<SnapshotInfo> snapshot_image(const std::string& mounted_rootfs, const std::string& image,
-                                    const std::string& dest);
+                                    const std::string& dest, const FrozenHook& while_frozen = {});
 
 }  // namespace jailctl
