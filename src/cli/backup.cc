@@ -5,6 +5,7 @@
 // from the snapshot by a child in its own mount namespace, then the snapshot is removed.
 // A stopped jail is archived from its image directly (the jail lock keeps it stopped).
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,13 +22,16 @@
 #include "host/snapshot.h"
 #include "jail/domain.h"
 #include "task/log.h"
+#include "util/fd.h"
 
 namespace jailctl {
 namespace {
 
 namespace fs = std::filesystem;
+constexpr const char* kPendingSuffix = ".pending";
 
 struct ArchiveRun {
+    std::string pending;   // note naming the output while the task runs (repair_archive_leftovers)
     std::string snapshot;  // scratch copy of the image ("" when archiving a stopped jail's image)
     SnapshotInfo snap;
     ArchiveStats stats;
@@ -36,6 +40,33 @@ struct ArchiveRun {
 Result<void> remove_if_exists(const std::string& path) {
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) return fail_errno("remove " + path, errno);
     return {};
+}
+
+Result<void> write_pending_note(const std::string& note, const std::string& output) {
+    Fd fd(::open(note.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd.valid()) return fail_errno("create " + note, errno);
+    std::string line = output + "\n";
+    if (::write(fd.get(), line.data(), line.size()) != static_cast<ssize_t>(line.size()))
+        return fail_errno("write " + note, errno);
+    return {};
+}
+
+// The output a pending note names; "" when it does not name an absolute path.
+std::string read_pending_note(const std::string& note) {
+    Fd fd(::open(note.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+    char buf[4096];
+    ssize_t n = fd.valid() ? ::read(fd.get(), buf, sizeof buf) : -1;
+    std::string output = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+    if (!output.empty() && output.back() == '\n') output.pop_back();
+    if (!output.starts_with("/") || output.find('\n') != std::string::npos || output.find('\0') != std::string::npos)
+        return "";
+    return output;
+}
+
+Result<void> remove_scratch(const ArchiveRun& run) {
+    if (!run.snapshot.empty())
+        if (auto r = remove_if_exists(run.snapshot); !r) return r;
+    return remove_if_exists(run.pending);
 }
 
 int run_archive(Context& ctx, const std::string& domain_input, std::string output, const std::string& kind) {
@@ -74,6 +105,8 @@ int run_archive(Context& ctx, const std::string& domain_input, std::string outpu
     ::chmod(dir.c_str(), 0700);
 
     ArchiveRun run;
+    const std::string scratch = dir + "/." + file_stamp_utc(now) + "-" + kind;  // hidden: `backups` skips it
+    run.pending = scratch + kPendingSuffix;
     Manifest m;
     m.kind = kind;
     m.domain = rec->domain;
@@ -90,13 +123,16 @@ int run_archive(Context& ctx, const std::string& domain_input, std::string outpu
     std::vector<Step> steps;
     steps.push_back({"snapshot",
                      [&]() -> Result<void> {
+                         // Names the output for repair: after a kill it removes output.partial and output.mnt.
+                         if (auto r = write_pending_note(run.pending, output); !r) return r;
                          if (!live) {
                              log->info("snapshot", "the jail is stopped: archiving its image directly");
                              return {};
                          }
-                         run.snapshot = dir + "/." + file_stamp_utc(now) + "-" + kind + ".snapshot.img";
+                         run.snapshot = scratch + ".snapshot.img";
+                         // Test mode: JAILCTL_KILL_AT=frozen / JAILCTL_FAIL_AT=frozen act inside the frozen window.
                          auto info = snapshot_image(ctx.paths.rootfs(rec->domain), ctx.paths.image(rec->domain),
-                                                    run.snapshot);
+                                                    run.snapshot, [] { return injected_fault("frozen"); });
                          if (!info) return std::unexpected(info.error());
                          run.snap = *info;
                          char buf[160];
@@ -106,7 +142,7 @@ int run_archive(Context& ctx, const std::string& domain_input, std::string outpu
                          log->info("snapshot", buf);
                          return {};
                      },
-                     [&]() { return run.snapshot.empty() ? Result<void>{} : remove_if_exists(run.snapshot); }});
+                     [&]() { return remove_scratch(run); }});
     steps.push_back({"archive",
                      [&]() -> Result<void> {
                          m.snapshot_method = live ? to_string(run.snap.method) : "stopped";
@@ -129,7 +165,7 @@ int run_archive(Context& ctx, const std::string& domain_input, std::string outpu
                          return {};
                      },
                      [&]() { return remove_if_exists(output); }});
-    steps.push_back({"cleanup", [&]() { return run.snapshot.empty() ? Result<void>{} : remove_if_exists(run.snapshot); }});
+    steps.push_back({"cleanup", [&]() { return remove_scratch(run); }});
 
     TaskOutcome outcome = run_journaled(ctx, *log, rec->domain, kind, steps);
     char freeze[64];
@@ -211,6 +247,37 @@ int run_list(Context& ctx, const std::string& domain_input) {
 }
 
 }  // namespace
+
+// Leftovers of backups and exports killed midway, in <backups>/<domain>/ (the caller holds the
+// jail's lock, so no backup of it is running): the scratch snapshot, the archive being written
+// (<output>.partial) and the archiver's mount point (<output>.mnt, empty once its namespace died),
+// found beside the default output and through the pending note for any --output/export file.
+// Only these names are removed: never a complete archive.
+Result<int> remove_archive_leftovers(const Paths& paths, const std::string& domain) {
+    int removed = 0;
+    auto drop_partial_of = [&removed](const std::string& output) {
+        if (output.empty()) return;
+        if (::unlink((output + ".partial").c_str()) == 0) ++removed;
+        if (::rmdir((output + ".mnt").c_str()) == 0) ++removed;
+    };
+    const std::string dir = paths.backups + "/" + domain;
+    std::error_code ec;
+    std::vector<fs::path> entries;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) entries.push_back(it->path());
+    if (ec && ec != std::errc::no_such_file_or_directory) return fail("list " + dir + ": " + ec.message());
+    for (const auto& path : entries) {
+        const std::string name = path.filename().string(), full = path.string();
+        const bool note = name.starts_with(".") && name.ends_with(kPendingSuffix);
+        const bool snapshot = name.starts_with(".") && name.ends_with(".snapshot.img");
+        if (note) drop_partial_of(read_pending_note(full));
+        if (name.ends_with(".tar.zst.partial")) drop_partial_of(full.substr(0, full.size() - 8));  // - ".partial"
+        if (name.ends_with(".tar.zst.mnt")) drop_partial_of(full.substr(0, full.size() - 4));      // - ".mnt"
+        if (!note && !snapshot) continue;
+        if (auto r = remove_if_exists(full); !r) return std::unexpected(r.error());
+        ++removed;
+    }
+    return removed;
+}
 
 void add_backup(CLI::App& app, Context& ctx, Action& action) {
     {
