@@ -11,6 +11,7 @@
 // Shrinking, or the same size, is refused (exit 2). A failure after the stop starts the jail
 // again (the undo of the stop step); an image grown but not resized stays larger (harmless:
 // the next grow resizes into it), and the registry keeps the old size until the grow succeeded.
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include <chrono>
@@ -76,7 +77,8 @@ Step online_step(Ops& ops, uint64_t bytes, GrowState& state) {
                 auto resized = resize_ext4_online(device);
                 if (resized) {
                     state.path = "online";
-                    return {};
+                    // Recorded in this step: no kill point between the resize and the record.
+                    return ops.ctx.registry().set_size(ops.domain(), bytes);
                 }
                 if (!online_resize_not_permitted(resized.error())) return resized;
                 state.online_skipped = "the kernel refused the online resize (EPERM)";
@@ -113,6 +115,7 @@ void add_offline_steps(Ops& ops, std::vector<Step>& steps, uint64_t bytes, bool 
     if (was_running || mounted) steps.push_back(ops.unmount_disk());
     steps.push_back(grow_image_step(ops, bytes));
     steps.push_back({"resize-offline", [&ops]() { return resize_ext4_offline(ops.paths().image(ops.domain())); }});
+    steps.push_back(record_size_step(ops, bytes));  // before the start: a kill after the resize keeps the size
     if (was_running) {
         steps.push_back(ops.mount_disk());
         steps.push_back(ops.prepare_host());
@@ -198,11 +201,8 @@ int run_grow(Context& ctx, const GrowArgs& args) {
         state.path = running ? "fallback" : "offline";
         std::vector<Step> steps;
         add_offline_steps(ops, steps, *bytes, running, mounted->has_value(), state);
-        steps.push_back(record_size_step(ops, *bytes));
-        outcome = run_journaled(ctx, *log, rec->domain, "grow", steps);
-        all_steps.insert(all_steps.end(), outcome.steps.begin(), outcome.steps.end());
-    } else if (outcome.ok) {
-        outcome = run_journaled(ctx, *log, rec->domain, "grow", {record_size_step(ops, *bytes)});
+        // "grow-fallback" in the journal: repair starts the jail again after a kill (see finish_interrupted_grow).
+        outcome = run_journaled(ctx, *log, rec->domain, running ? "grow-fallback" : "grow", steps);
         all_steps.insert(all_steps.end(), outcome.steps.begin(), outcome.steps.end());
     }
     outcome.steps = all_steps;
@@ -238,6 +238,30 @@ int run_grow(Context& ctx, const GrowArgs& args) {
 }
 
 }  // namespace
+
+// After a grow was killed while the jail was stopped (repair.cc runs these under the jail's lock):
+// an image found larger than the registry's size is the grow's own work, so the grow is finished
+// (e2fsck + resize2fs offline, both no-ops when done already, then the size recorded); an image of
+// the recorded size had not been touched. The fallback path (`restart`) found the jail running:
+// it is started again. (A killed grow that left the jail running needs nothing: the online step
+// records the size itself, and an image grown but not yet resized is harmless, see the top.)
+std::vector<Step> finish_interrupted_grow(Ops& ops, bool restart) {
+    std::vector<Step> steps{ops.cleanup_network(), ops.unmount_disk()};
+    steps.push_back({"finish-grow", [&ops]() -> Result<void> {
+                         const std::string image = ops.paths().image(ops.domain());
+                         struct stat st {};
+                         if (::stat(image.c_str(), &st) != 0) return fail_errno("stat " + image, errno);
+                         const auto bytes = static_cast<uint64_t>(st.st_size);
+                         if (bytes <= ops.plan.rec.size_bytes) return {};
+                         if (auto r = resize_ext4_offline(image); !r) return r;
+                         if (auto r = ops.ctx.registry().set_size(ops.domain(), bytes); !r) return r;
+                         ops.plan.rec.size_bytes = bytes;
+                         return {};
+                     }});
+    if (restart)
+        for (auto s : {ops.mount_disk(), ops.prepare_host(), ops.write_lxc_config(), ops.start_jail()}) steps.push_back(s);
+    return steps;
+}
 
 void add_grow(CLI::App& app, Context& ctx, Action& action) {
     auto args = std::make_shared<GrowArgs>();
