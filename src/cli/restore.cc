@@ -20,6 +20,7 @@
 // serving; then swap: stop the old jail, disk.img -> disk.img.old, disk.img.restore -> disk.img,
 // mount, start, test. A failure up to the test undoes the swap (old disk back, old jail started
 // again if it was running); only after the test passed is disk.img.old removed.
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,6 +42,7 @@
 #include "jail/ftp_user.h"
 #include "jail/ipv4.h"
 #include "services/password_hash.h"
+#include "util/fd.h"
 #include "util/password.h"
 
 namespace jailctl {
@@ -129,6 +131,11 @@ Result<void> validate(Context& ctx, const RestoreArgs& args, JailPlan& plan, Res
     if (auto r = ctx.open(); !r) return r;
     auto by_domain = ctx.registry().find(domain->str());
     if (!by_domain) return std::unexpected(by_domain.error());
+    if (*by_domain && needs_repair(ctx, **by_domain)) {  // an interrupted task first (its files are in the way)
+        (void)find_jail(ctx, domain->str());
+        by_domain = ctx.registry().find(domain->str());
+        if (!by_domain) return std::unexpected(by_domain.error());
+    }
     if (*by_domain && !args.replace)
         return fail(ErrorKind::Conflict, "domain: " + domain->str() + " is already registered" +
                                              (args.verb == "restore" ? " (restore --replace replaces it)" : ""));
@@ -239,18 +246,41 @@ Result<void> rename_path(const std::string& from, const std::string& to) {
     return {};
 }
 
+// A host file of root's only (0600), replaced atomically.
+Result<void> write_private_file(const std::string& path, const std::string& content) {
+    std::string tmp = path + ".tmp";
+    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!fd.valid()) return fail_errno("create " + tmp, errno);
+    if (::write(fd.get(), content.data(), content.size()) != static_cast<ssize_t>(content.size()))
+        return fail_errno("write " + tmp, errno);
+    fd.reset();
+    return rename_path(tmp, path);
+}
+
+// Names of the --replace scratch files beside the jail's own (repair knows them too).
+struct ReplaceFiles {
+    std::string img, stage_img, old_img, stage_root, old_creds;
+    ReplaceFiles(const Paths& p, const std::string& d)
+        : img(p.image(d)), stage_img(img + ".restore"), old_img(img + ".old"),
+          stage_root(p.jail_dir(d) + "/rootfs.restore"), old_creds(p.credentials(d) + ".old") {}
+};
+
 // The steps of --replace (see the top of the file).
 std::vector<Step> replace_steps(Context& ctx, Ops& ops, JailPlan& plan, RestorePlan& rp, bool& was_running,
                                 std::string& old_credentials) {
     const Paths& p = ctx.paths;
     std::string d = plan.rec.domain;
-    std::string img = p.image(d), stage_img = img + ".restore", old_img = img + ".old";
-    std::string stage_root = p.jail_dir(d) + "/rootfs.restore";
+    const ReplaceFiles f(p, d);
+    const std::string img = f.img, stage_img = f.stage_img, old_img = f.old_img, stage_root = f.stage_root,
+                      old_creds = f.old_creds;
     bool progress = !ctx.options.json;
     std::vector<Step> steps;
     steps.push_back({"stage-disk",
                      [=, &plan]() -> Result<void> {
-                         (void)remove_path(stage_img), (void)remove_path(old_img);
+                         struct stat st {};
+                         if (::lstat(old_img.c_str(), &st) == 0)  // the previous disk of a killed restore
+                             return fail(ErrorKind::Conflict, old_img + " exists (an interrupted restore): run 'jailctl repair " + d + "'");
+                         (void)remove_path(stage_img);
                          if (::mkdir(stage_root.c_str(), 0755) != 0 && errno != EEXIST)
                              return fail_errno("create " + stage_root, errno);
                          if (auto r = create_image(stage_img, plan.rec.size_bytes, plan.rec.sparse); !r) return r;
@@ -281,11 +311,15 @@ std::vector<Step> replace_steps(Context& ctx, Ops& ops, JailPlan& plan, RestoreP
                          return {};
                      }});
     // The old jail stops only now, with the new disk complete.
+    auto swap_began = std::make_shared<bool>(false);
     steps.push_back({"swap",
                      [=, &ctx, &ops, &was_running, &old_credentials]() -> Result<void> {
-                         was_running = lxc_running(p.lxcpath, d);
+                         *swap_began = true;
                          if (auto creds = read_credentials(p, d); creds)
                              old_credentials = "user: " + creds->first + "\npassword: " + creds->second + "\n";
+                         // On disk too: after a kill, repair puts the old disk AND its password back.
+                         if (!old_credentials.empty())
+                             if (auto r = write_private_file(old_creds, old_credentials); !r) return r;
                          if (was_running) {
                              if (auto r = ops.stop_jail(10).apply(); !r) return r;
                              if (auto r = ops.cleanup_network().apply(); !r) return r;
@@ -295,7 +329,9 @@ std::vector<Step> replace_steps(Context& ctx, Ops& ops, JailPlan& plan, RestoreP
                          return rename_path(stage_img, img);
                      },
                      [=, &ops, &was_running, &old_credentials]() -> Result<void> {
-                         // Back to the old disk and, if it ran, the old jail.
+                         // Back to the old disk and, if it ran, the old jail. Nothing when the swap
+                         // never began (a failure injected before it): the old jail keeps serving.
+                         if (!*swap_began) return {};
                          (void)ops.stop_jail(5).apply();
                          (void)ops.cleanup_network().apply();
                          if (auto r = ops.unmount_disk().apply(); !r) return r;
@@ -305,15 +341,9 @@ std::vector<Step> replace_steps(Context& ctx, Ops& ops, JailPlan& plan, RestoreP
                                  if (auto r = rename_path(img, stage_img); !r) return r;
                              if (auto r = rename_path(old_img, img); !r) return r;
                          }
-                         if (!old_credentials.empty()) {
-                             std::string path = p.credentials(d);
-                             FILE* f = std::fopen(path.c_str(), "w");
-                             if (f) {
-                                 std::fputs(old_credentials.c_str(), f);
-                                 std::fclose(f);
-                                 ::chmod(path.c_str(), 0600);
-                             }
-                         }
+                         if (!old_credentials.empty())
+                             if (auto r = write_private_file(p.credentials(d), old_credentials); !r) return r;
+                         (void)remove_path(old_creds);
                          if (!was_running) return {};
                          if (auto r = ops.mount_disk().apply(); !r) return r;
                          return ops.start_jail().apply();
@@ -329,10 +359,55 @@ std::vector<Step> replace_steps(Context& ctx, Ops& ops, JailPlan& plan, RestoreP
     steps.push_back(ops.test_from_outside());
     steps.push_back({"finish", [=, &ctx, &plan]() -> Result<void> {
                          if (auto r = ctx.registry().set_size(d, plan.rec.size_bytes); !r) return r;
+                         if (auto r = remove_path(old_creds); !r) return r;
                          return remove_path(old_img);
                      }});
     return steps;
 }
+
+}  // namespace
+
+// After a --replace was killed (repair.cc runs these under the jail's lock): the staged disk is
+// discarded; if the swap had begun, the old disk and its credentials go back; the old jail is
+// started again when it ran before (`restart`). Even a restore killed after its test is undone:
+// its new FTP password died with the process that was to print it.
+std::vector<Step> undo_interrupted_replace(Ops& ops, bool restart) {
+    const ReplaceFiles f(ops.paths(), ops.domain());
+    std::vector<Step> steps;
+    steps.push_back({"discard-stage", [f]() -> Result<void> {
+                         if (auto r = unmount(f.stage_root); !r) return r;
+                         if (::rmdir(f.stage_root.c_str()) != 0 && errno != ENOENT)
+                             return fail_errno("remove " + f.stage_root, errno);
+                         return remove_path(f.stage_img);
+                     }});
+    steps.push_back({"swap-back", [f, &ops]() -> Result<void> {
+                         struct stat st {};
+                         if (::lstat(f.old_img.c_str(), &st) != 0) return {};  // the swap had not begun
+                         if (auto r = ops.stop_jail(5).apply(); !r) return r;
+                         if (auto r = ops.cleanup_network().apply(); !r) return r;
+                         if (auto r = ops.unmount_disk().apply(); !r) return r;
+                         if (auto r = remove_path(f.img); !r) return r;  // the restored disk
+                         if (auto r = rename_path(f.old_img, f.img); !r) return r;
+                         if (::lstat(f.old_creds.c_str(), &st) == 0)
+                             if (auto r = rename_path(f.old_creds, ops.paths().credentials(ops.domain())); !r) return r;
+                         return {};
+                     }});
+    if (restart)
+        steps.push_back({"restart", [&ops]() -> Result<void> {
+                             if (lxc_running(ops.paths().lxcpath, ops.domain())) return {};
+                             auto mounted = find_mount(ops.paths().rootfs(ops.domain()));
+                             if (!mounted) return std::unexpected(mounted.error());
+                             if (!*mounted)
+                                 if (auto r = ops.mount_disk().apply(); !r) return r;
+                             if (auto r = ops.write_lxc_config().apply(); !r) return r;
+                             return ops.start_jail().apply();
+                         }});
+    // Only the scratch files are named; a stale credentials.old alone (the swap undone) goes too.
+    steps.push_back({"discard-old", [f]() { return remove_path(f.old_creds); }});
+    return steps;
+}
+
+namespace {
 
 int run_restore(Context& ctx, const RestoreArgs& args) {
     JailPlan plan;
@@ -351,6 +426,8 @@ int run_restore(Context& ctx, const RestoreArgs& args) {
     std::string old_credentials;
     std::vector<Step> steps;
     if (rp.old) {
+        // Known before the task (the lock holds it): the swap's undo restarts a jail that ran.
+        was_running = lxc_running(ctx.paths.lxcpath, plan.rec.domain);
         steps = replace_steps(ctx, ops, plan, rp, was_running, old_credentials);
     } else {
         bool progress = !ctx.options.json;
@@ -368,7 +445,10 @@ int run_restore(Context& ctx, const RestoreArgs& args) {
                        ops.mark_ready()})
             steps.push_back(s);
     }
-    TaskOutcome outcome = run_journaled(ctx, *log, plan.rec.domain, args.verb, steps);
+    // The journal says whether a --replace found the jail running: repair restarts it after a kill.
+    std::string journal_verb = args.verb;
+    if (rp.old) journal_verb = was_running ? "restore-replace" : "restore-replace-stopped";
+    TaskOutcome outcome = run_journaled(ctx, *log, plan.rec.domain, journal_verb, steps);
 
     nlohmann::json fields = {{"domain", plan.rec.domain}, {"ip", plan.rec.ip}, {"size_bytes", plan.rec.size_bytes},
                              {"archive", rp.file},        {"from_domain", rp.archive.manifest.domain},
