@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <memory>
+#include <set>
 
 #include "cli/jail_ops.h"
 #include "cli/verbs.h"
@@ -26,10 +27,20 @@
 #include "jail/domain.h"
 
 namespace jailctl {
+
+// What the verbs that own the scratch files know how to finish or undo (grow.cc, restore.cc,
+// backup.cc; declared here rather than in verbs.h, which belongs to the lead).
+std::vector<Step> finish_interrupted_grow(Ops& ops, bool restart);
+std::vector<Step> undo_interrupted_replace(Ops& ops, bool restart);
+Result<int> remove_archive_leftovers(const Paths& paths, const std::string& domain);
+
 namespace {
 
-// FITHAW on the jail's filesystem; EINVAL (not frozen) is the normal case.
+// FITHAW on the jail's filesystem; EINVAL (not frozen) is the normal case. Only a mounted rootfs:
+// an unmounted one is a directory of the host's filesystem.
 void thaw(const std::string& rootfs) {
+    auto mounted = find_mount(rootfs);
+    if (!mounted || !*mounted) return;
     int fd = ::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return;
     ::ioctl(fd, FITHAW, 0);
@@ -38,24 +49,67 @@ void thaw(const std::string& rootfs) {
 
 bool process_alive(int64_t pid) { return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
 
-// Steps that bring the jail to a consistent state, and what they do in words.
+// Verbs of the jail's tasks whose process died (the journal names them).
+std::set<std::string> interrupted_verbs(Context& ctx, const std::string& domain) {
+    std::set<std::string> verbs;
+    if (auto open = ctx.registry().unfinished_tasks(domain))
+        for (const auto& t : *open)
+            if (!process_alive(t.pid)) verbs.insert(t.verb);
+    return verbs;
+}
+
+// Steps that bring the jail to a consistent state, and what they do in words. Every plan thaws
+// the jail's filesystem first (a backup killed while it was frozen) and removes the leftovers of
+// killed backups and exports.
 std::pair<std::vector<Step>, std::string> repair_plan(Ops& ops, Context& ctx, const JailRecord& rec) {
-    bool running = lxc_running(ctx.paths.lxcpath, rec.domain);
+    const auto verbs = interrupted_verbs(ctx, rec.domain);
+    std::vector<Step> steps{
+        {"thaw", [&ctx, rec]() -> Result<void> {
+             thaw(ctx.paths.rootfs(rec.domain));
+             return {};
+         }},
+        {"archive-leftovers", [&ctx, rec]() -> Result<void> {
+             auto removed = remove_archive_leftovers(ctx.paths, rec.domain);
+             if (!removed) return std::unexpected(removed.error());
+             return {};
+         }}};
+    auto plan = [&steps](std::vector<Step> more, std::string what) {
+        steps.insert(steps.end(), more.begin(), more.end());
+        return std::pair{steps, std::move(what)};
+    };
     if (rec.state == "creating")
-        return {{ops.stop_jail(2), ops.cleanup_network(), ops.unmount_disk(), ops.remove_files(), ops.unregister()},
-                "an interrupted create was undone: the jail is removed"};
+        return plan({ops.stop_jail(2), ops.cleanup_network(), ops.unmount_disk(), ops.remove_files(), ops.unregister()},
+                    "an interrupted create was undone: the jail is removed");
     if (rec.state == "destroying")
-        return {{ops.stop_jail(5), ops.cleanup_network(), ops.unmount_disk(), ops.remove_files(), ops.unregister()},
-                "an interrupted destroy was finished"};
-    if (running) {
-        Step host_side{"host-side", [&ctx, rec, veth = veth_name(rec.id)]() -> Result<void> {
-                           thaw(ctx.paths.rootfs(rec.domain));  // a backup killed while the fs was frozen
-                           if (auto r = add_gateway_address(veth); !r) return r;
-                           return restrict_to_own_address(veth);
-                       }};
-        return {{host_side}, "running: host side of its network checked"};
+        return plan({ops.stop_jail(5), ops.cleanup_network(), ops.unmount_disk(), ops.remove_files(), ops.unregister()},
+                    "an interrupted destroy was finished");
+    Step host_side{"host-side", [&ctx, rec, veth = veth_name(rec.id)]() -> Result<void> {
+                       if (!lxc_running(ctx.paths.lxcpath, rec.domain)) return {};
+                       if (auto r = add_gateway_address(veth); !r) return r;
+                       return restrict_to_own_address(veth);
+                   }};
+    // A stopped jail: network and mount leftovers of the interrupted task removed.
+    Step leftovers{"stopped-leftovers", [&ops]() -> Result<void> {
+                       if (lxc_running(ops.paths().lxcpath, ops.domain())) return {};
+                       if (auto r = ops.cleanup_network().apply(); !r) return r;
+                       return ops.unmount_disk().apply();
+                   }};
+    bool running = lxc_running(ctx.paths.lxcpath, rec.domain);
+    bool replace = verbs.contains("restore-replace"), replace_stopped = verbs.contains("restore-replace-stopped");
+    if (replace || replace_stopped) {
+        auto undo = undo_interrupted_replace(ops, replace);
+        undo.push_back(host_side), undo.push_back(leftovers);
+        return plan(undo, std::string("an interrupted restore --replace was undone: the previous disk is back") +
+                              (replace ? " and the jail runs" : ""));
     }
-    return {{ops.cleanup_network(), ops.unmount_disk()}, "stopped: leftovers of an interrupted task removed"};
+    bool fallback = verbs.contains("grow-fallback");
+    if (!running && (fallback || verbs.contains("grow"))) {
+        auto finish = finish_interrupted_grow(ops, fallback);
+        return plan(finish, std::string("an interrupted grow was finished where its image had grown") +
+                                (fallback ? "; the jail was started again" : ""));
+    }
+    if (running) return plan({host_side}, "running: host side of its network checked");
+    return plan({leftovers}, "stopped: leftovers of an interrupted task removed");
 }
 
 }  // namespace
