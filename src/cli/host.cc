@@ -3,16 +3,18 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <fstream>
-#include <tuple>
+#include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
+#include <tuple>
 
 #include <lxc/version.h>
 
 #include "cli/verbs.h"
 #include "host/network.h"
 #include "host/subid.h"
+#include "host/tunables.h"
 
 namespace jailctl {
 namespace {
@@ -22,16 +24,69 @@ struct Check {
     bool ok;
     std::string detail;
     std::string fix;  // empty when ok
+    // The word printed first: "OK" / "missing" by default; tunables say "low", "unseen" (ok,
+    // but not visible from this network namespace) or "unreadable".
+    std::string state = "";
+    std::optional<uint64_t> value, minimum;  // tunables only
 };
 
-bool executable(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
+std::string state_of(const Check& c) { return !c.state.empty() ? c.state : c.ok ? "OK" : "missing"; }
 
-std::string read_first(const std::string& path) {
-    std::ifstream in(path);
-    std::string v;
-    in >> v;
-    return v;
+// One check per kernel tunable of host/tunables.h. A tunable this namespace cannot see
+// (the ARP thresholds outside the initial netns) is not a failure: jailctl cannot tell its
+// value, and blocking every verb of a nested or test setup on it would help nobody.
+void add_tunable_checks(std::vector<Check>& c) {
+    for (const auto& t : jail_scale_tunables()) {
+        std::string need = std::to_string(t.minimum);
+        auto r = inspect_tunable(t);
+        if (!r) {
+            c.push_back({t.name, false, r.error().message, "make " + sysctl_path(t.name) + " readable", "unreadable",
+                         std::nullopt, t.minimum});
+            continue;
+        }
+        Check check{t.name, r->state != TunableState::Low, "", "jailctl host prepare", "", std::nullopt, t.minimum};
+        switch (r->state) {
+        case TunableState::Ok:
+            check.value = r->current;
+            check.detail = std::to_string(r->current) + " (>= " + need + "): " + t.why;
+            break;
+        case TunableState::Low:
+            check.value = r->current;
+            check.state = "low";
+            check.detail = std::to_string(r->current) + " < " + need + ": " + t.why;
+            break;
+        case TunableState::Absent:
+            check.state = t.absent ? "unseen" : "missing";
+            check.ok = t.absent != nullptr;
+            check.detail = "not visible (" + sysctl_path(t.name) + " absent): " +
+                           (t.absent ? std::string(t.absent) + "; prepare still writes " + need + " to " + kSysctlDropIn
+                                     : std::string("this kernel lacks it"));
+            if (!t.absent) check.fix = "a kernel with " + std::string(t.name);
+            break;
+        }
+        c.push_back(std::move(check));
+    }
+    auto short_in_file = dropin_shortfalls(kSysctlDropIn);
+    std::string detail = kSysctlDropIn;
+    if (!short_in_file) detail = short_in_file.error().message;
+    else if (!short_in_file->empty()) {
+        detail += " lacks (or sets lower)";
+        for (const auto& n : *short_in_file) detail += " " + n;
+    }
+    c.push_back({"sysctls after reboot", short_in_file && short_in_file->empty(), detail, "jailctl host prepare"});
 }
+
+// "/dev/loop-control (N loop devices now)": LOOP_CTL_GET_FREE adds devices on demand, and the
+// loop module's max_loop only bounds the legacy auto-creation on open, so 1000 jails need no setting.
+std::string loop_detail() {
+    size_t n = 0;
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator("/sys/block", ec))
+        if (e.path().filename().string().starts_with("loop")) ++n;
+    return "/dev/loop-control (" + std::to_string(n) + " loop devices now; more are created on demand)";
+}
+
+bool executable(const std::string& path) { return ::access(path.c_str(), X_OK) == 0; }
 
 std::string cgroup_layout() {
     struct stat st{};
@@ -44,11 +99,7 @@ std::string cgroup_layout() {
 std::vector<Check> run_checks(const Context& ctx) {
     std::vector<Check> c;
     c.push_back({"root", ::geteuid() == 0, "effective uid " + std::to_string(::geteuid()), "run jailctl as root"});
-    std::string userns = read_first("/proc/sys/user/max_user_namespaces");
-    c.push_back({"user namespaces", !userns.empty() && userns != "0", "max_user_namespaces=" + userns,
-                 "sysctl -w user.max_user_namespaces=15000"});
-    c.push_back({"loop devices", ::access("/dev/loop-control", R_OK | W_OK) == 0, "/dev/loop-control",
-                 "modprobe loop"});
+    c.push_back({"loop devices", ::access("/dev/loop-control", R_OK | W_OK) == 0, loop_detail(), "modprobe loop"});
     std::string layout = cgroup_layout();
     c.push_back({"cgroups", !layout.empty(), layout.empty() ? "no cgroup hierarchy found" : layout,
                  "mount cgroup2 on /sys/fs/cgroup"});
@@ -72,6 +123,7 @@ std::vector<Check> run_checks(const Context& ctx) {
     c.push_back({"uplink", bool(up), up ? up->name + " " + up->address + "/" + std::to_string(up->prefix_len)
                                         : up.error().message,
                  "--uplink IF, or 'uplink = IF' in " + ctx.paths.host_conf});
+    add_tunable_checks(c);
     for (auto& check : c)
         if (check.ok) check.fix.clear();
     return c;
@@ -81,17 +133,39 @@ int print_checks(const Context& ctx, const std::vector<Check>& checks) {
     bool all_ok = std::all_of(checks.begin(), checks.end(), [](auto& c) { return c.ok; });
     if (ctx.options.json) {
         auto arr = nlohmann::json::array();
-        for (const auto& c : checks)
-            arr.push_back({{"name", c.name}, {"ok", c.ok}, {"detail", c.detail}, {"fix", c.fix}});
+        for (const auto& c : checks) {
+            nlohmann::json j{{"name", c.name}, {"ok", c.ok}, {"state", state_of(c)}, {"detail", c.detail}, {"fix", c.fix}};
+            if (c.value) j["value"] = *c.value;
+            if (c.minimum) j["minimum"] = *c.minimum;
+            arr.push_back(std::move(j));
+        }
         std::cout << nlohmann::json{{"result", all_ok ? "OK" : "KO"}, {"checks", arr}}.dump(2) << "\n";
     } else {
         for (const auto& c : checks) {
-            std::printf("%-8s %-22s %s%s\n", c.ok ? "OK" : "missing", c.name.c_str(), c.detail.c_str(),
+            std::printf("%-10s %-24s %s%s\n", state_of(c).c_str(), c.name.c_str(), c.detail.c_str(),
                         c.ok ? "" : ("  -> fix: " + c.fix).c_str());
         }
         std::printf("%s\n", all_ok ? "OK" : "KO: host: prerequisites missing (see above)");
     }
     return all_ok ? 0 : static_cast<int>(ErrorKind::HostNotReady);
+}
+
+// Raises every low tunable live, then records the values in the sysctl.d drop-in so a
+// reboot keeps them. A tunable this namespace cannot see gets its minimum in the drop-in only.
+Result<void> raise_tunables() {
+    std::vector<TunableReading> readings;
+    for (const auto& t : jail_scale_tunables()) {
+        auto r = inspect_tunable(t);
+        if (!r) return std::unexpected(r.error());
+        if (r->state == TunableState::Low) {
+            auto now = raise_tunable(t.name, t.minimum);
+            if (!now) return std::unexpected(now.error());
+            r->current = *now;
+            r->state = TunableState::Ok;
+        }
+        readings.push_back(*r);
+    }
+    return write_sysctl_dropin(kSysctlDropIn, render_sysctl_dropin(readings));
 }
 
 int run_prepare(Context& ctx) {
@@ -101,6 +175,7 @@ int run_prepare(Context& ctx) {
     auto fwd = ipv4_forwarding_enabled();
     if (fwd && !*fwd)
         if (auto r = enable_ipv4_forwarding(); !r) return report_error(ctx, "host-prepare", r.error());
+    if (auto r = raise_tunables(); !r) return report_error(ctx, "host-prepare", r.error());
     return print_checks(ctx, run_checks(ctx));
 }
 
@@ -112,7 +187,7 @@ void add_host(CLI::App& app, Context& ctx, Action& action) {
     host->add_subcommand("check", "List every prerequisite as OK or missing, with the fix")->callback([&] {
         action = [&ctx] { return print_checks(ctx, run_checks(ctx)); };
     });
-    host->add_subcommand("prepare", "Apply what jailctl may apply itself (id ranges, forwarding)")->callback([&] {
+    host->add_subcommand("prepare", "Apply what jailctl may apply itself (id ranges, forwarding, kernel tunables)")->callback([&] {
         action = [&ctx] { return run_prepare(ctx); };
     });
 }

@@ -8,6 +8,8 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <map>
+#include <sstream>
 
 #include "util/fd.h"
 
@@ -19,17 +21,17 @@ constexpr const char* kInitialNetnsOnly =
     "net.ipv4.neigh.default.* exists only in the initial network namespace, and jailctl runs in another one";
 
 constexpr std::array kTunables{
-    Tunable{"net.ipv4.neigh.default.gc_thresh1", 2048,
-            "the ARP table is global to all network namespaces and each jail holds 2 entries (host->jail on "
-            "its veth, jail->gateway inside); below this count idle jails' entries are never collected",
+    Tunable{"net.ipv4.neigh.default.gc_thresh1", 4096,
+            "the ARP table is global to all network namespaces; each jail holds 2 entries (host->jail on its "
+            "veth, jail->gateway inside): below this count the periodic collection never evicts them",
             kInitialNetnsOnly},
-    Tunable{"net.ipv4.neigh.default.gc_thresh2", 4096,
-            "soft cap of the global ARP table: above it entries are force-collected after 5 s; 2x the 2000 "
-            "entries of 1000 jails",
+    Tunable{"net.ipv4.neigh.default.gc_thresh2", 8192,
+            "soft cap of the global ARP table (default 512 = 256 jails): above it entries idle for 5 s are "
+            "force-evicted and re-resolved on the next packet",
             kInitialNetnsOnly},
-    Tunable{"net.ipv4.neigh.default.gc_thresh3", 8192,
-            "hard cap of the global ARP table (default 1024 = 512 jails): above it new neighbours fail "
-            "('neighbor table overflow') and jails stop answering; 4x the need, room for uplink neighbours",
+    Tunable{"net.ipv4.neigh.default.gc_thresh3", 16384,
+            "hard cap of the global ARP table (default 1024 = 512 jails): above it new entries fail ('neighbor "
+            "table overflow') and jails stop answering; 8x the 2000 entries of 1000 jails",
             kInitialNetnsOnly},
     Tunable{"kernel.pid_max", 4194304,
             "every jail process also takes a host PID; 32768 is 64 jails at their 512-process cgroup limit, so "
@@ -43,9 +45,19 @@ constexpr std::array kTunables{
 };
 
 std::string trim(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\t')) s.pop_back();
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) s.pop_back();
     size_t start = s.find_first_not_of(" \t");
     return start == std::string::npos ? "" : s.substr(start);
+}
+
+// The whole file, or the errno of the failed read.
+std::expected<std::string, int> read_all(int fd) {
+    std::string out;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+    if (n < 0) return std::unexpected(errno);
+    return out;
 }
 
 }  // namespace
@@ -122,6 +134,37 @@ std::string render_sysctl_dropin(const std::vector<TunableReading>& readings) {
     return out;
 }
 
+Result<std::vector<std::string>> dropin_shortfalls(const std::string& path) {
+    std::vector<std::string> missing;
+    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) {
+        int err = errno;
+        if (err != ENOENT) return fail_errno("read sysctl drop-in " + path, err);
+        for (const auto& t : kTunables) missing.emplace_back(t.name);
+        return missing;
+    }
+    auto text = read_all(fd.get());
+    if (!text) return fail_errno("read sysctl drop-in " + path, text.error());
+    std::istringstream in(*text);
+    std::map<std::string, std::string> set;  // sysctl.d(5): "name = value", later lines win
+    for (std::string line; std::getline(in, line);) {
+        line = trim(line);
+        if (line.empty() || line[0] == '#' || line[0] == ';') continue;
+        size_t eq = line.find('=');
+        if (eq == std::string::npos) continue;
+        set[trim(line.substr(0, eq))] = trim(line.substr(eq + 1));
+    }
+    for (const auto& t : kTunables) {
+        auto it = set.find(t.name);
+        uint64_t v = 0;
+        bool ok = it != set.end() &&
+                  std::from_chars(it->second.data(), it->second.data() + it->second.size(), v).ec == std::errc{} &&
+                  v >= t.minimum;
+        if (!ok) missing.emplace_back(t.name);
+    }
+    return missing;
+}
+
 Result<void> write_sysctl_dropin(const std::string& path, const std::string& text) {
     std::string what = "write sysctl drop-in " + path;
     size_t slash = path.rfind('/');
@@ -129,11 +172,8 @@ Result<void> write_sysctl_dropin(const std::string& path, const std::string& tex
     if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) return fail_errno(what + ": mkdir " + dir, errno);
 
     if (Fd old(::open(path.c_str(), O_RDONLY | O_CLOEXEC)); old.valid()) {
-        std::string existing;
-        char buf[4096];
-        ssize_t n;
-        while ((n = ::read(old.get(), buf, sizeof buf)) > 0) existing.append(buf, static_cast<size_t>(n));
-        if (n == 0 && existing == text) return {};
+        auto existing = read_all(old.get());
+        if (existing && *existing == text) return {};
     }
 
     std::string tmp = path + ".XXXXXX";

@@ -54,6 +54,9 @@ Result<uint64_t> raise_tunable(const std::string& name, uint64_t minimum, const 
 // The drop-in's text: for each reading, max(current, minimum) — so a reboot never lowers a
 // value that was higher when prepared — or the minimum when the file was absent.
 std::string render_sysctl_dropin(const std::vector<TunableReading>& readings);
+// The tunables whose line in the drop-in at `path` is missing or below the minimum ("name"
+// each); every tunable when the file does not exist. Errors: the file exists but is unreadable.
+Result<std::vector<std::string>> dropin_shortfalls(const std::string& path);
 // Installs the drop-in atomically (temp file in the same directory, fsync, rename), creating
 // the directory (0755) when missing. Leaves an identical file untouched.
 Result<void> write_sysctl_dropin(const std::string& path, const std::string& text);

@@ -186,5 +186,26 @@ TEST_F(Tunables, DropInErrorsNameTheFile) {
     EXPECT_NE(r.error().message.find("write sysctl drop-in " + path), std::string::npos) << r.error().message;
 }
 
+TEST_F(Tunables, DropInShortfalls) {
+    std::string path = root_ + "/90-jailctl.conf";
+    auto none = dropin_shortfalls(path);  // no file: every tunable is short
+    ASSERT_TRUE(none) << none.error().message;
+    EXPECT_EQ(none->size(), jail_scale_tunables().size());
+
+    std::string text = "# comment\n";
+    for (const auto& t : jail_scale_tunables()) text += std::string(t.name) + " = " + std::to_string(t.minimum) + "\n";
+    std::ofstream(path) << text;
+    auto all = dropin_shortfalls(path);
+    ASSERT_TRUE(all) << all.error().message;
+    EXPECT_TRUE(all->empty());
+
+    // a later, lower line wins (as at boot) and makes that tunable short
+    std::ofstream(path) << text << "kernel.pid_max=1000\n";
+    auto low = dropin_shortfalls(path);
+    ASSERT_TRUE(low);
+    ASSERT_EQ(low->size(), 1u);
+    EXPECT_EQ((*low)[0], "kernel.pid_max");
+}
+
 }  // namespace
 }  // namespace jailctl
