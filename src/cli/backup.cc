@@ -70,6 +70,9 @@ Result<void> remove_scratch(const ArchiveRun& run) {
 }
 
 int run_archive(Context& ctx, const std::string& domain_input, std::string output, const std::string& kind) {
+    const char* field = kind == "export" ? "file" : "output";
+    if (std::any_of(output.begin(), output.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+        return report_error(ctx, "validate", Error{ErrorKind::BadInput, std::string(field) + ": contains a control character"});
     auto rec = find_jail(ctx, domain_input);
     if (!rec) return report_error(ctx, "validate", rec.error());
     auto now = std::chrono::system_clock::now();
@@ -304,7 +307,8 @@ void add_backup(CLI::App& app, Context& ctx, Action& action) {
     {
         auto domain = std::make_shared<std::string>();
         auto* cmd = app.add_subcommand("backups", "List the backups under <root>/backups");
-        cmd->add_option("domain", *domain, "Only this domain's backups");
+        cmd->add_option("domain", *domain, "Only this domain's backups")
+            ->check(CLI::Validator([](std::string& v) { return v.empty() ? std::string("domain: is empty") : std::string(); }, "DOMAIN"));
         cmd->callback([&ctx, &action, domain] {
             action = [&ctx, domain] {
                 if (auto r = ctx.open(); !r) return report_error(ctx, "validate", r.error());
