@@ -34,46 +34,50 @@ std::string state_of(const Check& c) { return !c.state.empty() ? c.state : c.ok 
 
 // One check per kernel tunable of host/tunables.h. A tunable this namespace cannot see
 // (the ARP thresholds outside the initial netns) is not a failure: jailctl cannot tell its
-// value, and blocking every verb of a nested or test setup on it would help nobody.
+// value, and failing the check of a nested or test setup on it would help nobody.
 void add_tunable_checks(std::vector<Check>& c) {
     for (const auto& t : jail_scale_tunables()) {
         std::string need = std::to_string(t.minimum);
         auto r = inspect_tunable(t);
         if (!r) {
-            c.push_back({t.name, false, r.error().message, "make " + sysctl_path(t.name) + " readable", "unreadable",
-                         std::nullopt, t.minimum});
+            c.push_back({t.name, false, r.error().message, "make " + sysctl_path(t.name) + " readable",
+                         "unreadable", std::nullopt, t.minimum});
             continue;
         }
-        Check check{t.name, r->state != TunableState::Low, "", "jailctl host prepare", "", std::nullopt, t.minimum};
+        Check check{t.name, r->state != TunableState::Low, "", "jailctl host prepare"};
+        check.minimum = t.minimum;
         switch (r->state) {
-        case TunableState::Ok:
-            check.value = r->current;
-            check.detail = std::to_string(r->current) + " (>= " + need + "): " + t.why;
-            break;
-        case TunableState::Low:
-            check.value = r->current;
-            check.state = "low";
-            check.detail = std::to_string(r->current) + " < " + need + ": " + t.why;
-            break;
-        case TunableState::Absent:
-            check.state = t.absent ? "unseen" : "missing";
-            check.ok = t.absent != nullptr;
-            check.detail = "not visible (" + sysctl_path(t.name) + " absent): " +
-                           (t.absent ? std::string(t.absent) + "; prepare still writes " + need + " to " + kSysctlDropIn
-                                     : std::string("this kernel lacks it"));
-            if (!t.absent) check.fix = "a kernel with " + std::string(t.name);
-            break;
+            case TunableState::Ok:
+                check.value = r->current;
+                check.detail = std::to_string(r->current) + " (>= " + need + "): " + t.why;
+                break;
+            case TunableState::Low:
+                check.value = r->current;
+                check.state = "low";
+                check.detail = std::to_string(r->current) + " < " + need + ": " + t.why;
+                break;
+            case TunableState::Absent:
+                check.state = t.absent ? "unseen" : "missing";
+                check.ok = t.absent != nullptr;
+                check.detail = "not visible (" + sysctl_path(t.name) + " absent): " +
+                               (t.absent ? std::string(t.absent) + "; prepare still writes " + need + " to " +
+                                               kSysctlDropIn
+                                         : std::string("this kernel lacks it"));
+                if (!t.absent) check.fix = "a kernel with " + std::string(t.name);
+                break;
         }
         c.push_back(std::move(check));
     }
     auto short_in_file = dropin_shortfalls(kSysctlDropIn);
     std::string detail = kSysctlDropIn;
-    if (!short_in_file) detail = short_in_file.error().message;
+    if (!short_in_file)
+        detail = short_in_file.error().message;
     else if (!short_in_file->empty()) {
         detail += " lacks (or sets lower)";
         for (const auto& n : *short_in_file) detail += " " + n;
     }
-    c.push_back({"sysctls after reboot", short_in_file && short_in_file->empty(), detail, "jailctl host prepare"});
+    c.push_back(
+        {"sysctls after reboot", short_in_file && short_in_file->empty(), detail, "jailctl host prepare"});
 }
 
 // "/dev/loop-control (N loop devices now)": LOOP_CTL_GET_FREE adds devices on demand, and the
@@ -134,7 +138,8 @@ int print_checks(const Context& ctx, const std::vector<Check>& checks) {
     if (ctx.options.json) {
         auto arr = nlohmann::json::array();
         for (const auto& c : checks) {
-            nlohmann::json j{{"name", c.name}, {"ok", c.ok}, {"state", state_of(c)}, {"detail", c.detail}, {"fix", c.fix}};
+            nlohmann::json j{
+                {"name", c.name}, {"ok", c.ok}, {"state", state_of(c)}, {"detail", c.detail}, {"fix", c.fix}};
             if (c.value) j["value"] = *c.value;
             if (c.minimum) j["minimum"] = *c.minimum;
             arr.push_back(std::move(j));

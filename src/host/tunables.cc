@@ -29,15 +29,17 @@ constexpr std::array kTunables{
             "soft cap of the global ARP table (default 512 = 256 jails): above it entries idle for 5 s are "
             "force-evicted and re-resolved on the next packet",
             kInitialNetnsOnly},
-    Tunable{"net.ipv4.neigh.default.gc_thresh3", 16384,
-            "hard cap of the global ARP table (default 1024 = 512 jails): above it new entries fail ('neighbor "
-            "table overflow') and jails stop answering; 8x the 2000 entries of 1000 jails",
-            kInitialNetnsOnly},
-    Tunable{"kernel.pid_max", 4194304,
-            "every jail process also takes a host PID; 32768 is 64 jails at their 512-process cgroup limit, so "
-            "one tenant group could starve all; 2^22 (64-bit maximum, systemd's default) leaves the per-jail "
-            "pids limits and threads-max as the bounds",
-            nullptr},
+    Tunable{
+        "net.ipv4.neigh.default.gc_thresh3", 16384,
+        "hard cap of the global ARP table (default 1024 = 512 jails): above it new entries fail ('neighbor "
+        "table overflow') and jails stop answering; 8x the 2000 entries of 1000 jails",
+        kInitialNetnsOnly},
+    Tunable{
+        "kernel.pid_max", 4194304,
+        "every jail process also takes a host PID; 32768 is 64 jails at their 512-process cgroup limit, so "
+        "one tenant group could starve all; 2^22 (64-bit maximum, systemd's default) leaves the per-jail "
+        "pids limits and threads-max as the bounds",
+        nullptr},
     Tunable{"user.max_user_namespaces", 4096,
             "each jail is one user namespace, all charged to root; 1000 jails plus namespaces still being "
             "freed after stops plus the host's own users",
@@ -45,7 +47,8 @@ constexpr std::array kTunables{
 };
 
 std::string trim(std::string s) {
-    while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t')) s.pop_back();
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ' || s.back() == '\t'))
+        s.pop_back();
     size_t start = s.find_first_not_of(" \t");
     return start == std::string::npos ? "" : s.substr(start);
 }
@@ -116,7 +119,8 @@ Result<uint64_t> raise_tunable(const std::string& name, uint64_t minimum, const 
     auto after = read_tunable(name, proc_sys);
     if (!after) return std::unexpected(after.error().context("raise " + name));
     if (!*after || **after < minimum)
-        return fail(what + ": the kernel kept " + (*after ? std::to_string(**after) : std::string("nothing")));
+        return fail(what + ": the kernel kept " +
+                    (*after ? std::to_string(**after) : std::string("nothing")));
     return **after;
 }
 
@@ -126,9 +130,12 @@ std::string render_sysctl_dropin(const std::vector<TunableReading>& readings) {
         "# Each value is jailctl's minimum, or the value found when prepared if that was higher.\n"
         "# The reasons: docs/DECISIONS.md, \"Host tunables for a thousand jails\".\n";
     for (const auto& r : readings) {
-        uint64_t value = r.state == TunableState::Absent ? r.tunable->minimum : std::max(r.current, r.tunable->minimum);
+        uint64_t value =
+            r.state == TunableState::Absent ? r.tunable->minimum : std::max(r.current, r.tunable->minimum);
         out += "\n# " + std::string(r.tunable->why) + "\n";
-        if (r.state == TunableState::Absent) out += "# (not visible when prepared: " + std::string(r.tunable->absent ? r.tunable->absent : "no such file") + ")\n";
+        if (r.state == TunableState::Absent)
+            out += "# (not visible when prepared: " +
+                   std::string(r.tunable->absent ? r.tunable->absent : "no such file") + ")\n";
         out += std::string(r.tunable->name) + " = " + std::to_string(value) + "\n";
     }
     return out;
@@ -157,9 +164,10 @@ Result<std::vector<std::string>> dropin_shortfalls(const std::string& path) {
     for (const auto& t : kTunables) {
         auto it = set.find(t.name);
         uint64_t v = 0;
-        bool ok = it != set.end() &&
-                  std::from_chars(it->second.data(), it->second.data() + it->second.size(), v).ec == std::errc{} &&
-                  v >= t.minimum;
+        bool ok =
+            it != set.end() &&
+            std::from_chars(it->second.data(), it->second.data() + it->second.size(), v).ec == std::errc{} &&
+            v >= t.minimum;
         if (!ok) missing.emplace_back(t.name);
     }
     return missing;

@@ -19,10 +19,10 @@ inline constexpr const char* kProcSys = "/proc/sys";
 inline constexpr const char* kSysctlDropIn = "/etc/sysctl.d/90-jailctl.conf";
 
 struct Tunable {
-    const char* name;     // sysctl name: "kernel.pid_max"
-    uint64_t minimum;     // what jailctl's scale (1000 jails) needs
-    const char* why;      // one line, shown by host check and written in the drop-in
-    const char* absent;   // when the file may legitimately be missing, why (else nullptr)
+    const char* name;    // sysctl name: "kernel.pid_max"
+    uint64_t minimum;    // what jailctl's scale (1000 jails) needs
+    const char* why;     // one line, shown by host check and written in the drop-in
+    const char* absent;  // when the file may legitimately be missing, why (else nullptr)
 };
 
 // The tunables jailctl checks and raises (docs/DECISIONS.md explains each value).
@@ -49,7 +49,8 @@ Result<TunableReading> inspect_tunable(const Tunable& tunable, const std::string
 // Writes `minimum` when the current value is lower; leaves a higher or equal value alone.
 // Returns the value in effect afterwards. An absent file is an error here (callers decide
 // beforehand whether absence is acceptable).
-Result<uint64_t> raise_tunable(const std::string& name, uint64_t minimum, const std::string& proc_sys = kProcSys);
+Result<uint64_t> raise_tunable(const std::string& name, uint64_t minimum,
+                               const std::string& proc_sys = kProcSys);
 
 // The drop-in's text: for each reading, max(current, minimum) — so a reboot never lowers a
 // value that was higher when prepared — or the minimum when the file was absent.

@@ -160,7 +160,7 @@ TEST_F(Tunables, WritesTheDropInAtomicallyAndIdempotently) {
     std::stringstream ss;
     ss << in.rdbuf();
     EXPECT_EQ(ss.str(), "kernel.pid_max = 4194304\n");
-    struct stat st{};
+    struct stat st {};
     ASSERT_EQ(::stat(path.c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 07777, 0644u);
     ino_t inode = st.st_ino;
@@ -193,7 +193,8 @@ TEST_F(Tunables, DropInShortfalls) {
     EXPECT_EQ(none->size(), jail_scale_tunables().size());
 
     std::string text = "# comment\n";
-    for (const auto& t : jail_scale_tunables()) text += std::string(t.name) + " = " + std::to_string(t.minimum) + "\n";
+    for (const auto& t : jail_scale_tunables())
+        text += std::string(t.name) + " = " + std::to_string(t.minimum) + "\n";
     std::ofstream(path) << text;
     auto all = dropin_shortfalls(path);
     ASSERT_TRUE(all) << all.error().message;
