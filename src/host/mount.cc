@@ -135,11 +135,10 @@ Result<void> unmount(const std::string& target) {
     }
 }
 
-Result<std::optional<MountInfo>> find_mount(const std::string& mount_point) {
+Result<std::vector<MountInfo>> list_mounts() {
     std::ifstream in("/proc/self/mountinfo");
-    if (!in) return fail_errno("find mount " + mount_point + ": open /proc/self/mountinfo", errno);
-    const std::string wanted = normalize(mount_point);
-    std::optional<MountInfo> found;
+    if (!in) return fail_errno("list mounts: open /proc/self/mountinfo", errno);
+    std::vector<MountInfo> mounts;
     std::string line;
     while (std::getline(in, line)) {
         // id parent major:minor root mount_point options [optional fields...] - fs_type source super_options
@@ -151,11 +150,19 @@ Result<std::optional<MountInfo>> find_mount(const std::string& mount_point) {
         std::string fs_type, source, super_options;
         if (!(fields >> fs_type >> source)) continue;
         fields >> super_options;
-        if (unescape_mountinfo(point) != wanted) continue;
-        found =
-            MountInfo{unescape_mountinfo(point), unescape_mountinfo(source), fs_type, options,
-                      unescape_mountinfo(super_options)};  // later lines are mounted on top: keep the last
+        mounts.push_back(MountInfo{unescape_mountinfo(point), unescape_mountinfo(source), fs_type, options,
+                                   unescape_mountinfo(super_options)});
     }
+    return mounts;
+}
+
+Result<std::optional<MountInfo>> find_mount(const std::string& mount_point) {
+    auto mounts = list_mounts();
+    if (!mounts) return std::unexpected(mounts.error().context("find mount " + mount_point));
+    const std::string wanted = normalize(mount_point);
+    std::optional<MountInfo> found;
+    for (auto& m : *mounts)
+        if (m.mount_point == wanted) found = std::move(m);  // later lines are mounted on top: keep the last
     return found;
 }
 
