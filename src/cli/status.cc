@@ -3,8 +3,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <memory>
+#include <unordered_set>
 
 #include "cli/jail_ops.h"
 #include "cli/status_format.h"
@@ -38,7 +40,18 @@ nlohmann::json init_services(const Context& ctx, const std::string& domain) {
     return out;
 }
 
-JailStatus inspect(const Context& ctx, const JailRecord& rec) {
+// What the kernel says about every jail, read once per `status` (not once per jail).
+struct HostView {
+    CgroupLayout layout = detect_cgroup_layout();
+    PayloadCgroups cgroups{layout};
+    std::unordered_set<std::string> mount_points;
+    HostView() {
+        if (auto mounts = list_mounts())
+            for (auto& m : *mounts) mount_points.insert(std::move(m.mount_point));
+    }
+};
+
+JailStatus inspect(const Context& ctx, const HostView& host, const JailRecord& rec) {
     JailStatus s;
     s.rec = rec;
     if (rec.state != "ready") {
@@ -53,16 +66,23 @@ JailStatus inspect(const Context& ctx, const JailRecord& rec) {
         s.reason = "disk image " + ctx.paths.image(rec.domain) + " is missing";
         return s;
     }
-    s.state = lxc_running(ctx.paths.lxcpath, rec.domain) ? JailState::Running : JailState::Stopped;
+    auto cg = host.cgroups.state_of(rec.domain);
+    if (cg.verdict == PayloadCgroups::Verdict::Unknown) {  // starting, stopping, odd cgroup names: ask LXC
+        cg.verdict = lxc_running(ctx.paths.lxcpath, rec.domain) ? PayloadCgroups::Verdict::Running
+                                                                : PayloadCgroups::Verdict::Stopped;
+        if (cg.verdict == PayloadCgroups::Verdict::Running)
+            cg.usage = read_usage(ctx.paths.lxcpath, rec.domain, host.layout);
+    }
+    s.state = cg.verdict == PayloadCgroups::Verdict::Running ? JailState::Running : JailState::Stopped;
     if (s.state == JailState::Running) {
-        Usage usage = read_usage(ctx.paths.lxcpath, rec.domain, detect_cgroup_layout());
-        s.memory_used = usage.memory_bytes;
-        s.pids_used = usage.pids;
+        s.memory_used = cg.usage.memory_bytes;
+        s.pids_used = cg.usage.pids;
         s.services = init_services(ctx, rec.domain);
     }
     struct statvfs st{};
-    auto mount = find_mount(ctx.paths.rootfs(rec.domain));
-    if (mount && *mount && ::statvfs(ctx.paths.rootfs(rec.domain).c_str(), &st) == 0)
+    const std::string rootfs = ctx.paths.rootfs(rec.domain);
+    std::error_code ec;
+    if (host.mount_points.contains(std::filesystem::absolute(rootfs, ec).lexically_normal().string()) && ::statvfs(rootfs.c_str(), &st) == 0)
         s.used_bytes = static_cast<uint64_t>(st.f_blocks - st.f_bfree) * st.f_frsize;
     return s;
 }
@@ -78,9 +98,10 @@ int run_status(Context& ctx, const std::vector<std::string>& filter) {
         wanted.push_back(d->str());
     }
     std::vector<JailStatus> statuses;
+    HostView host;
     for (const auto& rec : *jails) {
         if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), rec.domain) == wanted.end()) continue;
-        statuses.push_back(inspect(ctx, rec));
+        statuses.push_back(inspect(ctx, host, rec));
     }
     for (const auto& w : wanted) {
         bool found = std::any_of(statuses.begin(), statuses.end(), [&](auto& s) { return s.rec.domain == w; });

@@ -1,5 +1,6 @@
 #include "host/limits.h"
 
+#include <dirent.h>
 #include <lxc/lxccontainer.h>
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <string_view>
 
 namespace jailctl {
 namespace {
@@ -21,6 +23,13 @@ std::string read_item(lxc_container* c, const char* key) {
     char buf[64] = {};
     int n = c->get_cgroup_item(c, key, buf, sizeof buf - 1);
     return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+std::string read_small_file(const std::string& path) {
+    std::ifstream in(path);
+    std::string v;
+    in >> v;
+    return v;
 }
 
 uint64_t to_u64(const std::string& s) {
@@ -100,6 +109,32 @@ Result<void> apply_limits_live(const std::string& lxcpath, const std::string& na
                         " (lower than its current usage?)");
     }
     return {};
+}
+
+PayloadCgroups::PayloadCgroups(CgroupLayout layout, std::string root) : layout_(layout), root_(std::move(root)) {
+    std::string dir = layout_ == CgroupLayout::V2 ? root_ : root_ + "/pids";
+    if (DIR* d = ::opendir(dir.c_str())) {
+        while (const dirent* e = ::readdir(d))
+            if (std::string_view(e->d_name).starts_with("lxc.payload.")) payloads_.emplace_back(e->d_name);
+        ::closedir(d);
+    }
+    std::sort(payloads_.begin(), payloads_.end());
+}
+
+PayloadCgroups::State PayloadCgroups::state_of(const std::string& name) const {
+    const std::string exact = "lxc.payload." + name;
+    // "-N" variants (LXC's pick when the name is taken) sort right after the exact name.
+    auto it = std::lower_bound(payloads_.begin(), payloads_.end(), exact);
+    bool has_exact = it != payloads_.end() && *it == exact;
+    if (has_exact) ++it;
+    bool has_variant = it != payloads_.end() && it->starts_with(exact + "-");
+    if (!has_exact) return {has_variant ? Verdict::Unknown : Verdict::Stopped, {}};
+    bool v2 = layout_ == CgroupLayout::V2;
+    uint64_t pids = to_u64(read_small_file((v2 ? root_ : root_ + "/pids") + "/" + exact + "/pids.current"));
+    if (pids == 0) return {Verdict::Unknown, {}};
+    uint64_t memory = to_u64(read_small_file(v2 ? root_ + "/" + exact + "/memory.current"
+                                                 : root_ + "/memory/" + exact + "/memory.usage_in_bytes"));
+    return {Verdict::Running, {memory, pids}};
 }
 
 }  // namespace jailctl

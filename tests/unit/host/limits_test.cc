@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 namespace jailctl {
@@ -44,6 +48,51 @@ TEST(Limits, ParseCpus) {
     EXPECT_EQ(format_cpus(500), "0.5");
     EXPECT_EQ(format_cpus(1000), "1");
     EXPECT_EQ(format_cpus(2250), "2.25");
+}
+
+// PayloadCgroups over a fake cgroup tree (the layout LXC leaves at the hierarchy roots).
+class PayloadCgroupsTest : public ::testing::Test {
+protected:
+    std::filesystem::path root = std::filesystem::temp_directory_path() /
+                                 ("jailctl-cg-" + std::to_string(::getpid()) + "-" +
+                                  ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    void SetUp() override { std::filesystem::create_directories(root); }
+    void TearDown() override { std::filesystem::remove_all(root); }
+    void write(const std::filesystem::path& rel, const std::string& text) {
+        std::filesystem::create_directories((root / rel).parent_path());
+        std::ofstream(root / rel) << text << "\n";
+    }
+};
+
+TEST_F(PayloadCgroupsTest, V1RunningStoppedAndUnknown) {
+    write("pids/lxc.payload.a.example.net/pids.current", "4");
+    write("memory/lxc.payload.a.example.net/memory.usage_in_bytes", "5242880");
+    write("pids/lxc.payload.empty.example.net/pids.current", "0");   // starting or stopping
+    write("pids/lxc.payload.moved.example.net-1/pids.current", "3");  // LXC's "-N" pick
+    write("pids/lxc.monitor.b.example.net/pids.current", "1");        // a monitor is not a payload
+    PayloadCgroups cg(CgroupLayout::V1, root.string());
+    using V = PayloadCgroups::Verdict;
+    auto a = cg.state_of("a.example.net");
+    EXPECT_EQ(a.verdict, V::Running);
+    EXPECT_EQ(a.usage.pids, 4u);
+    EXPECT_EQ(a.usage.memory_bytes, 5242880u);
+    EXPECT_EQ(cg.state_of("b.example.net").verdict, V::Stopped);
+    EXPECT_EQ(cg.state_of("empty.example.net").verdict, V::Unknown);
+    EXPECT_EQ(cg.state_of("moved.example.net").verdict, V::Unknown);
+    EXPECT_EQ(cg.state_of("example.net").verdict, V::Stopped);  // a prefix of other names, not a jail
+}
+
+TEST_F(PayloadCgroupsTest, V2ReadsTheUnifiedFiles) {
+    write("lxc.payload.a.example.net/pids.current", "7");
+    write("lxc.payload.a.example.net/memory.current", "1048576");
+    PayloadCgroups cg(CgroupLayout::V2, root.string());
+    auto a = cg.state_of("a.example.net");
+    EXPECT_EQ(a.verdict, PayloadCgroups::Verdict::Running);
+    EXPECT_EQ(a.usage.pids, 7u);
+    EXPECT_EQ(a.usage.memory_bytes, 1048576u);
+    EXPECT_EQ(PayloadCgroups(CgroupLayout::V2, (root / "absent").string())
+                  .state_of("a.example.net").verdict,
+              PayloadCgroups::Verdict::Stopped);
 }
 
 }  // namespace
