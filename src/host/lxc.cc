@@ -1,7 +1,6 @@
 #include "host/lxc.h"
 
 #include <lxc/lxccontainer.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -9,6 +8,8 @@
 #include <thread>
 #include <filesystem>
 #include <sstream>
+
+#include "util/command.h"
 
 namespace jailctl {
 namespace {
@@ -22,6 +23,14 @@ Result<Container> open_container(const std::string& lxcpath, const std::string& 
     Container c(lxc_container_new(name.c_str(), lxcpath.c_str()));
     if (!c) return fail("LXC: cannot load container " + name + " from " + lxcpath);
     return c;
+}
+
+constexpr const char* kLxcStart = "/usr/bin/lxc-start";
+
+std::string last_line(std::string text) {
+    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+    auto nl = text.rfind('\n');
+    return nl == std::string::npos ? text : text.substr(nl + 1);
 }
 
 constexpr const char* kSeccompProfile = "/usr/share/lxc/config/common.seccomp";
@@ -130,23 +139,16 @@ Result<void> lxc_start(const std::string& lxcpath, const std::string& name) {
         if (!c) return std::unexpected(c.error());
         if ((*c)->is_running(c->get())) return fail("LXC: container " + name + " is already running");
     }
-    // liblxc moves the process that calls start() into the container's monitor cgroup
-    // and installs process-wide state: start from a short-lived child so that jailctl
-    // itself stays out of the jail's cgroups (they could not be removed otherwise).
-    pid_t child = ::fork();
-    if (child < 0) return fail_errno("fork to start " + name, errno);
-    if (child == 0) {
-        auto c = open_container(lxcpath, name);
-        bool ok = c && (*c)->want_daemonize(c->get(), true) && (*c)->want_close_all_fds(c->get(), true) &&
-                  (*c)->start(c->get(), 0, nullptr);
-        ::_exit(ok ? 0 : 1);
-    }
-    int status = 0;
-    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
-    }
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    // The process that starts a container stays as its monitor for the container's whole life,
+    // in the container's monitor cgroup. lxc-start (a small program over liblxc) plays that
+    // part: a monitor forked from jailctl would keep a private copy of jailctl's memory
+    // (~2 MiB per jail), and jailctl itself stays out of the jail's cgroups.
+    auto run = run_command({kLxcStart, "--daemon", "--lxcpath", lxcpath, "--name", name});
+    if (!run || run->exit_status != 0) {
         (void)wait_for_monitor_exit(name);  // a refused start may leave empty cgroups
-        return fail("LXC: container " + name + " failed to start; see " + lxcpath + "/" + name + "/lxc.log");
+        std::string why = !run ? run.error().message : last_line(run->output);
+        return fail("LXC: container " + name + " failed to start" + (why.empty() ? "" : " (" + why + ")") +
+                    "; see " + lxcpath + "/" + name + "/lxc.log");
     }
     return {};
 }
