@@ -1,4 +1,5 @@
 // jailctl: provisions and manages web + FTP hosting jails. See README.md.
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -23,6 +24,12 @@ std::string find_init() {
 
 int main(int argc, char** argv) {
     using namespace jailctl;
+    // `start --all` keeps two memfds per running worker, a thousand jails' logs and locks:
+    // the soft open-files limit (often 1024) is raised to the hard one.
+    if (rlimit nofile{}; ::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+        nofile.rlim_cur = nofile.rlim_max;
+        (void)::setrlimit(RLIMIT_NOFILE, &nofile);
+    }
     CLI::App app{"jailctl: web + FTP hosting jails on Linux (LXC)", "jailctl"};
     app.set_version_flag("--version", JAILCTL_VERSION);
     app.require_subcommand(1);

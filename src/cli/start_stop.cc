@@ -61,6 +61,14 @@ int run_parallel(const std::vector<std::string>& domains, int jobs, const std::f
     for (const auto& d : domains) {
         while (static_cast<int>(running.size()) >= jobs) reap_one();
         int out = ::memfd_create("jailctl-out", MFD_CLOEXEC), err = ::memfd_create("jailctl-err", MFD_CLOEXEC);
+        if (out < 0 || err < 0) {  // (two per running worker: the caller raised RLIMIT_NOFILE)
+            std::fprintf(stderr, "KO: %s: memfd_create for its output: %s (open files limit?)\n", d.c_str(),
+                         std::strerror(errno));
+            worst = static_cast<int>(ErrorKind::StepFailed);
+            if (out >= 0) ::close(out);
+            if (err >= 0) ::close(err);
+            continue;
+        }
         pid_t pid = ::fork();
         if (pid == 0) {
             ::dup2(out, 1);
@@ -142,6 +150,8 @@ int run_one(Context& ctx, Verb verb, const std::string& domain_input, int timeou
 
 int run(Context& ctx, Verb verb, const Args& args) {
     std::vector<std::string> domains = args.domains;
+    if (args.all && !domains.empty())
+        return report_error(ctx, "validate", Error{ErrorKind::BadInput, "domain: give jails or --all, not both"});
     if (args.all) {
         if (auto r = ctx.open(); !r) return report_error(ctx, "validate", r.error());
         auto jails = ctx.registry().list();
