@@ -9,10 +9,13 @@
 #include <linux/loop.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -331,9 +334,12 @@ Result<ArchiveStats> archive_body_in_child(const std::string& image, const std::
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) return fail_errno("pipe", errno);
     Fd rd(p[0]), wr(p[1]);
+    pid_t parent = ::getpid();
     pid_t pid = ::fork();
     if (pid < 0) return fail_errno("fork the archiver", errno);
     if (pid == 0) {
+        // A killed jailctl takes its archiver along (repair then removes the .partial file).
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(1);
         rd.reset();
         auto r = archive_body(image, mnt, id_base, out_fd, progress);
         nlohmann::json j;
