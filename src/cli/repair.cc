@@ -28,12 +28,6 @@
 
 namespace jailctl {
 
-// What the verbs that own the scratch files know how to finish or undo (grow.cc, restore.cc,
-// backup.cc; declared here rather than in verbs.h, which belongs to the lead).
-std::vector<Step> finish_interrupted_grow(Ops& ops, bool restart);
-std::vector<Step> undo_interrupted_replace(Ops& ops, bool restart);
-Result<int> remove_archive_leftovers(const Paths& paths, const std::string& domain);
-
 namespace {
 
 // FITHAW on the jail's filesystem; EINVAL (not frozen) is the normal case. Only a mounted rootfs:

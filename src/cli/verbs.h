@@ -51,6 +51,12 @@ Result<void> validate_new_jail(Context& ctx, const NewJailArgs& args, JailPlan& 
 Result<Limits> parse_limits(const std::string& memory, const std::string& cpus, const std::string& pids);
 
 // An interrupted task (its process died) left this jail for repair to reconcile.
+// What the verbs that own scratch files know how to finish or undo, for repair (grow.cc,
+// restore.cc, backup.cc).
+std::vector<Step> finish_interrupted_grow(Ops& ops, bool restart);
+std::vector<Step> undo_interrupted_replace(Ops& ops, bool restart);
+Result<int> remove_archive_leftovers(const Paths& paths, const std::string& domain);
+
 bool needs_repair(Context& ctx, const JailRecord& rec);
 // Reconciles one jail (the caller holds its lock); quiet: print nothing when it succeeds.
 int repair_jail(Context& ctx, const JailRecord& rec, bool quiet);
