@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <string_view>
 
 namespace jailctl {
 namespace {
@@ -28,11 +29,15 @@ constexpr int kAttachAttempts = 16;
 // - never PARTSCAN: the kernel must not parse partition tables a tenant could write.
 constexpr uint32_t kBaseFlags = LO_FLAGS_AUTOCLEAR;
 
+// First line of a sysfs file ("" when absent). Plain read(2): find_loops_for reads one per
+// loop device, a thousand on a full host.
 std::string read_sysfs_line(const std::string& file) {
-    std::ifstream in(file);
-    std::string line;
-    std::getline(in, line);
-    return line;
+    Fd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd.valid()) return "";
+    char buf[4096 + 16];  // PATH_MAX and " (deleted)"
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    std::string_view text(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+    return std::string(text.substr(0, text.find('\n')));
 }
 
 bool valid_loop_device_path(const std::string& device) {
@@ -146,6 +151,15 @@ Result<void> LoopDevice::detach() {
     return result;
 }
 
+namespace {
+// "<jails>/<a>/disk.img" and "<jails>/<b>/disk.img": two jails' images.
+bool sibling_jail_image(const std::string& backing, const std::filesystem::path& wanted) {
+    std::filesystem::path other(backing);
+    return other.filename() == wanted.filename() && other.parent_path() != wanted.parent_path() &&
+           other.parent_path().parent_path() == wanted.parent_path().parent_path();
+}
+}  // namespace
+
 Result<std::vector<LoopInfo>> find_loops_for(const std::string& image) {
     namespace fs = std::filesystem;
     std::error_code ec;
@@ -167,7 +181,11 @@ Result<std::vector<LoopInfo>> find_loops_for(const std::string& image) {
         std::string backing = read_sysfs_line(sys + "backing_file");
         if (backing.empty()) continue;  // not attached
         bool same = backing == wanted.string() || backing == wanted.string() + " (deleted)";
-        if (!same && image_st) {
+        // Another path to the same file (a bind mount, a hard link): compare inodes — except for
+        // the other jails' images, siblings of this one under the same jails directory (canonical
+        // paths there name distinct files; skipping their stat keeps a scan of a thousand loop
+        // devices to one sysfs read each).
+        if (!same && image_st && !sibling_jail_image(backing, wanted)) {
             struct stat st {};
             same = ::stat(backing.c_str(), &st) == 0 && st.st_dev == image_st->st_dev &&
                    st.st_ino == image_st->st_ino;

@@ -56,14 +56,25 @@ void remove_cgroup_tree(const std::filesystem::path& dir) {
     ::rmdir(dir.c_str());
 }
 
-// The container's cgroups left in any hierarchy; removes the empty ones.
-bool reap_container_cgroups(const std::string& name) {
+// The container's cgroups left in any hierarchy; removes the empty ones. `variants`: also the
+// "-N" names, which takes a listing of every hierarchy's root (a thousand entries each on a
+// full host); without it, only the exact names are looked up.
+bool reap_container_cgroups(const std::string& name, bool variants) {
     bool left = false;
     std::error_code ec;
     std::vector<std::filesystem::path> roots = {"/sys/fs/cgroup"};
     for (const auto& h : std::filesystem::directory_iterator("/sys/fs/cgroup", ec))
         if (h.is_directory(ec)) roots.push_back(h.path());
     for (const auto& root : roots) {
+        if (!variants) {
+            for (const std::string& dir : {"lxc.monitor." + name, "lxc.payload." + name}) {
+                auto path = root / dir;
+                if (::access(path.c_str(), F_OK) != 0) continue;
+                remove_cgroup_tree(path);
+                left = left || ::access(path.c_str(), F_OK) == 0;
+            }
+            continue;
+        }
         for (const auto& e : std::filesystem::directory_iterator(root, ec)) {
             if (!is_container_cgroup(e.path().filename().string(), name)) continue;
             remove_cgroup_tree(e.path());
@@ -79,12 +90,17 @@ bool reap_container_cgroups(const std::string& name) {
 // start gets the same cgroup names.
 Result<void> wait_for_monitor_exit(const std::string& name) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (reap_container_cgroups(name)) {
+    // Polls the exact names (cheap), then one pass over the "-N" variants too.
+    for (bool variants = false;; ) {
+        if (!reap_container_cgroups(name, variants)) {
+            if (variants) return {};
+            variants = true;
+            continue;
+        }
         if (std::chrono::steady_clock::now() > deadline)
             return fail("LXC: the monitor of " + name + " did not clean up its cgroups within 5 s");
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
     }
-    return {};
 }
 
 }  // namespace

@@ -80,6 +80,20 @@ void for_each_attr(const nlmsghdr* nlh, size_t offset, F&& each) {
     }
 }
 
+// A dump on a fresh socket. The kernel marks a dump interrupted when the table changed while
+// it was read (NLM_F_DUMP_INTR; libmnl reports EINTR) — frequent while parallel starts add
+// addresses and routes: it is asked again, `reset` first clearing what `each` gathered.
+template <class Build, class Each, class Reset>
+Result<int> run_dump(Build&& build, Each&& each, Reset&& reset) {
+    constexpr int kAttempts = 20;
+    for (int attempt = 1;; ++attempt) {
+        Netlink nl;
+        auto rc = nl.exchange(build(nl), each);
+        if (!rc || *rc != EINTR || attempt == kAttempts) return rc;
+        reset();
+    }
+}
+
 Result<in_addr> parse_addr(const std::string& ip) {
     in_addr a{};
     if (inet_pton(AF_INET, ip.c_str(), &a) != 1) return fail("invalid IPv4 address '" + ip + "'");
@@ -94,11 +108,13 @@ Result<unsigned> index_of(const std::string& name) {
 
 // First IPv4 address of interface `index`.
 Result<void> fill_address(Uplink& up) {
-    Netlink nl;
-    nlmsghdr* nlh = nl.start(RTM_GETADDR, NLM_F_DUMP);
-    auto* ifa = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
-    ifa->ifa_family = AF_INET;
-    auto rc = nl.exchange(nlh, [&](const nlmsghdr* msg) {
+    auto build = [](Netlink& nl) {
+        nlmsghdr* nlh = nl.start(RTM_GETADDR, NLM_F_DUMP);
+        auto* ifa = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(ifaddrmsg)));
+        ifa->ifa_family = AF_INET;
+        return nlh;
+    };
+    auto each = [&](const nlmsghdr* msg) {
         auto* m = static_cast<const ifaddrmsg*>(mnl_nlmsg_get_payload(msg));
         if (static_cast<int>(m->ifa_index) != up.index || !up.address.empty()) return;
         for_each_attr(msg, sizeof(ifaddrmsg), [&](const nlattr* attr) {
@@ -110,25 +126,29 @@ Result<void> fill_address(Uplink& up) {
                 up.prefix_len = m->ifa_prefixlen;
             }
         });
-    });
+    };
+    auto rc = run_dump(build, each, [&] { up.address.clear(); });
     if (!rc) return std::unexpected(rc.error());
     if (*rc) return fail_errno("list addresses of " + up.name, *rc);
     return {};
 }
 
 Result<int> default_route_interface() {
-    Netlink nl;
-    nlmsghdr* nlh = nl.start(RTM_GETROUTE, NLM_F_DUMP);
-    auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
-    rtm->rtm_family = AF_INET;
+    auto build = [](Netlink& nl) {
+        nlmsghdr* nlh = nl.start(RTM_GETROUTE, NLM_F_DUMP);
+        auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
+        rtm->rtm_family = AF_INET;
+        return nlh;
+    };
     int found = 0;
-    auto rc = nl.exchange(nlh, [&](const nlmsghdr* msg) {
+    auto each = [&](const nlmsghdr* msg) {
         auto* r = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(msg));
         if (r->rtm_dst_len != 0 || r->rtm_table != RT_TABLE_MAIN || found) return;
         for_each_attr(msg, sizeof(rtmsg), [&](const nlattr* attr) {
             if (mnl_attr_get_type(attr) == RTA_OIF) found = static_cast<int>(mnl_attr_get_u32(attr));
         });
-    });
+    };
+    auto rc = run_dump(build, each, [&] { found = 0; });
     if (!rc) return std::unexpected(rc.error());
     if (*rc) return fail_errno("read the routing table", *rc);
     if (!found)
@@ -240,21 +260,25 @@ Result<void> delete_route(const std::string& ip) {
 }
 
 Result<bool> route_exists(const std::string& ip) {
-    Netlink nl;
-    nlmsghdr* nlh = nl.start(RTM_GETROUTE, NLM_F_DUMP);
-    auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
-    rtm->rtm_family = AF_INET;
     auto addr = parse_addr(ip);
     if (!addr) return std::unexpected(addr.error());
+    auto build = [](Netlink& nl) {
+        nlmsghdr* nlh = nl.start(RTM_GETROUTE, NLM_F_DUMP);
+        auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
+        rtm->rtm_family = AF_INET;
+        return nlh;
+    };
     bool found = false;
-    auto rc = nl.exchange(nlh, [&](const nlmsghdr* msg) {
+    auto each = [&](const nlmsghdr* msg) {
         auto* r = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(msg));
         if (r->rtm_dst_len != 32 || r->rtm_table != RT_TABLE_MAIN) return;
         for_each_attr(msg, sizeof(rtmsg), [&](const nlattr* attr) {
             if (mnl_attr_get_type(attr) == RTA_DST && mnl_attr_get_u32(attr) == addr->s_addr) found = true;
         });
-    });
+    };
+    auto rc = run_dump(build, each, [&] { found = false; });
     if (!rc) return std::unexpected(rc.error());
+    if (*rc) return fail_errno("read the routing table", *rc);
     return found;
 }
 
