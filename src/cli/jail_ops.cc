@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -82,6 +83,8 @@ bool tcp_port_open(const std::string& ip, uint16_t port) {
     addr.sin_family = AF_INET;
     addr.sin_port = htons(port);
     if (!fd.valid() || ::inet_pton(AF_INET, ip.c_str(), &addr.sin_addr) != 1) return false;
+    timeval second{1, 0};
+    ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &second, sizeof second);  // bounds connect
     return ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
 }
 
@@ -91,7 +94,7 @@ Result<void> wait_for_services(const JailRecord& rec, std::chrono::milliseconds 
     bool http_ok = false;
     for (;;) {
         Result<void> r;
-        if (!http_ok) r = probe_http({rec.ip, rec.domain}, "");
+        if (!http_ok) r = http_answers({rec.ip, rec.domain});
         http_ok = http_ok || r;
         if (http_ok && !tcp_port_open(rec.ip, 21)) r = fail("the FTP server does not accept connections on port 21");
         if (r) return {};

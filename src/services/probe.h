@@ -22,6 +22,11 @@ struct ProbeTarget {
 // `expect` ("" accepts any 200). Connect timeout 2 s, total 5 s; proxies are never used.
 Result<void> probe_http(const ProbeTarget& target, std::string_view expect);
 
+// The web server's status line only, over a plain socket (no libcurl: `start` polls this
+// every few ms and must not pay for loading libcurl): OK on "HTTP/1.x 200". Each of
+// connect, send and receive gives up after 1 s.
+Result<void> http_answers(const ProbeTarget& target);
+
 // Explicit FTPS (AUTH TLS, TLS for login and data) to IP as user/password, trusting only
 // `cert_pem` and checking that it names IP. Passive mode uses PASV (not EPSV) and connects to
 // the address the server announces, so a wrong passive address fails here as it would for a

@@ -103,6 +103,28 @@ TEST(ProbeHttp, RefusedConnectionSaysCannotConnect) {
         << r.error().message;
 }
 
+TEST(HttpAnswers, OkOn200WithTheHostHeader) {
+    OneShotHttpServer server(200, "<h1>shop.example.com</h1>");
+    auto r = http_answers(local(server.port()));
+    EXPECT_TRUE(r) << r.error().message;
+    EXPECT_NE(server.request().find("\r\nHost: shop.example.com\r\n"), std::string::npos) << server.request();
+}
+
+TEST(HttpAnswers, OtherStatusOrRefusedIsAnError) {
+    OneShotHttpServer server(503, "busy");
+    auto r = http_answers(local(server.port()));
+    ASSERT_FALSE(r);
+    EXPECT_NE(r.error().message.find("status 503"), std::string::npos) << r.error().message;
+    uint16_t port = 0;
+    {
+        OneShotHttpServer gone(200, "");
+        port = gone.port();
+    }
+    auto refused = http_answers(local(port));
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message.find("connect"), std::string::npos) << refused.error().message;
+}
+
 TEST(ProbeCodes, OperatorReadableCauses) {
     EXPECT_NE(describe_curl_code(67).find("login denied"), std::string::npos);
     EXPECT_NE(describe_curl_code(64).find("TLS"), std::string::npos);
