@@ -51,7 +51,9 @@ struct HostView {
     }
 };
 
-JailStatus inspect(const Context& ctx, const HostView& host, const JailRecord& rec) {
+// `detail`: usage, services and disk use too (only --json shows them; the text listing needs
+// the state alone, which keeps `status` of a thousand jails to one file read per jail).
+JailStatus inspect(const Context& ctx, const HostView& host, const JailRecord& rec, bool detail) {
     JailStatus s;
     s.rec = rec;
     if (rec.state != "ready") {
@@ -66,7 +68,7 @@ JailStatus inspect(const Context& ctx, const HostView& host, const JailRecord& r
         s.reason = "disk image " + ctx.paths.image(rec.domain) + " is missing";
         return s;
     }
-    auto cg = host.cgroups.state_of(rec.domain);
+    auto cg = host.cgroups.state_of(rec.domain, detail);
     if (cg.verdict == PayloadCgroups::Verdict::Unknown) {  // starting, stopping, odd cgroup names: ask LXC
         cg.verdict = lxc_running(ctx.paths.lxcpath, rec.domain) ? PayloadCgroups::Verdict::Running
                                                                 : PayloadCgroups::Verdict::Stopped;
@@ -74,6 +76,7 @@ JailStatus inspect(const Context& ctx, const HostView& host, const JailRecord& r
             cg.usage = read_usage(ctx.paths.lxcpath, rec.domain, host.layout);
     }
     s.state = cg.verdict == PayloadCgroups::Verdict::Running ? JailState::Running : JailState::Stopped;
+    if (!detail) return s;
     if (s.state == JailState::Running) {
         s.memory_used = cg.usage.memory_bytes;
         s.pids_used = cg.usage.pids;
@@ -101,7 +104,7 @@ int run_status(Context& ctx, const std::vector<std::string>& filter) {
     HostView host;
     for (const auto& rec : *jails) {
         if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), rec.domain) == wanted.end()) continue;
-        statuses.push_back(inspect(ctx, host, rec));
+        statuses.push_back(inspect(ctx, host, rec, ctx.options.json));
     }
     for (const auto& w : wanted) {
         bool found = std::any_of(statuses.begin(), statuses.end(), [&](auto& s) { return s.rec.domain == w; });

@@ -1,7 +1,9 @@
 #include "host/limits.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <lxc/lxccontainer.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -25,11 +27,16 @@ std::string read_item(lxc_container* c, const char* key) {
     return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
 }
 
+// The first word of a small (cgroup) file; "" when unreadable. Plain read(2): `status` calls
+// this for every jail.
 std::string read_small_file(const std::string& path) {
-    std::ifstream in(path);
-    std::string v;
-    in >> v;
-    return v;
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return "";
+    char buf[64];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    ::close(fd);
+    std::string_view text(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+    return std::string(text.substr(0, text.find_first_of(" \n")));
 }
 
 uint64_t to_u64(const std::string& s) {
@@ -121,7 +128,7 @@ PayloadCgroups::PayloadCgroups(CgroupLayout layout, std::string root) : layout_(
     std::sort(payloads_.begin(), payloads_.end());
 }
 
-PayloadCgroups::State PayloadCgroups::state_of(const std::string& name) const {
+PayloadCgroups::State PayloadCgroups::state_of(const std::string& name, bool with_memory) const {
     const std::string exact = "lxc.payload." + name;
     // "-N" variants (LXC's pick when the name is taken) sort right after the exact name.
     auto it = std::lower_bound(payloads_.begin(), payloads_.end(), exact);
@@ -132,6 +139,7 @@ PayloadCgroups::State PayloadCgroups::state_of(const std::string& name) const {
     bool v2 = layout_ == CgroupLayout::V2;
     uint64_t pids = to_u64(read_small_file((v2 ? root_ : root_ + "/pids") + "/" + exact + "/pids.current"));
     if (pids == 0) return {Verdict::Unknown, {}};
+    if (!with_memory) return {Verdict::Running, {0, pids}};
     uint64_t memory = to_u64(read_small_file(v2 ? root_ + "/" + exact + "/memory.current"
                                                  : root_ + "/memory/" + exact + "/memory.usage_in_bytes"));
     return {Verdict::Running, {memory, pids}};

@@ -56,7 +56,8 @@ public:
     explicit PayloadCgroups(CgroupLayout layout, std::string root = "/sys/fs/cgroup");
     // Running: lxc.payload.<name> holds processes. Stopped: no payload cgroup of that name
     // (nor a "-N" variant). Unknown otherwise (empty, starting, stopping, a "-N" variant).
-    State state_of(const std::string& name) const;
+    // The memory usage is read only `with_memory`.
+    State state_of(const std::string& name, bool with_memory = true) const;
 
 private:
     CgroupLayout layout_;
