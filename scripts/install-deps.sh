@@ -13,6 +13,7 @@ packages=(
   libarchive-dev libzstd-dev libfmt-dev libspdlog-dev libcli11-dev nlohmann-json3-dev
   libmnl-dev libcap-dev libgtest-dev libgmock-dev clang
   e2fsprogs iproute2 util-linux curl lftp openssl sqlite3 procps psmisc python3
+  python3-matplotlib   # bench/density and bench/provision plots
 )
 
 missing=()

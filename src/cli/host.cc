@@ -112,7 +112,8 @@ std::vector<Check> run_checks(const Context& ctx) {
                                    std::tuple{"vsftpd", "/usr/sbin/vsftpd", "vsftpd"},
                                    std::tuple{"mkfs.ext4", "/usr/sbin/mkfs.ext4", "e2fsprogs"},
                                    std::tuple{"e2fsck", "/usr/sbin/e2fsck", "e2fsprogs"},
-                                   std::tuple{"newuidmap", "/usr/bin/newuidmap", "uidmap"}})
+                                   std::tuple{"newuidmap", "/usr/bin/newuidmap", "uidmap"},
+                                   std::tuple{"lxc-start", "/usr/bin/lxc-start", "lxc"}})
         c.push_back({name, executable(path), path, std::string("apt-get install ") + pkg});
     c.push_back({"jailctl-init", executable(ctx.init_path), ctx.init_path, "reinstall jailctl"});
     uint64_t count = uint64_t{kMaxJailIds} * kIdRangeSize;
