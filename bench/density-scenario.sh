@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Runs inside tests/sandbox.sh for bench/density (which documents the method). Appends to
+# $BENCH_OUT lines "create <ms>" (one per jail) and "at <N> <metric> <value>" per checkpoint.
+set -euo pipefail
+ms() { echo $(( $(date +%s%N) / 1000000 )); }
+out() { echo "$*" >> "$BENCH_OUT"; }
+say() { echo "density: $(date +%T) $*" >&2; }
+read -r -a CHECKPOINTS <<< "$BENCH_CHECKPOINTS"
+PER_SHARD=${BENCH_PER_SHARD:-500}         # 252 addresses in 203.0.113.0/24 + 254 in 198.51.100.0/24 per shard
+JOBS=${BENCH_JOBS:-4}  # parallel clients for the HTTP/FTP sweep and the teardown
+
+# ---- shards: a = the sandbox itself; b = a second jailctl host in its own network namespace
+ROOT_B=$JAILCTL_ROOT/b
+shard_jc() {  # shard_jc a|b ARGS...
+  if [ "$1" = a ]; then shift; "$JAILCTL" --root "$JAILCTL_ROOT" "$@"
+  else shift; nsenter --net=/run/netns/hostb "$JAILCTL" --root "$ROOT_B" "$@"; fi
+}
+shard_client() { local ns=client; [ "$1" = b ] && ns=clientb; shift; ip netns exec "$ns" "$@"; }
+shard_root() { [ "$1" = a ] && echo "$JAILCTL_ROOT" || echo "$ROOT_B"; }
+B_READY=0
+setup_shard_b() {
+  ip netns add hostb && ip netns add clientb
+  ip link add uplink0 netns hostb type veth peer name cl0 netns clientb
+  ip -n hostb link set lo up && ip -n hostb addr add 203.0.113.1/24 dev uplink0 && ip -n hostb link set uplink0 up
+  ip -n clientb link set lo up && ip -n clientb addr add 203.0.113.254/24 dev cl0 && ip -n clientb link set cl0 up
+  ip -n clientb route add default via 203.0.113.1
+  mkdir -p "$ROOT_B" && chmod 755 "$ROOT_B" && echo "uplink = uplink0" > "$ROOT_B/host.conf"
+  shard_jc b status > /dev/null   # creates the registry
+  # ids after shard a's: the two shards never share a host uid range or a veth name
+  sqlite3 "$ROOT_B/jailctl.db" "INSERT OR REPLACE INTO sqlite_sequence(name, seq) VALUES('jails', 5000)"
+  B_READY=1
+}
+
+domain_of() { echo "$1$2.example.net"; }  # shard index
+ip_of() { if [ "$1" -le 252 ]; then echo "203.0.113.$(($1 + 1))"; else echo "198.51.100.$(($1 - 252))"; fi; }
+declare -A COUNT=([a]=0 [b]=0)
+shards_in_use() { [ "${COUNT[b]}" -gt 0 ] && echo "a b" || echo a; }
+
+teardown() {
+  local s
+  for s in $(shards_in_use); do
+    say "destroying the ${COUNT[$s]} jails of shard $s"
+    shard_jc "$s" --json status 2>/dev/null | python3 -c 'import json,sys; [print(j["domain"]) for j in json.load(sys.stdin)]' |
+      xargs -r -P "$JOBS" -I{} bash -c "$(declare -f shard_jc); JAILCTL_ROOT='$JAILCTL_ROOT' ROOT_B='$ROOT_B' JAILCTL='$JAILCTL' shard_jc $s destroy --force {} >/dev/null 2>&1 || echo 'destroy {} failed' >&2"
+  done
+  if [ "$B_READY" = 1 ]; then ip netns del clientb; ip netns del hostb; fi
+}
+trap teardown EXIT
+
+create_up_to() {  # create_up_to SHARD COUNT
+  local s=$1 target=$2 i t0 t1
+  while [ "${COUNT[$s]}" -lt "$target" ]; do
+    i=$((COUNT[$s] + 1))
+    t0=$(ms)
+    shard_jc "$s" create "$(domain_of "$s" "$i")" --ip "$(ip_of "$i")" --size 64M --sparse > /dev/null ||
+      { say "create $(domain_of "$s" "$i") failed"; exit 1; }
+    t1=$(ms)
+    out "create $((t1 - t0))"
+    COUNT[$s]=$i
+    if [ $((i % 50)) -eq 0 ]; then say "shard $s: $i jails"; fi
+  done
+}
+
+# PSS of every process of our jails (payload) and of their LXC monitors, from smaps_rollup.
+pss() {
+  python3 - "$@" <<'PY'
+import os, re, sys
+pat = re.compile(r"lxc\.(payload|monitor)\.[ab]\d+\.example\.net")
+tot = {"payload": 0, "monitor": 0}; n = {"payload": 0, "monitor": 0}; by = {}
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        m = pat.search(open(f"/proc/{pid}/cgroup").read())
+        if not m:
+            continue
+        kb = sum(int(l.split()[1]) for l in open(f"/proc/{pid}/smaps_rollup") if l.startswith("Pss:"))
+    except OSError:
+        continue
+    tot[m.group(1)] += kb; n[m.group(1)] += 1
+    comm = open(f"/proc/{pid}/comm").read().strip()
+    by.setdefault(comm, [0, 0]); by[comm][0] += kb; by[comm][1] += 1
+with open(sys.argv[1], "w") as f:  # (written before the summary line is read)
+    print(" ".join(f"{c}:{kb}:{k}" for c, (kb, k) in sorted(by.items())), file=f)
+print(tot["payload"], tot["monitor"], n["payload"], n["monitor"])
+PY
+}
+meminfo() { awk -v k="$1:" '$1 == k {print $2}' /proc/meminfo; }
+median_ms() {  # median_ms CMD...: median wall time of 5 runs
+  local r=() i t0
+  for i in 1 2 3 4 5; do t0=$(ms); "$@" > /dev/null; r+=($(( $(ms) - t0 ))); done
+  printf '%s\n' "${r[@]}" | sort -n | sed -n 3p
+}
+
+# HTTP and FTPS login from the customer's side: prints "http_ok ftp_ok"
+sweep() {
+  local s=$1 root i d
+  root=$(shard_root "$s")
+  for i in $(seq 1 "${COUNT[$s]}"); do
+    d=$(domain_of "$s" "$i")
+    printf '%s %s %s\n' "$d" "$(ip_of "$i")" "$(awk '$1 == "user:" {u=$2} $1 == "password:" {p=$2} END {print u ":" p}' "$root/jails/$d/credentials")"
+  done > "$SANDBOX_DIR/targets.$s"
+  shard_client "$s" bash -c '
+    xargs -P "$1" -L 1 bash -c '\''
+      h=$(curl -s -o /dev/null -w "%{http_code}" --max-time 10 -H "Host: $0" "http://$1/")
+      curl -s -o /dev/null --max-time 20 --ssl-reqd -k --user "$2" "ftp://$1/" && f=1 || f=0
+      echo "$h $f"'\'' < "$2"' _ "$JOBS" "$SANDBOX_DIR/targets.$s" |
+    awk '{h += ($1 == 200); f += $2} END {print h + 0, f + 0}'
+}
+
+# both WHAT VERB: `jailctl VERB --all` on every shard at once; a KO is recorded, not fatal
+both() {
+  local s p pids=() failed=0
+  for s in $(shards_in_use); do shard_jc "$s" "$2" --all > "$SANDBOX_DIR/$2.$s" 2>&1 & pids+=($!); done
+  for p in "${pids[@]}"; do wait "$p" || failed=1; done
+  if [ "$failed" = 1 ]; then
+    say "$1: some jails failed:"; grep -h '^KO' "$SANDBOX_DIR/$2".* | head -5 >&2
+  fi
+  out "at $N ${2}_all_ko $(cat "$SANDBOX_DIR/$2".* | grep -c '^KO' || true)"
+}
+
+# ---------------------------------------------------------------- the run
+MEM0=$(meminfo MemAvailable)
+out "machine cpus $(nproc) mem_kb $(meminfo MemTotal) kernel $(uname -r)"
+for N in "${CHECKPOINTS[@]}"; do
+  say "== N = $N"
+  a=$(( N < PER_SHARD ? N : PER_SHARD )); b=$(( N - a ))
+  [ "$b" -le "$PER_SHARD" ] || { say "N = $N exceeds two shards of $PER_SHARD"; exit 1; }
+  t0=$(ms)
+  create_up_to a "$a"
+  if [ "$b" -gt 0 ]; then [ "$B_READY" = 1 ] || setup_shard_b; create_up_to b "$b"; fi
+  out "at $N create_all_s $(awk -v ms=$(( $(ms) - t0 )) 'BEGIN {print ms / 1000}')"
+  sleep 5   # let the new jails' services settle (idle)
+  read -r p_payload p_monitor n_payload n_monitor < <(pss "$SANDBOX_DIR/by-comm")
+  out "at $N pss_by_process $(cat "$SANDBOX_DIR/by-comm")"
+  out "at $N pss_payload_kb $p_payload"; out "at $N pss_monitor_kb $p_monitor"
+  out "at $N processes $n_payload"; out "at $N monitors $n_monitor"
+  out "at $N memavailable_drop_kb $(( MEM0 - $(meminfo MemAvailable) ))"
+  out "at $N slab_kb $(meminfo Slab)"
+  for s in $(shards_in_use); do
+    out "at $N status_ms_$s $(median_ms shard_jc "$s" status)"
+    out "at $N status_json_ms_$s $(median_ms shard_jc "$s" --json status)"
+  done
+  out "at $N load1 $(cut -d' ' -f1 /proc/loadavg)"
+  say "stop --all, then start --all"
+  t0=$(ms)
+  both "stop --all" stop
+  out "at $N stop_all_s $(awk -v ms=$(( $(ms) - t0 )) 'BEGIN {print ms / 1000}')"
+  t0=$(ms)
+  both "start --all" start
+  out "at $N start_all_s $(awk -v ms=$(( $(ms) - t0 )) 'BEGIN {print ms / 1000}')"
+  sleep 2
+  http=0 ftp=0
+  for s in $(shards_in_use); do read -r h f < <(sweep "$s"); http=$((http + h)); ftp=$((ftp + f)); done
+  out "at $N http_ok $http"; out "at $N ftp_ok $ftp"
+  say "N = $N: http $http/$N, ftp $ftp/$N, payload PSS $((p_payload / 1024)) MiB, monitors $((p_monitor / 1024)) MiB"
+done
