@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <optional>
+#include <sstream>
 #include <string_view>
 
 namespace jailctl {
@@ -152,6 +153,30 @@ Result<void> LoopDevice::detach() {
 }
 
 namespace {
+// Loop devices with a backing file. /proc/partitions lists exactly the block devices with a
+// non-zero size, which for loops means attached (to a non-empty file; jailctl's images never are):
+// one read, where /sys/block holds every loop device ever created (a thousand idle ones after a
+// busy day cost ~10 ms to probe one by one). /sys/block is the fallback.
+Result<std::vector<std::string>> attached_loop_names() {
+    std::vector<std::string> names;
+    std::ifstream partitions("/proc/partitions");
+    if (partitions) {
+        std::string line;
+        while (std::getline(partitions, line)) {
+            std::istringstream fields(line);
+            std::string major, minor, blocks, name;
+            if (fields >> major >> minor >> blocks >> name && name.starts_with("loop")) names.push_back(name);
+        }
+        return names;
+    }
+    DIR* dir = ::opendir("/sys/block");
+    if (dir == nullptr) return fail_errno("open /sys/block", errno);
+    while (dirent* entry = ::readdir(dir))
+        if (std::string_view(entry->d_name).starts_with("loop")) names.emplace_back(entry->d_name);
+    ::closedir(dir);
+    return names;
+}
+
 // "<jails>/<a>/disk.img" and "<jails>/<b>/disk.img": two jails' images.
 bool sibling_jail_image(const std::string& backing, const std::filesystem::path& wanted) {
     std::filesystem::path other(backing);
@@ -172,11 +197,9 @@ Result<std::vector<LoopInfo>> find_loops_for(const std::string& image) {
     }
 
     std::vector<LoopInfo> found;
-    DIR* dir = ::opendir("/sys/block");
-    if (dir == nullptr) return fail_errno("find loop devices of " + image + ": open /sys/block", errno);
-    while (dirent* entry = ::readdir(dir)) {
-        std::string name = entry->d_name;
-        if (!name.starts_with("loop")) continue;
+    auto names = attached_loop_names();
+    if (!names) return std::unexpected(names.error().context("find loop devices of " + image));
+    for (const std::string& name : *names) {
         std::string sys = "/sys/block/" + name + "/loop/";
         std::string backing = read_sysfs_line(sys + "backing_file");
         if (backing.empty()) continue;  // not attached
@@ -192,7 +215,6 @@ Result<std::vector<LoopInfo>> find_loops_for(const std::string& image) {
         }
         if (same) found.push_back({"/dev/" + name, backing, read_sysfs_line(sys + "autoclear") == "1"});
     }
-    ::closedir(dir);
     return found;
 }
 
