@@ -156,7 +156,20 @@ Result<std::vector<MountInfo>> list_mounts() {
     return mounts;
 }
 
+namespace {
+// Definitely not a mount point, from one statx (STATX_ATTR_MOUNT_ROOT, Linux 5.8+): spares reading
+// a thousand-line mountinfo for the common question "is this stopped jail's rootfs mounted?".
+// False when unsure (old kernel, or it is a mount root): the caller reads mountinfo.
+bool surely_not_mounted(const std::string& path) {
+    struct statx st{};
+    if (::statx(AT_FDCWD, path.c_str(), AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_BASIC_STATS, &st) != 0)
+        return errno == ENOENT;
+    return (st.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && !(st.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+}  // namespace
+
 Result<std::optional<MountInfo>> find_mount(const std::string& mount_point) {
+    if (surely_not_mounted(mount_point)) return std::nullopt;
     auto mounts = list_mounts();
     if (!mounts) return std::unexpected(mounts.error().context("find mount " + mount_point));
     const std::string wanted = normalize(mount_point);
