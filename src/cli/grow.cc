@@ -94,15 +94,7 @@ Step stop_with_restart_undo(Ops& ops, GrowState& state) {
         state.down_since = Clock::now();
         return apply();
     };
-    stop.undo = [&ops]() -> Result<void> {
-        if (lxc_running(ops.paths().lxcpath, ops.domain())) return {};
-        auto mounted = find_mount(ops.paths().rootfs(ops.domain()));
-        if (!mounted) return std::unexpected(mounted.error());
-        if (!*mounted)
-            if (auto r = ops.mount_disk().apply(); !r) return r;
-        if (auto r = ops.write_lxc_config().apply(); !r) return r;
-        return ops.start_jail().apply();
-    };
+    stop.undo = [&ops]() { return ops.start_if_stopped(); };
     return stop;
 }
 

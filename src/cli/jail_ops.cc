@@ -251,6 +251,16 @@ Step Ops::start_jail() {
             }};
 }
 
+Result<void> Ops::start_if_stopped() {
+    if (lxc_running(paths().lxcpath, domain())) return {};
+    auto mounted = find_mount(paths().rootfs(domain()));
+    if (!mounted) return std::unexpected(mounted.error());
+    if (!*mounted)
+        if (auto r = mount_disk().apply(); !r) return r;
+    if (auto r = write_lxc_config().apply(); !r) return r;
+    return start_jail().apply();
+}
+
 Step Ops::save_credentials() {
     return {"credentials",
             [this]() {

@@ -41,6 +41,8 @@ struct Ops {
     Step configure_ftp();        // vsftpd.conf, PAM, certificate, the FTP account's hash
     Step write_lxc_config();     // <jail dir>/config; undo: remove it
     Step start_jail();           // lxc start, gateway address, wait for HTTP; undo: stop + network cleanup
+    // Starts the jail again unless it runs (mount, config, start): the undo of a maintenance stop.
+    Result<void> start_if_stopped();
     Step save_credentials();     // <jail dir>/credentials 0600; undo: remove it
     Step test_from_outside();    // HTTP + FTPS login/upload/read/delete
     Step mark_ready();           // registry state "ready"

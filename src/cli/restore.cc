@@ -393,15 +393,7 @@ std::vector<Step> undo_interrupted_replace(Ops& ops, bool restart) {
                          return {};
                      }});
     if (restart)
-        steps.push_back({"restart", [&ops]() -> Result<void> {
-                             if (lxc_running(ops.paths().lxcpath, ops.domain())) return {};
-                             auto mounted = find_mount(ops.paths().rootfs(ops.domain()));
-                             if (!mounted) return std::unexpected(mounted.error());
-                             if (!*mounted)
-                                 if (auto r = ops.mount_disk().apply(); !r) return r;
-                             if (auto r = ops.write_lxc_config().apply(); !r) return r;
-                             return ops.start_jail().apply();
-                         }});
+        steps.push_back({"restart", [&ops]() { return ops.start_if_stopped(); }});
     // Only the scratch files are named; a stale credentials.old alone (the swap undone) goes too.
     steps.push_back({"discard-old", [f]() { return remove_path(f.old_creds); }});
     return steps;
