@@ -121,6 +121,7 @@ Result<void> apply_limits_live(const std::string& lxcpath, const std::string& na
 PayloadCgroups::PayloadCgroups(CgroupLayout layout, std::string root) : layout_(layout), root_(std::move(root)) {
     std::string dir = layout_ == CgroupLayout::V2 ? root_ : root_ + "/pids";
     if (DIR* d = ::opendir(dir.c_str())) {
+        readable_ = true;
         while (const dirent* e = ::readdir(d))
             if (std::string_view(e->d_name).starts_with("lxc.payload.")) payloads_.emplace_back(e->d_name);
         ::closedir(d);
@@ -129,6 +130,7 @@ PayloadCgroups::PayloadCgroups(CgroupLayout layout, std::string root) : layout_(
 }
 
 PayloadCgroups::State PayloadCgroups::state_of(const std::string& name, bool with_memory) const {
+    if (!readable_) return {};  // no pids hierarchy to read: Unknown, ask LXC
     const std::string exact = "lxc.payload." + name;
     // "-N" variants (LXC's pick when the name is taken) sort right after the exact name.
     auto it = std::lower_bound(payloads_.begin(), payloads_.end(), exact);

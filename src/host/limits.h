@@ -55,7 +55,8 @@ public:
     };
     explicit PayloadCgroups(CgroupLayout layout, std::string root = "/sys/fs/cgroup");
     // Running: lxc.payload.<name> holds processes. Stopped: no payload cgroup of that name
-    // (nor a "-N" variant). Unknown otherwise (empty, starting, stopping, a "-N" variant).
+    // (nor a "-N" variant). Unknown otherwise (empty, starting, stopping, a "-N" variant, no
+    // pids hierarchy on this host).
     // The memory usage is read only `with_memory`.
     State state_of(const std::string& name, bool with_memory = true) const;
 
@@ -63,6 +64,7 @@ private:
     CgroupLayout layout_;
     std::string root_;
     std::vector<std::string> payloads_;  // sorted names "lxc.payload.*" in the pids hierarchy
+    bool readable_ = false;              // that hierarchy could be listed (else: always Unknown)
 };
 
 // Applies the limits to a running jail.
