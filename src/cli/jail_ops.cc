@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -126,6 +127,30 @@ Result<void> network_cleanup(const Context& ctx, const JailRecord& rec) {
     return delete_link(veth_name(rec.id));
 }
 
+// jailctl-init as the jails see it: a root-owned 0755 copy in the state root. LXC bind-mounts it
+// from inside the jail's user namespace, where a private (0700) directory above the installed
+// binary — a home or a build tree — cannot be traversed. Refreshed when the installed one changed
+// (size or mtime); running jails keep the inode they mounted.
+Result<std::string> publish_init(const Context& ctx) {
+    const std::string dest = ctx.paths.root + "/jailctl-init";
+    struct stat src{}, cur{};
+    if (::stat(ctx.init_path.c_str(), &src) != 0) return fail_errno("jailctl-init at " + ctx.init_path, errno);
+    if (::stat(dest.c_str(), &cur) == 0 && cur.st_size == src.st_size && cur.st_mtim.tv_sec == src.st_mtim.tv_sec &&
+        cur.st_mtim.tv_nsec == src.st_mtim.tv_nsec && (cur.st_mode & 07777) == 0755)
+        return dest;
+    const std::string tmp = dest + ".tmp." + std::to_string(::getpid());
+    std::error_code ec;
+    std::filesystem::copy_file(ctx.init_path, tmp, std::filesystem::copy_options::overwrite_existing, ec);
+    const timespec times[2] = {src.st_atim, src.st_mtim};
+    if (ec || ::chmod(tmp.c_str(), 0755) != 0 || ::utimensat(AT_FDCWD, tmp.c_str(), times, 0) != 0 ||
+        ::rename(tmp.c_str(), dest.c_str()) != 0) {
+        std::string why = ec ? ec.message() : std::strerror(errno);
+        ::unlink(tmp.c_str());
+        return fail("copy jailctl-init to " + dest + ": " + why);
+    }
+    return dest;
+}
+
 }  // namespace
 
 std::string uplink_of(const Context& ctx, const std::string& domain) {
@@ -223,9 +248,11 @@ Step Ops::write_lxc_config() {
     // crash can come before apply.
     plan.config_existed = ::access(paths().lxc_config(domain()).c_str(), F_OK) == 0;
     return {"lxc-config",
-            [this]() {
+            [this]() -> Result<void> {
+                auto init = publish_init(ctx);
+                if (!init) return std::unexpected(init.error());
                 LxcSpec spec{domain(),         paths().lxcpath, paths().rootfs(domain()), plan.rec.id_base,
-                             plan.rec.ip,      veth_name(plan.rec.id), plan.uplink, ctx.init_path};
+                             plan.rec.ip,      veth_name(plan.rec.id), plan.uplink, *init};
                 spec.limits = {plan.rec.memory_bytes, plan.rec.millicpus, plan.rec.pids};
                 spec.layout = detect_cgroup_layout();
                 return write_host_file(paths().lxc_config(domain()), render_lxc_config(spec), 0644);

@@ -7,6 +7,7 @@
 #include <memory>
 #include <thread>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "util/command.h"
@@ -31,6 +32,18 @@ std::string last_line(std::string text) {
     while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
     auto nl = text.rfind('\n');
     return nl == std::string::npos ? text : text.substr(nl + 1);
+}
+
+// The message of the last ERROR line of an LXC log ("" when none).
+std::string last_error_in(const std::string& log) {
+    std::ifstream in(log);
+    std::string line, last;
+    while (std::getline(in, line))
+        if (line.find(" ERROR ") != std::string::npos) last = line;
+    // "<name> <time> ERROR <module> - <file>:<function>:<line> - <message>"
+    auto first = last.find(" - ");
+    auto second = first == std::string::npos ? first : last.find(" - ", first + 3);
+    return second == std::string::npos ? last : last.substr(second + 3);
 }
 
 constexpr const char* kSeccompProfile = "/usr/share/lxc/config/common.seccomp";
@@ -162,7 +175,10 @@ Result<void> lxc_start(const std::string& lxcpath, const std::string& name) {
     auto run = run_command({kLxcStart, "--daemon", "--lxcpath", lxcpath, "--name", name});
     if (!run || run->exit_status != 0) {
         (void)wait_for_monitor_exit(name);  // a refused start may leave empty cgroups
-        std::string why = !run ? run.error().message : last_line(run->output);
+        // lxc-start itself only says that it failed; the cause is in the jail's lxc.log, which an
+        // undo may remove with the jail's directory: quote its last error.
+        std::string why = !run ? run.error().message : last_error_in(lxcpath + "/" + name + "/lxc.log");
+        if (why.empty() && run) why = last_line(run->output);
         return fail("LXC: container " + name + " failed to start" + (why.empty() ? "" : " (" + why + ")") +
                     "; see " + lxcpath + "/" + name + "/lxc.log");
     }
