@@ -39,6 +39,7 @@
 #include <memory>
 #include <sstream>
 
+#include "cli/exec_user.h"
 #include "cli/jail_ops.h"
 #include "cli/verbs.h"
 #include "host/jail_fs.h"
@@ -46,16 +47,6 @@
 #include "task/log.h"
 
 namespace jailctl {
-
-struct ExecUser {
-    std::string name;
-    uid_t uid = 0;
-    gid_t gid = 0;
-    std::string home = "/";
-};
-// The passwd entry of `user` (a name or a numeric uid) in the jail's /etc/passwd text
-// (pure; tests/unit/cli/exec_test.cc).
-Result<ExecUser> lookup_jail_user(const std::string& passwd, const std::string& user);
 
 namespace {
 

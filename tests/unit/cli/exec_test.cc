@@ -1,20 +1,7 @@
 // exec's user lookup in a jail's /etc/passwd (src/cli/exec.cc).
+#include "cli/exec_user.h"
+
 #include <gtest/gtest.h>
-#include <sys/types.h>
-
-#include <string>
-
-#include "util/result.h"
-
-namespace jailctl {
-struct ExecUser {
-    std::string name;
-    uid_t uid = 0;
-    gid_t gid = 0;
-    std::string home = "/";
-};
-Result<ExecUser> lookup_jail_user(const std::string& passwd, const std::string& user);
-}  // namespace jailctl
 
 using namespace jailctl;
 
