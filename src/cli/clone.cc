@@ -263,17 +263,9 @@ Step identity_step(Ops& ops, ClonePlan& clone) {
 // Like create's test, but the page is only required to contain DST's domain when it is
 // jailctl's placeholder; a customer's own page is whatever SRC served.
 Step test_step(Ops& ops, ClonePlan& clone) {
-    return {"test", [&ops, &clone]() -> Result<void> {
-                if (clone.src_default_page) return test_jail(ops.ctx, ops.plan.rec);
-                const JailRecord& rec = ops.plan.rec;
-                if (auto r = probe_http({rec.ip, rec.domain}, ""); !r) return std::unexpected(r.error().context("HTTP"));
-                auto creds = read_credentials(ops.paths(), rec.domain);
-                if (!creds) return std::unexpected(creds.error());
-                auto cert = read_jail_certificate(ops.paths(), rec.domain);
-                if (!cert) return std::unexpected(cert.error());
-                if (auto r = probe_ftp({rec.ip, rec.domain}, creds->first, creds->second, *cert); !r)
-                    return std::unexpected(r.error().context("FTP"));
-                return {};
+    return {"test", [&ops, &clone]() {
+                return test_jail(ops.ctx, ops.plan.rec,
+                                 clone.src_default_page ? std::nullopt : std::optional<std::string>(""));
             }};
 }
 
@@ -312,23 +304,14 @@ int run_clone(Context& ctx, const CloneArgs& args) {
                              {"source", clone.src.domain}};
     std::vector<std::string> text;
     if (outcome.ok) {
-        fields["ftp"] = {{"user", plan.rec.ftp_user},
-                         {"password", plan.password},
-                         {"tls", plan.rec.ftp_tls},
-                         {"fingerprint", plan.fingerprint}};
+        report_new_jail(plan, fields, text);
         fields["copy"] = {{"method", to_string(clone.snapshot.method)},
                           {"frozen_ms", clone.snapshot.freeze_ms},
                           {"copy_ms", clone.snapshot.copy_ms},
                           {"shift_ms", clone.shift_ms},
                           {"inodes", clone.shifted.inodes}};
-        text = {"domain:    " + plan.rec.domain,
-                "ip:        " + plan.rec.ip,
-                "disk:      " + human_size(plan.rec.size_bytes),
-                "ftp user:  " + plan.rec.ftp_user,
-                "ftp pass:  " + plan.password,
-                "ftp tls:   " + plan.rec.ftp_tls + ", sha256 " + plan.fingerprint,
-                "cloned:    from " + clone.src.domain + " (" + to_string(clone.snapshot.method) + ", writers blocked " +
-                    std::to_string(static_cast<int64_t>(clone.snapshot.freeze_ms + 0.5)) + " ms)"};
+        text.push_back("cloned:    from " + clone.src.domain + " (" + to_string(clone.snapshot.method) + ", writers blocked " +
+                    std::to_string(static_cast<int64_t>(clone.snapshot.freeze_ms + 0.5)) + " ms)");
     }
     return report(ctx, outcome, fields, text, log->path());
 }

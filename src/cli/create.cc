@@ -104,6 +104,19 @@ Result<void> validate_new_jail(Context& ctx, const NewJailArgs& args, JailPlan& 
     return {};
 }
 
+void report_new_jail(const JailPlan& plan, nlohmann::json& fields, std::vector<std::string>& text) {
+    fields["ftp"] = {{"user", plan.rec.ftp_user},
+                     {"password", plan.password},
+                     {"tls", plan.rec.ftp_tls},
+                     {"fingerprint", plan.fingerprint}};
+    text = {"domain:    " + plan.rec.domain,
+            "ip:        " + plan.rec.ip,
+            "disk:      " + human_size(plan.rec.size_bytes),
+            "ftp user:  " + plan.rec.ftp_user,
+            "ftp pass:  " + plan.password,
+            "ftp tls:   " + plan.rec.ftp_tls + ", sha256 " + plan.fingerprint};
+}
+
 namespace {
 
 int run_create(Context& ctx, const NewJailArgs& args) {
@@ -124,16 +137,7 @@ int run_create(Context& ctx, const NewJailArgs& args) {
     nlohmann::json fields = {{"domain", plan.rec.domain}, {"ip", plan.rec.ip}, {"size_bytes", plan.rec.size_bytes}};
     std::vector<std::string> text;
     if (outcome.ok) {
-        fields["ftp"] = {{"user", plan.rec.ftp_user},
-                         {"password", plan.password},
-                         {"tls", plan.rec.ftp_tls},
-                         {"fingerprint", plan.fingerprint}};
-        text = {"domain:    " + plan.rec.domain,
-                "ip:        " + plan.rec.ip,
-                "disk:      " + human_size(plan.rec.size_bytes),
-                "ftp user:  " + plan.rec.ftp_user,
-                "ftp pass:  " + plan.password,
-                "ftp tls:   " + plan.rec.ftp_tls + ", sha256 " + plan.fingerprint};
+        report_new_jail(plan, fields, text);
     }
     return report(ctx, outcome, fields, text, log->path());
 }

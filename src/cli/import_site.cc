@@ -459,18 +459,9 @@ Step import_step(Ops& ops, const std::string& from, SiteStats& imported) {
 }
 
 Step test_step(Ops& ops, const SiteStats& imported) {
-    return {"test", [&ops, &imported]() -> Result<void> {
-                if (!imported.has_index) return test_jail(ops.ctx, ops.plan.rec);
-                const JailRecord& rec = ops.plan.rec;
-                if (auto r = probe_http({rec.ip, rec.domain}, page_marker(imported.index_html)); !r)
-                    return std::unexpected(r.error().context("HTTP: the imported index.html"));
-                auto creds = read_credentials(ops.paths(), rec.domain);
-                if (!creds) return std::unexpected(creds.error());
-                auto cert = read_jail_certificate(ops.paths(), rec.domain);
-                if (!cert) return std::unexpected(cert.error());
-                if (auto r = probe_ftp({rec.ip, rec.domain}, creds->first, creds->second, *cert); !r)
-                    return std::unexpected(r.error().context("FTP"));
-                return {};
+    return {"test", [&ops, &imported]() {
+                return test_jail(ops.ctx, ops.plan.rec,
+                                 imported.has_index ? std::optional(page_marker(imported.index_html)) : std::nullopt);
             }};
 }
 
@@ -498,25 +489,16 @@ int run_import_site(Context& ctx, const ImportArgs& args) {
     nlohmann::json fields = {{"domain", plan.rec.domain}, {"ip", plan.rec.ip}, {"size_bytes", plan.rec.size_bytes}};
     std::vector<std::string> text;
     if (outcome.ok) {
-        fields["ftp"] = {{"user", plan.rec.ftp_user},
-                         {"password", plan.password},
-                         {"tls", plan.rec.ftp_tls},
-                         {"fingerprint", plan.fingerprint}};
+        report_new_jail(plan, fields, text);
         fields["site"] = {{"from", args.from},
                           {"files", imported.files},
                           {"directories", imported.dirs},
                           {"links", imported.links},
                           {"bytes", imported.bytes},
                           {"index_html", imported.has_index}};
-        text = {"domain:    " + plan.rec.domain,
-                "ip:        " + plan.rec.ip,
-                "disk:      " + human_size(plan.rec.size_bytes),
-                "ftp user:  " + plan.rec.ftp_user,
-                "ftp pass:  " + plan.password,
-                "ftp tls:   " + plan.rec.ftp_tls + ", sha256 " + plan.fingerprint,
-                "site:      " + std::to_string(imported.files) + " files, " + std::to_string(imported.dirs) +
+        text.push_back("site:      " + std::to_string(imported.files) + " files, " + std::to_string(imported.dirs) +
                     " directories, " + std::to_string(imported.links) + " links, " + format_bytes(imported.bytes) +
-                    " from " + args.from};
+                    " from " + args.from);
     }
     return report(ctx, outcome, fields, text, log->path());
 }

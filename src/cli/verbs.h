@@ -48,6 +48,8 @@ Result<void> validate_new_jail(Context& ctx, const NewJailArgs& args, JailPlan& 
                                const std::function<Result<void>(const ByteSize&)>& check_size = {});
 
 // --memory/--cpus/--pids of create and set, validated together.
+// The OK report of a new jail (create, clone, import-site): identity and FTP account.
+void report_new_jail(const JailPlan& plan, nlohmann::json& fields, std::vector<std::string>& text);
 Result<Limits> parse_limits(const std::string& memory, const std::string& cpus, const std::string& pids);
 
 // An interrupted task (its process died) left this jail for repair to reconcile.
