@@ -94,6 +94,14 @@ Result<int> run_dump(Build&& build, Each&& each, Reset&& reset) {
     }
 }
 
+// The request for a dump of the IPv4 routing tables.
+nlmsghdr* ipv4_route_dump(Netlink& nl) {
+    nlmsghdr* nlh = nl.start(RTM_GETROUTE, NLM_F_DUMP);
+    auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
+    rtm->rtm_family = AF_INET;
+    return nlh;
+}
+
 Result<in_addr> parse_addr(const std::string& ip) {
     in_addr a{};
     if (inet_pton(AF_INET, ip.c_str(), &a) != 1) return fail("invalid IPv4 address '" + ip + "'");
@@ -134,12 +142,6 @@ Result<void> fill_address(Uplink& up) {
 }
 
 Result<int> default_route_interface() {
-    auto build = [](Netlink& nl) {
-        nlmsghdr* nlh = nl.start(RTM_GETROUTE, NLM_F_DUMP);
-        auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
-        rtm->rtm_family = AF_INET;
-        return nlh;
-    };
     int found = 0;
     auto each = [&](const nlmsghdr* msg) {
         auto* r = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(msg));
@@ -148,7 +150,7 @@ Result<int> default_route_interface() {
             if (mnl_attr_get_type(attr) == RTA_OIF) found = static_cast<int>(mnl_attr_get_u32(attr));
         });
     };
-    auto rc = run_dump(build, each, [&] { found = 0; });
+    auto rc = run_dump(ipv4_route_dump, each, [&] { found = 0; });
     if (!rc) return std::unexpected(rc.error());
     if (*rc) return fail_errno("read the routing table", *rc);
     if (!found)
@@ -262,12 +264,6 @@ Result<void> delete_route(const std::string& ip) {
 Result<bool> route_exists(const std::string& ip) {
     auto addr = parse_addr(ip);
     if (!addr) return std::unexpected(addr.error());
-    auto build = [](Netlink& nl) {
-        nlmsghdr* nlh = nl.start(RTM_GETROUTE, NLM_F_DUMP);
-        auto* rtm = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(nlh, sizeof(rtmsg)));
-        rtm->rtm_family = AF_INET;
-        return nlh;
-    };
     bool found = false;
     auto each = [&](const nlmsghdr* msg) {
         auto* r = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(msg));
@@ -276,7 +272,7 @@ Result<bool> route_exists(const std::string& ip) {
             if (mnl_attr_get_type(attr) == RTA_DST && mnl_attr_get_u32(attr) == addr->s_addr) found = true;
         });
     };
-    auto rc = run_dump(build, each, [&] { found = false; });
+    auto rc = run_dump(ipv4_route_dump, each, [&] { found = false; });
     if (!rc) return std::unexpected(rc.error());
     if (*rc) return fail_errno("read the routing table", *rc);
     return found;
