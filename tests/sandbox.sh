@@ -14,6 +14,7 @@
 # Exit status: the test's (0 pass, 77 skip), or 1 when anything of ours leaked.
 # Environment knobs: SANDBOX_TIMEOUT (seconds for the test script, default 480;
 # CTest kills at 600 s, and the teardown needs time too),
+# SANDBOX_LOCK_WAIT (seconds to wait for another sandboxed test, default 300),
 # SANDBOX_KEEP=1 (keep the temp dirs for debugging; still cleans kernel objects).
 set -uo pipefail
 
@@ -52,8 +53,8 @@ if [ "${!STAGE_MARKER:-}" != inner ]; then
   [ -x "$JAILCTL_BIN" ] || { say "no jailctl binary at $2"; echo "FAIL $TEST_NAME"; exit 1; }
 
   exec 9>>"$LOCK_FILE"
-  if ! flock -w 300 9; then
-    say "another sandboxed test held $LOCK_FILE for 300 s"; echo "FAIL $TEST_NAME"; exit 1
+  if ! flock -w "${SANDBOX_LOCK_WAIT:-300}" 9; then
+    say "another sandboxed test held $LOCK_FILE for ${SANDBOX_LOCK_WAIT:-300} s"; echo "FAIL $TEST_NAME"; exit 1
   fi
   host_before=$(host_fingerprint)
 
