@@ -20,6 +20,7 @@ set -uo pipefail
 
 readonly STAGE_MARKER=JAILCTL_SANDBOX_STAGE
 readonly LOCK_FILE=/tmp/jailctl-sandbox.lock
+readonly LOCK_WAIT=${SANDBOX_LOCK_WAIT:-300}
 readonly SELF=$(readlink -f "${BASH_SOURCE[0]}")
 readonly TESTS_DIR=$(dirname "$SELF")
 
@@ -53,8 +54,8 @@ if [ "${!STAGE_MARKER:-}" != inner ]; then
   [ -x "$JAILCTL_BIN" ] || { say "no jailctl binary at $2"; echo "FAIL $TEST_NAME"; exit 1; }
 
   exec 9>>"$LOCK_FILE"
-  if ! flock -w "${SANDBOX_LOCK_WAIT:-300}" 9; then
-    say "another sandboxed test held $LOCK_FILE for ${SANDBOX_LOCK_WAIT:-300} s"; echo "FAIL $TEST_NAME"; exit 1
+  if ! flock -w "$LOCK_WAIT" 9; then
+    say "another sandboxed test held $LOCK_FILE for $LOCK_WAIT s"; echo "FAIL $TEST_NAME"; exit 1
   fi
   host_before=$(host_fingerprint)
 
