@@ -14,14 +14,37 @@ packages=(
   libmnl-dev libcap-dev libgtest-dev libgmock-dev clang
   e2fsprogs iproute2 util-linux curl lftp openssl sqlite3 procps psmisc python3
   python3-matplotlib   # bench/density and bench/provision plots
+  chromium nodejs      # tests/browser: the web console in a real browser (playwright-core)
 )
+
+# tests/browser's pinned playwright-core (package-lock.json) into tests/browser/node_modules.
+# npm: Debian's own package when node is Debian's; a NodeSource node (20+) brings its own npm
+# and conflicts with Debian's, so it is installed only when there is no npm at all.
+browser_test_modules() {
+  local dir
+  dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/browser"
+  if ! command -v npm >/dev/null; then
+    echo "install-deps: installing npm"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm
+  fi
+  # the stamp is the lock file npm ci last installed
+  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.jailctl-installed-lock" 2>/dev/null; then
+    echo "install-deps: npm ci in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error &&
+       cp package-lock.json node_modules/.jailctl-installed-lock)
+  fi
+}
 
 missing=()
 for p in "${packages[@]}"; do
+  # node from NodeSource is also the package nodejs; any node found is fine
+  [ "$p" = nodejs ] && command -v node >/dev/null && continue
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
+  browser_test_modules
   exit 0
 fi
 
@@ -36,4 +59,5 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}"
+browser_test_modules
 echo "install-deps: done"

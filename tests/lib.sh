@@ -122,6 +122,18 @@ assert_state_unchanged() {  # [snapshot-name] [what]
 # curl from the client namespace (the ISP's customer network)
 client_curl() { $CLIENT curl --silent --show-error --max-time 20 "$@"; }
 
+# served_ftps_cert <ip> <file>: the certificate the jail's FTPS (explicit TLS, port 21) serves
+served_ftps_cert() {
+  $CLIENT openssl s_client -starttls ftp -connect "$1:21" </dev/null 2>/dev/null |
+    openssl x509 -outform PEM > "$2"
+}
+# pubkey_pin <cert-file>: curl's --pinnedpubkey value for that certificate's public key
+# (works whatever names the certificate carries)
+pubkey_pin() {
+  echo "sha256//$(openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER |
+    openssl dgst -sha256 -binary | base64)"
+}
+
 # parse_create_output [file]: the "key: value" lines of create's stdout (default: last OUT)
 # into CREATED_DOMAIN, CREATED_IP, CREATED_DISK, FTP_USER, FTP_PASS, FTP_TLS, FTP_FPR, LOG_PATH
 parse_create_output() {

@@ -36,15 +36,11 @@ assert_contains "$page" "$D" "index page for www.$D"
 
 info "the FTPS certificate the customer sees is the one create printed"
 served_cert="$SANDBOX_DIR/served.crt"
-$CLIENT openssl s_client -starttls ftp -connect "$IP:21" </dev/null 2>/dev/null |
-  openssl x509 -outform PEM > "$served_cert" || fail "no certificate from FTPS on $IP:21"
+served_ftps_cert "$IP" "$served_cert" || fail "no certificate from FTPS on $IP:21"
 assert_eq "$(normalize_fpr "$FTP_FPR")" "$(cert_fpr "$served_cert")" "fingerprint of the served certificate"
 jail_cert="$JAILCTL_ROOT/jails/$D/rootfs/etc/ssl/jailctl/ftp.crt"
 [ -f "$jail_cert" ] && assert_eq "$(normalize_fpr "$FTP_FPR")" "$(cert_fpr "$jail_cert")" "fingerprint of $jail_cert"
-# pin the public key of that certificate (works whatever names the certificate carries)
-pin="sha256//$(openssl x509 -in "$served_cert" -noout -pubkey | openssl pkey -pubin -outform DER |
-  openssl dgst -sha256 -binary | base64)"
-ftps=(--ssl-reqd --insecure --pinnedpubkey "$pin" --user "$FTP_USER:$FTP_PASS")
+ftps=(--ssl-reqd --insecure --pinnedpubkey "$(pubkey_pin "$served_cert")" --user "$FTP_USER:$FTP_PASS")
 
 info "FTPS upload, then the page over HTTP"
 printf '<h1>hello from %s at %s</h1>\n' "$D" "$(date -u +%FT%TZ)" > "$SANDBOX_DIR/hello.html"
