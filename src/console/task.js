@@ -68,23 +68,36 @@ export async function showTask(container, id, { title, domain }) {
 
   state.dataset.state = task.state;
   state.textContent = task.state === 'ok' ? 'Finished' : 'Failed';
-  result.replaceChildren(...(task.state === 'ok' ? okResult(task) : koResult(task, domain)));
+  result.replaceChildren(...(task.state === 'ok' ? okResult(task, domain) : koResult(task, domain)));
   const outcome = result.querySelector('h3');
   focus(outcome);
   announce(`${title}: ${task.state === 'ok' ? 'OK' : 'KO'}`);
   return task;
 }
 
-function okResult(task) {
+// The verb's --json output: {"result": "OK", <the verb's fields>, "log", "steps"}.
+function okResult(task, domain) {
   const out = [h('h3', { class: 'ok' }, 'OK')];
   const r = task.result ?? {};
   if (r.ftp && r.ftp.password) out.push(credentials(r.ftp));
   const facts = Object.entries(r).filter(([k, v]) =>
-    !['ok', 'ftp', 'steps', 'domain'].includes(k) && v !== null && typeof v !== 'object');
+    !['result', 'ok', 'ftp', 'steps', 'domain', 'log', 'error'].includes(k) && v !== null && typeof v !== 'object');
   if (facts.length) {
     out.push(h('dl', { class: 'facts' }, facts.map(([k, v]) => [h('dt', {}, k.replace(/_/g, ' ')), h('dd', {}, String(v))])));
   }
+  const log = logLink(task, domain);
+  if (log) out.push(log);
   return out;
+}
+
+// A link to the task's log in the log viewer (the log path's file name under the jail).
+function logLink(task, domain) {
+  const path = task.log ?? task.result?.log ?? null;
+  if (!path) return null;
+  const name = path.split('/').pop();
+  const jail = domain ?? task.domain;
+  if (!jail) return h('p', {}, 'Log: ', h('code', {}, path));
+  return h('p', { class: 'log-link' }, h('a', { href: `#/jail/${seg(jail)}/logs/${seg(name)}` }, `Read the log ${name}`));
 }
 
 function credentials(ftp) {
@@ -112,12 +125,7 @@ function koResult(task, domain) {
     h('p', { class: 'ko-cause' },
       error.step ? ['Step ', h('code', {}, error.step), ' failed: '] : 'Failed: ',
       error.message ?? 'no cause given')];
-  const logName = task.log ? task.log.split('/').pop() : null;
-  const jail = domain ?? task.domain;
-  if (logName && jail) {
-    out.push(h('p', {}, h('a', { href: `#/jail/${seg(jail)}/logs/${seg(logName)}` }, `Read the log ${logName}`)));
-  } else if (task.log) {
-    out.push(h('p', {}, 'Log: ', h('code', {}, task.log)));
-  }
+  const log = logLink(task, domain);
+  if (log) out.push(log);
   return out;
 }

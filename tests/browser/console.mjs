@@ -66,21 +66,24 @@ async function signIn(page, token) {
   await heading(page, 'Jails');
 }
 
-// Waits for the task shown in the page to end; returns its state (ok/ko).
-async function taskEnd(page, timeout = 120000) {
-  const state = page.locator('.task-state').last();
-  await page.waitForFunction(() => {
-    const all = document.querySelectorAll('.task-state');
-    const last = all[all.length - 1];
-    return last && last.dataset.state !== 'running';
-  }, null, { timeout, polling: 100 });
-  return state.getAttribute('data-state');
+// The id of the task shown last in the page ('' when none).
+const shownTask = (page) => page.evaluate(() => [...document.querySelectorAll('.task')].pop()?.dataset.task ?? '');
+
+// Waits for a task other than `previous` to be shown and to end; returns its state (ok/ko).
+async function taskEnd(page, previous = '', timeout = 120000) {
+  const handle = await page.waitForFunction((prev) => {
+    const task = [...document.querySelectorAll('.task')].pop();
+    const state = task?.querySelector('.task-state')?.dataset.state;
+    return task && task.dataset.task !== prev && state !== 'running' ? state : null;
+  }, previous, { timeout, polling: 100 });
+  return handle.jsonValue();
 }
 
-async function jailAction(page, action, label) {
+async function jailAction(page, action) {
   info(`${action} from the jail page`);
+  const previous = await shownTask(page);
   await page.locator(`button[data-action="${action}"]`).click();
-  const state = await taskEnd(page);
+  const state = await taskEnd(page, previous);
   const text = await page.locator('.task-result').last().innerText();
   check(state === 'ok', `${action}: the task ended ${state}: ${text}`);
   return text;

@@ -93,7 +93,7 @@ const server = http.createServer(async (req, res) => {
       ['validate', 'allocate_ip', 'create_disk', 'make_fs', 'mount_disk', 'populate_tree', 'certificate', 'configure_lxc', 'network', 'start', 'probe'],
       () => {
         jails.set(body.domain, { domain: body.domain, ip: body.ip, size: 64 << 20, state: 'running', created: now() });
-        return { ok: true, domain: body.domain, ip: body.ip, ftp: { user: body.domain.replace(/\./g, ''), password: 'Xq7rTz9KpWm4NvB2hJc5', tls: 'required',
+        return { result: 'OK', domain: body.domain, ip: body.ip, ftp: { user: body.domain.replace(/\./g, ''), password: 'Xq7rTz9KpWm4NvB2hJc5', tls: 'required',
           fingerprint: 'AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89' } };
       }, failAt);
     return send(res, 202, { task: id });
@@ -104,7 +104,7 @@ const server = http.createServer(async (req, res) => {
     if (parts.length === 2 && req.method === 'GET') return send(res, 200, jailObject(j));
     if (parts.length === 2 && req.method === 'DELETE') {
       if (who.role !== 'admin') return fail(res, 403, 'only admin may destroy');
-      return send(res, 202, { task: startTask('destroy', j.domain, ['stop', 'remove_network', 'remove_disk', 'unregister'], () => { jails.delete(j.domain); return { ok: true }; }) });
+      return send(res, 202, { task: startTask('destroy', j.domain, ['stop', 'remove_network', 'remove_disk', 'unregister'], () => { jails.delete(j.domain); return { result: 'OK' }; }) });
     }
     if (parts[2] === 'logs' && parts.length === 3) return send(res, 200, { logs: [
       { name: '20261203T040000Z-create.log', size: 5123, modified: '2026-12-03T04:00:09Z' },
@@ -120,7 +120,7 @@ const server = http.createServer(async (req, res) => {
         test: () => ({ http: 'ok', ftp: 'ok' }), passwd: () => ({ ftp: { user: j.domain.replace(/\./g, ''), password: 'N3wPassw0rdXyzAbCdEf' } }),
         backup: () => ({ archive: `/var/lib/jailctl/backups/${j.domain}-20261203.tar.zst` }), grow: () => { j.size = 128 << 20; } };
       if (!effects[action]) return fail(res, 404, `no action ${action}`);
-      return send(res, 202, { task: startTask(action, j.domain, ['validate', action], () => ({ ok: true, ...(effects[action]() ?? {}) })) });
+      return send(res, 202, { task: startTask(action, j.domain, ['validate', action], () => ({ result: 'OK', ...(effects[action]() ?? {}) })) });
     }
   }
   if (parts[0] === 'tasks' && parts.length >= 2) {
