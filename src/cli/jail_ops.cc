@@ -60,19 +60,6 @@ Result<void> write_part(const Ops& ops, Part part) {
     return {};
 }
 
-// A host file (not inside a jail) replaced atomically.
-Result<void> write_host_file(const std::string& path, const std::string& content, mode_t mode) {
-    std::string tmp = path + ".tmp";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
-    if (fd < 0) return fail_errno("write " + tmp, errno);
-    Fd owner(fd);
-    if (::fchmod(fd, mode) != 0 || ::write(fd, content.data(), content.size()) != static_cast<ssize_t>(content.size()))
-        return fail_errno("write " + tmp, errno);
-    owner.reset();
-    if (::rename(tmp.c_str(), path.c_str()) != 0) return fail_errno("install " + path, errno);
-    return {};
-}
-
 Result<void> remove_host_file(const std::string& path) {
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) return fail_errno("remove " + path, errno);
     return {};
@@ -152,6 +139,19 @@ Result<std::string> publish_init(const Context& ctx) {
 }
 
 }  // namespace
+
+// A host file (not inside a jail) replaced atomically.
+Result<void> write_host_file(const std::string& path, const std::string& content, mode_t mode) {
+    std::string tmp = path + ".tmp";
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd < 0) return fail_errno("write " + tmp, errno);
+    Fd owner(fd);
+    if (::fchmod(fd, mode) != 0 || ::write(fd, content.data(), content.size()) != static_cast<ssize_t>(content.size()))
+        return fail_errno("write " + tmp, errno);
+    owner.reset();
+    if (::rename(tmp.c_str(), path.c_str()) != 0) return fail_errno("install " + path, errno);
+    return {};
+}
 
 std::string uplink_of(const Context& ctx, const std::string& domain) {
     std::ifstream in(ctx.paths.lxc_config(domain));
@@ -291,8 +291,12 @@ Result<void> Ops::start_if_stopped() {
 Step Ops::save_credentials() {
     return {"credentials",
             [this]() {
+                // passwd and restore do not make a certificate: the one the jail presents is read.
+                if (plan.fingerprint.empty())
+                    if (auto cert = read_jail_certificate(paths(), domain()))
+                        if (auto fpr = certificate_fingerprint(*cert)) plan.fingerprint = *fpr;
                 return write_host_file(paths().credentials(domain()),
-                                       "user: " + plan.rec.ftp_user + "\npassword: " + plan.password + "\n", 0600);
+                                       render_credentials({plan.rec.ftp_user, plan.password, plan.fingerprint}), 0600);
             },
             [this]() { return remove_host_file(paths().credentials(domain())); }};
 }
@@ -348,16 +352,24 @@ Step Ops::unregister() {
     return {"unregister", [this]() { return ctx.registry().remove(domain()); }};
 }
 
-Result<std::pair<std::string, std::string>> read_credentials(const Paths& paths, const std::string& domain) {
+std::string render_credentials(const Credentials& creds) {
+    std::string text = "user: " + creds.user + "\npassword: " + creds.password + "\n";
+    if (!creds.fingerprint.empty()) text += "fingerprint: " + creds.fingerprint + "\n";
+    return text;
+}
+
+Result<Credentials> read_credentials(const Paths& paths, const std::string& domain) {
     std::ifstream in(paths.credentials(domain));
     if (!in) return fail_errno("read " + paths.credentials(domain), errno);
-    std::string line, user, password;
+    std::string line;
+    Credentials creds;
     while (std::getline(in, line)) {
-        if (starts_with(line, "user: ")) user = line.substr(6);
-        if (starts_with(line, "password: ")) password = line.substr(10);
+        if (starts_with(line, "user: ")) creds.user = line.substr(6);
+        if (starts_with(line, "password: ")) creds.password = line.substr(10);
+        if (starts_with(line, "fingerprint: ")) creds.fingerprint = line.substr(13);
     }
-    if (user.empty() || password.empty()) return fail(paths.credentials(domain) + ": no user or password");
-    return std::pair{user, password};
+    if (creds.user.empty() || creds.password.empty()) return fail(paths.credentials(domain) + ": no user or password");
+    return creds;
 }
 
 Result<std::string> read_jail_certificate(const Paths& paths, const std::string& domain) {
@@ -373,7 +385,7 @@ Result<void> test_jail(const Context& ctx, const JailRecord& rec, std::optional<
     if (!creds) return std::unexpected(creds.error());
     auto cert = read_jail_certificate(ctx.paths, rec.domain);
     if (!cert) return std::unexpected(cert.error());
-    if (auto r = probe_ftp({rec.ip, rec.domain}, creds->first, creds->second, *cert); !r)
+    if (auto r = probe_ftp({rec.ip, rec.domain}, creds->user, creds->password, *cert); !r)
         return std::unexpected(r.error().context("FTP"));
     return {};
 }

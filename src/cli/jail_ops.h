@@ -2,6 +2,8 @@
 // A verb (create.cc, start_stop.cc, destroy.cc ...) lists the steps it needs.
 #pragma once
 
+#include <sys/types.h>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,8 +56,18 @@ struct Ops {
     Step unregister();           // registry row
 };
 
-// Reads the FTP credentials a jail was given (credentials file): user, password.
-Result<std::pair<std::string, std::string>> read_credentials(const Paths& paths, const std::string& domain);
+// The FTP account a jail was given, as its credentials file (<jail dir>/credentials, 0600)
+// keeps it: "user: U", "password: P" and, when known, "fingerprint: AB:CD:..." (the SHA-256
+// of the certificate vsftpd presents).
+struct Credentials {
+    std::string user, password, fingerprint;
+};
+std::string render_credentials(const Credentials& creds);
+// A host file (not inside a jail) replaced atomically: <path>.tmp, then rename.
+Result<void> write_host_file(const std::string& path, const std::string& content, mode_t mode);
+
+// Reads the credentials file back (the one reader: test, passwd, restore, credentials).
+Result<Credentials> read_credentials(const Paths& paths, const std::string& domain);
 // The certificate the jail's vsftpd presents, read safely from its tree.
 Result<std::string> read_jail_certificate(const Paths& paths, const std::string& domain);
 // The uplink the running jail was started with (its LXC config), else the configured one.

@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
     add_restore(app, ctx, action);
     add_set(app, ctx, action);
     add_repair(app, ctx, action);
+    add_credentials(app, ctx, action);
 
     try {
         app.parse(argc, argv);

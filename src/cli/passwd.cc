@@ -47,7 +47,7 @@ int run_passwd(Context& ctx, const std::string& domain_input) {
     if (old_creds) {
         // Undo restores the previous password rather than deleting the file.
         JailPlan old_plan = plan;
-        old_plan.password = old_creds->second;
+        old_plan.password = old_creds->password;
         creds.undo = [&ctx, old_plan]() mutable { return Ops{ctx, old_plan}.save_credentials().apply(); };
     }
     auto log = open_task_log(ctx, rec->domain, "passwd");

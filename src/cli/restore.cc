@@ -172,8 +172,8 @@ Result<void> validate(Context& ctx, const RestoreArgs& args, JailPlan& plan, Res
     std::string hash;
     if (rp.old && m.domain == rp.old->domain && m.ftp_user == rp.old->ftp_user) {
         auto creds = read_credentials(ctx.paths, rp.old->domain);
-        if (creds && !m.ftp_password_hash.empty() && verify_password(creds->second, m.ftp_password_hash)) {
-            plan.password = creds->second;
+        if (creds && !m.ftp_password_hash.empty() && verify_password(creds->password, m.ftp_password_hash)) {
+            plan.password = creds->password;
             hash = m.ftp_password_hash;
             rp.keep_password = true;
         }
@@ -316,7 +316,7 @@ std::vector<Step> replace_steps(Context& ctx, Ops& ops, JailPlan& plan, RestoreP
                      [=, &ctx, &ops, &was_running, &old_credentials]() -> Result<void> {
                          *swap_began = true;
                          if (auto creds = read_credentials(p, d); creds)
-                             old_credentials = "user: " + creds->first + "\npassword: " + creds->second + "\n";
+                             old_credentials = render_credentials(*creds);
                          // On disk too: after a kill, repair puts the old disk AND its password back.
                          if (!old_credentials.empty())
                              if (auto r = write_private_file(old_creds, old_credentials); !r) return r;

@@ -33,6 +33,8 @@ void add_restore(CLI::App& app, Context& ctx, Action& action);      // restore.c
 // Isolation and resilience (issue #4)
 void add_set(CLI::App& app, Context& ctx, Action& action);          // set.cc
 void add_repair(CLI::App& app, Context& ctx, Action& action);       // repair.cc
+// The operator's first week (issue #14)
+void add_credentials(CLI::App& app, Context& ctx, Action& action);  // credentials.cc
 
 // The options every verb that makes a new jail from the operator's inputs shares
 // (create, import-site).
