@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
     add_set(app, ctx, action);
     add_repair(app, ctx, action);
     add_credentials(app, ctx, action);
+    add_metrics(app, ctx, action);
 
     try {
         app.parse(argc, argv);

@@ -80,6 +80,7 @@ JailStatus inspect(const Context& ctx, const HostView& host, const JailRecord& r
     if (s.state == JailState::Running) {
         s.memory_used = cg.usage.memory_bytes;
         s.pids_used = cg.usage.pids;
+        s.cpu_usec = cg.usage.cpu_usec;
         s.services = init_services(ctx, rec.domain);
     }
     struct statvfs st{};
@@ -89,6 +90,20 @@ JailStatus inspect(const Context& ctx, const HostView& host, const JailRecord& r
         s.used_bytes = static_cast<uint64_t>(st.f_blocks - st.f_bfree) * st.f_frsize;
     return s;
 }
+
+}  // namespace
+
+Result<std::vector<JailStatus>> inspect_jails(Context& ctx, bool detail) {
+    if (auto r = ctx.open(); !r) return std::unexpected(r.error());
+    auto jails = ctx.registry().list();
+    if (!jails) return std::unexpected(jails.error());
+    HostView host;
+    std::vector<JailStatus> out;
+    for (const auto& rec : *jails) out.push_back(inspect(ctx, host, rec, detail));
+    return out;
+}
+
+namespace {
 
 int run_status(Context& ctx, const std::vector<std::string>& filter) {
     if (auto r = ctx.open(); !r) return report_error(ctx, "validate", r.error());

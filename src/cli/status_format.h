@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/context.h"
 #include "jail/registry.h"
 
 namespace jailctl {
@@ -18,11 +19,16 @@ struct JailStatus {
     uint64_t used_bytes = 0;  // 0 when the disk is not mounted
     std::string reason;       // why NotConfigured
     uint64_t memory_used = 0, pids_used = 0;  // from the jail's cgroups, when running
+    uint64_t cpu_usec = 0;                    // CPU time since start, when running
     nlohmann::json services = nlohmann::json::array();  // jailctl-init's view, when running
 };
 
 // "Jail status (*=running, !=not configured):" then "*example.com (203.0.113.10)" per jail.
 std::string status_text(const std::vector<JailStatus>& jails);
 nlohmann::json status_json(const std::vector<JailStatus>& jails);
+
+// What status sees of every registered jail (status.cc), sorted by domain; `detail`: usage,
+// services and disk use too (what --json shows and metrics exports).
+Result<std::vector<JailStatus>> inspect_jails(Context& ctx, bool detail);
 
 }  // namespace jailctl

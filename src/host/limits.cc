@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <fstream>
 #include <memory>
@@ -47,7 +48,34 @@ uint64_t to_u64(const std::string& s) {
     }
 }
 
+// A whole small file (cgroup v2 cpu.stat, a few hundred bytes); "" when unreadable.
+std::string read_cgroup_text(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return "";
+    char buf[1024];
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    ::close(fd);
+    return std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+}
+
 }  // namespace
+
+uint64_t parse_cpu_stat_usec(std::string_view cpu_stat) {
+    constexpr std::string_view key = "usage_usec ";
+    for (size_t at = 0; at < cpu_stat.size();) {
+        size_t end = cpu_stat.find('\n', at);
+        std::string_view line = cpu_stat.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at);
+        if (line.starts_with(key)) {
+            uint64_t value = 0;
+            auto digits = line.substr(key.size());
+            auto [ptr, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+            return ec == std::errc() && ptr != digits.data() ? value : 0;
+        }
+        if (end == std::string_view::npos) break;
+        at = end + 1;
+    }
+    return 0;
+}
 
 CgroupLayout detect_cgroup_layout() {
     std::ifstream in("/sys/fs/cgroup/cgroup.controllers");
@@ -101,8 +129,10 @@ std::string render_limits_config(const Limits& l, CgroupLayout layout) {
 Usage read_usage(const std::string& lxcpath, const std::string& name, CgroupLayout layout) {
     std::unique_ptr<lxc_container, ContainerDeleter> c(lxc_container_new(name.c_str(), lxcpath.c_str()));
     if (!c || !c->is_running(c.get())) return {};
-    return {to_u64(read_item(c.get(), layout == CgroupLayout::V2 ? "memory.current" : "memory.usage_in_bytes")),
-            to_u64(read_item(c.get(), "pids.current"))};
+    bool v2 = layout == CgroupLayout::V2;
+    return {to_u64(read_item(c.get(), v2 ? "memory.current" : "memory.usage_in_bytes")),
+            to_u64(read_item(c.get(), "pids.current")),
+            v2 ? parse_cpu_stat_usec(read_item(c.get(), "cpu.stat")) : to_u64(read_item(c.get(), "cpuacct.usage")) / 1000};
 }
 
 Result<void> apply_limits_live(const std::string& lxcpath, const std::string& name, const Limits& limits,
@@ -144,7 +174,9 @@ PayloadCgroups::State PayloadCgroups::state_of(const std::string& name, bool wit
     if (!with_memory) return {Verdict::Running, {0, pids}};
     uint64_t memory = to_u64(read_small_file(v2 ? root_ + "/" + exact + "/memory.current"
                                                  : root_ + "/memory/" + exact + "/memory.usage_in_bytes"));
-    return {Verdict::Running, {memory, pids}};
+    uint64_t cpu_usec = v2 ? parse_cpu_stat_usec(read_cgroup_text(root_ + "/" + exact + "/cpu.stat"))
+                           : to_u64(read_small_file(root_ + "/cpuacct/" + exact + "/cpuacct.usage")) / 1000;
+    return {Verdict::Running, {memory, pids, cpu_usec}};
 }
 
 }  // namespace jailctl

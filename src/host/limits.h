@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -40,7 +41,10 @@ std::string render_limits_config(const Limits& limits, CgroupLayout layout);
 struct Usage {
     uint64_t memory_bytes = 0;
     uint64_t pids = 0;
+    uint64_t cpu_usec = 0;  // CPU time used since start (v1 cpuacct.usage, v2 cpu.stat usage_usec)
 };
+// The "usage_usec N" of a cgroup v2 cpu.stat; 0 when absent (pure; unit-tested).
+uint64_t parse_cpu_stat_usec(std::string_view cpu_stat);
 Usage read_usage(const std::string& lxcpath, const std::string& name, CgroupLayout layout);
 
 // The jails' payload cgroups as files, read without liblxc: `status` of a thousand jails

@@ -302,4 +302,15 @@ Result<std::vector<Registry::OpenTask>> Registry::unfinished_tasks(const std::st
     return out;
 }
 
+Result<std::vector<Registry::LastTask>> Registry::last_tasks() {
+    // SQLite takes the bare columns from the row holding MAX(id).
+    Stmt s(db_, "SELECT verb, result, CAST(strftime('%s', finished) AS INTEGER), MAX(id) FROM tasks "
+                "WHERE finished IS NOT NULL GROUP BY verb ORDER BY verb");
+    std::vector<LastTask> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) out.push_back({s.text(0), s.text(1), s.integer(2)});
+    if (rc != SQLITE_DONE) return db_error("list the last tasks", s);
+    return out;
+}
+
 }  // namespace jailctl

@@ -67,6 +67,7 @@ protected:
 TEST_F(PayloadCgroupsTest, V1RunningStoppedAndUnknown) {
     write("pids/lxc.payload.a.example.net/pids.current", "4");
     write("memory/lxc.payload.a.example.net/memory.usage_in_bytes", "5242880");
+    write("cpuacct/lxc.payload.a.example.net/cpuacct.usage", "1500000000");
     write("pids/lxc.payload.empty.example.net/pids.current", "0");   // starting or stopping
     write("pids/lxc.payload.moved.example.net-1/pids.current", "3");  // LXC's "-N" pick
     write("pids/lxc.monitor.b.example.net/pids.current", "1");        // a monitor is not a payload
@@ -76,6 +77,7 @@ TEST_F(PayloadCgroupsTest, V1RunningStoppedAndUnknown) {
     EXPECT_EQ(a.verdict, V::Running);
     EXPECT_EQ(a.usage.pids, 4u);
     EXPECT_EQ(a.usage.memory_bytes, 5242880u);
+    EXPECT_EQ(a.usage.cpu_usec, 1500000u);  // cpuacct.usage is in nanoseconds
     EXPECT_EQ(cg.state_of("b.example.net").verdict, V::Stopped);
     EXPECT_EQ(cg.state_of("empty.example.net").verdict, V::Unknown);
     EXPECT_EQ(cg.state_of("moved.example.net").verdict, V::Unknown);
@@ -85,14 +87,24 @@ TEST_F(PayloadCgroupsTest, V1RunningStoppedAndUnknown) {
 TEST_F(PayloadCgroupsTest, V2ReadsTheUnifiedFiles) {
     write("lxc.payload.a.example.net/pids.current", "7");
     write("lxc.payload.a.example.net/memory.current", "1048576");
+    write("lxc.payload.a.example.net/cpu.stat", "usage_usec 2500000\nuser_usec 2000000\nsystem_usec 500000\n");
     PayloadCgroups cg(CgroupLayout::V2, root.string());
     auto a = cg.state_of("a.example.net");
+    EXPECT_EQ(a.usage.cpu_usec, 2500000u);
     EXPECT_EQ(a.verdict, PayloadCgroups::Verdict::Running);
     EXPECT_EQ(a.usage.pids, 7u);
     EXPECT_EQ(a.usage.memory_bytes, 1048576u);
     // no pids hierarchy to read: nothing is concluded (status asks LXC)
     EXPECT_EQ(PayloadCgroups(CgroupLayout::V2, (root / "absent").string()).state_of("a.example.net").verdict,
               PayloadCgroups::Verdict::Unknown);
+}
+
+TEST(CpuStat, UsageUsecWhereverItIs) {
+    EXPECT_EQ(parse_cpu_stat_usec("usage_usec 123\nuser_usec 100\n"), 123u);
+    EXPECT_EQ(parse_cpu_stat_usec("user_usec 100\nusage_usec 77"), 77u);
+    EXPECT_EQ(parse_cpu_stat_usec("user_usec 100\n"), 0u);
+    EXPECT_EQ(parse_cpu_stat_usec("usage_usec x\n"), 0u);
+    EXPECT_EQ(parse_cpu_stat_usec(""), 0u);
 }
 
 }  // namespace

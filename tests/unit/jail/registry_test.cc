@@ -83,5 +83,24 @@ TEST_F(RegistryTest, StateListAndJournal) {
     EXPECT_EQ((*reg_->find_by_ip("203.0.113.11"))->domain, "b.example");
 }
 
+TEST_F(RegistryTest, LastTaskOfEachVerb) {
+    auto t1 = reg_->begin_task("a.example", "backup", "/tmp/1.log");
+    auto t2 = reg_->begin_task("b.example", "backup", "/tmp/2.log");
+    auto t3 = reg_->begin_task("a.example", "create", "/tmp/3.log");
+    auto t4 = reg_->begin_task("a.example", "grow", "/tmp/4.log");  // never finishes
+    ASSERT_TRUE(t1 && t2 && t3 && t4);
+    ASSERT_TRUE(reg_->finish_task(*t1, "OK", ""));
+    ASSERT_TRUE(reg_->finish_task(*t2, "KO", "disk full"));
+    ASSERT_TRUE(reg_->finish_task(*t3, "OK", ""));
+    auto last = reg_->last_tasks();
+    ASSERT_TRUE(last) << last.error().message;
+    ASSERT_EQ(last->size(), 2u);
+    EXPECT_EQ((*last)[0].verb, "backup");
+    EXPECT_EQ((*last)[0].result, "KO");  // the later of the two backups
+    EXPECT_GT((*last)[0].finished, 1700000000);
+    EXPECT_EQ((*last)[1].verb, "create");
+    EXPECT_EQ((*last)[1].result, "OK");
+}
+
 }  // namespace
 }  // namespace jailctl
