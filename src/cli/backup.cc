@@ -23,6 +23,7 @@
 #include "jail/domain.h"
 #include "task/log.h"
 #include "util/fd.h"
+#include "util/progress.h"
 
 namespace jailctl {
 namespace {
@@ -121,7 +122,7 @@ int run_archive(Context& ctx, const std::string& domain_input, std::string outpu
     m.jailctl_version = JAILCTL_VERSION;
     m.jail_created = rec->created;
     m.archived_at = rfc3339_utc(now);
-    bool progress = !ctx.options.json;
+    bool progress = progress_wanted(ctx.options.json);
 
     std::vector<Step> steps;
     steps.push_back({"snapshot",

@@ -11,6 +11,7 @@
 
 #include "jail/byte_size.h"
 #include "util/command.h"
+#include "util/progress.h"
 
 namespace jailctl {
 
@@ -131,6 +132,36 @@ private:
     int seq_ = 0;
 };
 
+// The verbs whose work is a few long steps without a byte count of their own (backup,
+// restore, export and import show the archive's bytes instead; start --all and stop --all
+// count jails): a step bar on a terminal, labelled with the step under way.
+bool shows_step_progress(const std::string& verb) {
+    return verb == "grow" || verb == "grow-fallback" || verb == "clone" || verb == "import-site";
+}
+
+class ProgressJournal : public TaskJournal {
+public:
+    ProgressJournal(TaskJournal* inner, const std::string& verb, size_t steps, bool show)
+        : inner_(inner), verb_(verb), progress_(show, verb, steps, ProgressUnit::Steps) {}
+    void step_changed(const StepRecord& step) override {
+        if (inner_) inner_->step_changed(step);
+        if (step.status == "running") {
+            progress_.set_label(verb_ + " (" + step.name + ")");
+            progress_.set(done_);
+        } else if (step.status == "ok") {
+            progress_.set(++done_);
+        } else {
+            progress_.hide();  // failing or undoing: the KO line follows
+        }
+    }
+
+private:
+    TaskJournal* inner_;
+    std::string verb_;
+    Progress progress_;
+    uint64_t done_ = 0;
+};
+
 std::string join_argv(const std::vector<std::string>& argv) {
     std::string out;
     for (const auto& a : argv) out += (out.empty() ? "" : " ") + a;
@@ -156,7 +187,14 @@ TaskOutcome run_journaled(Context& ctx, TaskLog& log, const std::string& domain,
     auto task_id = ctx.registry().begin_task(domain, verb, log.path());
     std::optional<RegistryJournal> journal;
     if (task_id) journal.emplace(ctx.registry(), *task_id);
-    TaskOutcome outcome = run_task(steps, log, journal ? &*journal : nullptr, options);
+    std::optional<ProgressJournal> with_progress;
+    if (shows_step_progress(verb) && progress_wanted(ctx.options.json))
+        with_progress.emplace(journal ? &*journal : nullptr, verb, steps.size(), true);
+    TaskOutcome outcome = run_task(steps, log,
+                                   with_progress ? static_cast<TaskJournal*>(&*with_progress)
+                                                 : journal ? static_cast<TaskJournal*>(&*journal) : nullptr,
+                                   options);
+    with_progress.reset();  // erases the line before the result is printed
     set_command_observer(nullptr);
     if (task_id) (void)ctx.registry().finish_task(*task_id, outcome.ok ? "OK" : "KO", outcome.error.message);
     if (outcome.ok)

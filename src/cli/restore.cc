@@ -44,6 +44,7 @@
 #include "services/password_hash.h"
 #include "util/fd.h"
 #include "util/password.h"
+#include "util/progress.h"
 
 namespace jailctl {
 namespace {
@@ -273,7 +274,7 @@ std::vector<Step> replace_steps(Context& ctx, Ops& ops, JailPlan& plan, RestoreP
     const ReplaceFiles f(p, d);
     const std::string img = f.img, stage_img = f.stage_img, old_img = f.old_img, stage_root = f.stage_root,
                       old_creds = f.old_creds;
-    bool progress = !ctx.options.json;
+    bool progress = progress_wanted(ctx.options.json);
     std::vector<Step> steps;
     steps.push_back({"stage-disk",
                      [=, &plan]() -> Result<void> {
@@ -422,7 +423,7 @@ int run_restore(Context& ctx, const RestoreArgs& args) {
         was_running = lxc_running(ctx.paths.lxcpath, plan.rec.domain);
         steps = replace_steps(ctx, ops, plan, rp, was_running, old_credentials);
     } else {
-        bool progress = !ctx.options.json;
+        bool progress = progress_wanted(ctx.options.json);
         steps = {ops.register_jail(), ops.prepare_host(), ops.create_disk(), ops.mount_disk()};
         steps.push_back({"extract", [&]() -> Result<void> {
                              auto r = extract_archive(rp.file, ctx.paths.rootfs(plan.rec.domain), plan.rec.id_base,

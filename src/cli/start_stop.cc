@@ -13,6 +13,7 @@
 #include "host/lxc.h"
 #include "host/mount.h"
 #include "host/network.h"
+#include "util/progress.h"
 
 namespace jailctl {
 namespace {
@@ -29,7 +30,10 @@ struct Args {
 // Runs `one` for every domain in worker processes, at most `jobs` at a time (jails
 // are independent: each has its own lock, log and task). Each worker's output is
 // printed whole when it finishes, so results never interleave. Returns the worst status.
-int run_parallel(const std::vector<std::string>& domains, int jobs, const std::function<int(const std::string&)>& one) {
+// On a terminal, a progress line (jails done, rate, ETA) stays below the results.
+int run_parallel(const std::vector<std::string>& domains, int jobs, const std::function<int(const std::string&)>& one,
+                 const std::string& what, bool show_progress) {
+    Progress progress(show_progress, what, domains.size(), ProgressUnit::Jails);
     if (jobs <= 0) jobs = 2 * static_cast<int>(std::max(1L, ::sysconf(_SC_NPROCESSORS_ONLN)));
     struct Worker {
         pid_t pid;
@@ -51,8 +55,10 @@ int run_parallel(const std::vector<std::string>& domains, int jobs, const std::f
         if (pid < 0) return;
         auto it = std::find_if(running.begin(), running.end(), [&](auto& w) { return w.pid == pid; });
         if (it == running.end()) return;
+        progress.hide();
         drain(it->out, stdout);
         drain(it->err, stderr);
+        progress.add(1);
         worst = std::max(worst, WIFEXITED(status) ? WEXITSTATUS(status) : static_cast<int>(ErrorKind::StepFailed));
         running.erase(it);
     };
@@ -163,7 +169,8 @@ int run(Context& ctx, Verb verb, const Args& args) {
     ctx.json_compact = domains.size() > 1;
     if (domains.size() == 1) return run_one(ctx, verb, domains[0], args.timeout_s);
     ctx.close();  // each worker opens its own registry connection: never share one across fork
-    return run_parallel(domains, args.jobs, [&](const std::string& d) { return run_one(ctx, verb, d, args.timeout_s); });
+    return run_parallel(domains, args.jobs, [&](const std::string& d) { return run_one(ctx, verb, d, args.timeout_s); },
+                        std::string(verb_name(verb)) + (args.all ? " --all" : ""), progress_wanted(ctx.options.json));
 }
 
 void add_verb(CLI::App& app, Context& ctx, Action& action, Verb verb, const char* help) {

@@ -33,6 +33,7 @@
 #include "host/jail_fs.h"
 #include "host/loop.h"
 #include "util/fd.h"
+#include "util/progress.h"
 
 namespace jailctl {
 namespace {
@@ -44,32 +45,6 @@ constexpr const char* kRootName = "rootfs";
 std::unexpected<Error> bad_entry(const std::string& path, const std::string& why) {
     return fail_input("archive entry '" + path + "'", why);
 }
-
-// ---- progress on a terminal
-class Progress {
-public:
-    Progress(bool enabled, const char* what, uint64_t total) : on_(enabled && ::isatty(2)), what_(what), total_(total) {}
-    ~Progress() {
-        if (on_ && shown_) std::fprintf(stderr, "\r\033[K");
-    }
-    void add(uint64_t n) {
-        done_ += n;
-        if (!on_) return;
-        auto now = std::chrono::steady_clock::now();
-        if (now - last_ < std::chrono::milliseconds(500)) return;
-        last_ = now;
-        shown_ = true;
-        std::fprintf(stderr, "\r%s: %llu / %llu MiB", what_, static_cast<unsigned long long>(done_ >> 20),
-                     static_cast<unsigned long long>(total_ >> 20));
-        std::fflush(stderr);
-    }
-
-private:
-    bool on_, shown_ = false;
-    const char* what_;
-    uint64_t total_, done_ = 0;
-    std::chrono::steady_clock::time_point last_{};
-};
 
 // ---- libarchive owners
 struct ReadDeleter {
