@@ -30,8 +30,9 @@ function stateBadge(jail) {
 
 function usage(used, total) {
   const text = total ? `${formatBytes(used)} of ${formatBytes(total)}` : `${formatBytes(used)} (no limit)`;
-  return [total ? h('meter', { min: 0, max: total, value: Math.min(used ?? 0, total), 'aria-hidden': 'true' }) : null,
-    h('span', {}, text)];
+  return h('span', { class: 'usage' },
+    total ? h('meter', { min: 0, max: total, value: Math.min(used ?? 0, total), 'aria-hidden': 'true' }) : null,
+    h('span', {}, text));
 }
 
 const memoryUse = (jail) => usage(jail.usage?.memory_bytes ?? 0, jail.limits?.memory_bytes || 0);
