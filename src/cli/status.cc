@@ -131,11 +131,31 @@ int run_status(Context& ctx, const std::vector<std::string>& filter) {
 
 }  // namespace
 
+// --names: the registered domains, one per line, from the registry alone (shell completion).
+int run_names(Context& ctx) {
+    if (auto r = ctx.open(); !r) return report_error(ctx, "validate", r.error());
+    auto jails = ctx.registry().list();
+    if (!jails) return report_error(ctx, "validate", jails.error());
+    nlohmann::json names = nlohmann::json::array();
+    for (const auto& rec : *jails) names.push_back(rec.domain);
+    if (ctx.options.json) {
+        std::cout << nlohmann::json{{"names", names}}.dump(2) << "\n";
+    } else {
+        for (const auto& n : names) std::cout << n.get<std::string>() << "\n";
+    }
+    return 0;
+}
+
 void add_status(CLI::App& app, Context& ctx, Action& action) {
     auto filter = std::make_shared<std::vector<std::string>>();
+    auto names = std::make_shared<bool>(false);
     auto* cmd = app.add_subcommand("status", "List jails: *=running, !=not configured");
     cmd->add_option("domains", *filter, "Only these jails");
-    cmd->callback([&ctx, &action, filter] { action = [&ctx, filter] { return run_status(ctx, *filter); }; });
+    cmd->add_flag("--names", *names, "Only the domains, one per line, from the registry (for shell completion)")
+        ->excludes(cmd->get_option("domains"));
+    cmd->callback([&ctx, &action, filter, names] {
+        action = [&ctx, filter, names] { return *names ? run_names(ctx) : run_status(ctx, *filter); };
+    });
 }
 
 }  // namespace jailctl
