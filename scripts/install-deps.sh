@@ -15,6 +15,7 @@ packages=(
   e2fsprogs iproute2 util-linux curl lftp openssl sqlite3 procps psmisc python3
   python3-matplotlib   # bench/density and bench/provision plots
   chromium nodejs      # tests/browser: the web console in a real browser (playwright-core)
+  man-db groff-base zsh python3-prometheus-client  # tests/docs (man page, completion), tests/integration/metrics.sh
 )
 
 # tests/browser's pinned playwright-core (package-lock.json) into tests/browser/node_modules.
