@@ -24,7 +24,7 @@ _jailctl_help_options() {
 }
 
 _jailctl() {
-  local cur prev words cword
+  local cur prev
   COMPREPLY=()
   cur=${COMP_WORDS[COMP_CWORD]}
   prev=${COMP_WORDS[COMP_CWORD - 1]}
@@ -32,16 +32,30 @@ _jailctl() {
   local -a globals
   mapfile -t globals < <(_jailctl_globals)
 
-  # the verb: the first word that is not an option or an option's value
-  local verb='' sub='' i w
+  # the verb (and its sub-verb: host check, ...): the first words that are not options or
+  # an option's value
+  local -a operands=()
+  local i w
   for ((i = 1; i < COMP_CWORD; i++)); do
     w=${COMP_WORDS[i]}
     case $w in
       --root | --log-dir | --uplink) ((i++)); continue ;;
       -*) continue ;;
     esac
-    if [ -z "$verb" ]; then verb=$w; elif [ "$verb" = host ] && [ -z "$sub" ]; then sub=$w; fi
+    operands+=("$w")
   done
+  local verb=${operands[0]:-} sub='' verb_help=''
+  if [ -n "$verb" ]; then
+    verb_help=$("$jailctl" "$verb" --help 2>/dev/null)
+    if [ -n "$(_jailctl_help_verbs <<<"$verb_help")" ]; then
+      sub=${operands[1]:-}
+      if [ -z "$sub" ] && [[ $cur != -* ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "$(_jailctl_help_verbs <<<"$verb_help")" -- "$cur")
+        return
+      fi
+      operands=("${operands[@]:1}")
+    fi
+  fi
 
   case $prev in
     --root | --log-dir | --from | --output)
@@ -63,10 +77,6 @@ _jailctl() {
     fi
     return
   fi
-  if [ "$verb" = host ] && [ -z "$sub" ]; then
-    mapfile -t COMPREPLY < <(compgen -W "$("$jailctl" host --help 2>/dev/null | _jailctl_help_verbs)" -- "$cur")
-    return
-  fi
   if [[ $cur == -* ]]; then
     # the verb's own options and the global ones (accepted after the verb too)
     local opts
@@ -75,19 +85,17 @@ _jailctl() {
     return
   fi
   case $verb in
-    create | import-site | metrics | host) return ;;  # a new domain, or no operand
     restore | import)
       mapfile -t COMPREPLY < <(compgen -f -- "$cur")
       return ;;
+    export)  # export DOMAIN FILE
+      if ((${#operands[@]} >= 2)); then mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return; fi ;;
+    clone)  # clone SRC DST: DST is a new domain
+      ((${#operands[@]} >= 2)) && return ;;
+    create | import-site) return ;;  # a new domain
   esac
-  # export DOMAIN FILE: the second operand is a file
-  if [ "$verb" = export ]; then
-    local operands=0
-    for ((i = 1; i < COMP_CWORD; i++)); do
-      [[ ${COMP_WORDS[i]} != -* && ${COMP_WORDS[i]} != "$verb" ]] && ((operands++))
-    done
-    if ((operands >= 1)); then mapfile -t COMPREPLY < <(compgen -f -- "$cur"); return; fi
-  fi
+  # jail names where the verb takes existing jails (its positional is domain, domains or src)
+  grep -qE '^  (domain|domains|src) ' <<<"$verb_help" || return 0
   mapfile -t COMPREPLY < <(compgen -W "$("$jailctl" "${globals[@]}" status --names 2>/dev/null)" -- "$cur")
 }
 

@@ -53,6 +53,10 @@ expect "a jail name" shop.example.com "$JAILCTL" --root "$ROOT" start s
 expect "a jail name" blog.example.org "$JAILCTL" --root "$ROOT" credentials ""
 expect "a jail name (global option after)" shop.example.com "$JAILCTL" destroy --root "$ROOT" sh
 refuse "no jail names for create" shop.example.com "$JAILCTL" --root "$ROOT" create ""
+refuse "no jail names for clone's DST" shop.example.com "$JAILCTL" --root "$ROOT" clone shop.example.com ""
+expect "clone's SRC is a jail" shop.example.com "$JAILCTL" --root "$ROOT" clone ""
+refuse "no jail names for metrics" shop.example.com "$JAILCTL" --root "$ROOT" metrics ""
+expect "export's FILE is a file" "$ROOT/jailctl.db" "$JAILCTL" --root "$ROOT" export shop.example.com "$ROOT/jailctl.d"
 expect "--ftp-tls values" optional "$JAILCTL" create x --ftp-tls o
 
 if command -v zsh >/dev/null; then
