@@ -248,8 +248,9 @@ struct Walker {
 };
 
 // The child's work: private mount namespace, read-only loop + mount, walk, write the body.
+// `progress_label`: the verb shown on a terminal's progress line ("" = none).
 Result<ArchiveStats> archive_body(const std::string& image, const std::string& mnt, uint32_t id_base, int out_fd,
-                                  bool show_progress) {
+                                  const std::string& progress_label) {
     if (::unshare(CLONE_NEWNS) != 0) return fail_errno("unshare the mount namespace", errno);
     if (::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
         return fail_errno("make the mount namespace private", errno);
@@ -290,7 +291,7 @@ Result<ArchiveStats> archive_body(const std::string& image, const std::string& m
 
     ContentDigest digest;
     ArchiveStats stats;
-    Progress progress(show_progress, "backup", used);
+    Progress progress(!progress_label.empty(), progress_label, used);
     Walker w{a.get(), id_base, digest, stats, progress};
     struct stat st {};
     if (::fstat(root.get(), &st) != 0) return fail_errno("stat " + mnt, errno);
@@ -305,7 +306,7 @@ Result<ArchiveStats> archive_body(const std::string& image, const std::string& m
 
 // Runs archive_body in a child; its result comes back as one line on a pipe.
 Result<ArchiveStats> archive_body_in_child(const std::string& image, const std::string& mnt, uint32_t id_base,
-                                           int out_fd, bool progress) {
+                                           int out_fd, const std::string& progress_label) {
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) return fail_errno("pipe", errno);
     Fd rd(p[0]), wr(p[1]);
@@ -316,7 +317,7 @@ Result<ArchiveStats> archive_body_in_child(const std::string& image, const std::
         // A killed jailctl takes its archiver along (repair then removes the .partial file).
         if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(1);
         rd.reset();
-        auto r = archive_body(image, mnt, id_base, out_fd, progress);
+        auto r = archive_body(image, mnt, id_base, out_fd, progress_label);
         nlohmann::json j;
         if (r)
             j = {{"entries", r->entries},         {"file_bytes", r->file_bytes},
@@ -580,7 +581,8 @@ Result<ArchiveStats> write_archive(const std::string& image, uint32_t id_base, M
     } remove_mnt{mnt};
 
     if (::lseek(out.get(), static_cast<off_t>(kManifestReserve), SEEK_SET) < 0) return fail_errno("seek " + partial, errno);
-    auto stats = archive_body_in_child(image, mnt, id_base, out.get(), progress);
+    // backup or export, as the manifest says, on the progress line
+    auto stats = archive_body_in_child(image, mnt, id_base, out.get(), progress ? manifest.kind : std::string());
     // The child's mount died with its namespace; its loop device detaches itself (autoclear).
     // Make sure before going on: nothing of a backup may outlive it.
     for (int i = 0; i < 100; ++i) {

@@ -41,6 +41,11 @@ env CI=true TERM=xterm script -qefc "$(printf '%q ' "$JAILCTL" --root "$JAILCTL_
 grep -q 'ETA' "$SANDBOX_DIR/ci.ts" && fail "a bar with CI set"
 grep -q '^OK' "$SANDBOX_DIR/ci.ts" || fail "the CI backup did not succeed: $(cat -v "$SANDBOX_DIR/ci.ts")"
 
+info "export on a terminal: the bar says export"
+on_tty "$SANDBOX_DIR/export.ts" "$JAILCTL" --root "$JAILCTL_ROOT" export "$A" "$SANDBOX_DIR/a.export.tar.zst" ||
+  fail "export on a terminal failed: $(cat -v "$SANDBOX_DIR/export.ts" | tail -c 1500)"
+assert_bar "$SANDBOX_DIR/export.ts" export MiB
+
 info "restore on a terminal"
 on_tty "$SANDBOX_DIR/restore.ts" "$JAILCTL" --root "$JAILCTL_ROOT" restore "$SANDBOX_DIR/a1.tar.zst" \
   --domain progress-c.example --ip 203.0.113.43 || fail "restore failed: $(cat -v "$SANDBOX_DIR/restore.ts" | tail -c 1500)"
