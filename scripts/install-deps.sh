@@ -16,6 +16,7 @@ packages=(
   python3-matplotlib   # bench/density and bench/provision plots
   chromium nodejs      # tests/browser: the web console in a real browser (playwright-core)
   man-db groff-base zsh python3-prometheus-client  # tests/docs (man page, completion), tests/integration/metrics.sh
+  dpkg-dev debootstrap  # scripts/package.sh (dpkg-shlibdeps), tests/package/fresh_root.sh
 )
 
 # tests/browser's pinned playwright-core (package-lock.json) into tests/browser/node_modules.

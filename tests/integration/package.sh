@@ -4,11 +4,11 @@
 # `apt-get remove` takes it all away again.
 #
 # The root: an overlay of this host's / (lower, read-only) with a tmpfs on top, in a private
-# mount namespace, so nothing reaches the host. It is not a debootstrap: the dependencies are
-# already there, so apt resolves them from the dpkg database without the network (a minbase
-# debootstrap plus lxc, nginx and vsftpd from the archive takes several minutes). What this
-# proves: the package installs through apt with its Depends satisfiable on Debian 12, files
-# land where the binary looks for them, and removal is clean.
+# mount namespace, so nothing reaches the host. It is not a fresh root: the dependencies are
+# already there, so apt resolves them from the dpkg database without the network. What this
+# proves offline: the package installs through apt, files land where the binary looks for
+# them, and removal is clean. tests/package/fresh_root.sh does the same in a debootstrap root
+# with the dependencies fetched from the archive (2-3 minutes, network).
 set -euo pipefail
 for tool in dpkg-deb dpkg-shlibdeps apt-get unshare chroot; do
   command -v "$tool" >/dev/null || { echo "skipped: $tool not installed" >&2; exit 77; }
