@@ -246,7 +246,7 @@ int run_list(Context& ctx, const std::string& domain_input) {
     std::printf("%-24s  %-30s  %10s  %s\n", "TIME", "DOMAIN", "SIZE", "FILE");
     for (const auto& r : rows)
         std::printf("%-24s  %-30s  %10s  %s%s\n", r.archived_at.empty() ? "?" : r.archived_at.c_str(), r.domain.c_str(),
-                    human_size(r.size).c_str(), r.file.c_str(), r.error.empty() ? "" : ("  (unreadable: " + r.error + ")").c_str());
+                    human_bytes(r.size).c_str(), r.file.c_str(), r.error.empty() ? "" : ("  (unreadable: " + r.error + ")").c_str());
     return 0;
 }
 

@@ -151,12 +151,11 @@ Result<void> validate(Context& ctx, const CloneArgs& args, JailPlan& plan, Clone
     if (!ip) return std::unexpected(ip.error());
     uint64_t size = src->size_bytes;
     if (!args.size.empty()) {
-        auto s = ByteSize::parse(args.size, "size");
+        auto s = ByteSize::parse_disk(args.size, "size");
         if (!s) return std::unexpected(s.error());
         if (s->bytes() < src->size_bytes)
-            return fail_input("size", s->human() + " is smaller than " + src->domain + "'s " + human_size(src->size_bytes) +
+            return fail_input("size", s->human() + " is smaller than " + src->domain + "'s " + human_bytes(src->size_bytes) +
                                           ": a clone holds a copy of its disk");
-        if (s->bytes() % kImageBlockSize != 0) return fail_input("size", s->human() + " is not a multiple of 4 KiB");
         size = s->bytes();
     }
     auto uplink = find_uplink(configured_uplink(ctx));
@@ -175,7 +174,7 @@ Result<void> validate(Context& ctx, const CloneArgs& args, JailPlan& plan, Clone
     auto free = free_bytes(ctx.paths.lxcpath);
     if (!free) return std::unexpected(free.error());
     if (*free < (src->sparse ? 0 : size))
-        return fail_input("size", human_size(size) + " is more than the " + human_size(*free) + " free in " + ctx.paths.lxcpath);
+        return fail_input("size", human_bytes(size) + " is more than the " + human_bytes(*free) + " free in " + ctx.paths.lxcpath);
 
     plan.uplink = uplink->name;
     plan.rec.domain = domain->str();

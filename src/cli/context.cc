@@ -80,11 +80,6 @@ nlohmann::json steps_json(const std::vector<StepRecord>& steps) {
     return arr;
 }
 
-std::string human_size(uint64_t bytes) {
-    auto size = ByteSize::parse(std::to_string(bytes));
-    return size ? size->human() : std::to_string(bytes) + " B";
-}
-
 int report(const Context& ctx, const TaskOutcome& outcome, nlohmann::json fields,
            const std::vector<std::string>& text_lines, const std::string& log_path) {
     if (ctx.options.json) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "jail/byte_size.h"
 #include "jail/registry.h"
 #include "task/task.h"
 #include "util/fd.h"
@@ -62,7 +63,6 @@ int report(const Context& ctx, const TaskOutcome& outcome, nlohmann::json fields
 int report_error(const Context& ctx, const std::string& step, const Error& error);
 
 nlohmann::json steps_json(const std::vector<StepRecord>& steps);
-std::string human_size(uint64_t bytes);
 
 }  // namespace jailctl
 

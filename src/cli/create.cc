@@ -43,7 +43,7 @@ Result<void> validate_new_jail(Context& ctx, const NewJailArgs& args, JailPlan& 
     if (!domain) return std::unexpected(domain.error());
     auto ip = Ipv4::parse(args.ip);
     if (!ip) return std::unexpected(ip.error());
-    auto size = ByteSize::parse(args.size, "size");
+    auto size = ByteSize::parse_disk(args.size, "size");
     if (!size) return std::unexpected(size.error());
     if (auto min = size->at_least(kMinSize, "size"); !min) return std::unexpected(min.error());
     if (args.ftp_tls != "required" && args.ftp_tls != "optional")
@@ -71,6 +71,10 @@ Result<void> validate_new_jail(Context& ctx, const NewJailArgs& args, JailPlan& 
     auto by_domain = ctx.registry().find(domain->str());
     if (!by_domain) return std::unexpected(by_domain.error());
     if (*by_domain) return fail(ErrorKind::Conflict, "domain: " + domain->str() + " is already registered");
+    // Checked again inside the registry's transaction (register step): this one fails early.
+    auto claim = ctx.registry().host_name_holder(domain->str());
+    if (!claim) return std::unexpected(claim.error());
+    if (*claim) return fail(ErrorKind::Conflict, host_name_conflict(domain->str(), (*claim)->first, (*claim)->second));
     auto by_ip = ctx.registry().find_by_ip(ip->str());
     if (!by_ip) return std::unexpected(by_ip.error());
     if (*by_ip) return fail(ErrorKind::Conflict, "ip: " + ip->str() + " is already used by jail " + (*by_ip)->domain);
@@ -78,7 +82,7 @@ Result<void> validate_new_jail(Context& ctx, const NewJailArgs& args, JailPlan& 
         auto free = free_bytes(ctx.paths.lxcpath);
         if (!free) return std::unexpected(free.error());
         if (*free < size->bytes())
-            return fail_input("size", size->human() + " is more than the " + human_size(*free) + " free in " +
+            return fail_input("size", size->human() + " is more than the " + human_bytes(*free) + " free in " +
                                           ctx.paths.lxcpath + " (use --sparse to thin-provision)");
     }
 
@@ -111,7 +115,7 @@ void report_new_jail(const JailPlan& plan, nlohmann::json& fields, std::vector<s
                      {"fingerprint", plan.fingerprint}};
     text = {"domain:    " + plan.rec.domain,
             "ip:        " + plan.rec.ip,
-            "disk:      " + human_size(plan.rec.size_bytes),
+            "disk:      " + human_bytes(plan.rec.size_bytes),
             "ftp user:  " + plan.rec.ftp_user,
             "ftp pass:  " + plan.password,
             "ftp tls:   " + plan.rec.ftp_tls + ", sha256 " + plan.fingerprint};
@@ -149,7 +153,7 @@ void add_create(CLI::App& app, Context& ctx, Action& action) {
     auto* cmd = app.add_subcommand("create", "Create, start and test a new jail");
     cmd->add_option("domain", args->domain, "The site's domain name (IDN allowed)")->required();
     cmd->add_option("--ip", args->ip, "The jail's public IPv4 address")->required();
-    cmd->add_option("--size", args->size, "Disk quota, e.g. 512M, 2G (minimum 64 MiB)")->required();
+    cmd->add_option("--size", args->size, "Disk quota, e.g. 512M, 2G (" JAILCTL_SIZE_UNITS "; minimum 64 MiB)")->required();
     cmd->add_flag("--sparse", args->sparse, "Thin-provision the disk image instead of preallocating it");
     cmd->add_option("--ftp-tls", args->ftp_tls, "FTPS policy: required (default) or optional");
     cmd->add_option("--memory", args->memory, "Memory limit of the whole jail (default 256M, at least 32M)");

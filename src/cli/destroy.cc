@@ -4,12 +4,32 @@
 #include "cli/jail_ops.h"
 #include "cli/verbs.h"
 #include "host/lxc.h"
+#include "jail/domain.h"
 
 namespace jailctl {
 namespace {
 
+// Was `input` a registered jail before find_jail ran (and maybe repaired it away)?
+bool registered(Context& ctx, const std::string& input) {
+    auto domain = Domain::parse(input);
+    if (!domain || !ctx.open()) return false;
+    auto rec = ctx.registry().find(domain->str());
+    return rec && *rec;
+}
+
 int run_destroy(Context& ctx, const std::string& domain_input, bool force) {
+    const bool was_registered = registered(ctx, domain_input);
     auto rec = find_jail(ctx, domain_input);
+    // A jail left by an interrupted create is repaired away by find_jail: the operator asked
+    // for it to be gone, and it is.
+    if (!rec && was_registered && !registered(ctx, domain_input)) {
+        const std::string domain = Domain::parse(domain_input)->str();
+        TaskOutcome gone{true, "", {}, {}};
+        return report(ctx, gone, {{"domain", domain}, {"repaired", true}},
+                      {"domain:    " + domain,
+                       "removed:   repair undid its interrupted task, which removed everything (see its log)"},
+                      "");
+    }
     if (!rec) return report_error(ctx, "validate", rec.error());
     auto lock = lock_jail(ctx.paths, rec->domain);
     if (!lock) return report_error(ctx, "lock", lock.error());

@@ -21,9 +21,10 @@
 // console: needs a terminal on stdin (exit 2 otherwise); liblxc allocates a pty INSIDE the
 // jail (LXC_ATTACH_TERMINAL) and relays it to ours, so the shell never sees the host's tty.
 //
-// Neither changes anything jailctl owns, so neither is a task: one line per run is appended
-// to <log dir>/<domain>/exec.log (when, who inside, argv, exit status, duration), the audit
-// trail an operator expects, like sudo's log. argv is logged: do not pass secrets on it.
+// Neither changes anything jailctl owns, so neither is a task, but each run has its log like
+// every verb, <log dir>/<domain>/<stamp>-exec.log (or -console.log): who inside, by whom, argv,
+// exit status, duration — the audit trail an operator expects, like sudo's log. argv is
+// logged: do not pass secrets on it.
 #include <fcntl.h>
 #include <lxc/lxccontainer.h>
 #include <signal.h>
@@ -96,17 +97,13 @@ std::string quote_arg(const std::string& a) {
     return out + "'";
 }
 
-// Appends one line to <log dir>/<domain>/exec.log (best effort: the audit line must not stop
-// an operator's command, but a failure is said on stderr).
-void audit(const Context& ctx, const std::string& domain, const std::string& message) {
-    std::error_code ec;
-    auto dir = std::filesystem::path(ctx.paths.log_dir) / domain;
-    std::filesystem::create_directories(dir, ec);
-    std::string path = (dir / "exec.log").string();
-    Fd fd(::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640));
-    std::string line = format_log_line(std::chrono::system_clock::now(), "INFO", "exec", message) + "\n";
-    if (!fd.valid() || ::write(fd.get(), line.data(), line.size()) != static_cast<ssize_t>(line.size()))
-        std::cerr << "jailctl: warning: cannot write " << path << ": " << std::strerror(errno) << "\n";
+// The run's log (best effort: the audit trail must not stop an operator's command, but a
+// failure to open it is said on stderr).
+TaskLog open_audit_log(const Context& ctx, const std::string& domain, const std::string& verb) {
+    auto log = open_task_log(ctx, domain, verb);
+    if (log) return std::move(*log);
+    std::cerr << "jailctl: warning: no log for this " << verb << ": " << log.error().message << "\n";
+    return TaskLog();
 }
 
 pid_t g_child = -1;
@@ -176,7 +173,8 @@ int run_attached(Context& ctx, const ExecArgs& args, bool terminal) {
 
     std::string argv_text;
     for (const auto& a : args.command) argv_text += (argv_text.empty() ? "" : " ") + quote_arg(a);
-    audit(ctx, rec->domain, verb + " as " + user->name + " (uid " + std::to_string(user->uid) + ") by host uid " +
+    TaskLog log = open_audit_log(ctx, rec->domain, verb);
+    log.info(verb, verb + " as " + user->name + " (uid " + std::to_string(user->uid) + ") by host uid " +
                                 std::to_string(::getuid()) + ": " + argv_text);
     auto started = std::chrono::steady_clock::now();
     std::cout.flush();
@@ -202,11 +200,11 @@ int run_attached(Context& ctx, const ExecArgs& args, bool terminal) {
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     char byte = 0;
     if (::read(failed_read.get(), &byte, 1) == 1) {
-        audit(ctx, rec->domain, verb + " failed: could not attach (see " + ctx.paths.jail_dir(rec->domain) + "/lxc.log)");
+        log.error(verb, verb + " failed: could not attach (see " + ctx.paths.jail_dir(rec->domain) + "/lxc.log)");
         return report_error(ctx, verb, Error{ErrorKind::StepFailed, "LXC could not attach to " + rec->domain + " (see " +
                                                                          ctx.paths.jail_dir(rec->domain) + "/lxc.log)"});
     }
-    audit(ctx, rec->domain, verb + " exit status " + std::to_string(rc) + " after " + std::to_string(static_cast<int64_t>(ms)) + " ms");
+    log.info(verb, verb + " exit status " + std::to_string(rc) + " after " + std::to_string(static_cast<int64_t>(ms)) + " ms");
     return rc;
 }
 

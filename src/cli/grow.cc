@@ -124,20 +124,18 @@ void add_offline_steps(Ops& ops, std::vector<Step>& steps, uint64_t bytes, bool 
 }
 
 Result<uint64_t> validate_size(Context& ctx, const JailRecord& rec, const std::string& input) {
-    auto size = ByteSize::parse(input, "size");
+    auto size = ByteSize::parse_disk(input, "size");
     if (!size) return std::unexpected(size.error());
-    if (size->bytes() % kImageBlockSize != 0)
-        return fail_input("size", size->human() + " is not a multiple of 4 KiB");
     if (size->bytes() <= rec.size_bytes)
         return fail_input("size", size->human() + (size->bytes() == rec.size_bytes ? " is the current size" :
-                                                   " is smaller than the current " + human_size(rec.size_bytes)) +
+                                                   " is smaller than the current " + human_bytes(rec.size_bytes)) +
                                       " of " + rec.domain + ": jailctl only grows disks (shrinking is refused)");
     if (!rec.sparse) {
         auto free = free_bytes(ctx.paths.lxcpath);
         if (!free) return std::unexpected(free.error());
         if (*free < size->bytes() - rec.size_bytes)
-            return fail_input("size", "growing by " + human_size(size->bytes() - rec.size_bytes) + " needs more than the " +
-                                          human_size(*free) + " free in " + ctx.paths.lxcpath);
+            return fail_input("size", "growing by " + human_bytes(size->bytes() - rec.size_bytes) + " needs more than the " +
+                                          human_bytes(*free) + " free in " + ctx.paths.lxcpath);
     }
     return size->bytes();
 }
@@ -204,7 +202,7 @@ int run_grow(Context& ctx, const GrowArgs& args) {
                              {"old_size_bytes", rec->size_bytes},
                              {"size_bytes", *bytes}};
     std::vector<std::string> text = {"domain:    " + rec->domain,
-                                     "disk:      " + human_size(rec->size_bytes) + " -> " + human_size(*bytes)};
+                                     "disk:      " + human_bytes(rec->size_bytes) + " -> " + human_bytes(*bytes)};
     std::string path_line = "path:      " + state.path;
     if (!state.online_skipped.empty()) {
         fields["online_skipped"] = state.online_skipped;
@@ -223,7 +221,7 @@ int run_grow(Context& ctx, const GrowArgs& args) {
     if (outcome.ok && (running || state.path == "online")) {
         if (auto fs = filesystem_bytes(ctx.paths.rootfs(rec->domain))) {
             fields["filesystem_bytes"] = *fs;
-            text.push_back("filesystem: " + format_bytes(*fs) + " (as df sees it)");
+            text.push_back("filesystem: " + human_bytes(*fs) + " (as df sees it)");
         }
     }
     return report(ctx, outcome, fields, text, log->path());
@@ -259,7 +257,7 @@ void add_grow(CLI::App& app, Context& ctx, Action& action) {
     auto args = std::make_shared<GrowArgs>();
     auto* cmd = app.add_subcommand("grow", "Enlarge a jail's disk (online where the kernel allows it)");
     cmd->add_option("domain", args->domain, "The jail")->required();
-    cmd->add_option("--size", args->size, "The new disk size, larger than the current one (e.g. 1G)")->required();
+    cmd->add_option("--size", args->size, "The new disk size, larger than the current one (e.g. 1G; " JAILCTL_SIZE_UNITS ")")->required();
     cmd->add_flag("--offline", args->offline, "Stop, grow, start even where an online grow is possible");
     cmd->callback([&ctx, &action, args] { action = [&ctx, args] { return run_grow(ctx, *args); }; });
 }

@@ -436,7 +436,7 @@ Result<SiteStats> validate(Context& ctx, const ImportArgs& args, JailPlan& plan)
         const uint64_t room = usable_bytes(size.bytes());
         const uint64_t need = site->bytes + (site->files + site->dirs + site->links) * 4096 + (1 << 20);
         if (need > room)
-            return fail_input("size", size.human() + " is too small for the site (" + human_size(site->bytes) +
+            return fail_input("size", size.human() + " is too small for the site (" + human_bytes(site->bytes) +
                                           " in " + std::to_string(site->files) + " files)");
         return {};
     };
@@ -497,7 +497,7 @@ int run_import_site(Context& ctx, const ImportArgs& args) {
                           {"bytes", imported.bytes},
                           {"index_html", imported.has_index}};
         text.push_back("site:      " + std::to_string(imported.files) + " files, " + std::to_string(imported.dirs) +
-                    " directories, " + std::to_string(imported.links) + " links, " + format_bytes(imported.bytes) +
+                    " directories, " + std::to_string(imported.links) + " links, " + human_bytes(imported.bytes) +
                     " from " + args.from);
     }
     return report(ctx, outcome, fields, text, log->path());
@@ -510,7 +510,7 @@ void add_import_site(CLI::App& app, Context& ctx, Action& action) {
     auto* cmd = app.add_subcommand("import-site", "Create a jail whose web site comes from a directory or tarball");
     cmd->add_option("domain", args->jail.domain, "The site's domain name (IDN allowed)")->required();
     cmd->add_option("--ip", args->jail.ip, "The jail's public IPv4 address")->required();
-    cmd->add_option("--size", args->jail.size, "Disk quota, e.g. 512M, 2G (minimum 64 MiB)")->required();
+    cmd->add_option("--size", args->jail.size, "Disk quota, e.g. 512M, 2G (" JAILCTL_SIZE_UNITS "; minimum 64 MiB)")->required();
     cmd->add_option("--from", args->from, "The site: a directory, or a .tar, .tar.gz or .tar.zst")->required();
     cmd->add_flag("--sparse", args->jail.sparse, "Thin-provision the disk image instead of preallocating it");
     cmd->add_option("--ftp-tls", args->jail.ftp_tls, "FTPS policy: required (default) or optional");

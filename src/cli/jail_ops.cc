@@ -171,6 +171,7 @@ Step Ops::register_jail() {
                 auto rec = ctx.registry().insert_jail(plan.rec);
                 if (!rec) return std::unexpected(rec.error());
                 plan.rec = *rec;
+                plan.spec.ftp_user = rec->ftp_user;  // the registry made it unique on the host
                 return {};
             },
             [this]() -> Result<void> {
@@ -266,12 +267,22 @@ Step Ops::write_lxc_config() {
 Step Ops::start_jail() {
     return {"start",
             [this]() -> Result<void> {
+                // LXC only says "ABORTING" when the host side of the veth exists already.
+                const std::string veth = veth_name(plan.rec.id);
+                plan.foreign_veth = link_exists(veth);
+                if (plan.foreign_veth)
+                    return fail(ErrorKind::Conflict,
+                                "interface " + veth + " (this jail's veth, named from its registry id " +
+                                    std::to_string(plan.rec.id) + ") already exists on this host: most likely another "
+                                    "jailctl state root (a second --root) has a jail with the same id; run one state "
+                                    "root per host, or remove a leftover with 'jailctl repair " + domain() + "'");
                 if (auto r = lxc_start(paths().lxcpath, domain()); !r) return r;
                 if (auto r = add_gateway_address(veth_name(plan.rec.id)); !r) return r;
                 if (auto r = restrict_to_own_address(veth_name(plan.rec.id)); !r) return r;
                 return wait_for_services(plan.rec, std::chrono::seconds(15));
             },
             [this]() -> Result<void> {
+                if (plan.foreign_veth) return {};  // nothing started; the interface is not ours
                 auto stopped = lxc_stop(paths().lxcpath, domain(), 2);
                 auto cleaned = network_cleanup(ctx, plan.rec);  // even when the stop failed
                 return stopped ? cleaned : stopped;

@@ -23,6 +23,7 @@ struct JailPlan {
     std::string password;
     std::string fingerprint;
     bool made_jail_dir = false;
+    bool foreign_veth = false;    // start_jail found its interface name taken: never remove it
     bool config_existed = false;  // write_lxc_config found a config (start): its undo keeps it  // create_disk made <jail dir>: only then may its undo remove it
     JailSpec spec;
 };

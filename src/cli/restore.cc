@@ -88,7 +88,7 @@ Result<void> validate(Context& ctx, const RestoreArgs& args, JailPlan& plan, Res
         ip = *i;
     }
     if (!args.size.empty()) {
-        auto s = ByteSize::parse(args.size, "size");
+        auto s = ByteSize::parse_disk(args.size, "size");
         if (!s) return std::unexpected(s.error());
         if (auto m = s->at_least(kMinSize, "size"); !m) return std::unexpected(m.error());
         size = *s;
@@ -118,8 +118,8 @@ Result<void> validate(Context& ctx, const RestoreArgs& args, JailPlan& plan, Res
     uint64_t needed = min_size_for(rp.archive);
     if (size && size->bytes() < needed)
         return fail_input("size", size->human() + " is too small for the archive's content (" +
-                                      human_size(rp.archive.needed_bytes) + " in " + std::to_string(rp.archive.entries) +
-                                      " entries needs at least " + human_size(needed) + ")");
+                                      human_bytes(rp.archive.needed_bytes) + " in " + std::to_string(rp.archive.entries) +
+                                      " entries needs at least " + human_bytes(needed) + ")");
     uint64_t bytes = size ? size->bytes() : std::max<uint64_t>(m.size_bytes, needed);
 
     auto uplink = find_uplink(configured_uplink(ctx));
@@ -157,7 +157,7 @@ Result<void> validate(Context& ctx, const RestoreArgs& args, JailPlan& plan, Res
         auto free = free_bytes(ctx.paths.lxcpath);
         if (!free) return std::unexpected(free.error());
         if (*free < bytes)
-            return fail_input("size", human_size(bytes) + " is more than the " + human_size(*free) + " free in " +
+            return fail_input("size", human_bytes(bytes) + " is more than the " + human_bytes(*free) + " free in " +
                                           ctx.paths.lxcpath);
     }
 
@@ -455,7 +455,7 @@ int run_restore(Context& ctx, const RestoreArgs& args) {
                          {"fingerprint", plan.fingerprint}};
         text = {"domain:    " + plan.rec.domain,
                 "ip:        " + plan.rec.ip,
-                "disk:      " + human_size(plan.rec.size_bytes),
+                "disk:      " + human_bytes(plan.rec.size_bytes),
                 "from:      " + rp.file + " (" + rp.archive.manifest.domain + ", " + rp.archive.manifest.archived_at + ")",
                 "ftp user:  " + plan.rec.ftp_user,
                 "ftp pass:  " + plan.password,

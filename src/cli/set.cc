@@ -56,7 +56,7 @@ int run_set(Context& ctx, const SetArgs& args) {
                    {"limits", {{"memory_bytes", limits->memory_bytes},
                                {"cpus", format_cpus(limits->millicpus)},
                                {"pids", limits->pids}}}},
-                  {"domain:    " + domain, "memory:    " + human_size(limits->memory_bytes),
+                  {"domain:    " + domain, "memory:    " + human_bytes(limits->memory_bytes),
                    "cpus:      " + format_cpus(limits->millicpus), "pids:      " + std::to_string(limits->pids)},
                   log->path());
 }

@@ -11,6 +11,7 @@
 #include "cli/jail_ops.h"
 #include "cli/status_format.h"
 #include "cli/verbs.h"
+#include "host/image.h"
 #include "host/jail_fs.h"
 #include "host/limits.h"
 #include "host/lxc.h"
@@ -76,6 +77,15 @@ JailStatus inspect(const Context& ctx, const HostView& host, const JailRecord& r
             cg.usage = read_usage(ctx.paths.lxcpath, rec.domain, host.layout);
     }
     s.state = cg.verdict == PayloadCgroups::Verdict::Running ? JailState::Running : JailState::Stopped;
+    // Disk use for the text listing too (one statvfs per mounted jail): it marks full disks.
+    const std::string rootfs = ctx.paths.rootfs(rec.domain);
+    std::error_code ec;
+    if (host.mount_points.contains(std::filesystem::absolute(rootfs, ec).lexically_normal().string()))
+        if (auto use = disk_use(rootfs)) {
+            s.used_bytes = use->used_bytes;
+            s.free_bytes = use->free_bytes;
+            s.disk_known = true;
+        }
     if (!detail) return s;
     if (s.state == JailState::Running) {
         s.memory_used = cg.usage.memory_bytes;
@@ -83,11 +93,6 @@ JailStatus inspect(const Context& ctx, const HostView& host, const JailRecord& r
         s.cpu_usec = cg.usage.cpu_usec;
         s.services = init_services(ctx, rec.domain);
     }
-    struct statvfs st{};
-    const std::string rootfs = ctx.paths.rootfs(rec.domain);
-    std::error_code ec;
-    if (host.mount_points.contains(std::filesystem::absolute(rootfs, ec).lexically_normal().string()) && ::statvfs(rootfs.c_str(), &st) == 0)
-        s.used_bytes = static_cast<uint64_t>(st.f_blocks - st.f_bfree) * st.f_frsize;
     return s;
 }
 

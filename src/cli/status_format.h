@@ -17,13 +17,16 @@ struct JailStatus {
     JailRecord rec;
     JailState state = JailState::Stopped;
     uint64_t used_bytes = 0;  // 0 when the disk is not mounted
+    uint64_t free_bytes = 0;  // what the customer may still write; 0 when not mounted
+    bool disk_known = false;  // the disk is mounted: used/free were measured
     std::string reason;       // why NotConfigured
     uint64_t memory_used = 0, pids_used = 0;  // from the jail's cgroups, when running
     uint64_t cpu_usec = 0;                    // CPU time since start, when running
     nlohmann::json services = nlohmann::json::array();  // jailctl-init's view, when running
 };
 
-// "Jail status (*=running, !=not configured):" then "*example.com (203.0.113.10)" per jail.
+// "Jail status (*=running, !=not configured):" then "*example.com (203.0.113.10)" per jail,
+// with "  disk 95% full (1.2 MiB free)" appended when the disk is at least 90 % full.
 std::string status_text(const std::vector<JailStatus>& jails);
 nlohmann::json status_json(const std::vector<JailStatus>& jails);
 

@@ -3,6 +3,7 @@
 
 #include "cli/jail_ops.h"
 #include "cli/verbs.h"
+#include "host/image.h"
 #include "host/lxc.h"
 
 namespace jailctl {
@@ -19,9 +20,28 @@ int run_test(Context& ctx, const std::string& domain_input) {
     // with status 200 proves the web side; the FTP side is proven in full.
     Step test{"test", [&] { return test_jail(ctx, *rec, ""); }};
     TaskOutcome outcome = run_journaled(ctx, *log, rec->domain, "test", {test});
-    return report(ctx, outcome, {{"domain", rec->domain}, {"ip", rec->ip}},
-                  {"domain:    " + rec->domain, "http:      OK", "ftp:       OK (login, upload, read back, delete)"},
-                  log->path());
+    nlohmann::json fields = {{"domain", rec->domain}, {"ip", rec->ip}, {"warnings", nlohmann::json::array()}};
+    std::vector<std::string> text = {"domain:    " + rec->domain, "http:      OK",
+                                     "ftp:       OK (login, upload, read back, delete)"};
+    // A full disk still passes (the probe's file is tiny) but the customer's uploads fail:
+    // say so, in the text and the JSON, and in the log.
+    if (auto use = disk_use(ctx.paths.rootfs(rec->domain))) {
+        fields["disk"] = {{"used_bytes", use->used_bytes},
+                          {"free_bytes", use->free_bytes},
+                          {"used_percent", use->used_percent()}};
+        std::string line = std::to_string(use->used_percent()) + "% used, " + human_bytes(use->free_bytes) + " free";
+        if (use->used_percent() >= kDiskFullPercent) {
+            std::string warning = "disk " + std::to_string(use->used_percent()) + "% full (" +
+                                  human_bytes(use->free_bytes) + " free): uploads will fail soon; 'jailctl grow " +
+                                  rec->domain + " --size ...' or ask the customer to clean up";
+            fields["warnings"].push_back(warning);
+            log->warn("test", warning);
+            line = "WARNING " + warning;
+            if (!outcome.ok) outcome.error.message += " (the jail's " + warning + ")";
+        }
+        text.push_back("disk:      " + line);
+    }
+    return report(ctx, outcome, fields, text, log->path());
 }
 
 }  // namespace

@@ -30,6 +30,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "host/ext4.h"
 #include "host/jail_fs.h"
 #include "host/loop.h"
 #include "util/fd.h"
@@ -511,12 +512,8 @@ Result<std::string> EntryChecker::check(const EntryMeta& e) {
 }
 
 uint64_t usable_bytes(uint64_t size) {
-    // mke2fs's default journal for 4 KiB blocks, by filesystem size.
     const uint64_t MiB = 1ull << 20;
-    uint64_t journal = size < 128 * MiB ? 4 * MiB : size < 1024 * MiB ? 16 * MiB : size < 2048 * MiB ? 32 * MiB
-                                                                                : size < (16384 * MiB) ? 64 * MiB
-                                                                                                       : 128 * MiB;
-    uint64_t overhead = journal + size / 64 /* inode tables, 256 B per 16 KiB */ + size / 50 /* margin */ + 2 * MiB;
+    uint64_t overhead = ext4_journal_bytes(size) + size / 64 /* inode tables, 256 B per 16 KiB */ + size / 50 /* margin */ + 2 * MiB;
     return size > overhead ? size - overhead : 0;
 }
 

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <vector>
@@ -64,6 +65,7 @@ std::string tool_error_line(const std::string& output, const std::string& prefix
 //   fewer inodes (-i 65536) did not make mkfs measurably faster: 512 MiB 9-10 ms either way,
 //   8 GiB 25-35 ms, because mke2fs zeroes the inode tables with fallocate(ZERO_RANGE).
 // - -m 0: no root reserve; the whole quota is the customer's.
+// - -J size: ext4_journal_bytes(), a smaller journal than mke2fs's on disks below 512 MiB.
 // - -E nodiscard: essential. mke2fs discards a device before formatting; on an image FILE that is
 //   fallocate(PUNCH_HOLE), which threw away the preallocation: a 512 MiB fallocated image kept
 //   16 MiB of its 512 MiB after a default mkfs. With nodiscard it stays fully reserved.
@@ -76,6 +78,12 @@ std::string tool_error_line(const std::string& output, const std::string& prefix
 //   for online growth) are kept: checksums are what lets e2fsck trust what it repairs. No mmp:
 //   its kmmpd thread writes every image every few seconds; attaching refuses an image that is
 //   already attached instead (LoopDevice::attach).
+uint64_t ext4_journal_bytes(uint64_t size) {
+    constexpr uint64_t MiB = 1ull << 20;
+    if (size < 512 * MiB) return std::max<uint64_t>(4 * MiB, size / 32 / MiB * MiB);
+    return size < 1024 * MiB ? 16 * MiB : size < 2048 * MiB ? 32 * MiB : size < 16384 * MiB ? 64 * MiB : 128 * MiB;
+}
+
 Result<void> format_ext4(const std::string& image, uint32_t root_uid, uint32_t root_gid,
                          std::string_view label) {
     const std::string what = "format " + image + " as ext4";
@@ -90,6 +98,7 @@ Result<void> format_ext4(const std::string& image, uint32_t root_uid, uint32_t r
     std::vector<std::string> argv = {
         "mkfs.ext4", "-q", "-F", "-t", "ext4",
         "-b", "4096", "-I", "256", "-i", "16384", "-m", "0", "-e", "remount-ro",
+        "-J", "size=" + std::to_string(ext4_journal_bytes(static_cast<uint64_t>(st->st_size)) >> 20),
         "-L", std::string(label),
         "-E", "root_owner=" + std::to_string(root_uid) + ":" + std::to_string(root_gid) +
               ",nodiscard,lazy_itable_init=" + lazy + ",lazy_journal_init=" + lazy,

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "jail/byte_size.h"
 #include "util/fd.h"
 
 namespace jailctl {
@@ -22,17 +23,17 @@ std::string parent_dir(const std::string& path) {
 Result<void> check_size(uint64_t bytes) {
     if (bytes == 0) return fail_input("size", "must be greater than zero");
     if (bytes % kImageBlockSize != 0)
-        return fail_input("size", format_bytes(bytes) + " is not a multiple of " +
+        return fail_input("size", std::to_string(bytes) + " bytes is not a multiple of " +
                                       std::to_string(kImageBlockSize) + " bytes");
     if (bytes > static_cast<uint64_t>(INT64_MAX))
-        return fail_input("size", format_bytes(bytes) + " is too large");
+        return fail_input("size", human_bytes(bytes) + " is too large");
     return {};
 }
 
 // ENOSPC/EDQUOT: say how much was asked for and how much the filesystem has.
 std::unexpected<Error> no_space(const std::string& what, const std::string& dir, uint64_t asked, int err) {
-    std::string msg = what + ": " + std::strerror(err) + " (asked for " + format_bytes(asked);
-    if (auto avail = free_bytes(dir)) msg += ", " + format_bytes(*avail) + " free in " + dir;
+    std::string msg = what + ": " + std::strerror(err) + " (asked for " + human_bytes(asked);
+    if (auto avail = free_bytes(dir)) msg += ", " + human_bytes(*avail) + " free in " + dir;
     msg += ")";
     return fail(msg);
 }
@@ -55,32 +56,29 @@ int extend(int fd, uint64_t offset, uint64_t len, bool sparse) {
 
 }  // namespace
 
-std::string format_bytes(uint64_t bytes) {
-    static constexpr const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB"};
-    if (bytes < 1024 || bytes % 1024 != 0) return std::to_string(bytes) + " bytes";
-    double value = static_cast<double>(bytes);
-    int unit = -1;
-    while (value >= 1024 && unit < 4) {
-        value /= 1024;
-        ++unit;
-    }
-    char buf[32];
-    std::snprintf(buf, sizeof buf,
-                  value == static_cast<double>(static_cast<uint64_t>(value)) ? "%.0f %s" : "%.1f %s", value,
-                  kUnits[unit]);
-    return buf;
-}
-
 Result<uint64_t> free_bytes(const std::string& dir) {
     struct statvfs st {};
     if (::statvfs(dir.c_str(), &st) != 0) return fail_errno("statvfs " + dir, errno);
     return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
 }
 
+int DiskUse::used_percent() const {
+    uint64_t total = used_bytes + free_bytes;
+    if (total == 0) return 0;
+    return static_cast<int>((used_bytes * 100 + total - 1) / total);
+}
+
+Result<DiskUse> disk_use(const std::string& dir) {
+    struct statvfs st {};
+    if (::statvfs(dir.c_str(), &st) != 0) return fail_errno("statvfs " + dir, errno);
+    return DiskUse{static_cast<uint64_t>(st.f_blocks - st.f_bfree) * st.f_frsize,
+                   static_cast<uint64_t>(st.f_bavail) * st.f_frsize};
+}
+
 Result<void> create_image(const std::string& path, uint64_t bytes, bool sparse) {
     if (auto ok = check_size(bytes); !ok) return ok;
     const std::string what =
-        "create image " + path + " (" + format_bytes(bytes) + (sparse ? ", sparse)" : ")");
+        "create image " + path + " (" + human_bytes(bytes) + (sparse ? ", sparse)" : ")");
     Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd.valid()) {
         int err = errno;
@@ -112,7 +110,7 @@ Result<void> create_image(const std::string& path, uint64_t bytes, bool sparse) 
 
 Result<void> grow_image(const std::string& path, uint64_t new_bytes, bool sparse) {
     if (auto ok = check_size(new_bytes); !ok) return ok;
-    const std::string what = "grow image " + path + " to " + format_bytes(new_bytes);
+    const std::string what = "grow image " + path + " to " + human_bytes(new_bytes);
     Fd fd(::open(path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC));
     if (!fd.valid()) return fail_errno(what + ": open", errno);
     struct stat st {};
@@ -120,8 +118,8 @@ Result<void> grow_image(const std::string& path, uint64_t new_bytes, bool sparse
     if (!S_ISREG(st.st_mode)) return fail(what + ": not a regular file");
     const auto old_bytes = static_cast<uint64_t>(st.st_size);
     if (new_bytes < old_bytes)
-        return fail_input("size", "cannot shrink image " + path + " from " + format_bytes(old_bytes) +
-                                      " to " + format_bytes(new_bytes) + " (images only grow)");
+        return fail_input("size", "cannot shrink image " + path + " from " + human_bytes(old_bytes) +
+                                      " to " + human_bytes(new_bytes) + " (images only grow)");
     if (new_bytes == old_bytes) return {};
     if (int err = extend(fd.get(), old_bytes, new_bytes - old_bytes, sparse); err != 0) {
         // A failed fallocate may leave blocks past the old end: truncating back releases them.

@@ -1,4 +1,4 @@
-// ByteSize: a validated, positive size in bytes (disk sizes), binary units only.
+// ByteSize: a validated, positive size in bytes (disk sizes, memory limits).
 #pragma once
 
 #include <compare>
@@ -12,11 +12,16 @@ namespace jailctl {
 
 class ByteSize {
 public:
-    // A positive decimal integer without leading zeros, optionally followed by a binary unit
-    // K M G T or KiB MiB GiB TiB (letters case-insensitive: "512M", "512mib", "1G", "1073741824").
-    // No spaces, sign, decimals or other units ("KB" and "B" are refused: ambiguous or useless);
-    // values that overflow 64 bits are refused. `field` names the option in errors.
+    // A positive decimal integer without leading zeros, optionally followed by a unit, letters
+    // case-insensitive, as Incus reads them: K M G T and KiB MiB GiB TiB are binary ("512M" =
+    // "512MiB" = 512 * 2^20), kB MB GB TB are decimal ("500MB" = 500 * 10^6). No spaces, sign,
+    // decimals or other units ("B" is refused: useless); values that overflow 64 bits are
+    // refused. `field` names the option in errors.
     static Result<ByteSize> parse(std::string_view input, std::string_view field = "size");
+
+    // parse() for a disk size: rounded up to the 4 KiB block of images and ext4, so that the
+    // decimal units work ("1GB" = 10^9 bytes becomes 1000001536 bytes, 244141 blocks).
+    static Result<ByteSize> parse_disk(std::string_view input, std::string_view field = "size");
 
     static ByteSize from_bytes(uint64_t bytes) { return ByteSize(bytes); }
 
@@ -25,8 +30,7 @@ public:
 
     uint64_t bytes() const { return bytes_; }
 
-    // Always exact: the largest binary unit in which the value has at most two decimals
-    // ("512 MiB", "1 GiB", "1.5 GiB", "1.25 GiB", "100 KiB"), else plain bytes ("12345 B").
+    // human_bytes() of this size.
     std::string human() const;
 
     friend bool operator==(ByteSize, ByteSize) = default;
@@ -37,7 +41,13 @@ private:
     uint64_t bytes_ = 0;
 };
 
-// Shorthand for human() of a raw byte count.
+// The units parse() reads, for --help texts.
+#define JAILCTL_SIZE_UNITS "K, M, G, T or KiB, MiB, GiB, TiB count 1024s; kB, MB, GB, TB count 1000s"
+
+// The one way jailctl prints a byte count, in the largest binary unit it reaches (B, KiB, MiB,
+// GiB, TiB): exact when that takes at most two decimals ("512 MiB", "1.25 GiB", "100 KiB",
+// "1023 B"), else rounded to one decimal ("78.1 GiB" for a free-space figure). A message never
+// mixes units because every figure goes through here.
 std::string human_bytes(uint64_t bytes);
 
 }  // namespace jailctl

@@ -171,7 +171,8 @@ Result<void> check_ascii_name(std::string_view name) {
         return fail_input(field, quoted(name) + " has a single label (need at least two, e.g. example.com)");
     if (name.size() > Domain::kMaxLength)
         return fail_input(field, "name is " + std::to_string(name.size()) + " characters long (at most " +
-                                     std::to_string(Domain::kMaxLength) + ", so that www. fits in 253)");
+                                     std::to_string(Domain::kMaxLength) +
+                                     " for a jail: LXC names its cgroups lxc.payload.<domain>, at most 255 characters)");
     if (labels.size() == 4 && all_digits(labels[0]) && all_digits(labels[1]) && all_digits(labels[2]) &&
         all_digits(labels[3]))
         return fail_input(field, quoted(name) + " is an IPv4 address, not a domain name");
@@ -181,6 +182,15 @@ Result<void> check_ascii_name(std::string_view name) {
 }
 
 }  // namespace
+
+std::vector<std::string> host_names(std::string_view domain) {
+    constexpr std::string_view kWww = "www.";
+    if (domain.starts_with(kWww) && domain.find('.', kWww.size()) != std::string_view::npos)
+        return {std::string(domain), std::string(domain.substr(kWww.size()))};
+    return {std::string(domain), std::string(kWww) + std::string(domain)};
+}
+
+std::vector<std::string> Domain::host_names() const { return jailctl::host_names(name_); }
 
 Result<Domain> Domain::parse(std::string_view input) {
     const std::string field(kField);

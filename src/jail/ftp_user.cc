@@ -32,6 +32,14 @@ bool is_reserved_system_name(std::string_view name) {
     return std::find(std::begin(kSystemNames), std::end(kSystemNames), name) != std::end(kSystemNames);
 }
 
+std::string ftp_user_variant(const std::string& base, int n) {
+    if (n <= 1) return base;
+    const std::string suffix = "-" + std::to_string(n);
+    std::string name = base.substr(0, kMaxFtpUserLength - suffix.size());
+    while (!name.empty() && name.back() == '-') name.pop_back();
+    return name + suffix;
+}
+
 std::string derive_ftp_user(const Domain& domain) {
     std::string name;
     std::string_view rest = domain.str();

@@ -1,5 +1,8 @@
 #include "jail/registry.h"
 
+#include "jail/domain.h"
+#include "jail/ftp_user.h"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -26,6 +29,12 @@ CREATE TABLE IF NOT EXISTS jails(
   memory_bytes INTEGER NOT NULL DEFAULT 268435456,
   millicpus    INTEGER NOT NULL DEFAULT 1000,
   pids         INTEGER NOT NULL DEFAULT 512
+);
+-- Every host name a jail serves (Domain host_names(): the domain and its www. form; aliases
+-- later): a name is served by one jail only. Rows go with their jail (ON DELETE CASCADE).
+CREATE TABLE IF NOT EXISTS host_names(
+  name    TEXT PRIMARY KEY,
+  jail_id INTEGER NOT NULL REFERENCES jails(id) ON DELETE CASCADE
 );
 CREATE TABLE IF NOT EXISTS tasks(
   id       INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -144,6 +153,20 @@ Result<Registry> Registry::open(const std::string& path) {
         ::usleep(50 * 1000);
     }
     if (!setup) return std::unexpected(setup.error());
+    // Jails registered before host names were recorded claim theirs now (once; cheap after).
+    setup = reg.exec("BEGIN IMMEDIATE");
+    if (setup) {
+        std::vector<std::pair<int64_t, std::string>> unclaimed;
+        {
+            Stmt old(db, "SELECT id, domain FROM jails WHERE id NOT IN (SELECT jail_id FROM host_names)");
+            while (old.step() == SQLITE_ROW) unclaimed.emplace_back(old.integer(0), old.text(1));
+        }
+        for (const auto& [id, domain] : unclaimed)
+            if (setup) setup = reg.claim_host_names(id, domain);
+        if (setup) setup = reg.exec("COMMIT");
+        else (void)reg.exec("ROLLBACK");
+    }
+    if (!setup) return std::unexpected(setup.error());
     return reg;
 }
 
@@ -169,6 +192,42 @@ Result<void> Registry::exec(const char* sql) {
     return {};
 }
 
+Result<std::optional<std::pair<std::string, std::string>>> Registry::host_name_holder(const std::string& domain) {
+    for (const auto& name : host_names(domain)) {
+        Stmt s(db_, "SELECT j.domain FROM host_names h JOIN jails j ON j.id = h.jail_id WHERE h.name = ?1");
+        s.bind(1, name);
+        int rc = s.step();
+        if (rc == SQLITE_ROW) return std::pair{name, s.text(0)};
+        if (rc != SQLITE_DONE) return db_error("look up host name " + name, s);
+    }
+    return std::nullopt;
+}
+
+Result<void> Registry::claim_host_names(int64_t jail_id, const std::string& domain) {
+    for (const auto& name : host_names(domain)) {
+        Stmt s(db_, "INSERT OR IGNORE INTO host_names(name, jail_id) VALUES(?1, ?2)");
+        s.bind(1, name).bind(2, jail_id);
+        if (s.step() != SQLITE_DONE) return db_error("record host name " + name, s);
+    }
+    return {};
+}
+
+std::string host_name_conflict(const std::string& domain, const std::string& name, const std::string& holder) {
+    if (name == domain) return "domain: " + domain + " is already served by jail " + holder;
+    return "domain: " + domain + " would also serve " + name + ", which jail " + holder + " already serves";
+}
+
+Result<std::string> Registry::unique_ftp_user(const std::string& wanted) {
+    for (int n = 1;; ++n) {
+        std::string candidate = ftp_user_variant(wanted, n);
+        Stmt s(db_, "SELECT 1 FROM jails WHERE ftp_user = ?1");
+        s.bind(1, candidate);
+        int rc = s.step();
+        if (rc == SQLITE_DONE) return candidate;
+        if (rc != SQLITE_ROW) return db_error("look up FTP user " + candidate, s);
+    }
+}
+
 Result<JailRecord> Registry::insert_jail(JailRecord jail) {
     if (auto r = exec("BEGIN IMMEDIATE"); !r) return std::unexpected(r.error());
     auto rollback = [&](std::unexpected<Error> e) {
@@ -182,6 +241,14 @@ Result<JailRecord> Registry::insert_jail(JailRecord jail) {
             return rollback(fail(ErrorKind::Conflict, "domain: " + jail.domain + " is already registered"));
         return rollback(fail(ErrorKind::Conflict, "ip: " + jail.ip + " is already used by jail " + dup.text(0)));
     }
+    // Decided inside this transaction, so two concurrent creates cannot both take a name.
+    auto holder = host_name_holder(jail.domain);
+    if (!holder) return rollback(std::unexpected(holder.error()));
+    if (*holder)
+        return rollback(fail(ErrorKind::Conflict, host_name_conflict(jail.domain, (*holder)->first, (*holder)->second)));
+    auto ftp_user = unique_ftp_user(jail.ftp_user);
+    if (!ftp_user) return rollback(std::unexpected(ftp_user.error()));
+    jail.ftp_user = *ftp_user;
     jail.created = now_rfc3339();
     jail.state = "creating";
     Stmt ins(db_,
@@ -200,6 +267,7 @@ Result<JailRecord> Registry::insert_jail(JailRecord jail) {
     Stmt upd(db_, "UPDATE jails SET id_base = ?1 WHERE id = ?2");
     upd.bind(1, static_cast<int64_t>(jail.id_base)).bind(2, jail.id);
     if (upd.step() != SQLITE_DONE) return rollback(db_error("assign id range", upd));
+    if (auto r = claim_host_names(jail.id, jail.domain); !r) return rollback(std::unexpected(r.error()));
     if (auto r = exec("COMMIT"); !r) return rollback(std::unexpected(r.error()));
     return jail;
 }

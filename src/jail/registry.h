@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "util/result.h"
@@ -48,9 +49,13 @@ public:
     Registry(const Registry&) = delete;
     ~Registry();
 
-    // Inserts a new jail in state "creating" and assigns id and id_base. A taken
-    // domain or IP is ErrorKind::Conflict naming the field and the holder.
+    // Inserts a new jail in state "creating" and assigns id and id_base. A taken domain, IP
+    // or host name (host_names(): a name another jail serves) is ErrorKind::Conflict naming
+    // the field and the holder. A taken FTP user gets the first free ftp_user_variant()
+    // ("examplecom-2"): the returned record has the user the jail must get.
     Result<JailRecord> insert_jail(JailRecord jail);
+    // Which jail already serves one of `domain`'s host names: {name, holder's domain}.
+    Result<std::optional<std::pair<std::string, std::string>>> host_name_holder(const std::string& domain);
     Result<std::optional<JailRecord>> find(const std::string& domain);
     Result<std::optional<JailRecord>> find_by_ip(const std::string& ip);
     Result<std::vector<JailRecord>> list();  // sorted by domain
@@ -74,8 +79,13 @@ public:
 
 private:
     explicit Registry(sqlite3* db) : db_(db) {}
+    Result<void> claim_host_names(int64_t jail_id, const std::string& domain);
+    Result<std::string> unique_ftp_user(const std::string& wanted);
     Result<void> exec(const char* sql);
     sqlite3* db_ = nullptr;
 };
+
+// The conflict message for a host name `holder` already serves.
+std::string host_name_conflict(const std::string& domain, const std::string& name, const std::string& holder);
 
 }  // namespace jailctl

@@ -11,6 +11,8 @@
 
 #include <memory>
 
+#include "jail/domain.h"
+
 namespace jailctl {
 namespace {
 
@@ -68,12 +70,18 @@ Result<void> set_random_serial(X509* cert) {
     return {};
 }
 
+// Subject and issuer (self-signed): CN=<domain> when it fits the 64 characters X.509 allows a
+// common name (RFC 5280 ub-common-name), else O=jailctl without a CN. Clients match the host
+// against the SAN, which always holds every name (RFC 6125), so the CN is informational.
 Result<void> set_names(X509* cert, const std::string& domain) {
+    constexpr size_t kMaxCommonName = 64;
     X509_NAME* name = X509_get_subject_name(cert);
-    if (!X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                                    reinterpret_cast<const unsigned char*>(domain.c_str()), -1, -1, 0) ||
+    const bool cn = domain.size() <= kMaxCommonName;
+    const std::string value = cn ? domain : "jailctl";
+    if (!X509_NAME_add_entry_by_txt(name, cn ? "CN" : "O", MBSTRING_UTF8,
+                                    reinterpret_cast<const unsigned char*>(value.c_str()), -1, -1, 0) ||
         !X509_set_issuer_name(cert, name))
-        return fail_ssl("certificate: subject CN=" + domain);
+        return fail_ssl("certificate: subject " + std::string(cn ? "CN=" : "O=") + value);
     return {};
 }
 
@@ -98,8 +106,8 @@ Result<void> add_dns_name(GENERAL_NAMES* names, const std::string& dns) {
 Result<void> add_subject_alt_names(X509* cert, const std::string& domain, const std::string& ip) {
     GeneralNames names(sk_GENERAL_NAME_new_null());
     if (!names) return fail_ssl("certificate: SAN");
-    if (auto r = add_dns_name(names.get(), domain); !r) return r;
-    if (auto r = add_dns_name(names.get(), "www." + domain); !r) return r;
+    for (const auto& host : host_names(domain))
+        if (auto r = add_dns_name(names.get(), host); !r) return r;
     ASN1_OCTET_STRING* addr = a2i_IPADDRESS(ip.c_str());
     if (!addr) return fail_input("ip", "'" + ip + "' is not an IP address for the certificate");
     GENERAL_NAME* gn = GENERAL_NAME_new();

@@ -337,7 +337,8 @@ Result<void> probe_http(const ProbeTarget& target, std::string_view expect) {
 
 Result<void> probe_ftp(const ProbeTarget& target, const std::string& user, const std::string& password,
                        const std::string& cert_pem) {
-    const std::string name = ".jailctl-probe-" + random_hex(8) + ".txt";
+    // Not a dotfile: a static site refuses those (403), see nginx.cc.
+    const std::string name = "jailctl-probe-" + random_hex(8) + ".txt";
     const std::string rel_path = "www/" + name;
     const std::string content = "jailctl probe " + random_hex(32) + "\n";
     char errbuf[CURL_ERROR_SIZE];

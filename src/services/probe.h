@@ -30,7 +30,7 @@ Result<void> http_answers(const ProbeTarget& target);
 // Explicit FTPS (AUTH TLS, TLS for login and data) to IP as user/password, trusting only
 // `cert_pem` and checking that it names IP. Passive mode uses PASV (not EPSV) and connects to
 // the address the server announces, so a wrong passive address fails here as it would for a
-// customer. Uploads www/.jailctl-probe-<random>.txt, reads it back over HTTP byte for byte,
+// customer. Uploads www/jailctl-probe-<random>.txt, reads it back over HTTP byte for byte,
 // and deletes it (also when the read-back failed).
 Result<void> probe_ftp(const ProbeTarget& target, const std::string& user, const std::string& password,
                        const std::string& cert_pem);

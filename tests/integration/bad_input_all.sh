@@ -119,6 +119,15 @@ row 2 'bogus'                        "create: unknown option"         create "$N
 row 2 'extra|other\.example|positional' "create: two domains"         create "$NEW" other.example.com --ip "$NEW_IP" --size 128M
 row 3 'exist|already|domain'         "create: domain exists (3: well formed, conflicts)" create "$GOOD" --ip "$NEW_IP" --size 128M
 row 3 'ip|in use|already'            "create: IP in use (3: well formed, conflicts)"     create "$NEW" --ip "$GOOD_IP" --size 128M
+# issue 14: names too long for a jail, host names another jail serves, sizes in one unit
+row 2 'domain: name is 253 characters long \(at most 243' "create: 253-character domain (LXC cgroup names)" create "$(python3 -c 'print(("ab." * 84)[:246] + "example")')" --ip "$NEW_IP" --size 128M
+row 2 'domain: name is 244 characters long' "create: 244-character domain" create "$(python3 -c 'print(("ab." * 84)[:237] + "example")')" --ip "$NEW_IP" --size 128M
+row 3 "domain: www\.$GOOD is already served by jail $GOOD" "create: the www. name of an existing jail (3: conflicts)" create "www.$GOOD" --ip "$NEW_IP" --size 128M
+row 3 "would also serve www\.$GOOD" "create: www.www. of an existing jail (3: conflicts)" create "www.www.$GOOD" --ip "$NEW_IP" --size 128M
+row 3 "www\.$GOOD is already served" "clone to the www. name of an existing jail (3: conflicts)" clone "$GOOD" "www.$GOOD" --ip "$NEW_IP"
+row 2 'size: 10 TiB is more than the [0-9]+(\.[0-9]+)? (MiB|GiB|TiB) free' "create: 10T on a smaller host, one unit in the message" create "$NEW" --ip "$NEW_IP" --size 10T
+row 2 'size: 9\.1 TiB is more than the [0-9]+(\.[0-9]+)? (MiB|GiB|TiB) free' "create: 10TB (decimal) on a smaller host" create "$NEW" --ip "$NEW_IP" --size 10TB
+row 2 "size: '1PB' has an unknown unit"  "create: --size 1PB"             create "$NEW" --ip "$NEW_IP" --size 1PB
 # ---- status
 row 2 'domain'                       "status: empty domain"           status ""
 row 2 'domain'                       "status: non-UTF-8 domain"       status "$FF"

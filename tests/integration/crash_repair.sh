@@ -32,6 +32,25 @@ for step in "${CREATE[@]}"; do
   assert_state_unchanged empty "state after create killed at '$step' + repair"
 done
 
+# issue 14, defect 11: the operator asks a `!` jail gone; the repair inside destroy removes it:
+# that is OK (exit 0), not "KO: ... is not a jail any more".
+for step in disk mount configure-www start test ready; do
+  info "create killed before '$step', then destroy --force (and plain destroy)"
+  assert_exit 137 killed "$step" create "$D" --ip "$IP" --size 64M
+  assert_exit 0 jc status
+  assert_contains "$OUT" "!$D" "status of the interrupted create"
+  if [ "$step" = start ]; then force=(); else force=(--force); fi
+  assert_exit 0 jc destroy "${force[@]}" "$D"
+  assert_eq OK "$(head -n 1 <<<"$OUT")" "destroy of the interrupted create (killed before '$step')"
+  assert_not_contains "$ERR" "KO:" "stderr of destroy"
+  assert_state_unchanged empty "state after create killed at '$step' + destroy"
+done
+assert_exit 137 killed mount create "$D" --ip "$IP" --size 64M
+assert_exit 0 jc --json destroy --force "$D"
+assert_eq OK "$(json_eval "$OUT_FILE" 'd["result"]')" "JSON result of destroy of an interrupted create"
+assert_eq True "$(json_eval "$OUT_FILE" 'd["repaired"]')" "JSON repaired"
+assert_state_unchanged empty "state after create killed at 'mount' + destroy --json"
+
 info "auto-repair: create killed before 'test', then the same create again"
 assert_exit 137 killed test create "$D" --ip "$IP" --size 64M
 assert_exit 0 jc create "$D" --ip "$IP" --size 64M

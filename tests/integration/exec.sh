@@ -1,6 +1,6 @@
 # exec: stdout, stdin and the exit status of the command pass through; --user runs as the
 # jail's FTP account (uid from the jail's /etc/passwd); the environment is minimal; every run
-# is in <log dir>/<domain>/exec.log; jailctl's own failures end with a KO line.
+# has its log <log dir>/<domain>/<stamp>-exec.log; jailctl's own failures end with a KO line.
 # console: refused without a terminal on stdin (exit 2).
 set -euo pipefail
 D=exec.example.com IP=203.0.113.62
@@ -46,9 +46,12 @@ info "no host fd leaks into the jail"
 assert_exit 0 jc exec "$D" -- /bin/ls /proc/self/fd
 assert_eq "0 1 2 3" "$(echo $OUT)" "fds of ls in the jail (3 = its own dir fd)"
 
-info "the audit log"
-log="$JAILCTL_ROOT/log/$D/exec.log"
-[ -f "$log" ] || fail "no $log"
+info "the audit log: one <stamp>-exec.log per run, like every verb's log (issue 14, defect 10)"
+[ ! -e "$JAILCTL_ROOT/log/$D/exec.log" ] || fail "a shared exec.log was written"
+logs=("$JAILCTL_ROOT/log/$D/"*-exec*.log)
+[ -f "${logs[0]}" ] || fail "no <stamp>-exec.log in $JAILCTL_ROOT/log/$D: $(ls "$JAILCTL_ROOT/log/$D")"
+for l in "${logs[@]}"; do assert_match "$(basename "$l")" '^[0-9]{8}T[0-9]{6}Z-exec(\.[0-9]+)?\.log$' "exec log name"; done
+log=$(grep -l "'exit 3'" "${logs[@]}") || fail "argv 'exit 3' in no exec log"
 grep -qE '^[0-9-]{10}T[0-9:.]{12}Z INFO  \[exec\] exec as root \(uid 0\) by host uid 0: /bin/sh -c '"'exit 3'"'$' "$log" ||
   fail "argv not in $log:"$'\n'"$(cat "$log")"
 grep -q 'exec exit status 3 after' "$log" || fail "exit status not in $log"

@@ -2,6 +2,7 @@
 // Format and fsck work on image files and need no root; the grow tests mount (root, private
 // mount namespace of the test process).
 #include "host/ext4.h"
+#include "jail/byte_size.h"
 
 #include <gtest/gtest.h>
 #include <sched.h>
@@ -179,7 +180,7 @@ TEST_F(Ext4Test, MkfsTimeFor512MiB) {
             std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
         ASSERT_TRUE(formatted) << formatted.error().message;
         std::cout << "[ timing   ] format_ext4 512 MiB " << (sparse ? "sparse" : "preallocated") << ": " << ms
-                  << " ms, allocated afterwards " << format_bytes(allocated(image)) << '\n';
+                  << " ms, allocated afterwards " << human_bytes(allocated(image)) << '\n';
         RecordProperty(sparse ? "mkfs_ms_512MiB_sparse" : "mkfs_ms_512MiB_preallocated", std::to_string(ms));
     }
 }

@@ -166,11 +166,5 @@ TEST_F(ImageTest, FreeBytesOfMissingDirectoryIsAnError) {
     EXPECT_NE(result.error().message.find("statvfs " + dir_ + "/missing"), std::string::npos);
 }
 
-TEST(FormatBytes, ReadsLikeAHuman) {
-    EXPECT_EQ(format_bytes(4095), "4095 bytes");
-    EXPECT_EQ(format_bytes(64 * MiB), "64 MiB");
-    EXPECT_EQ(format_bytes(1536 * MiB), "1.5 GiB");
-}
-
 }  // namespace
 }  // namespace jailctl

@@ -57,4 +57,24 @@ TEST(Domain, InputCapIsInclusive) {
 }
 
 }  // namespace
+// The names a jail serves (issue 14, defect 7): never "www.www.", and a "www." domain also
+// serves its bare name, so that the registry can refuse a second jail claiming either.
+TEST(Domain, HostNames) {
+    auto names = [](const char* d) { return Domain::parse(d)->host_names(); };
+    using V = std::vector<std::string>;
+    EXPECT_EQ(names("example.com"), (V{"example.com", "www.example.com"}));
+    EXPECT_EQ(names("www.example.com"), (V{"www.example.com", "example.com"}));
+    EXPECT_EQ(names("shop.example.com"), (V{"shop.example.com", "www.shop.example.com"}));
+    EXPECT_EQ(names("www.com"), (V{"www.com", "www.www.com"}));  // the bare name would be a TLD
+    EXPECT_EQ(names("wwwx.example"), (V{"wwwx.example", "www.wwwx.example"}));
+    EXPECT_EQ(names("www.www.example.com"), (V{"www.www.example.com", "www.example.com"}));
+    // The longest jail domain still has a www. form within DNS's 253 characters.
+    std::string longest = std::string(63, 'a') + "." + std::string(63, 'b') + "." + std::string(63, 'c') + "." +
+                          std::string(243 - 3 * 64 - 4, 'd') + ".com";
+    ASSERT_EQ(longest.size(), Domain::kMaxLength);
+    auto d = Domain::parse(longest);
+    ASSERT_TRUE(d.has_value()) << d.error().message;
+    EXPECT_LE(d->host_names()[1].size(), 253u);
+}
+
 }  // namespace jailctl

@@ -102,6 +102,31 @@ TEST(Certificate, NamesTheDomainWwwAndIp) {
     EXPECT_NE(X509_check_ip_asc(x.get(), "203.0.113.11", 0), 1);
 }
 
+// A name longer than a CN's 64 characters (issue 14, defect 1): no CN, every name in the SAN.
+TEST(Certificate, LongNamesLiveInTheSan) {
+    const std::string label63(63, 'a');
+    for (const std::string& domain : {label63 + ".example", std::string("www.") + label63 + ".example"}) {
+        auto c = make_certificate(domain, "203.0.113.10");
+        ASSERT_TRUE(c) << domain << ": " << c.error().message;
+        X509Ptr x = parse_cert(c->cert_pem);
+        ASSERT_TRUE(x);
+        EXPECT_EQ(X509_NAME_get_text_by_NID(X509_get_subject_name(x.get()), NID_commonName, nullptr, 0), -1);
+        EXPECT_EQ(X509_NAME_cmp(X509_get_subject_name(x.get()), X509_get_issuer_name(x.get())), 0);
+        EXPECT_EQ(X509_check_host(x.get(), (label63 + ".example").c_str(), 0, 0, nullptr), 1) << domain;
+        EXPECT_EQ(X509_check_host(x.get(), ("www." + label63 + ".example").c_str(), 0, 0, nullptr), 1) << domain;
+        EXPECT_NE(X509_check_host(x.get(), ("www.www." + label63 + ".example").c_str(), 0, 0, nullptr), 1) << domain;
+    }
+    std::string longest;  // 243 characters of short labels
+    while (longest.size() < 243 - 8) longest += "abcdefg.";
+    longest.resize(243 - 4);
+    while (longest.back() == '.') longest.pop_back();
+    longest += ".com";
+    auto c = make_certificate(longest, "203.0.113.10");
+    ASSERT_TRUE(c) << c.error().message;
+    X509Ptr x = parse_cert(c->cert_pem);
+    EXPECT_EQ(X509_check_host(x.get(), longest.c_str(), 0, 0, nullptr), 1);
+}
+
 // What the probe relies on: a store holding only this certificate verifies it, for its IP.
 TEST(Certificate, TrustedAsItsOwnAnchor) {
     X509Ptr x = parse_cert(cert().cert_pem);

@@ -59,6 +59,20 @@ TEST(NginxConf, ServesTheDomainOnTheJailAddress) {
     }
 }
 
+// Issue 14: a www. domain serves itself and its bare name, never www.www.; long names fit
+// nginx's server name hash; source files and dotfiles are refused (403), /.well-known/ is not.
+TEST(NginxConf, ServerNamesAndForbiddenFiles) {
+    auto s = spec();
+    s.domain = "www.example.com";
+    auto conf = render_nginx_conf(s);
+    auto d = nginx_directives(conf);
+    EXPECT_EQ(only(d, "server_name"), "www.example.com example.com");
+    EXPECT_EQ(conf.find("www.www."), std::string::npos);
+    EXPECT_EQ(only(d, "server_names_hash_bucket_size"), "512");
+    EXPECT_NE(conf.find("location ~ \"/\\.(?!well-known(/|$))\" {\n            return 403;"), std::string::npos) << conf;
+    EXPECT_NE(conf.find("location ~* \"\\.ph(p[0-9]*|tml|ar)(~|\\.(bak|old|orig|save?|sw[op]|tmp|dist|[0-9]+))?(/|$)\" {\n            return 403;"), std::string::npos) << conf;
+}
+
 TEST(NginxConf, MimeTypesCoverAStaticSite) {
     std::string types = render_mime_types();
     for (const char* ext : {" html", " css", " js", " png", " jpg", " gif", " svg", " txt", " json", " ico", " pdf",
