@@ -41,5 +41,25 @@ TEST(StatusFormat, Json) {
         EXPECT_TRUE(j[0].contains(key)) << key;
 }
 
+// Issue 14, defect 5: a disk at least 90 % full is marked in the text; the JSON has free and percent.
+TEST(StatusFormat, FullDisks) {
+    auto full = status("a.example", "203.0.113.161", JailState::Running);
+    full.disk_known = true, full.used_bytes = 95ull << 20, full.free_bytes = 5ull << 20;
+    auto fine = status("b.example", "203.0.113.162", JailState::Running);
+    fine.disk_known = true, fine.used_bytes = 89ull << 20, fine.free_bytes = 11ull << 20;
+    auto unmounted = status("c.example", "203.0.113.163", JailState::Stopped);
+    EXPECT_EQ(status_text({full, fine, unmounted}),
+              "Jail status (*=running, !=not configured):\n"
+              "*a.example (203.0.113.161)  disk 95% full (5 MiB free)\n"
+              "*b.example (203.0.113.162)\n"
+              " c.example (203.0.113.163)\n");
+    auto j = status_json({full, unmounted});
+    EXPECT_EQ(j[0]["used_bytes"], 95ull << 20);
+    EXPECT_EQ(j[0]["free_bytes"], 5ull << 20);
+    EXPECT_EQ(j[0]["used_percent"], 95);
+    EXPECT_TRUE(j[1]["free_bytes"].is_null());
+    EXPECT_TRUE(j[1]["used_percent"].is_null());
+}
+
 }  // namespace
 }  // namespace jailctl

@@ -56,6 +56,16 @@ TEST(FtpUser, TruncatedTo32WithoutTrailingHyphen) {
     EXPECT_EQ(name, "u" + std::string(31, '7'));
 }
 
+TEST(FtpUser, VariantsKeep32CharactersAndTheRegex) {
+    EXPECT_EQ(ftp_user_variant("examplecom", 1), "examplecom");
+    EXPECT_EQ(ftp_user_variant("examplecom", 2), "examplecom-2");
+    EXPECT_EQ(ftp_user_variant("examplecom", 12), "examplecom-12");
+    const std::string full(32, 'a');
+    EXPECT_EQ(ftp_user_variant(full, 2), std::string(30, 'a') + "-2");
+    EXPECT_EQ(ftp_user_variant(full, 100), std::string(28, 'a') + "-100");
+    EXPECT_EQ(ftp_user_variant(std::string(29, 'a') + "-bb", 2), std::string(29, 'a') + "-2");  // no "--"
+}
+
 TEST(FtpUser, ReservedNamesKnown) {
     for (const char* n : {"root", "daemon", "bin", "www-data", "nobody", "ftp", "nogroup", "sshd", "vsftpd"})
         EXPECT_TRUE(is_reserved_system_name(n)) << n;

@@ -56,6 +56,41 @@ TEST_F(RegistryTest, DuplicateDomainOrIpIsAConflictNamingTheField) {
     EXPECT_EQ(reg_->list()->size(), 1u);
 }
 
+// Issue 14, defect 7: a host name is served by one jail, whichever of the two was first.
+TEST_F(RegistryTest, HostNamesAreClaimedOnce) {
+    ASSERT_TRUE(reg_->insert_jail(jail("example.com", "203.0.113.10")));
+    for (const char* other : {"www.example.com", "www.www.example.com"}) {
+        auto r = reg_->insert_jail(jail(other, "203.0.113.11"));
+        ASSERT_FALSE(r) << other;
+        EXPECT_EQ(r.error().kind, ErrorKind::Conflict);
+        EXPECT_NE(r.error().message.find("jail example.com"), std::string::npos) << r.error().message;
+    }
+    ASSERT_TRUE(reg_->insert_jail(jail("www.shop.example", "203.0.113.12")));
+    auto bare = reg_->insert_jail(jail("shop.example", "203.0.113.13"));
+    ASSERT_FALSE(bare);
+    EXPECT_EQ(bare.error().message, "domain: shop.example is already served by jail www.shop.example");
+    auto holder = reg_->host_name_holder("www.shop.example");
+    ASSERT_TRUE(holder && *holder);
+    EXPECT_EQ((*holder)->second, "www.shop.example");
+    // The names go with the jail.
+    ASSERT_TRUE(reg_->remove("www.shop.example"));
+    EXPECT_TRUE(reg_->insert_jail(jail("shop.example", "203.0.113.13")));
+}
+
+// Issue 14, defect 8: FTP users unique on the host, in the order the jails come.
+TEST_F(RegistryTest, FtpUsersAreMadeUnique) {
+    auto a = jail("example.com", "203.0.113.10"), b = jail("examplec.om", "203.0.113.11");
+    a.ftp_user = b.ftp_user = "examplecom";
+    auto ra = reg_->insert_jail(a), rb = reg_->insert_jail(b);
+    ASSERT_TRUE(ra && rb);
+    EXPECT_EQ(ra->ftp_user, "examplecom");
+    EXPECT_EQ(rb->ftp_user, "examplecom-2");
+    EXPECT_EQ((*reg_->find("examplec.om"))->ftp_user, "examplecom-2");
+    auto c = jail("example.co.m", "203.0.113.12");
+    c.ftp_user = "examplecom";
+    EXPECT_EQ(reg_->insert_jail(c)->ftp_user, "examplecom-3");
+}
+
 TEST_F(RegistryTest, IdsAreNeverReusedAfterRemove) {
     auto a = reg_->insert_jail(jail("a.example", "203.0.113.10"));
     ASSERT_TRUE(reg_->remove("a.example"));
