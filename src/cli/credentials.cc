@@ -17,9 +17,10 @@ int run_credentials(Context& ctx, const std::string& domain_input) {
     if (!rec) return report_error(ctx, "validate", rec.error());
     auto creds = read_credentials(ctx.paths, rec->domain);
     if (!creds)
-        return report_error(ctx, "credentials",
-                            creds.error().context("the jail has no FTP credentials; give it new ones with 'jailctl passwd " +
-                                                  rec->domain + "'"));
+        return report_error(
+            ctx, "credentials",
+            creds.error().context("the jail has no FTP credentials; give it new ones with 'jailctl passwd " +
+                                  rec->domain + "'"));
     // The certificate the jail presents now wins over the one remembered (a jail created before
     // the fingerprint was kept); a stopped jail's disk is not mounted, so the file's copy serves.
     std::string fingerprint = creds->fingerprint;
@@ -27,26 +28,28 @@ int run_credentials(Context& ctx, const std::string& domain_input) {
         if (auto cert = read_jail_certificate(ctx.paths, rec->domain))
             if (auto fpr = certificate_fingerprint(*cert)) fingerprint = *fpr;
 
-    const std::string tls = rec->ftp_tls == "required" ? "explicit TLS (AUTH TLS), required" : "explicit TLS (AUTH TLS), optional";
-    nlohmann::json fields = {{"domain", rec->domain},
-                             {"ftp",
-                              {{"host", rec->domain},
-                               {"ip", rec->ip},
-                               {"port", kFtpPort},
-                               {"encryption", "explicit"},
-                               {"url", "ftpes://" + rec->domain + "/"},
-                               {"user", creds->user},
-                               {"password", creds->password},
-                               {"tls", rec->ftp_tls},
-                               {"fingerprint", fingerprint.empty() ? nlohmann::json() : nlohmann::json(fingerprint)}}}};
+    nlohmann::json fields = {
+        {"domain", rec->domain},
+        {"ftp",
+         {{"host", rec->domain},
+          {"ip", rec->ip},
+          {"port", kFtpPort},
+          {"encryption", "explicit"},
+          {"url", "ftpes://" + rec->domain + "/"},
+          {"user", creds->user},
+          {"password", creds->password},
+          {"tls", rec->ftp_tls},
+          {"fingerprint", fingerprint.empty() ? nlohmann::json() : nlohmann::json(fingerprint)}}}};
     std::vector<std::string> text = {
         "domain:    " + rec->domain,
-        "ftp host:  " + rec->domain + " (" + rec->ip + "), port " + std::to_string(kFtpPort) + ", " + tls,
+        "ftp host:  " + rec->domain + " (" + rec->ip + "), port " + std::to_string(kFtpPort) +
+            ", explicit TLS (AUTH TLS), " + rec->ftp_tls,
         "ftp url:   ftpes://" + rec->domain + "/",
         "ftp user:  " + creds->user,
         "ftp pass:  " + creds->password,
         "ftp tls:   " + rec->ftp_tls + ", sha256 " +
-            (fingerprint.empty() ? "unknown (start the jail: 'jailctl start " + rec->domain + "')" : fingerprint)};
+            (fingerprint.empty() ? "unknown (start the jail: 'jailctl start " + rec->domain + "')"
+                                 : fingerprint)};
     return report(ctx, TaskOutcome{.ok = true}, fields, text, "");
 }
 
@@ -54,9 +57,11 @@ int run_credentials(Context& ctx, const std::string& domain_input) {
 
 void add_credentials(CLI::App& app, Context& ctx, Action& action) {
     auto domain = std::make_shared<std::string>();
-    auto* cmd = app.add_subcommand("credentials", "Show the FTP account, certificate fingerprint and FTPS server to give the customer");
+    auto* cmd = app.add_subcommand(
+        "credentials", "Show the FTP account, certificate fingerprint and FTPS server to give the customer");
     cmd->add_option("domain", *domain, "The jail")->required();
-    cmd->callback([&ctx, &action, domain] { action = [&ctx, domain] { return run_credentials(ctx, *domain); }; });
+    cmd->callback(
+        [&ctx, &action, domain] { action = [&ctx, domain] { return run_credentials(ctx, *domain); }; });
 }
 
 }  // namespace jailctl

@@ -14,10 +14,14 @@ namespace {
 std::string escape_label(const std::string& value) {
     std::string out;
     for (char c : value) {
-        if (c == '\\') out += "\\\\";
-        else if (c == '"') out += "\\\"";
-        else if (c == '\n') out += "\\n";
-        else out += c;
+        if (c == '\\')
+            out += "\\\\";
+        else if (c == '"')
+            out += "\\\"";
+        else if (c == '\n')
+            out += "\\n";
+        else
+            out += c;
     }
     return out;
 }
@@ -25,9 +29,12 @@ std::string escape_label(const std::string& value) {
 std::string escape_help(const std::string& text) {
     std::string out;
     for (char c : text) {
-        if (c == '\\') out += "\\\\";
-        else if (c == '\n') out += "\\n";
-        else out += c;
+        if (c == '\\')
+            out += "\\\\";
+        else if (c == '\n')
+            out += "\\n";
+        else
+            out += c;
     }
     return out;
 }
@@ -41,9 +48,12 @@ std::string format_value(double v) {
 
 const char* state_label(JailState s) {
     switch (s) {
-        case JailState::Running: return "running";
-        case JailState::Stopped: return "stopped";
-        case JailState::NotConfigured: return "not_configured";
+        case JailState::Running:
+            return "running";
+        case JailState::Stopped:
+            return "stopped";
+        case JailState::NotConfigured:
+            return "not_configured";
     }
     return "unknown";
 }
@@ -54,20 +64,34 @@ std::vector<MetricFamily> build_metrics(const std::vector<JailStatus>& jails,
                                         const std::vector<Registry::LastTask>& last_tasks) {
     MetricFamily up{"jailctl_jail_up", "gauge", "Whether the jail runs (1) or not (0).", {}};
     MetricFamily size{"jailctl_jail_disk_size_bytes", "gauge", "Size of the jail's disk image.", {}};
-    MetricFamily used{"jailctl_jail_disk_used_bytes", "gauge",
-                      "Bytes used on the jail's filesystem (only while its disk is mounted).", {}};
-    MetricFamily memory{"jailctl_jail_memory_bytes", "gauge", "Memory the jail's processes use (cgroup), 0 when stopped.", {}};
+    MetricFamily used{"jailctl_jail_disk_used_bytes",
+                      "gauge",
+                      "Bytes used on the jail's filesystem (only while its disk is mounted).",
+                      {}};
+    MetricFamily memory{"jailctl_jail_memory_bytes",
+                        "gauge",
+                        "Memory the jail's processes use (cgroup), 0 when stopped.",
+                        {}};
     MetricFamily memory_limit{"jailctl_jail_memory_limit_bytes", "gauge", "The jail's memory limit.", {}};
-    MetricFamily cpu{"jailctl_jail_cpu_seconds_total", "counter",
-                     "CPU time the running jail used since it started (cgroup cpuacct.usage or cpu.stat).", {}};
-    MetricFamily procs{"jailctl_jail_processes", "gauge", "Processes and threads in the jail, 0 when stopped.", {}};
-    MetricFamily restarts{"jailctl_jail_service_restarts_total", "counter",
-                          "Restarts of a service by the jail's init since the jail started.", {}};
+    MetricFamily cpu{"jailctl_jail_cpu_seconds_total",
+                     "counter",
+                     "CPU time the running jail used since it started (cgroup cpuacct.usage or cpu.stat).",
+                     {}};
+    MetricFamily procs{
+        "jailctl_jail_processes", "gauge", "Processes and threads in the jail, 0 when stopped.", {}};
+    MetricFamily restarts{"jailctl_jail_service_restarts_total",
+                          "counter",
+                          "Restarts of a service by the jail's init since the jail started.",
+                          {}};
     MetricFamily states{"jailctl_jails", "gauge", "Jails on this host by state.", {}};
-    MetricFamily task_ok{"jailctl_last_task_success", "gauge",
-                         "Whether the last finished task of this verb succeeded (1) or not (0).", {}};
-    MetricFamily task_time{"jailctl_last_task_timestamp_seconds", "gauge",
-                           "When the last task of this verb finished, in seconds since the epoch.", {}};
+    MetricFamily task_ok{"jailctl_last_task_success",
+                         "gauge",
+                         "Whether the last finished task of this verb succeeded (1) or not (0).",
+                         {}};
+    MetricFamily task_time{"jailctl_last_task_timestamp_seconds",
+                           "gauge",
+                           "When the last task of this verb finished, in seconds since the epoch.",
+                           {}};
 
     uint64_t count[3] = {0, 0, 0};
     for (const auto& j : jails) {
@@ -87,7 +111,8 @@ std::vector<MetricFamily> build_metrics(const std::vector<JailStatus>& jails,
                                             static_cast<double>(s.value("restarts", uint64_t{0}))});
     }
     for (auto s : {JailState::Running, JailState::Stopped, JailState::NotConfigured})
-        states.samples.push_back({{{"state", state_label(s)}}, static_cast<double>(count[static_cast<int>(s)])});
+        states.samples.push_back(
+            {{{"state", state_label(s)}}, static_cast<double>(count[static_cast<int>(s)])});
     for (const auto& t : last_tasks) {
         task_ok.samples.push_back({{{"verb", t.verb}}, t.result == "OK" ? 1.0 : 0.0});
         task_time.samples.push_back({{{"verb", t.verb}}, static_cast<double>(t.finished)});
@@ -105,7 +130,8 @@ std::string render_exposition(const std::vector<MetricFamily>& families) {
             if (!s.labels.empty()) {
                 out += "{";
                 for (size_t i = 0; i < s.labels.size(); ++i)
-                    out += (i ? "," : "") + s.labels[i].first + "=\"" + escape_label(s.labels[i].second) + "\"";
+                    out +=
+                        (i ? "," : "") + s.labels[i].first + "=\"" + escape_label(s.labels[i].second) + "\"";
                 out += "}";
             }
             out += " " + format_value(s.value) + "\n";
@@ -148,8 +174,10 @@ int run_metrics(Context& ctx, const std::string& output) {
     auto families = collect_metrics(ctx);
     if (!families) return report_error(ctx, "metrics", families.error());
     if (output.empty()) {
-        if (ctx.options.json) std::cout << metrics_json(*families).dump(2) << std::endl;
-        else std::cout << render_exposition(*families) << std::flush;
+        if (ctx.options.json)
+            std::cout << metrics_json(*families).dump(2) << std::endl;
+        else
+            std::cout << render_exposition(*families) << std::flush;
         return 0;
     }
     // node_exporter's textfile collector reads every *.prom of its directory: the file is
@@ -163,8 +191,10 @@ int run_metrics(Context& ctx, const std::string& output) {
 
 void add_metrics(CLI::App& app, Context& ctx, Action& action) {
     auto output = std::make_shared<std::string>();
-    auto* cmd = app.add_subcommand("metrics", "Print the jails' and the host's metrics for Prometheus (text format 0.0.4)");
-    cmd->add_option("--output", *output, "Write them to this file atomically (node_exporter's textfile collector)");
+    auto* cmd = app.add_subcommand(
+        "metrics", "Print the jails' and the host's metrics for Prometheus (text format 0.0.4)");
+    cmd->add_option("--output", *output,
+                    "Write them to this file atomically (node_exporter's textfile collector)");
     cmd->callback([&ctx, &action, output] { action = [&ctx, output] { return run_metrics(ctx, *output); }; });
 }
 

@@ -57,7 +57,8 @@ std::string progress_line(const std::string& what, uint64_t done, uint64_t total
     std::string amount, speed;
     if (unit == ProgressUnit::Bytes) {
         int idx = unit_index(total ? total : done);
-        amount = scaled(static_cast<double>(done), idx) + "/" + scaled(static_cast<double>(total), idx) + " " + kUnits[idx];
+        amount = scaled(static_cast<double>(done), idx) + "/" + scaled(static_cast<double>(total), idx) +
+                 " " + kUnits[idx];
         speed = rate > 0 ? scaled(rate, unit_index(static_cast<uint64_t>(rate))) + " " +
                                kUnits[unit_index(static_cast<uint64_t>(rate))] + "/s"
                          : "-- B/s";
@@ -68,7 +69,8 @@ std::string progress_line(const std::string& what, uint64_t done, uint64_t total
         std::snprintf(buf, sizeof buf, "%.1f %s/s", rate, noun);
         speed = rate > 0 ? std::string(buf) : std::string("-- ") + noun + "/s";
     }
-    std::string eta = "ETA " + (rate > 0 && total ? duration(static_cast<double>(total - done) / rate) : "--:--");
+    std::string eta =
+        "ETA " + (rate > 0 && total ? duration(static_cast<double>(total - done) / rate) : "--:--");
     char pct[8];
     std::snprintf(pct, sizeof pct, "%3d%%", static_cast<int>(fraction * 100));
     std::string tail = std::string(" ") + pct + "  " + amount + "  " + speed + "  " + eta;
@@ -78,7 +80,8 @@ std::string progress_line(const std::string& what, uint64_t done, uint64_t total
     std::string line = what;
     if (bar >= 10) {
         int filled = static_cast<int>(fraction * bar);
-        line += " [" + std::string(static_cast<size_t>(filled), '#') + std::string(static_cast<size_t>(bar - filled), '-') + "]";
+        line += " [" + std::string(static_cast<size_t>(filled), '#') +
+                std::string(static_cast<size_t>(bar - filled), '-') + "]";
     }
     line += tail;
     if (static_cast<int>(line.size()) > width) line.resize(static_cast<size_t>(std::max(width, 0)));
@@ -94,7 +97,10 @@ bool progress_wanted(bool json) {
 }
 
 Progress::Progress(bool enabled, std::string what, uint64_t total, ProgressUnit unit)
-    : on_(enabled && ::isatty(2)), what_(std::move(what)), total_(total), unit_(unit),
+    : on_(enabled && ::isatty(2)),
+      what_(std::move(what)),
+      total_(total),
+      unit_(unit),
       start_(std::chrono::steady_clock::now()) {}
 
 Progress::~Progress() { hide(); }

@@ -22,11 +22,11 @@ check_help() {  # words of a verb ("" = the program, "host", "host check")
   local o v
   for o in $(options <<<"$help"); do
     checked=$((checked + 1))
-    has "$o" || { echo "jailctl.8 lacks the option $o of 'jailctl $1'"; fail=1; }
+    has "$o" || { echo "docs/jailctl.8 lacks the option $o of 'jailctl $1': document it there"; fail=1; }
   done
   for v in $(verbs <<<"$help"); do
     checked=$((checked + 1))
-    has "$v" || { echo "jailctl.8 lacks the verb '$1 $v'"; fail=1; }
+    has "$v" || { echo "docs/jailctl.8 lacks the verb '$1 $v': document it there"; fail=1; }
     check_help "${1:+$1 }$v"
   done
 }

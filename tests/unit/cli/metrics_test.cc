@@ -26,21 +26,24 @@ TEST(Metrics, RunningAndStoppedJailsAndTheJournal) {
     a.cpu_usec = 2500000;
     a.services = nlohmann::json::array({{{"name", "nginx"}, {"state", "running"}, {"restarts", 3}}});
     auto b = jail("b.example", JailState::Stopped);
-    auto text = render_exposition(build_metrics({a, b}, {{"backup", "KO", 1764720000}, {"create", "OK", 1764720100}}));
+    auto text = render_exposition(
+        build_metrics({a, b}, {{"backup", "KO", 1764720000}, {"create", "OK", 1764720100}}));
     EXPECT_TRUE(has_line(text, "# HELP jailctl_jail_up Whether the jail runs (1) or not (0).")) << text;
     EXPECT_TRUE(has_line(text, "# TYPE jailctl_jail_up gauge"));
     EXPECT_TRUE(has_line(text, "jailctl_jail_up{domain=\"a.example\"} 1"));
     EXPECT_TRUE(has_line(text, "jailctl_jail_up{domain=\"b.example\"} 0"));
     EXPECT_TRUE(has_line(text, "jailctl_jail_disk_size_bytes{domain=\"b.example\"} 134217728"));
     EXPECT_TRUE(has_line(text, "jailctl_jail_disk_used_bytes{domain=\"a.example\"} 4096"));
-    EXPECT_EQ(text.find("jailctl_jail_disk_used_bytes{domain=\"b.example\"}"), std::string::npos);  // not mounted
+    EXPECT_EQ(text.find("jailctl_jail_disk_used_bytes{domain=\"b.example\"}"),
+              std::string::npos);  // not mounted
     EXPECT_TRUE(has_line(text, "jailctl_jail_memory_bytes{domain=\"a.example\"} 10485760"));
     EXPECT_TRUE(has_line(text, "jailctl_jail_memory_bytes{domain=\"b.example\"} 0"));
     EXPECT_TRUE(has_line(text, "# TYPE jailctl_jail_cpu_seconds_total counter"));
     EXPECT_TRUE(has_line(text, "jailctl_jail_cpu_seconds_total{domain=\"a.example\"} 2.5"));
     EXPECT_EQ(text.find("jailctl_jail_cpu_seconds_total{domain=\"b.example\"}"), std::string::npos);
     EXPECT_TRUE(has_line(text, "jailctl_jail_processes{domain=\"a.example\"} 9"));
-    EXPECT_TRUE(has_line(text, "jailctl_jail_service_restarts_total{domain=\"a.example\",service=\"nginx\"} 3"));
+    EXPECT_TRUE(
+        has_line(text, "jailctl_jail_service_restarts_total{domain=\"a.example\",service=\"nginx\"} 3"));
     EXPECT_TRUE(has_line(text, "jailctl_jails{state=\"running\"} 1"));
     EXPECT_TRUE(has_line(text, "jailctl_jails{state=\"stopped\"} 1"));
     EXPECT_TRUE(has_line(text, "jailctl_jails{state=\"not_configured\"} 0"));
@@ -53,7 +56,9 @@ TEST(Metrics, LabelValuesFromTheJailAreEscaped) {
     auto a = jail("a.example", JailState::Running);
     a.services = nlohmann::json::array({{{"name", "x\"y\\z\nw"}, {"state", "running"}, {"restarts", 1}}});
     auto text = render_exposition(build_metrics({a}, {}));
-    EXPECT_TRUE(has_line(text, R"(jailctl_jail_service_restarts_total{domain="a.example",service="x\"y\\z\nw"} 1)")) << text;
+    EXPECT_TRUE(
+        has_line(text, R"(jailctl_jail_service_restarts_total{domain="a.example",service="x\"y\\z\nw"} 1)"))
+        << text;
 }
 
 TEST(Metrics, NoJailsStillDescribesEveryFamily) {
