@@ -121,9 +121,9 @@ async function main() {
     await page.locator('.notice', { hasText: 'refused' }).waitFor({ timeout: 10000 });
     check(await page.evaluate(() => sessionStorage.length === 0), 'a refused token is not kept');
 
-    info('sign in as admin');
+    info('sign in as admin (keyboard: type, Enter)');
     await page.getByLabel('API token').fill(ADMIN);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.keyboard.press('Enter');
     await heading(page, 'Jails');
     check((await focusedTag(page)).startsWith('H1'), `the focus moves to the heading, not ${await focusedTag(page)}`);
     check(await page.locator('#who-name').innerText().then((t) => t.includes('(admin)')), 'the header names the role');
@@ -298,7 +298,10 @@ async function main() {
     await page.getByLabel(`Type ${DOMAIN} to confirm`).fill(DOMAIN);
     check(!(await destroy.isDisabled()), 'destroy stays disabled with the right confirmation');
     await shot(page, 'destroy-confirm');
-    await destroy.click();
+    // by keyboard: Tab from the confirmation reaches the button, Enter destroys
+    await page.keyboard.press('Tab');
+    check(await destroy.evaluate((b) => b === document.activeElement), `Tab from the confirmation goes to ${await focusedTag(page)}, not the destroy button`);
+    await page.keyboard.press('Enter');
     await heading(page, 'Jails');
     await page.waitForFunction((d) => !document.querySelector(`tr[data-domain="${d}"]`) &&
       document.querySelector('.updated')?.textContent, DOMAIN, { timeout: 20000 });
