@@ -50,7 +50,8 @@ export function createView(view) {
       const { task } = await send('POST', '/jails', body);
       done = await showTask(taskArea, task, { title: `Creating ${body.domain}`, domain: body.domain });
     } catch (e) {
-      if (!(e instanceof ApiError) || e.status === 401) throw e;
+      if (!(e instanceof ApiError)) throw e;
+      if (e.status === 401) return;  // the token prompt is shown
       inputs.forEach((el) => { el.disabled = false; });
       showError(form, e);
       return;

@@ -139,7 +139,8 @@ export function jailView(view, domain) {
       const done = await showTask(taskArea, task, { title: `${label}: ${domain}`, domain });
       return done;
     } catch (e) {
-      if (!(e instanceof ApiError) || e.status === 401) throw e;
+      if (!(e instanceof ApiError)) throw e;
+      if (e.status === 401) return null;  // the token prompt is shown
       if (form) showError(form, e);
       else {
         problem.textContent = (e.status === 403 ? 'Not allowed for your role: ' : '') + e.message;

@@ -3,6 +3,7 @@
 //   CONSOLE_URL ADMIN_TOKEN VIEWER_TOKEN DOMAIN IP SIZE   what to drive
 //   FTPS_CHECK   a script run as FTPS_CHECK IP DOMAIN USER PASSWORD FINGERPRINT (the customer's
 //                side: FTPS upload, HTTP read-back); unset: skipped (the mock API)
+//   REVOKE_ADMIN a shell command revoking ADMIN_TOKEN (checked last: the console must drop it)
 //   KO_DOMAIN    when set, a create of this domain is expected to fail (the mock's failing
 //                create): the KO page must name the step and link its log
 //   SCREENSHOT_DIR  when set, a PNG of each page goes there
@@ -308,6 +309,15 @@ async function main() {
     const status = await page.evaluate(async (d) => (await fetch(`/api/v1/jails/${d}`, {
       headers: { Authorization: `Bearer ${sessionStorage.getItem('jailctl-token')}` } })).status, DOMAIN);
     check(status === 404, `GET /api/v1/jails/${DOMAIN} after destroy: ${status}, expected 404`);
+
+    if (env.REVOKE_ADMIN) {
+      info('the admin token is revoked on the host: the next refresh shows the token prompt with a message');
+      execFileSync('bash', ['-c', env.REVOKE_ADMIN], { stdio: 'inherit', timeout: 30000 });
+      await page.locator('.notice', { hasText: 'refused' }).waitFor({ timeout: 15000 });
+      await heading(page, 'Sign in');
+      check(await page.evaluate(() => sessionStorage.getItem('jailctl-token') === null), 'the refused token is still kept');
+      await shot(page, 'token-refused');
+    }
 
     check(problems.length === 0, `errors in the page:\n${problems.join('\n')}`);
     info(`console: OK in ${((Date.now() - started) / 1000).toFixed(1)} s`);

@@ -43,6 +43,7 @@ assert_match "$headers" $'[Cc]ontent-[Ss]ecurity-[Pp]olicy: default-src \'self\'
 info "the browser"
 CONSOLE_URL=https://127.0.0.1:8443 ADMIN_TOKEN=$ADMIN_TOKEN VIEWER_TOKEN=$VIEWER_TOKEN \
   DOMAIN=$D IP=$IP SIZE=$SIZE FTPS_CHECK="$BROWSER_DIR/helpers/ftps_roundtrip.sh" \
+  REVOKE_ADMIN="\"\$JAILCTL\" --root \"\$JAILCTL_ROOT\" token remove browser-admin" \
   HOME="$SANDBOX_DIR" timeout 300 node "$BROWSER_DIR/console.mjs" || fail "the browser test failed (above)"
 
 info "nothing left of $D"

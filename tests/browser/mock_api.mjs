@@ -62,6 +62,10 @@ const fail = (res, status, message, field = null) => send(res, status, { error: 
 const server = http.createServer(async (req, res) => {
   const url = new URL(req.url, 'http://x');
   const p = url.pathname;
+  if (req.method === 'POST' && p.startsWith('/mock/revoke/')) {  // the test's `jailctl token remove`
+    delete tokens[decodeURIComponent(p.slice('/mock/revoke/'.length))];
+    return send(res, 200, {});
+  }
   if (!p.startsWith('/api/')) {
     const name = p === '/' ? 'index.html' : p.slice(1);
     const types = { html: 'text/html; charset=utf-8', js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8' };

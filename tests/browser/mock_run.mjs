@@ -16,7 +16,8 @@ const url = await new Promise((resolve, reject) => {
 const test = spawn(process.execPath, [path.join(here, 'console.mjs')], {
   stdio: 'inherit',
   env: { ...process.env, CONSOLE_URL: url, ADMIN_TOKEN: 'admin-token', VIEWER_TOKEN: 'viewer-token',
-    DOMAIN: 'example.com', IP: '203.0.113.10', SIZE: '64M', KO_DOMAIN: 'fail.example.com' },
+    DOMAIN: 'example.com', IP: '203.0.113.10', SIZE: '64M', KO_DOMAIN: 'fail.example.com',
+    REVOKE_ADMIN: `curl --silent --fail -X POST ${url}/mock/revoke/admin-token` },
 });
 const code = await new Promise((resolve) => test.on('exit', (c, signal) => resolve(c ?? (signal ? 1 : 0))));
 mock.kill();
