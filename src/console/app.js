@@ -2,7 +2,7 @@
 //   #/                       the jails          #/create               the create form
 //   #/jail/DOMAIN            one jail, actions  #/jail/DOMAIN/logs[/F] its logs, one log
 import { getToken, setToken, clearToken, getJson, onUnauthorized, ApiError } from './api.js';
-import { h, focus, announce } from './dom.js';
+import { h, fill, focus, announce } from './dom.js';
 import { listView, jailView } from './jails.js';
 import { createView } from './create.js';
 import { logsView, logView } from './logs.js';
@@ -45,7 +45,7 @@ function loginView() {
       input, error),
     h('button', { type: 'submit' }, 'Sign in'));
   const message = loginMessage ? h('p', { class: 'notice', role: 'alert' }, loginMessage) : null;
-  main.replaceChildren(heading, message ?? '', form);
+  fill(main, heading, message, form);
   focus(message ? heading : input);
 
   form.addEventListener('submit', async (event) => {
@@ -101,7 +101,7 @@ async function route() {
       session = await getJson('/whoami');
     } catch (e) {
       if (e instanceof ApiError && e.status !== 401) {
-        main.replaceChildren(h('h1', {}, 'jailctl serve is not answering'), h('p', { role: 'alert' }, e.message),
+        fill(main, h('h1', {}, 'jailctl serve is not answering'), h('p', { role: 'alert' }, e.message),
           h('button', { type: 'button', onclick: route }, 'Try again'));
       }
       return;
@@ -118,7 +118,7 @@ async function route() {
   else if (parts[0] === 'jail' && parts[2] === 'logs' && parts.length === 4) logView(view, parts[1], parts[3]);
   else {
     const heading = h('h1', {}, 'No such page');
-    main.replaceChildren(heading, h('p', {}, h('a', { href: '#/' }, 'Back to the jails')));
+    fill(main, heading, h('p', {}, h('a', { href: '#/' }, 'Back to the jails')));
     focus(heading);
   }
 }

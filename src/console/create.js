@@ -1,7 +1,7 @@
 // The create form: domain, IPv4 address, disk size; then the task's steps live, then the FTP
 // credentials (OK) or the failed step (KO).
 import { send, seg, ApiError } from './api.js';
-import { h, focus, field, clearErrors, showError } from './dom.js';
+import { h, fill, focus, field, clearErrors, showError } from './dom.js';
 import { showTask } from './task.js';
 import { can } from './jails.js';
 
@@ -17,7 +17,7 @@ const FIELDS = [
 export function createView(view) {
   const heading = h('h1', {}, 'Create a jail');
   if (!can(view.role, 'create')) {
-    view.main.replaceChildren(heading,
+    fill(view.main, heading,
       h('p', {}, `Your role (${view.role}) may not create jails; an admin token can.`));
     focus(heading);
     return;
@@ -29,7 +29,7 @@ export function createView(view) {
     submit);
   heading.id = 'create-h';
   const taskArea = h('div', { class: 'task-area' });
-  view.main.replaceChildren(heading, form, taskArea);
+  fill(view.main, heading, form, taskArea);
   focus(heading);
 
   form.addEventListener('submit', async (event) => {

@@ -11,11 +11,21 @@ export function h(tag, attrs, ...children) {
     else if (value === true) el.setAttribute(key, '');
     else el.setAttribute(key, String(value));
   }
-  for (const child of children.flat(Infinity)) {
-    if (child === null || child === undefined || child === false) continue;
-    el.append(child instanceof Node ? child : String(child));
-  }
+  el.append(...nodes(children));
   return el;
+}
+
+// Replaces el's children (null, undefined and false are left out, arrays flattened: the DOM's
+// own replaceChildren would print them as "null").
+export function fill(el, ...children) {
+  el.replaceChildren(...nodes(children));
+  return el;
+}
+
+function nodes(children) {
+  return children.flat(Infinity)
+    .filter((c) => c !== null && c !== undefined && c !== false)
+    .map((c) => (c instanceof Node ? c : String(c)));
 }
 
 // Moves the keyboard and screen-reader focus to el (a heading, a result), without scrolling

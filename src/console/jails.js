@@ -1,6 +1,6 @@
 // The jail list (live state, disk and memory use) and one jail's page with its actions.
 import { getJson, send, seg, ApiError } from './api.js';
-import { h, focus, formatBytes, timeOf, field, clearErrors, showError } from './dom.js';
+import { h, fill, focus, formatBytes, timeOf, field, clearErrors, showError } from './dom.js';
 import { showTask } from './task.js';
 
 export const REFRESH_MS = 5000;
@@ -63,7 +63,7 @@ export function listView(view) {
     body);
   const heading = h('h1', {}, 'Jails');
   let refresh = null;
-  view.main.replaceChildren(
+  fill(view.main,
     heading,
     h('div', { class: 'toolbar' },
       can(view.role, 'create') ? h('a', { class: 'button', href: '#/create' }, 'Create a jail') : null,
@@ -76,12 +76,12 @@ export function listView(view) {
     try {
       const { jails } = await getJson('/jails');
       const focused = document.activeElement?.dataset?.domain;
-      body.replaceChildren(...jails.map(jailRow));
+      fill(body, ...jails.map(jailRow));
       if (focused) body.querySelector(`a[data-domain="${CSS.escape(focused)}"]`)?.focus();
       empty.hidden = jails.length > 0;
       table.hidden = jails.length === 0;
       problem.textContent = '';
-      updated.replaceChildren('Updated ', timeOf(new Date().toISOString()));
+      fill(updated, 'Updated ', timeOf(new Date().toISOString()));
     } catch (e) {
       if (e instanceof ApiError && e.status !== 401) problem.textContent = `Cannot list the jails: ${e.message}`;
     }
@@ -211,7 +211,7 @@ export function jailView(view, domain) {
     return form;
   }
 
-  view.main.replaceChildren(
+  fill(view.main,
     h('p', { class: 'back' }, h('a', { href: '#/' }, 'All jails')),
     heading, problem, facts,
     h('p', {}, h('a', { href: `#/jail/${seg(domain)}/logs` }, 'Logs')),
@@ -221,13 +221,13 @@ export function jailView(view, domain) {
   const refresh = everyFewSeconds(view, async () => {
     try {
       jail = await getJson(`/jails/${seg(domain)}`);
-      facts.replaceChildren(...jailFacts(jail));
+      fill(facts, ...jailFacts(jail));
       facts.dataset.state = stateOf(jail);
       updateButtons();
     } catch (e) {
       if (!(e instanceof ApiError) || e.status === 401) return;
       if (e.status === 404 && !busy) {
-        facts.replaceChildren();
+        fill(facts);
         problem.textContent = `There is no jail ${domain} (any more).`;
         if (actionsSection) actionsSection.hidden = true;
       } else if (e.status !== 404) {

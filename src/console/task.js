@@ -2,7 +2,7 @@
 // Event arrives, with its start time and duration; then OK with the result (the FTP
 // credentials, shown this once) or KO with the failed step, its message and the task's log.
 import { followTask, getJson, seg, ApiError } from './api.js';
-import { h, focus, announce, timeOf, copyText } from './dom.js';
+import { h, fill, focus, announce, timeOf, copyText } from './dom.js';
 
 const STATUS_TEXT = {
   running: 'running', ok: 'ok', failed: 'FAILED', undone: 'undone',
@@ -20,7 +20,7 @@ export async function showTask(container, id, { title, domain }) {
   const heading = h('h2', { id: `task-${n}` }, title);
   const section = h('section', { class: 'task', 'aria-labelledby': `task-${n}`, 'data-task': id },
     heading, state, steps, result);
-  container.replaceChildren(section);
+  fill(container, section);
   focus(heading);
   announce(`${title}: started`);
 
@@ -33,7 +33,7 @@ export async function showTask(container, id, { title, domain }) {
       steps.append(row);
     }
     row.dataset.status = step.status;
-    row.replaceChildren(
+    fill(row,
       h('span', { class: 'step-name' }, step.name),
       h('span', { class: 'step-status' }, STATUS_TEXT[step.status] ?? step.status),
       timeOf(step.start),
@@ -68,7 +68,7 @@ export async function showTask(container, id, { title, domain }) {
 
   state.dataset.state = task.state;
   state.textContent = task.state === 'ok' ? 'Finished' : 'Failed';
-  result.replaceChildren(...(task.state === 'ok' ? okResult(task, domain) : koResult(task, domain)));
+  fill(result, ...(task.state === 'ok' ? okResult(task, domain) : koResult(task, domain)));
   const outcome = result.querySelector('h3');
   focus(outcome);
   announce(`${title}: ${task.state === 'ok' ? 'OK' : 'KO'}`);

@@ -35,7 +35,18 @@ function check(condition, message) {
 }
 const info = (message) => console.error(`--- [${((Date.now() - started) / 1000).toFixed(1)}s] ${message}`);
 
+// Every page shown is checked for a value the code failed to format, then photographed.
 async function shot(page, name) {
+  // each text node of the page (not a log file's lines): a value printed unformatted
+  const bad = await page.evaluate(() => {
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      if (node.parentElement?.closest('pre.log, script')) continue;
+      if (/\b(null|undefined|NaN)\b|\[object Object\]/.test(node.data)) return `${node.parentElement?.tagName}: ${node.data.trim()}`;
+    }
+    return null;
+  });
+  check(!bad, `page ${name} shows an unformatted value (${bad})`);
   if (!SHOTS) return;
   fs.mkdirSync(SHOTS, { recursive: true });
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });

@@ -93,6 +93,15 @@ TEST(ConsoleAssets, ScriptsUseNoHtmlSinksOrEval) {
     }
 }
 
+// Children go through dom.js's h() and fill(), which leave out null: the DOM's own
+// replaceChildren/append print a missing value as the text "null".
+TEST(ConsoleAssets, ChildrenGoThroughFill) {
+    for (const Asset& a : console_assets()) {
+        if (!a.path.ends_with(".js") || a.path == "/dom.js") continue;
+        EXPECT_EQ(std::string(a.body).find("replaceChildren("), std::string::npos) << a.path << ": use fill()";
+    }
+}
+
 TEST(ConsoleAssets, CspIsStrict) {
     EXPECT_TRUE(kConsoleCsp.starts_with("default-src 'self'"));
     EXPECT_EQ(kConsoleCsp.find("unsafe"), std::string_view::npos);
