@@ -34,6 +34,7 @@ Result<Limits> parse_limits(const std::string& memory, const std::string& cpus, 
         std::stoul(pids) < 16 || std::stoul(pids) > 4194304)
         return fail_input("pids", "'" + pids + "' is not a number from 16 to 4194304");
     l.pids = static_cast<uint32_t>(std::stoul(pids));
+    if (auto fits = check_fits_host(l, host_capacity()); !fits) return std::unexpected(fits.error());
     return l;
 }
 

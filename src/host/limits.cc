@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <lxc/lxccontainer.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +13,8 @@
 #include <memory>
 #include <sstream>
 #include <string_view>
+
+#include "jail/byte_size.h"
 
 namespace jailctl {
 namespace {
@@ -94,6 +97,50 @@ Result<uint32_t> parse_cpus(const std::string& text) {
     if (milli < 10 || milli > 1024 * 1000)
         return fail_input("cpus", "'" + text + "' is outside 0.01 to 1024");
     return static_cast<uint32_t>(milli);
+}
+
+uint64_t parse_meminfo_total(std::string_view meminfo) {
+    constexpr std::string_view key = "MemTotal:";
+    for (size_t at = 0; at < meminfo.size();) {
+        size_t eol = meminfo.find('\n', at);
+        std::string_view line = meminfo.substr(at, eol == std::string_view::npos ? eol : eol - at);
+        if (line.starts_with(key)) {
+            // "MemTotal:       24576000 kB"
+            line.remove_prefix(key.size());
+            line.remove_prefix(std::min(line.find_first_not_of(' '), line.size()));
+            size_t digits = std::min(line.find_first_not_of("0123456789"), line.size());
+            if (digits == 0 || digits > 15 || line.substr(digits) != " kB") return 0;
+            return to_u64(std::string(line.substr(0, digits))) << 10;
+        }
+        if (eol == std::string_view::npos) break;
+        at = eol + 1;
+    }
+    return 0;
+}
+
+HostCapacity host_capacity() {
+    HostCapacity host;
+    std::ifstream in("/proc/meminfo");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    host.memory_bytes = parse_meminfo_total(text);
+    long online = ::sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    int allowed = ::sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 0;
+    if (online > 0) host.cpus = static_cast<uint32_t>(online);
+    if (allowed > 0 && (host.cpus == 0 || static_cast<uint32_t>(allowed) < host.cpus))
+        host.cpus = static_cast<uint32_t>(allowed);
+    return host;
+}
+
+Result<void> check_fits_host(const Limits& limits, const HostCapacity& host) {
+    if (host.memory_bytes && limits.memory_bytes > host.memory_bytes)
+        return fail_input("memory", human_bytes(limits.memory_bytes) + " is more than this host's " +
+                                        human_bytes(host.memory_bytes) + " of memory (MemTotal)");
+    if (host.cpus && limits.millicpus > uint64_t{host.cpus} * 1000)
+        return fail_input("cpus", format_cpus(limits.millicpus) + " is more than this host's " +
+                                      std::to_string(host.cpus) + " online CPU" + (host.cpus == 1 ? "" : "s"));
+    return {};
 }
 
 std::string format_cpus(uint32_t millicpus) {

@@ -31,6 +31,20 @@ CgroupLayout detect_cgroup_layout();
 Result<uint32_t> parse_cpus(const std::string& text);
 std::string format_cpus(uint32_t millicpus);
 
+// What this host can give a jail at most: its memory (MemTotal) and its online CPUs
+// (those this process may run on, so a cpuset that confines jailctl confines the count).
+// A limit above them can never be reached and only hides an operator's typo
+// (`--memory 1T` for 1G). 0 = unknown (not checked).
+struct HostCapacity {
+    uint64_t memory_bytes = 0;
+    uint32_t cpus = 0;
+};
+HostCapacity host_capacity();
+// MemTotal of a /proc/meminfo text, in bytes; 0 when absent (pure; unit-tested).
+uint64_t parse_meminfo_total(std::string_view meminfo);
+// Bad input naming the field and the host's value when a limit exceeds the host (pure).
+Result<void> check_fits_host(const Limits& limits, const HostCapacity& host);
+
 // (key, value) pairs without the "lxc.cgroup." / "lxc.cgroup2." prefix, e.g.
 // {"memory.limit_in_bytes", "268435456"} (pure; unit-tested).
 std::vector<std::pair<std::string, std::string>> cgroup_settings(const Limits& limits, CgroupLayout layout);

@@ -107,5 +107,36 @@ TEST(CpuStat, UsageUsecWhereverItIs) {
     EXPECT_EQ(parse_cpu_stat_usec(""), 0u);
 }
 
+TEST(Limits, MeminfoTotal) {
+    EXPECT_EQ(parse_meminfo_total("MemTotal:       24576000 kB\nMemFree:  1 kB\n"), 24576000ull << 10);
+    EXPECT_EQ(parse_meminfo_total("MemFree: 5 kB\nMemTotal: 2048 kB\n"), 2048ull << 10);
+    EXPECT_EQ(parse_meminfo_total("MemTotal: 2048 kB"), 2048ull << 10);  // no final newline
+    EXPECT_EQ(parse_meminfo_total("MemFree: 5 kB\n"), 0u);
+    EXPECT_EQ(parse_meminfo_total("MemTotal: x kB\n"), 0u);
+    EXPECT_EQ(parse_meminfo_total("MemTotal: 2048 MB\n"), 0u);
+    EXPECT_EQ(parse_meminfo_total("MemTotal: 99999999999999999999 kB\n"), 0u);
+    EXPECT_EQ(parse_meminfo_total(""), 0u);
+}
+
+TEST(Limits, HostCapacityIsThisMachine) {
+    HostCapacity host = host_capacity();
+    EXPECT_GT(host.memory_bytes, 64ull << 20);
+    EXPECT_GE(host.cpus, 1u);
+    EXPECT_LE(host.cpus, static_cast<uint32_t>(::sysconf(_SC_NPROCESSORS_CONF)));
+}
+
+TEST(Limits, FitsHost) {
+    const HostCapacity host{8ull << 30, 2};
+    EXPECT_TRUE(check_fits_host({8ull << 30, 2000, 512}, host));
+    auto mem = check_fits_host({1ull << 40, 1000, 512}, host);
+    ASSERT_FALSE(mem);
+    EXPECT_EQ(mem.error().kind, ErrorKind::BadInput);
+    EXPECT_EQ(mem.error().message, "memory: 1 TiB is more than this host's 8 GiB of memory (MemTotal)");
+    auto cpus = check_fits_host({1ull << 30, 2010, 512}, host);
+    ASSERT_FALSE(cpus);
+    EXPECT_EQ(cpus.error().message, "cpus: 2.01 is more than this host's 2 online CPUs");
+    EXPECT_TRUE(check_fits_host({1ull << 40, 64000, 512}, HostCapacity{}));  // unknown: not checked
+}
+
 }  // namespace
 }  // namespace jailctl
