@@ -65,6 +65,7 @@ namespace {
 
 struct CloneArgs {
     std::string src, dst, ip, size;
+    AddressOptions address;
 };
 
 struct IdShift {
@@ -158,11 +159,8 @@ Result<void> validate(Context& ctx, const CloneArgs& args, JailPlan& plan, Clone
                                           ": a clone holds a copy of its disk");
         size = s->bytes();
     }
-    auto uplink = find_uplink(configured_uplink(ctx));
+    auto uplink = check_address_on_uplink(ctx, *ip, args.address, plan);
     if (!uplink) return std::unexpected(uplink.error());
-    if (!uplink->address.empty())
-        if (auto up_addr = Ipv4::parse_syntax(uplink->address))
-            if (auto r = check_not_uplink_reserved(*ip, *up_addr, uplink->prefix_len); !r) return r;
     if (::access(ctx.init_path.c_str(), X_OK) != 0)
         return fail(ErrorKind::HostNotReady, "jailctl-init not found at " + ctx.init_path + ": reinstall jailctl");
     auto by_domain = ctx.registry().find(domain->str());
@@ -171,12 +169,12 @@ Result<void> validate(Context& ctx, const CloneArgs& args, JailPlan& plan, Clone
     auto by_ip = ctx.registry().find_by_ip(ip->str());
     if (!by_ip) return std::unexpected(by_ip.error());
     if (*by_ip) return fail(ErrorKind::Conflict, "ip: " + ip->str() + " is already used by jail " + (*by_ip)->domain);
+    if (auto r = check_address_free(uplink->name, *ip, args.address, plan); !r) return r;
     auto free = free_bytes(ctx.paths.lxcpath);
     if (!free) return std::unexpected(free.error());
     if (*free < (src->sparse ? 0 : size))
         return fail_input("size", human_bytes(size) + " is more than the " + human_bytes(*free) + " free in " + ctx.paths.lxcpath);
 
-    plan.uplink = uplink->name;
     plan.rec.domain = domain->str();
     plan.rec.ip = ip->str();
     plan.rec.size_bytes = size;
@@ -275,6 +273,7 @@ int run_clone(Context& ctx, const CloneArgs& args) {
     if (auto r = validate(ctx, args, plan, clone); !r) return report_error(ctx, "validate", r.error());
     auto log = open_task_log(ctx, plan.rec.domain, "clone");
     if (!log) return report_error(ctx, "log", log.error());
+    log_warnings(plan, *log);
     // SRC's lock keeps its stop/grow/destroy out while its image is copied; DST's is new.
     auto src_lock = lock_jail(ctx.paths, clone.src.domain);
     if (!src_lock) return report_error(ctx, "lock", src_lock.error());
@@ -324,6 +323,7 @@ void add_clone(CLI::App& app, Context& ctx, Action& action) {
     cmd->add_option("dst", args->dst, "The new jail's domain")->required();
     cmd->add_option("--ip", args->ip, "The new jail's public IPv4 address")->required();
     cmd->add_option("--size", args->size, "Disk size of the new jail (default and minimum: SRC's)");
+    add_address_options(cmd, args->address);
     cmd->callback([&ctx, &action, args] { action = [&ctx, args] { return run_clone(ctx, *args); }; });
 }
 

@@ -54,13 +54,8 @@ Result<void> validate_new_jail(Context& ctx, const NewJailArgs& args, JailPlan& 
     if (check_size)
         if (auto r = check_size(*size); !r) return r;
 
-    auto uplink = find_uplink(configured_uplink(ctx));
+    auto uplink = check_address_on_uplink(ctx, *ip, args.address, plan);
     if (!uplink) return std::unexpected(uplink.error());
-    if (!uplink->address.empty()) {
-        auto up_addr = Ipv4::parse_syntax(uplink->address);
-        if (up_addr)
-            if (auto r = check_not_uplink_reserved(*ip, *up_addr, uplink->prefix_len); !r) return r;
-    }
     if (::access(ctx.init_path.c_str(), X_OK) != 0)
         return fail(ErrorKind::HostNotReady, "jailctl-init not found at " + ctx.init_path + ": reinstall jailctl");
 
@@ -79,6 +74,7 @@ Result<void> validate_new_jail(Context& ctx, const NewJailArgs& args, JailPlan& 
     auto by_ip = ctx.registry().find_by_ip(ip->str());
     if (!by_ip) return std::unexpected(by_ip.error());
     if (*by_ip) return fail(ErrorKind::Conflict, "ip: " + ip->str() + " is already used by jail " + (*by_ip)->domain);
+    if (auto r = check_address_free(uplink->name, *ip, args.address, plan); !r) return r;
     if (!args.sparse) {
         auto free = free_bytes(ctx.paths.lxcpath);
         if (!free) return std::unexpected(free.error());
@@ -87,7 +83,6 @@ Result<void> validate_new_jail(Context& ctx, const NewJailArgs& args, JailPlan& 
                                           ctx.paths.lxcpath + " (use --sparse to thin-provision)");
     }
 
-    plan.uplink = uplink->name;
     plan.rec.domain = domain->str();
     plan.rec.ip = ip->str();
     plan.rec.size_bytes = size->bytes();
@@ -109,6 +104,13 @@ Result<void> validate_new_jail(Context& ctx, const NewJailArgs& args, JailPlan& 
     return {};
 }
 
+void add_address_options(CLI::App* cmd, AddressOptions& options) {
+    cmd->add_flag("--routed", options.routed,
+                  "Accept an address outside the uplink's subnet (the upstream router must route it here)");
+    cmd->add_flag("--force-ip", options.force_ip,
+                  "Take the address even though a neighbour answers ARP for it (logged)");
+}
+
 void report_new_jail(const JailPlan& plan, nlohmann::json& fields, std::vector<std::string>& text) {
     fields["ftp"] = {{"user", plan.rec.ftp_user},
                      {"password", plan.password},
@@ -120,6 +122,7 @@ void report_new_jail(const JailPlan& plan, nlohmann::json& fields, std::vector<s
             "ftp user:  " + plan.rec.ftp_user,
             "ftp pass:  " + plan.password,
             "ftp tls:   " + plan.rec.ftp_tls + ", sha256 " + plan.fingerprint};
+    report_warnings(plan, fields, text);
 }
 
 namespace {
@@ -129,6 +132,7 @@ int run_create(Context& ctx, const NewJailArgs& args) {
     if (auto r = validate_new_jail(ctx, args, plan); !r) return report_error(ctx, "validate", r.error());
     auto log = open_task_log(ctx, plan.rec.domain, "create");
     if (!log) return report_error(ctx, "log", log.error());
+    log_warnings(plan, *log);
     auto lock = lock_jail(ctx.paths, plan.rec.domain);
     if (!lock) return report_error(ctx, "lock", lock.error());
 
@@ -161,6 +165,7 @@ void add_create(CLI::App& app, Context& ctx, Action& action) {
     cmd->add_option("--cpus", args->cpus, "CPU limit in CPUs, e.g. 0.5 (default 1)");
     cmd->add_option("--pids", args->pids, "Process and thread limit (default 512, at least 16)");
     cmd->add_flag("--keep-on-failure", args->keep_on_failure, "On KO, keep what was built, for debugging");
+    add_address_options(cmd, args->address);
     cmd->callback([&ctx, &action, args] { action = [&ctx, args] { return run_create(ctx, *args); }; });
 }
 

@@ -471,6 +471,7 @@ int run_import_site(Context& ctx, const ImportArgs& args) {
     if (!site) return report_error(ctx, "validate", site.error());
     auto log = open_task_log(ctx, plan.rec.domain, "import-site");
     if (!log) return report_error(ctx, "log", log.error());
+    log_warnings(plan, *log);
     auto lock = lock_jail(ctx.paths, plan.rec.domain);
     if (!lock) return report_error(ctx, "lock", lock.error());
 
@@ -518,6 +519,7 @@ void add_import_site(CLI::App& app, Context& ctx, Action& action) {
     cmd->add_option("--cpus", args->jail.cpus, "CPU limit in CPUs, e.g. 0.5 (default 1)");
     cmd->add_option("--pids", args->jail.pids, "Process and thread limit (default 512)");
     cmd->add_flag("--keep-on-failure", args->jail.keep_on_failure, "On KO, keep what was built, for debugging");
+    add_address_options(cmd, args->jail.address);
     cmd->callback([&ctx, &action, args] { action = [&ctx, args] { return run_import_site(ctx, *args); }; });
 }
 

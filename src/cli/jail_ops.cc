@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "host/arp_probe.h"
 #include "host/ext4.h"
 #include "host/image.h"
 #include "host/jail_fs.h"
@@ -151,6 +152,43 @@ Result<void> write_host_file(const std::string& path, const std::string& content
     owner.reset();
     if (::rename(tmp.c_str(), path.c_str()) != 0) return fail_errno("install " + path, errno);
     return {};
+}
+
+Result<Uplink> check_address_on_uplink(const Context& ctx, Ipv4 ip, const AddressOptions& options, JailPlan& plan) {
+    auto uplink = find_uplink(configured_uplink(ctx));
+    if (!uplink) return std::unexpected(uplink.error());
+    if (auto up_addr = Ipv4::parse_syntax(uplink->address); up_addr) {  // an uplink without an address: nothing to check
+        if (auto r = check_not_uplink_reserved(ip, *up_addr, uplink->prefix_len); !r) return std::unexpected(r.error());
+        auto outside = check_in_uplink_subnet(ip, *up_addr, uplink->prefix_len, options.routed);
+        if (!outside) return std::unexpected(outside.error());
+        if (!outside->empty()) plan.warnings.push_back("ip: " + *outside);
+    }
+    plan.uplink = uplink->name;
+    return uplink;
+}
+
+Result<void> check_address_free(const std::string& uplink, Ipv4 ip, const AddressOptions& options, JailPlan& plan) {
+    auto holder = probe_ipv4_in_use(uplink, ip);
+    if (!holder) {
+        plan.warnings.push_back("ip: duplicate address detection skipped: " + holder.error().message);
+        return {};
+    }
+    if (!*holder) return {};
+    std::string what = ip.str() + " is already in use on " + uplink + ": " + format_mac(**holder) +
+                       " answered an ARP probe for it";
+    if (!options.force_ip)
+        return fail(ErrorKind::Conflict, "ip: " + what + "; choose a free address, or give --force-ip to take it anyway");
+    plan.warnings.push_back("ip: " + what + "; taken anyway (--force-ip)");
+    return {};
+}
+
+void log_warnings(const JailPlan& plan, TaskLog& log) {
+    for (const auto& w : plan.warnings) log.warn("validate", w);
+}
+
+void report_warnings(const JailPlan& plan, nlohmann::json& fields, std::vector<std::string>& text) {
+    fields["warnings"] = plan.warnings;
+    for (const auto& w : plan.warnings) text.push_back("warning:   " + w);
 }
 
 std::string uplink_of(const Context& ctx, const std::string& domain) {

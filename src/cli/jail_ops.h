@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "cli/context.h"
+#include "host/network.h"
+#include "jail/ipv4.h"
 #include "services/certificate.h"
 #include "services/jail_tree.h"
 #include "task/task.h"
@@ -24,6 +26,7 @@ struct JailPlan {
     std::string fingerprint;
     bool made_jail_dir = false;
     bool foreign_veth = false;    // start_jail found its interface name taken: never remove it
+    std::vector<std::string> warnings;  // validation's warnings: logged, reported (text and --json)
     bool config_existed = false;  // write_lxc_config found a config (start): its undo keeps it  // create_disk made <jail dir>: only then may its undo remove it
     JailSpec spec;
 };
@@ -56,6 +59,23 @@ struct Ops {
     Step remove_files();         // the jail dir (image, config, credentials)
     Step unregister();           // registry row
 };
+
+// --routed and --force-ip of every verb that puts a new address on the customer network.
+struct AddressOptions {
+    bool routed = false;    // accept an address outside the uplink's subnet (with a warning)
+    bool force_ip = false;  // take the address even though a neighbour answers for it
+};
+// The configured uplink, checked for the new address `ip`: not one of the uplink's reserved
+// addresses, inside its subnet unless --routed (then a warning in plan.warnings).
+Result<Uplink> check_address_on_uplink(const Context& ctx, Ipv4 ip, const AddressOptions& options, JailPlan& plan);
+// Duplicate address detection (host/arp_probe.h) of `ip` on the uplink: a conflict (exit 3)
+// naming the address and the MAC that answered, unless --force-ip (then a warning). A probe that
+// cannot run (an uplink without ARP) is a warning, not a refusal.
+Result<void> check_address_free(const std::string& uplink, Ipv4 ip, const AddressOptions& options, JailPlan& plan);
+// The plan's warnings in the task log (WARN, step "validate").
+void log_warnings(const JailPlan& plan, TaskLog& log);
+// The plan's warnings in a report: "warning:   ..." lines and a "warnings" array.
+void report_warnings(const JailPlan& plan, nlohmann::json& fields, std::vector<std::string>& text);
 
 // The FTP account a jail was given, as its credentials file (<jail dir>/credentials, 0600)
 // keeps it: "user: U", "password: P" and, when known, "fingerprint: AB:CD:..." (the SHA-256

@@ -56,6 +56,7 @@ struct RestoreArgs {
     std::string file, domain, ip, size;
     bool replace = false;
     std::string verb;  // "restore" | "import"
+    AddressOptions address;
 };
 
 struct RestorePlan {
@@ -122,11 +123,8 @@ Result<void> validate(Context& ctx, const RestoreArgs& args, JailPlan& plan, Res
                                       " entries needs at least " + human_bytes(needed) + ")");
     uint64_t bytes = size ? size->bytes() : std::max<uint64_t>(m.size_bytes, needed);
 
-    auto uplink = find_uplink(configured_uplink(ctx));
+    auto uplink = check_address_on_uplink(ctx, *ip, args.address, plan);
     if (!uplink) return std::unexpected(uplink.error());
-    if (!uplink->address.empty())
-        if (auto up = Ipv4::parse_syntax(uplink->address); up)
-            if (auto r = check_not_uplink_reserved(*ip, *up, uplink->prefix_len); !r) return r;
     if (::access(ctx.init_path.c_str(), X_OK) != 0)
         return fail(ErrorKind::HostNotReady, "jailctl-init not found at " + ctx.init_path + ": reinstall jailctl");
     if (auto r = ctx.open(); !r) return r;
@@ -152,6 +150,7 @@ Result<void> validate(Context& ctx, const RestoreArgs& args, JailPlan& plan, Res
         auto by_ip = ctx.registry().find_by_ip(ip->str());
         if (!by_ip) return std::unexpected(by_ip.error());
         if (*by_ip) return fail(ErrorKind::Conflict, "ip: " + ip->str() + " is already used by jail " + (*by_ip)->domain);
+        if (auto r = check_address_free(uplink->name, *ip, args.address, plan); !r) return r;
     }
     if (!m.sparse) {
         auto free = free_bytes(ctx.paths.lxcpath);
@@ -161,7 +160,6 @@ Result<void> validate(Context& ctx, const RestoreArgs& args, JailPlan& plan, Res
                                           ctx.paths.lxcpath);
     }
 
-    plan.uplink = uplink->name;
     if (rp.old) plan.rec = *rp.old;
     plan.rec.domain = domain->str();
     plan.rec.ip = ip->str();
@@ -408,6 +406,7 @@ int run_restore(Context& ctx, const RestoreArgs& args) {
     if (auto r = validate(ctx, args, plan, rp); !r) return report_error(ctx, "validate", r.error());
     auto log = open_task_log(ctx, plan.rec.domain, args.verb);
     if (!log) return report_error(ctx, "log", log.error());
+    log_warnings(plan, *log);
     auto lock = lock_jail(ctx.paths, plan.rec.domain);
     if (!lock) return report_error(ctx, "lock", lock.error());
     log->info("validate", "archive " + rp.file + ": " + std::to_string(rp.archive.entries) + " entries, content sha256 " +
@@ -462,6 +461,7 @@ int run_restore(Context& ctx, const RestoreArgs& args) {
                 std::string("password:  ") + (rp.keep_password ? "unchanged (matches the archived hash)"
                                                                : "new (an archive holds only the hash)"),
                 "ftp tls:   " + plan.rec.ftp_tls + ", sha256 " + plan.fingerprint};
+        report_warnings(plan, fields, text);
     }
     return report(ctx, outcome, fields, text, log->path());
 }
@@ -475,6 +475,7 @@ void add_one(CLI::App& app, Context& ctx, Action& action, const std::string& ver
         ->check(CLI::Validator([](std::string& v) { return v.empty() ? std::string("domain: is empty") : std::string(); }, "DOMAIN"));
     cmd->add_option("--ip", args->ip, "IPv4 of the new jail (default: the archive's)");
     cmd->add_option("--size", args->size, "Disk quota (default: the archive's, at least what the content needs)");
+    add_address_options(cmd, args->address);
     if (verb == "restore")
         cmd->add_flag("--replace", args->replace, "Replace the existing jail of that domain once the restore passed its tests");
     cmd->callback([&ctx, &action, args] { action = [&ctx, args] { return run_restore(ctx, *args); }; });

@@ -25,6 +25,7 @@ struct Args {
     bool all = false;
     int timeout_s = 10;
     int jobs = 0;  // 0: two per CPU
+    AddressOptions address;  // --force-ip
 };
 
 // Runs `one` for every domain in worker processes, at most `jobs` at a time (jails
@@ -115,7 +116,7 @@ void add_start_steps(Ops& ops, std::vector<Step>& steps, bool mounted) {
     steps.push_back(ops.start_jail());
 }
 
-int run_one(Context& ctx, Verb verb, const std::string& domain_input, int timeout_s) {
+int run_one(Context& ctx, Verb verb, const std::string& domain_input, const Args& args) {
     auto rec = find_jail(ctx, domain_input);
     if (!rec) return report_error(ctx, "validate", rec.error());
     auto lock = lock_jail(ctx.paths, rec->domain);
@@ -135,7 +136,7 @@ int run_one(Context& ctx, Verb verb, const std::string& domain_input, int timeou
     bool mounted = mount && *mount;
 
     std::vector<Step> steps;
-    if (verb == Verb::Stop || (verb == Verb::Restart && (running || mounted))) add_stop_steps(ops, steps, timeout_s);
+    if (verb == Verb::Stop || (verb == Verb::Restart && (running || mounted))) add_stop_steps(ops, steps, args.timeout_s);
     // start of a running jail: nothing to do. A mounted but stopped jail (an
     // interrupted stop) starts from its mount.
     if (verb == Verb::Restart || (verb == Verb::Start && !running))
@@ -144,14 +145,21 @@ int run_one(Context& ctx, Verb verb, const std::string& domain_input, int timeou
         auto configured = find_uplink(configured_uplink(ctx));
         if (!configured) return report_error(ctx, "validate", configured.error());
         plan.uplink = configured->name;
+        // A stopped jail's address may have been taken meanwhile; a running one's is its own.
+        if (!running)
+            if (auto r = check_address_free(plan.uplink, *Ipv4::parse_syntax(rec->ip), args.address, plan); !r)
+                return report_error(ctx, "validate", r.error());
     }
 
     auto log = open_task_log(ctx, rec->domain, verb_name(verb));
     if (!log) return report_error(ctx, "log", log.error());
+    log_warnings(plan, *log);
     TaskOutcome outcome = run_journaled(ctx, *log, rec->domain, verb_name(verb), steps);
     std::string state = lxc_running(ctx.paths.lxcpath, rec->domain) ? "running" : "stopped";
-    return report(ctx, outcome, {{"domain", rec->domain}, {"ip", rec->ip}, {"state", state}},
-                  {"domain:    " + rec->domain, "state:     " + state}, log->path());
+    nlohmann::json fields = {{"domain", rec->domain}, {"ip", rec->ip}, {"state", state}};
+    std::vector<std::string> text = {"domain:    " + rec->domain, "state:     " + state};
+    report_warnings(plan, fields, text);
+    return report(ctx, outcome, fields, text, log->path());
 }
 
 int run(Context& ctx, Verb verb, const Args& args) {
@@ -167,9 +175,9 @@ int run(Context& ctx, Verb verb, const Args& args) {
     }
     if (domains.empty()) return report_error(ctx, "validate", Error{ErrorKind::BadInput, "domain: name a jail or use --all"});
     ctx.json_compact = domains.size() > 1;
-    if (domains.size() == 1) return run_one(ctx, verb, domains[0], args.timeout_s);
+    if (domains.size() == 1) return run_one(ctx, verb, domains[0], args);
     ctx.close();  // each worker opens its own registry connection: never share one across fork
-    return run_parallel(domains, args.jobs, [&](const std::string& d) { return run_one(ctx, verb, d, args.timeout_s); },
+    return run_parallel(domains, args.jobs, [&](const std::string& d) { return run_one(ctx, verb, d, args); },
                         std::string(verb_name(verb)) + (args.all ? " --all" : ""), progress_wanted(ctx.options.json));
 }
 
@@ -180,6 +188,9 @@ void add_verb(CLI::App& app, Context& ctx, Action& action, Verb verb, const char
     cmd->add_flag("--all", args->all, verb == Verb::Start ? "Every jail marked autostart" : "Every jail");
     cmd->add_option("--jobs", args->jobs, "Jails handled at once with several jails (default: 2 per CPU)")
         ->check(CLI::Range(1, 1024));
+    if (verb != Verb::Stop)
+        cmd->add_flag("--force-ip", args->address.force_ip,
+                      "Start a stopped jail even though a neighbour answers ARP for its address (logged)");
     if (verb != Verb::Start)
         cmd->add_option("--timeout", args->timeout_s, "Seconds to wait for a graceful stop before killing (10)")
             ->check(CLI::Range(0, 3600));

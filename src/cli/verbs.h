@@ -43,7 +43,10 @@ struct NewJailArgs {
     std::string domain, ip, size, ftp_tls = "required";
     std::string memory = "256M", cpus = "1", pids = "512";
     bool sparse = false, keep_on_failure = false;
+    AddressOptions address;
 };
+// Adds --routed and --force-ip to a verb that puts a new address on the customer network.
+void add_address_options(CLI::App* cmd, AddressOptions& options);
 // Checks everything about a new jail without changing anything (inputs, then the
 // uplink, the registry, free space) and fills the plan: identity, limits, password,
 // certificate. `check_size`, when given, runs right after the inputs are parsed.

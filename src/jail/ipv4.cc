@@ -128,4 +128,15 @@ Result<void> check_not_uplink_reserved(Ipv4 ip, Ipv4 uplink_addr, int uplink_pre
     return {};
 }
 
+Result<std::string> check_in_uplink_subnet(Ipv4 ip, Ipv4 uplink_addr, int uplink_prefix, bool routed) {
+    if (ip.in_subnet(uplink_addr, uplink_prefix)) return std::string();
+    Ipv4 network = Ipv4::from_host_order(uplink_addr.host_order() & prefix_mask(uplink_prefix));
+    std::string where = ip.str() + " is outside the uplink's subnet " + network.str() + "/" +
+                        std::to_string(uplink_prefix);
+    if (!routed)
+        return fail_input(kField, where + ": it works only if the upstream router routes it to this host; "
+                                          "if it does, give --routed");
+    return where + ": it works only if the upstream router routes it to this host (--routed)";
+}
+
 }  // namespace jailctl

@@ -47,4 +47,9 @@ uint32_t prefix_mask(int prefix_len);
 // Errors: fail_input("ip", ...); an uplink prefix outside 0-32 is fail_input("uplink prefix", ...).
 Result<void> check_not_uplink_reserved(Ipv4 ip, Ipv4 uplink_addr, int uplink_prefix);
 
+// An address outside the uplink's subnet is reached only if the upstream router routes it to
+// this host (proxy ARP answers only on the uplink's LAN): refused, fail_input("ip", ...), unless
+// `routed`; then the warning to show the operator. "" when the address is on the subnet.
+Result<std::string> check_in_uplink_subnet(Ipv4 ip, Ipv4 uplink_addr, int uplink_prefix, bool routed);
+
 }  // namespace jailctl

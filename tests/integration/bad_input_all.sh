@@ -300,6 +300,24 @@ done
 
 row 2 'all|domain|both'                    "start: --all and a domain"      start --all "$GOOD"
 row 2 'all|domain|both'                    "stop: --all and a domain"       stop --all "$GOOD"
+# ---- issue 14: limits above what the host has (9)
+row 2 'memory.*host'                 "create: --memory above the host's" create "$NEW" --ip "$NEW_IP" --size 128M --memory 1T
+row 2 'cpus.*host'                   "create: --cpus above the host's"  create "$NEW" --ip "$NEW_IP" --size 128M --cpus 1024
+row 2 'memory.*host'                 "import-site: --memory above the host's" import-site "$NEW" --ip "$NEW_IP" --size 128M --from "$W/site" --memory 1T
+row 2 'memory.*host'                 "set: --memory above the host's"   set "$GOOD" --memory 1T
+row 2 'cpus.*host'                   "set: --cpus above the host's"     set "$GOOD" --cpus 1024
+# ---- issue 14: an address outside the uplink's subnet without --routed (3)
+row 2 'ip.*outside.*subnet.*routed'  "create: --ip off the uplink's subnet" create "$NEW" --ip 198.51.100.20 --size 128M
+row 2 'ip.*outside.*subnet.*routed'  "clone: --ip off the uplink's subnet"  clone "$GOOD" "$NEW" --ip 198.51.100.20
+row 2 'ip.*outside.*subnet.*routed'  "import: --ip off the uplink's subnet" import "$ARCH" --domain "$NEW" --ip 198.51.100.20
+row 2 'ip.*outside.*subnet.*routed'  "import-site: --ip off the uplink's subnet" import-site "$NEW" --ip 198.51.100.20 --size 128M --from "$W/site"
+# ---- issue 14: an address a neighbour answers ARP probes for (2; 3: well formed, conflicts)
+row 3 'ip.*in use.*answered'         "create: --ip of a neighbour (3: conflicts)" create "$NEW" --ip 203.0.113.254 --size 128M
+row 3 'ip.*in use.*answered'         "clone: --ip of a neighbour (3: conflicts)"  clone "$GOOD" "$NEW" --ip 203.0.113.254
+row 3 'ip.*in use.*answered'         "import: --ip of a neighbour (3: conflicts)" import "$ARCH" --domain "$NEW" --ip 203.0.113.254
+row 3 'ip.*in use.*answered'         "restore: --ip of a neighbour (3: conflicts)" restore "$ARCH" --domain "$NEW" --ip 203.0.113.254
+row 3 'ip.*in use.*answered'         "import-site: --ip of a neighbour (3: conflicts)" import-site "$NEW" --ip 203.0.113.254 --size 128M --from "$W/site"
+
 info "$N rows, ${#FAILURES[@]} failing, ${#KNOWN[@]} known bugs"
 if [ ${#FAILURES[@]} -gt 0 ]; then
   for r in "${FAILURES[@]}"; do echo "FAIL: $r" >&2; done

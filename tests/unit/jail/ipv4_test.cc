@@ -101,5 +101,20 @@ TEST(Ipv4, CanonicalFormIsTheOnlySpelling) {
     }
 }
 
+TEST(Ipv4, InUplinkSubnet) {
+    auto on = check_in_uplink_subnet(ip("203.0.113.10"), ip("203.0.113.1"), 24, false);
+    ASSERT_TRUE(on);
+    EXPECT_EQ(*on, "");
+    auto refused = check_in_uplink_subnet(ip("198.51.100.7"), ip("203.0.113.1"), 24, false);
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().kind, ErrorKind::BadInput);
+    EXPECT_EQ(refused.error().message.rfind("ip: 198.51.100.7 is outside the uplink's subnet 203.0.113.0/24", 0), 0u);
+    EXPECT_NE(refused.error().message.find("--routed"), std::string::npos);
+    auto warned = check_in_uplink_subnet(ip("198.51.100.7"), ip("203.0.113.1"), 24, true);
+    ASSERT_TRUE(warned);
+    EXPECT_NE(warned->find("outside the uplink's subnet 203.0.113.0/24"), std::string::npos);
+    EXPECT_EQ(*check_in_uplink_subnet(ip("198.51.100.7"), ip("203.0.113.1"), 0, false), "");  // a /0 holds all
+}
+
 }  // namespace
 }  // namespace jailctl
