@@ -11,6 +11,7 @@
 
 #include "jail/byte_size.h"
 #include "util/command.h"
+#include "util/interrupt.h"
 #include "util/progress.h"
 
 namespace jailctl {
@@ -88,6 +89,7 @@ int report(const Context& ctx, const TaskOutcome& outcome, nlohmann::json fields
         if (!log_path.empty()) out["log"] = log_path;
         out["steps"] = steps_json(outcome.steps);
         if (!outcome.ok) out["error"] = {{"step", outcome.failed_step}, {"message", outcome.error.message}};
+        if (outcome.signal) out["error"]["signal"] = signal_name(outcome.signal);
         std::cout << out.dump(ctx.json_compact ? -1 : 2) << std::endl;
     } else if (outcome.ok) {
         std::cout << "OK\n";
@@ -98,6 +100,8 @@ int report(const Context& ctx, const TaskOutcome& outcome, nlohmann::json fields
     if (outcome.ok) return 0;
     if (!log_path.empty()) std::cerr << "log: " << log_path << "\n";
     std::cerr << "KO: " << outcome.failed_step << ": " << outcome.error.message << std::endl;
+    // Interrupted (and undone): the shell's convention for a signal, 128 + its number.
+    if (outcome.signal) return 128 + outcome.signal;
     return static_cast<int>(outcome.error.kind);
 }
 

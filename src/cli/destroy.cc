@@ -47,7 +47,7 @@ int run_destroy(Context& ctx, const std::string& domain_input, bool force) {
     (void)ctx.registry().set_state(rec->domain, "destroying", "destroy did not finish: run it again");
     std::vector<Step> steps = {ops.stop_jail(5), ops.cleanup_network(), ops.unmount_disk(), ops.remove_files(),
                                ops.unregister()};
-    TaskOutcome outcome = run_journaled(ctx, *log, rec->domain, "destroy", steps, {false});
+    TaskOutcome outcome = run_journaled(ctx, *log, rec->domain, "destroy", steps, {.undo_on_failure = false, .interruptible = false});
     return report(ctx, outcome, {{"domain", rec->domain}, {"ip", rec->ip}},
                   {"domain:    " + rec->domain, "removed:   disk image, mount, network, registry entry"},
                   log->path());

@@ -154,7 +154,10 @@ int run_one(Context& ctx, Verb verb, const std::string& domain_input, const Args
     auto log = open_task_log(ctx, rec->domain, verb_name(verb));
     if (!log) return report_error(ctx, "log", log.error());
     log_warnings(plan, *log);
-    TaskOutcome outcome = run_journaled(ctx, *log, rec->domain, verb_name(verb), steps);
+    // An interrupted start is undone (the jail stays stopped); a stop always completes (it is
+    // what a shutdown's SIGTERM wants): never half-way either way (docs/DECISIONS.md).
+    TaskOutcome outcome =
+        run_journaled(ctx, *log, rec->domain, verb_name(verb), steps, {.interruptible = verb != Verb::Stop});
     std::string state = lxc_running(ctx.paths.lxcpath, rec->domain) ? "running" : "stopped";
     nlohmann::json fields = {{"domain", rec->domain}, {"ip", rec->ip}, {"state", state}};
     std::vector<std::string> text = {"domain:    " + rec->domain, "state:     " + state};

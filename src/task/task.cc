@@ -1,8 +1,13 @@
 #include "task/task.h"
 
+#include <poll.h>
+#include <unistd.h>
+
 #include <csignal>
 #include <chrono>
 #include <cstdlib>
+
+#include "util/interrupt.h"
 
 namespace jailctl {
 namespace {
@@ -61,12 +66,22 @@ Result<void> injected_fault(const std::string& step) {
     if (const char* kill_at = std::getenv("JAILCTL_KILL_AT"); kill_at && step == kill_at) ::raise(SIGKILL);
     if (const char* fail_at = std::getenv("JAILCTL_FAIL_AT"); fail_at && step == fail_at)
         return fail("injected failure (JAILCTL_FAIL_AT=" + step + ")");
+    if (const char* pause_at = std::getenv("JAILCTL_PAUSE_AT"); pause_at && step == pause_at) {
+        std::string line = "jailctl: paused before " + step + "\n";
+        (void)!::write(STDERR_FILENO, line.data(), line.size());
+        auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+        while (!interrupt_signal() && std::chrono::steady_clock::now() < until) {
+            pollfd pfd{interrupt_fd(), POLLIN, 0};
+            (void)::poll(&pfd, pfd.fd >= 0 ? 1 : 0, 100);
+        }
+    }
     return {};
 }
 
 TaskOutcome run_task(const std::vector<Step>& steps, TaskLog& log, TaskJournal* journal,
                      const TaskOptions& options) {
     TaskOutcome outcome;
+    InterruptScope interrupts(options.interruptible ? InterruptMode::Cancel : InterruptMode::Finish);
     for (const auto& step : steps) outcome.steps.push_back({step.name, "not-run", 0});
     for (size_t i = 0; i < steps.size(); ++i) {
         const Step& step = steps[i];
@@ -75,9 +90,17 @@ TaskOutcome run_task(const std::vector<Step>& steps, TaskLog& log, TaskJournal* 
         record(outcome.steps, journal, {step.name, "running", 0});
         auto start = std::chrono::steady_clock::now();
         Result<void> result = injected_fault(step.name);
-        if (result) result = step.apply();
+        if (result && !(options.interruptible && interrupt_signal())) result = step.apply();
         double ms = ms_since(start);
         g_current_step.clear();
+        if (int sig = interrupt_signal(); sig && options.interruptible) {
+            // A signal during this step: it fails as "interrupted" (a program it ran was
+            // stopped; its own error is logged), and the task is undone like any failed step.
+            if (!result) log.warn(step.name, "while interrupted: " + result.error().message);
+            log.warn(step.name, std::string("interrupted by ") + signal_name(sig) + ": undoing the task");
+            result = fail("interrupted");
+            outcome.signal = sig;
+        }
         if (result) {
             log.info(step.name, "done in " + format_ms(ms));
             record(outcome.steps, journal, {step.name, "ok", ms});
@@ -88,12 +111,16 @@ TaskOutcome run_task(const std::vector<Step>& steps, TaskLog& log, TaskJournal* 
         outcome.failed_step = step.name;
         outcome.error = result.error();
         // The failing step undoes its own partial work too: undo must be idempotent.
+        // Signals from now on are only answered "undo in progress" (util/interrupt.h).
+        set_interrupt_mode(InterruptMode::Undo);
         if (options.undo_on_failure)
             undo_completed(steps, i + 1, log, journal, outcome.steps);
         else
             log.warn("task", "--keep-on-failure: completed steps left in place for debugging");
         return outcome;
     }
+    if (int sig = interrupt_signal(); sig)
+        log.warn("task", std::string(signal_name(sig)) + " received: the task was completed first");
     outcome.ok = true;
     return outcome;
 }

@@ -36,10 +36,14 @@ struct TaskOutcome {
     std::string failed_step;  // empty when ok
     Error error;
     std::vector<StepRecord> steps;
+    int signal = 0;  // SIGINT, SIGTERM or SIGHUP interrupted the task (then undone): exit 128 + signal
 };
 
 struct TaskOptions {
     bool undo_on_failure = true;  // false: --keep-on-failure
+    // A signal (SIGINT, SIGTERM, SIGHUP) fails the running step ("interrupted") and the task is
+    // undone; false: the task completes anyway (stop, destroy: never left half-way).
+    bool interruptible = true;
 };
 
 TaskOutcome run_task(const std::vector<Step>& steps, TaskLog& log, TaskJournal* journal,
@@ -51,7 +55,9 @@ const std::string& current_step();
 
 // Test-only fault injection, honoured only when JAILCTL_TEST_MODE=1:
 // JAILCTL_FAIL_AT=<step> makes that step fail before it runs;
-// JAILCTL_KILL_AT=<step> kills the process with SIGKILL before that step runs.
+// JAILCTL_KILL_AT=<step> kills the process with SIGKILL before that step runs;
+// JAILCTL_PAUSE_AT=<step> prints "jailctl: paused before <step>" on stderr and waits up to 60 s
+// (until a signal arrives) before that step runs, so a test can interrupt a task at a known step.
 Result<void> injected_fault(const std::string& step);
 
 }  // namespace jailctl

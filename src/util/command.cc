@@ -1,6 +1,8 @@
 #include "util/command.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -8,6 +10,7 @@
 #include <chrono>
 
 #include "util/fd.h"
+#include "util/interrupt.h"
 
 extern char** environ;
 
@@ -48,15 +51,38 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv) {
     for (auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
 
+    // Its own process group: a terminal's Ctrl-C reaches jailctl only, which decides (util/interrupt.h)
+    // whether the program is stopped (the task goes forward) or left to finish (an undo).
+    posix_spawnattr_t attr;
+    posix_spawnattr_init(&attr);
+    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+    posix_spawnattr_setpgroup(&attr, 0);
     pid_t pid = -1;
-    int rc = posix_spawnp(&pid, args[0], &actions, nullptr, args.data(), environ);
+    int rc = posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attr);
     if (rc != 0) return fail_errno("run " + argv[0], rc);
     write_end.reset();
 
     CommandResult result;
     char buf[4096];
+    bool stopped = false;
     for (;;) {
+        if (!stopped && cancel_requested()) {  // interrupted: stop the program, read what it wrote
+            ::kill(-pid, SIGTERM);
+            stopped = true;
+        }
+        pollfd fds[2] = {{read_end.get(), POLLIN, 0}, {interrupt_fd(), POLLIN, 0}};
+        if (::poll(fds, stopped || fds[1].fd < 0 ? 1 : 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        if (fds[1].revents & POLLIN) {
+            char drain[16];
+            while (::read(fds[1].fd, drain, sizeof drain) > 0) {
+            }
+        }
+        if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
         ssize_t n = read(read_end.get(), buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
         if (n <= 0) break;
