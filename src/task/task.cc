@@ -35,11 +35,30 @@ void record(std::vector<StepRecord>& steps, TaskJournal* journal, StepRecord rec
     steps.push_back(std::move(rec));
 }
 
+// Test hook (JAILCTL_PAUSE_AT, JAILCTL_PAUSE_UNDO): says so on stderr, then waits up to 60 s for
+// one more signal than the task has had.
+void pause_until_signal(const std::string& line) {
+    (void)!::write(STDERR_FILENO, line.data(), line.size());
+    const int seen = interrupt_count();
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (interrupt_count() == seen && std::chrono::steady_clock::now() < until) {
+        pollfd pfd{interrupt_fd(), POLLIN, 0};
+        (void)::poll(&pfd, pfd.fd >= 0 ? 1 : 0, 100);
+    }
+}
+
+bool test_mode() {
+    const char* mode = std::getenv("JAILCTL_TEST_MODE");
+    return mode && std::string(mode) == "1";
+}
+
 void undo_completed(const std::vector<Step>& steps, size_t count, TaskLog& log, TaskJournal* journal,
                     std::vector<StepRecord>& records) {
     for (size_t i = count; i-- > 0;) {
         const Step& step = steps[i];
         if (!step.undo) continue;
+        if (const char* pause = std::getenv("JAILCTL_PAUSE_UNDO"); pause && step.name == pause && test_mode())
+            pause_until_signal("jailctl: paused before undoing " + step.name + "\n");
         auto start = std::chrono::steady_clock::now();
         log.info(step.name, "undo");
         g_current_step = step.name;
@@ -61,20 +80,12 @@ void undo_completed(const std::vector<Step>& steps, size_t count, TaskLog& log, 
 const std::string& current_step() { return g_current_step; }
 
 Result<void> injected_fault(const std::string& step) {
-    const char* mode = std::getenv("JAILCTL_TEST_MODE");
-    if (!mode || std::string(mode) != "1") return {};
+    if (!test_mode()) return {};
     if (const char* kill_at = std::getenv("JAILCTL_KILL_AT"); kill_at && step == kill_at) ::raise(SIGKILL);
     if (const char* fail_at = std::getenv("JAILCTL_FAIL_AT"); fail_at && step == fail_at)
         return fail("injected failure (JAILCTL_FAIL_AT=" + step + ")");
-    if (const char* pause_at = std::getenv("JAILCTL_PAUSE_AT"); pause_at && step == pause_at) {
-        std::string line = "jailctl: paused before " + step + "\n";
-        (void)!::write(STDERR_FILENO, line.data(), line.size());
-        auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
-        while (!interrupt_signal() && std::chrono::steady_clock::now() < until) {
-            pollfd pfd{interrupt_fd(), POLLIN, 0};
-            (void)::poll(&pfd, pfd.fd >= 0 ? 1 : 0, 100);
-        }
-    }
+    if (const char* pause_at = std::getenv("JAILCTL_PAUSE_AT"); pause_at && step == pause_at)
+        pause_until_signal("jailctl: paused before " + step + "\n");
     return {};
 }
 

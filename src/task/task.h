@@ -57,7 +57,8 @@ const std::string& current_step();
 // JAILCTL_FAIL_AT=<step> makes that step fail before it runs;
 // JAILCTL_KILL_AT=<step> kills the process with SIGKILL before that step runs;
 // JAILCTL_PAUSE_AT=<step> prints "jailctl: paused before <step>" on stderr and waits up to 60 s
-// (until a signal arrives) before that step runs, so a test can interrupt a task at a known step.
+// (until a signal arrives) before that step runs, so a test can interrupt a task at a known step;
+// JAILCTL_PAUSE_UNDO=<step> likewise before that step's undo (until one more signal arrives).
 Result<void> injected_fault(const std::string& step);
 
 }  // namespace jailctl

@@ -14,6 +14,7 @@ namespace {
 constexpr int kSignals[] = {SIGINT, SIGTERM, SIGHUP};
 
 volatile sig_atomic_t g_signal = 0;
+volatile sig_atomic_t g_count = 0;
 volatile sig_atomic_t g_mode = static_cast<int>(InterruptMode::Cancel);
 int g_pipe[2] = {-1, -1};
 struct sigaction g_previous[3];
@@ -24,6 +25,7 @@ extern "C" void on_signal(int sig) {
     int saved_errno = errno;
     bool first = g_signal == 0;
     if (first) g_signal = sig;
+    g_count = g_count + 1;
     if (g_pipe[1] >= 0) (void)!::write(g_pipe[1], "!", 1);
     if (g_mode == static_cast<int>(InterruptMode::Finish))
         say("jailctl: this task is finished before jailctl exits, please wait\n");
@@ -40,6 +42,7 @@ InterruptScope::InterruptScope(InterruptMode mode) {
     if (g_pipe[0] >= 0) return;  // the outer scope holds the handlers
     outer_ = true;
     g_signal = 0;
+    g_count = 0;
     g_mode = static_cast<int>(mode);
     if (::pipe2(g_pipe, O_CLOEXEC | O_NONBLOCK) != 0) g_pipe[0] = g_pipe[1] = -1;
     struct sigaction sa {};
@@ -60,6 +63,7 @@ InterruptScope::~InterruptScope() {
 }
 
 int interrupt_signal() { return g_signal; }
+int interrupt_count() { return g_count; }
 void set_interrupt_mode(InterruptMode mode) { g_mode = static_cast<int>(mode); }
 bool cancel_requested() { return g_signal != 0 && g_mode == static_cast<int>(InterruptMode::Cancel); }
 int interrupt_fd() { return g_pipe[0]; }

@@ -30,6 +30,8 @@ private:
 
 // The first signal caught in the active scope, 0 when none (or outside a scope).
 int interrupt_signal();
+// How many signals the active scope caught.
+int interrupt_count();
 void set_interrupt_mode(InterruptMode mode);
 // In Cancel mode once a signal was caught: the external program should be stopped.
 bool cancel_requested();

@@ -13,15 +13,19 @@ mkdir -p "$W"
 snapshot_state
 
 # interrupted_run <signal> <step> <jailctl args...>: runs jailctl paused before <step>, sends the
-# signal once it is paused (twice when SECOND=1), leaves RC, OUT_FILE and ERR_FILE.
+# signal once it is paused (and again once the undo pauses before JAILCTL_PAUSE_UNDO's undo, when
+# set), leaves RC, OUT_FILE and ERR_FILE.
 interrupted_run() {
   local sig=$1 step=$2; shift 2
   : > "$ERR_FILE"
-  JAILCTL_TEST_MODE=1 JAILCTL_PAUSE_AT=$step "$JAILCTL" --root "$JAILCTL_ROOT" "$@" >"$OUT_FILE" 2>"$ERR_FILE" &
+  JAILCTL_TEST_MODE=1 JAILCTL_PAUSE_AT=$step JAILCTL_PAUSE_UNDO=${JAILCTL_PAUSE_UNDO:-} "$JAILCTL" --root "$JAILCTL_ROOT" "$@" >"$OUT_FILE" 2>"$ERR_FILE" &
   local pid=$!
   retry 60 grep -q "paused before $step" "$ERR_FILE" || { kill -KILL "$pid"; fail "never paused before $step: $(cat "$ERR_FILE")"; }
   kill -"$sig" "$pid"
-  [ "${SECOND:-0}" = 1 ] && { sleep 0.05; kill -"$sig" "$pid" 2>/dev/null || true; }
+  if [ -n "${JAILCTL_PAUSE_UNDO:-}" ]; then  # a second signal while the undo is under way
+    retry 60 grep -q "paused before undoing $JAILCTL_PAUSE_UNDO" "$ERR_FILE" || { kill -KILL "$pid"; fail "the undo never paused"; }
+    kill -"$sig" "$pid"
+  fi
   RC=0
   wait "$pid" || RC=$?
   OUT=$(cat "$OUT_FILE") ERR=$(cat "$ERR_FILE")
@@ -35,7 +39,7 @@ for case in INT:disk TERM:mount HUP:populate INT:lxc-config TERM:start INT:test;
   assert_eq $((128 + $(signum "$sig"))) "$RC" "exit status after SIG$sig (stderr: $ERR)"
   assert_ko "$step" '^interrupted$'
   assert_contains "$ERR" "undoing what this task did" "stderr"
-  log=$(ls -t "$JAILCTL_ROOT"/log/"$D"/*-create.log | head -n 1)
+  log=$(sed -n 's/^log: //p' "$ERR_FILE" | tail -n 1)
   grep -qE "WARN +\[$step\] interrupted by SIG$sig: undoing the task" "$log" || fail "log does not say so: $(cat "$log")"
   grep -qE "\[register\] undone" "$log" || fail "log shows no undo: $(cat "$log")"
   assert_state_unchanged default "state after SIG$sig before $step"
@@ -44,7 +48,7 @@ for case in INT:disk TERM:mount HUP:populate INT:lxc-config TERM:start INT:test;
 done
 
 info "create, --json twin, interrupted twice (the second signal during the undo is ignored)"
-SECOND=1 interrupted_run TERM mount --json create "$D" --ip "$IP" --size 64M --sparse
+JAILCTL_PAUSE_UNDO=register interrupted_run TERM mount --json create "$D" --ip "$IP" --size 64M --sparse
 assert_eq 143 "$RC" "exit status (stderr: $ERR)"
 assert_contains "$ERR" "undo in progress, please wait" "stderr after a second signal"
 assert_json "$OUT_FILE"
