@@ -1,10 +1,13 @@
 #include "cli/context.h"
 
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -117,17 +120,42 @@ int report_error(const Context& ctx, const std::string& step, const Error& error
 namespace jailctl {
 namespace {
 
+// `jailctl serve` runs each task as this program with JAILCTL_EVENTS_FD=<socket>: the task
+// reports its progress there, one JSON object per line (docs/API.md). Taken before main()
+// runs, and close-on-exec, so that no program the task starts inherits it.
+int take_events_fd() {
+    const char* value = std::getenv("JAILCTL_EVENTS_FD");
+    if (!value) return -1;
+    char* end = nullptr;
+    long fd = std::strtol(value, &end, 10);
+    ::unsetenv("JAILCTL_EVENTS_FD");
+    if (*value == '\0' || *end != '\0' || fd < 3 || fd > 1 << 20 || ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC) != 0)
+        return -1;
+    return static_cast<int>(fd);
+}
+const int g_events_fd = take_events_fd();
+
+void emit_event(nlohmann::json event) {
+    if (g_events_fd < 0) return;
+    event["t"] = rfc3339_utc(std::chrono::system_clock::now());
+    std::string line = event.dump() + "\n";  // one send: lines shorter than the socket buffer stay whole
+    // MSG_NOSIGNAL: a serve that went away must not kill the task with SIGPIPE.
+    while (::send(g_events_fd, line.data(), line.size(), MSG_NOSIGNAL) < 0 && errno == EINTR) {
+    }
+}
+
 class RegistryJournal : public TaskJournal {
 public:
-    RegistryJournal(Registry& reg, int64_t task_id) : reg_(reg), task_id_(task_id) {}
+    RegistryJournal(Registry& reg, std::optional<int64_t> task_id) : reg_(reg), task_id_(task_id) {}
     void step_changed(const StepRecord& step) override {
         // Journal writes are best effort: a full disk must not turn an undo into a crash.
-        (void)reg_.record_step(task_id_, seq_++, step.name, step.status, step.ms);
+        if (task_id_) (void)reg_.record_step(*task_id_, seq_++, step.name, step.status, step.ms);
+        emit_event({{"step", step.name}, {"status", step.status}, {"ms", static_cast<int64_t>(step.ms + 0.5)}});
     }
 
 private:
     Registry& reg_;
-    int64_t task_id_;
+    std::optional<int64_t> task_id_;
     int seq_ = 0;
 };
 
@@ -170,7 +198,9 @@ std::string join_argv(const std::vector<std::string>& argv) {
 }  // namespace
 
 Result<TaskLog> open_task_log(const Context& ctx, const std::string& domain, const std::string& verb) {
-    return TaskLog::open(ctx.paths.log_dir, domain, verb);
+    auto log = TaskLog::open(ctx.paths.log_dir, domain, verb);
+    if (log) emit_event({{"accepted", true}, {"log", log->path()}});  // the inputs passed validation
+    return log;
 }
 
 TaskOutcome run_journaled(Context& ctx, TaskLog& log, const std::string& domain, const std::string& verb,
@@ -184,15 +214,12 @@ TaskOutcome run_journaled(Context& ctx, TaskLog& log, const std::string& domain,
         if (r.exit_status != 0 && !r.output.empty()) log.warn(current_step(), "output: " + r.output.substr(0, 2000));
     });
     auto task_id = ctx.registry().begin_task(domain, verb, log.path());
-    std::optional<RegistryJournal> journal;
-    if (task_id) journal.emplace(ctx.registry(), *task_id);
+    RegistryJournal journal(ctx.registry(), task_id ? std::optional<int64_t>(*task_id) : std::nullopt);
     std::optional<ProgressJournal> with_progress;
     if (shows_step_progress(verb) && progress_wanted(ctx.options.json))
-        with_progress.emplace(journal ? &*journal : nullptr, verb, steps.size(), true);
+        with_progress.emplace(&journal, verb, steps.size(), true);
     TaskOutcome outcome = run_task(steps, log,
-                                   with_progress ? static_cast<TaskJournal*>(&*with_progress)
-                                                 : journal ? static_cast<TaskJournal*>(&*journal) : nullptr,
-                                   options);
+                                   with_progress ? static_cast<TaskJournal*>(&*with_progress) : &journal, options);
     with_progress.reset();  // erases the line before the result is printed
     set_command_observer(nullptr);
     if (task_id) (void)ctx.registry().finish_task(*task_id, outcome.ok ? "OK" : "KO", outcome.error.message);

@@ -96,41 +96,34 @@ JailStatus inspect(const Context& ctx, const HostView& host, const JailRecord& r
     return s;
 }
 
-}  // namespace
-
-Result<std::vector<JailStatus>> inspect_jails(Context& ctx, bool detail) {
+// The jails' status, in registry order; `wanted` (typed domains) filters, each must exist.
+Result<std::vector<JailStatus>> collect_status(Context& ctx, const std::vector<std::string>& filter, bool detail) {
     if (auto r = ctx.open(); !r) return std::unexpected(r.error());
     auto jails = ctx.registry().list();
     if (!jails) return std::unexpected(jails.error());
-    HostView host;
-    std::vector<JailStatus> out;
-    for (const auto& rec : *jails) out.push_back(inspect(ctx, host, rec, detail));
-    return out;
-}
-
-namespace {
-
-int run_status(Context& ctx, const std::vector<std::string>& filter) {
-    if (auto r = ctx.open(); !r) return report_error(ctx, "validate", r.error());
-    auto jails = ctx.registry().list();
-    if (!jails) return report_error(ctx, "validate", jails.error());
     std::vector<std::string> wanted;
     for (const auto& f : filter) {
         auto d = Domain::parse(f);
-        if (!d) return report_error(ctx, "validate", d.error());
+        if (!d) return std::unexpected(d.error());
         wanted.push_back(d->str());
     }
     std::vector<JailStatus> statuses;
     HostView host;
     for (const auto& rec : *jails) {
         if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), rec.domain) == wanted.end()) continue;
-        statuses.push_back(inspect(ctx, host, rec, ctx.options.json));
+        statuses.push_back(inspect(ctx, host, rec, detail));
     }
     for (const auto& w : wanted) {
         bool found = std::any_of(statuses.begin(), statuses.end(), [&](auto& s) { return s.rec.domain == w; });
-        if (!found) return report_error(ctx, "validate", Error{ErrorKind::BadInput, "domain: " + w + " is not a jail on this host"});
+        if (!found) return fail_input("domain", w + " is not a jail on this host");
     }
-    std::cout << (ctx.options.json ? status_json(statuses).dump(2) + "\n" : status_text(statuses));
+    return statuses;
+}
+
+int run_status(Context& ctx, const std::vector<std::string>& filter) {
+    auto statuses = collect_status(ctx, filter, ctx.options.json);
+    if (!statuses) return report_error(ctx, "validate", statuses.error());
+    std::cout << (ctx.options.json ? status_json(*statuses).dump(2) + "\n" : status_text(*statuses));
     return 0;
 }
 
@@ -149,6 +142,14 @@ int run_names(Context& ctx) {
         for (const auto& n : names) std::cout << n.get<std::string>() << "\n";
     }
     return 0;
+}
+
+Result<std::vector<JailStatus>> inspect_jails(Context& ctx, bool detail) { return collect_status(ctx, {}, detail); }
+
+Result<nlohmann::json> status_objects(Context& ctx, const std::vector<std::string>& filter) {
+    auto statuses = collect_status(ctx, filter, true);
+    if (!statuses) return std::unexpected(statuses.error());
+    return status_json(*statuses);
 }
 
 void add_status(CLI::App& app, Context& ctx, Action& action) {

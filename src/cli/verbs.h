@@ -17,6 +17,8 @@ using Action = std::function<int()>;
 
 void add_create(CLI::App& app, Context& ctx, Action& action);
 void add_status(CLI::App& app, Context& ctx, Action& action);
+// What `status --json` prints for these jails (all when `filter` is empty); serve's GET /jails.
+Result<nlohmann::json> status_objects(Context& ctx, const std::vector<std::string>& filter);
 void add_start_stop(CLI::App& app, Context& ctx, Action& action);  // start, stop, restart
 void add_test(CLI::App& app, Context& ctx, Action& action);
 void add_passwd(CLI::App& app, Context& ctx, Action& action);

@@ -55,6 +55,13 @@ CREATE TABLE IF NOT EXISTS task_steps(
   ms      REAL NOT NULL,
   PRIMARY KEY(task_id, name)
 );
+CREATE TABLE IF NOT EXISTS api_tokens(
+  name      TEXT PRIMARY KEY,
+  role      TEXT NOT NULL,
+  hash      TEXT NOT NULL UNIQUE,
+  created   TEXT NOT NULL,
+  last_used TEXT
+);
 )sql";
 
 constexpr const char* kJailColumns =
@@ -379,6 +386,38 @@ Result<std::vector<Registry::LastTask>> Registry::last_tasks() {
     while ((rc = s.step()) == SQLITE_ROW) out.push_back({s.text(0), s.text(1), s.integer(2)});
     if (rc != SQLITE_DONE) return db_error("list the last tasks", s);
     return out;
+}
+
+Result<void> Registry::add_token(const std::string& name, const std::string& role, const std::string& hash) {
+    Stmt s(db_, "INSERT INTO api_tokens(name, role, hash, created) VALUES(?1, ?2, ?3, ?4)");
+    s.bind(1, name).bind(2, role).bind(3, hash).bind(4, now_rfc3339());
+    int rc = s.step();
+    if (rc == SQLITE_CONSTRAINT) return fail(ErrorKind::Conflict, "name: a token named " + name + " already exists");
+    if (rc != SQLITE_DONE) return db_error("add token " + name, s);
+    return {};
+}
+
+Result<std::vector<TokenRecord>> Registry::list_tokens() {
+    Stmt s(db_, "SELECT name, role, hash, created, COALESCE(last_used, '') FROM api_tokens ORDER BY name");
+    std::vector<TokenRecord> out;
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW) out.push_back({s.text(0), s.text(1), s.text(2), s.text(3), s.text(4)});
+    if (rc != SQLITE_DONE) return db_error("list tokens", s);
+    return out;
+}
+
+Result<bool> Registry::remove_token(const std::string& name) {
+    Stmt s(db_, "DELETE FROM api_tokens WHERE name = ?1");
+    s.bind(1, name);
+    if (s.step() != SQLITE_DONE) return db_error("remove token " + name, s);
+    return sqlite3_changes(db_) > 0;
+}
+
+Result<void> Registry::token_used(const std::string& name) {
+    Stmt s(db_, "UPDATE api_tokens SET last_used = ?1 WHERE name = ?2");
+    s.bind(1, now_rfc3339()).bind(2, name);
+    if (s.step() != SQLITE_DONE) return db_error("record use of token " + name, s);
+    return {};
 }
 
 }  // namespace jailctl

@@ -40,6 +40,12 @@ struct JailRecord {
     uint32_t pids = 512;
 };
 
+// An API token (jailctl token add): only the SHA-256 of the secret is stored.
+struct TokenRecord {
+    std::string name, role, hash;  // hash: lowercase hex
+    std::string created, last_used;  // RFC 3339 UTC; last_used "" when never used
+};
+
 class Registry {
 public:
     // Opens (and creates) the database; busy timeout 10 s for concurrent jailctl runs.
@@ -76,6 +82,12 @@ public:
     // "INTERRUPTED", finished in seconds since the epoch; sorted by verb.
     struct LastTask { std::string verb, result; int64_t finished = 0; };
     Result<std::vector<LastTask>> last_tasks();
+
+    // API tokens (serve). A taken name is ErrorKind::Conflict.
+    Result<void> add_token(const std::string& name, const std::string& role, const std::string& hash);
+    Result<std::vector<TokenRecord>> list_tokens();  // sorted by name
+    Result<bool> remove_token(const std::string& name);  // false: no such token
+    Result<void> token_used(const std::string& name);
 
 private:
     explicit Registry(sqlite3* db) : db_(db) {}
