@@ -17,6 +17,8 @@ packages=(
   chromium nodejs      # tests/browser: the web console in a real browser (playwright-core)
   man-db groff-base zsh python3-prometheus-client  # tests/docs (man page, completion), tests/integration/metrics.sh
   dpkg-dev debootstrap  # scripts/package.sh (dpkg-shlibdeps), tests/package/fresh_root.sh
+  libcpp-httplib-dev   # jailctl serve (docs/DECISIONS.md)
+  python3-jsonschema   # tests/api: responses checked against the OpenAPI schemas
 )
 
 # tests/browser's pinned playwright-core (package-lock.json) into tests/browser/node_modules.

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "api/serve.h"
 #include "cli/verbs.h"
 
 namespace {
@@ -59,6 +60,8 @@ int main(int argc, char** argv) {
     add_repair(app, ctx, action);
     add_credentials(app, ctx, action);
     add_metrics(app, ctx, action);
+    add_serve(app, ctx, action);
+    add_token(app, ctx, action);
 
     try {
         app.parse(argc, argv);

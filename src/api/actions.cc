@@ -1,0 +1,141 @@
+#include "api/actions.h"
+
+#include <algorithm>
+
+namespace jailctl::api {
+namespace {
+
+using T = FieldType;
+
+const char* type_name(FieldType t) {
+    switch (t) {
+        case T::String: return "a string";
+        case T::Bool: return "a boolean";
+        case T::Integer: return "an integer";
+        case T::SizeValue: return "a string like \"512M\" or an integer (bytes)";
+        case T::Number: return "a number or a string";
+    }
+    return "?";
+}
+
+// The value as the CLI option's text, or nullopt when its JSON type is wrong.
+std::optional<std::string> as_text(const nlohmann::json& v, FieldType t) {
+    switch (t) {
+        case T::String:
+            if (v.is_string()) return v.get<std::string>();
+            break;
+        case T::Bool:
+            if (v.is_boolean()) return v.get<bool>() ? "true" : "false";
+            break;
+        case T::Integer:
+            if (v.is_number_unsigned()) return std::to_string(v.get<uint64_t>());
+            if (v.is_string()) return v.get<std::string>();
+            break;
+        case T::SizeValue:
+            if (v.is_string()) return v.get<std::string>();
+            if (v.is_number_unsigned()) return std::to_string(v.get<uint64_t>());
+            break;
+        case T::Number:
+            if (v.is_string()) return v.get<std::string>();
+            if (v.is_number_unsigned()) return std::to_string(v.get<uint64_t>());
+            if (v.is_number_float() && v.get<double>() > 0) return v.dump();
+            break;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+const std::vector<ActionSpec>& action_table() {
+    static const std::vector<ActionSpec> table = {
+        {"create", "create", Role::Admin, false,
+         {{"domain", T::String, "", true},
+          {"ip", T::String, "--ip", true},
+          {"size", T::SizeValue, "--size", true},
+          {"memory", T::SizeValue, "--memory"},
+          {"cpus", T::Number, "--cpus"},
+          {"pids", T::Integer, "--pids"},
+          {"sparse", T::Bool, "--sparse"},
+          {"ftp_tls", T::String, "--ftp-tls"}}},
+        {"start", "start", Role::Operator, true, {}},
+        {"stop", "stop", Role::Operator, true, {{"timeout", T::Integer, "--timeout"}}},
+        {"restart", "restart", Role::Operator, true, {{"timeout", T::Integer, "--timeout"}}},
+        {"test", "test", Role::Operator, true, {}},
+        {"passwd", "passwd", Role::Operator, true, {}},
+        {"fsck", "fsck", Role::Operator, true, {{"repair", T::Bool, "--repair"}, {"restart", T::Bool, "--restart"}}},
+        {"grow", "grow", Role::Operator, true, {{"size", T::SizeValue, "--size", true}, {"offline", T::Bool, "--offline"}}},
+        // --output (any host path) is not offered: backups go to <root>/backups/<domain>/
+        {"backup", "backup", Role::Operator, true, {}},
+        {"clone", "clone", Role::Admin, true,
+         {{"domain", T::String, "", true}, {"ip", T::String, "--ip", true}, {"size", T::SizeValue, "--size"}}},
+        {"set", "set", Role::Operator, true,
+         {{"memory", T::SizeValue, "--memory"}, {"cpus", T::Number, "--cpus"}, {"pids", T::Integer, "--pids"}}},
+        {"destroy", "destroy", Role::Admin, true, {{"force", T::Bool, "--force"}}},
+    };
+    return table;
+}
+
+const ActionSpec* find_action(const std::string& action) {
+    for (const auto& spec : action_table())
+        if (spec.action == action) return &spec;
+    return nullptr;
+}
+
+Result<std::vector<std::string>> action_args(const ActionSpec& spec, const std::string& path_domain,
+                                             const nlohmann::json& body) {
+    if (!body.is_object()) return fail_input("body", "must be a JSON object");
+    for (const auto& [key, value] : body.items()) {
+        auto known = std::any_of(spec.fields.begin(), spec.fields.end(), [&](const auto& f) { return f.name == key; });
+        if (!known) {
+            std::string allowed;
+            for (const auto& f : spec.fields) allowed += (allowed.empty() ? "" : ", ") + f.name;
+            return fail_input(key.size() > 64 ? key.substr(0, 64) + "..." : key,
+                              "unknown field for " + spec.action +
+                                  (allowed.empty() ? " (it takes no fields)" : " (allowed: " + allowed + ")"));
+        }
+    }
+    std::vector<std::string> args = {spec.verb};
+    std::vector<std::string> positionals;
+    if (spec.path_domain) positionals.push_back(path_domain);
+    for (const auto& f : spec.fields) {
+        auto it = body.find(f.name);
+        if (it == body.end()) {
+            if (f.required) return fail_input(f.name, "is required");
+            continue;
+        }
+        auto text = as_text(*it, f.type);
+        if (!text) return fail_input(f.name, "must be " + std::string(type_name(f.type)));
+        if (text->find('\0') != std::string::npos) return fail_input(f.name, "must not contain a NUL character");
+        if (f.type == T::Bool) {
+            if (*text == "true") args.push_back(f.option);
+        } else if (f.option.empty()) {
+            positionals.push_back(*text);
+        } else {
+            args.push_back(f.option + "=" + *text);
+        }
+    }
+    args.push_back("--");  // whatever follows is a positional, even "-x"
+    args.insert(args.end(), positionals.begin(), positionals.end());
+    return args;
+}
+
+Result<std::vector<std::string>> action_args(const ActionSpec& spec, const std::string& path_domain,
+                                             const std::string& body) {
+    if (body.find_first_not_of(" \t\r\n") == std::string::npos) return action_args(spec, path_domain, nlohmann::json::object());
+    auto doc = nlohmann::json::parse(body, nullptr, false);
+    if (doc.is_discarded()) return fail_input("body", "is not valid JSON");
+    return action_args(spec, path_domain, doc);
+}
+
+std::optional<std::string> error_field(const ActionSpec& spec, const std::string& message) {
+    auto colon = message.find(':');
+    if (colon == std::string::npos) return std::nullopt;
+    std::string field = message.substr(0, colon);
+    std::replace(field.begin(), field.end(), '-', '_');
+    if (field == "domain" || field == "body") return field;
+    for (const auto& f : spec.fields)
+        if (f.name == field) return field;
+    return std::nullopt;
+}
+
+}  // namespace jailctl::api

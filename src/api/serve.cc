@@ -1,0 +1,515 @@
+// jailctl serve: HTTPS REST API (docs/API.md) and the web console's static files.
+// Reads run in-process (status, logs); every action runs as a child `jailctl <verb> --json`
+// (api/tasks.h), so the API and the CLI share one engine, its locks and its journal.
+#include <httplib.h>  // CPPHTTPLIB_OPENSSL_SUPPORT comes from its pkg-config flags
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "api/actions.h"
+#include "api/assets.h"
+#include "api/auth.h"
+#include "api/serve.h"
+#include "api/tasks.h"
+#include "console/console_assets.h"
+#include "jail/domain.h"
+#include "services/certificate.h"
+
+namespace jailctl {
+namespace {
+
+using api::Role;
+using Clock = std::chrono::steady_clock;
+
+constexpr size_t kMaxBody = 64 * 1024;
+// HTTP worker threads: every open SSE stream holds one.
+constexpr size_t kWorkers = 64;
+
+struct ServeArgs {
+    std::string listen = "127.0.0.1:8443";
+    std::string tls_cert, tls_key;
+};
+
+// Per request, for the request log (set by pre-routing and by authentication).
+thread_local Clock::time_point t_request_start;
+thread_local std::string t_token_name;
+
+void json_error(httplib::Response& res, int status, const nlohmann::json& field, const std::string& message) {
+    res.status = status;
+    res.set_content(nlohmann::json{{"error", {{"field", field}, {"message", message}}}}.dump(), "application/json");
+}
+
+void json_ok(httplib::Response& res, int status, const nlohmann::json& body) {
+    res.status = status;
+    res.set_content(body.dump(), "application/json");
+}
+
+// systemd's readiness protocol without libsystemd: one datagram to $NOTIFY_SOCKET.
+void sd_notify(const std::string& state) {
+    const char* path = std::getenv("NOTIFY_SOCKET");
+    if (!path || (path[0] != '/' && path[0] != '@')) return;
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    size_t len = std::strlen(path);
+    if (len >= sizeof addr.sun_path) return;
+    std::memcpy(addr.sun_path, path, len);
+    if (addr.sun_path[0] == '@') addr.sun_path[0] = '\0';  // abstract namespace
+    int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return;
+    (void)::sendto(fd, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<sockaddr*>(&addr),
+                   static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len));
+    ::close(fd);
+}
+
+Result<std::pair<std::string, int>> parse_listen(const std::string& text) {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos || colon == 0) return fail_input("listen", "'" + text + "' is not ADDRESS:PORT");
+    std::string host = text.substr(0, colon), port_text = text.substr(colon + 1);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (port_text.empty() || port_text.size() > 5 || port_text.find_first_not_of("0123456789") != std::string::npos)
+        return fail_input("listen", "port '" + port_text + "' is not a number");
+    int port = std::stoi(port_text);
+    if (port < 1 || port > 65535) return fail_input("listen", "port " + port_text + " is not between 1 and 65535");
+    return std::pair{host, port};
+}
+
+// The API's own certificate: <root>/api/{cert,key}.pem, made on first start.
+Result<std::pair<std::string, std::string>> ensure_certificate(const Context& ctx, const std::string& host) {
+    std::string dir = ctx.paths.root + "/api", cert = dir + "/cert.pem", key = dir + "/key.pem";
+    if (std::filesystem::exists(cert) && std::filesystem::exists(key)) return std::pair{cert, key};
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return fail(ErrorKind::HostNotReady, "create " + dir + ": " + ec.message());
+    ::chmod(dir.c_str(), 0700);
+    auto made = make_certificate("localhost", host.find(':') == std::string::npos && host != "0.0.0.0" ? host : "127.0.0.1");
+    if (!made) return std::unexpected(made.error());
+    for (auto& [path, text, mode] : {std::tuple{key, made->key_pem, 0600}, std::tuple{cert, made->cert_pem, 0644}}) {
+        std::string tmp = path + ".tmp";
+        int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+        if (fd < 0) return fail_errno("write " + tmp, errno);
+        bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+        ::close(fd);
+        if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) return fail_errno("write " + path, errno);
+    }
+    return std::pair{cert, key};
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), {}};
+}
+
+constexpr const char* kPlaceholder =
+    "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>jailctl</title></head>"
+    "<body><h1>jailctl</h1><p>The web console is not built into this jailctl. The REST API is at "
+    "<a href=\"/api/v1/openapi.json\">/api/v1/openapi.json</a>.</p></body></html>";
+
+class Server {
+public:
+    Server(Context& ctx, const std::string& cert, const std::string& key)
+        : ctx_(ctx), http_(cert.c_str(), key.c_str()), runner_(program(), global_args(ctx)) {}
+
+    bool valid() { return http_.is_valid(); }
+    httplib::Server& http() { return http_; }
+    api::TaskRunner& runner() { return runner_; }
+    void routes();
+
+private:
+    static std::string program() {
+        std::error_code ec;
+        auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+        return ec ? "/proc/self/exe" : exe.string();
+    }
+    static std::vector<std::string> global_args(const Context& ctx) {
+        std::vector<std::string> args = {"--root=" + ctx.options.root, "--log-dir=" + ctx.paths.log_dir};
+        if (!ctx.options.uplink.empty()) args.push_back("--uplink=" + ctx.options.uplink);
+        return args;
+    }
+    // This HTTP worker thread's own registry connection (SQLite handles are not shared).
+    Context& local() {
+        thread_local std::unique_ptr<Context> mine;
+        if (!mine) {
+            mine = std::make_unique<Context>();
+            mine->options = ctx_.options;
+            mine->paths = ctx_.paths;
+            mine->init_path = ctx_.init_path;
+        }
+        return *mine;
+    }
+    // Authenticates the request and checks the role; false when it answered already.
+    bool allow(const httplib::Request& req, httplib::Response& res, Role need, Role* role = nullptr);
+    void action(const httplib::Request& req, httplib::Response& res, const std::string& action_name,
+                const std::string& domain, const std::string& body);
+    // The registered jail named in the URL (normalised), or false after answering 400/404.
+    bool known_jail(const std::string& input, std::string& domain, httplib::Response& res);
+
+    Context& ctx_;
+    httplib::SSLServer http_;
+    api::TaskRunner runner_;
+    api::FailureLimiter limiter_;
+    std::mutex used_mu_;
+    std::map<std::string, Clock::time_point> last_used_;  // token name -> last registry update
+};
+
+bool Server::allow(const httplib::Request& req, httplib::Response& res, Role need, Role* role_out) {
+    if (auto wait = limiter_.blocked_for(req.remote_addr); wait > 0) {
+        res.set_header("Retry-After", std::to_string(wait));
+        json_error(res, 429, nullptr, "too many failed authentications from " + req.remote_addr + "; retry in " +
+                                          std::to_string(wait) + " s");
+        return false;
+    }
+    std::string presented;
+    auto auth = req.get_header_value("Authorization");
+    if (auth.starts_with("Bearer ")) presented = auth.substr(7);
+    else if (auth.empty() && req.path.ends_with("/events") && req.has_param("token"))  // EventSource cannot set headers
+        presented = req.get_param_value("token");
+    if (presented.empty() || presented.size() > 256) {
+        limiter_.failed(req.remote_addr);
+        res.set_header("WWW-Authenticate", "Bearer");
+        json_error(res, 401, nullptr, "authentication required: send 'Authorization: Bearer <token>' (jailctl token add)");
+        return false;
+    }
+    Context& ctx = local();
+    if (auto r = ctx.open(); !r) {
+        json_error(res, 503, nullptr, r.error().message);
+        return false;
+    }
+    auto tokens = ctx.registry().list_tokens();
+    if (!tokens) {
+        json_error(res, 503, nullptr, tokens.error().message);
+        return false;
+    }
+    auto token = api::match_token(*tokens, presented);
+    if (!token) {
+        limiter_.failed(req.remote_addr);
+        res.set_header("WWW-Authenticate", "Bearer error=\"invalid_token\"");
+        json_error(res, 401, nullptr, "the token is not valid (revoked, or mistyped)");
+        return false;
+    }
+    t_token_name = token->name;
+    auto role = api::parse_role(token->role).value_or(Role::Viewer);
+    if (role_out) *role_out = role;
+    {
+        std::lock_guard lock(used_mu_);
+        auto now = Clock::now();
+        auto& last = last_used_[token->name];
+        if (last == Clock::time_point{} || now - last > std::chrono::seconds(60)) {
+            last = now;
+            (void)ctx.registry().token_used(token->name);  // best effort, at most once a minute
+        }
+    }
+    if (!api::role_allows(role, need)) {
+        json_error(res, 403, nullptr, "token '" + token->name + "' (role " + api::role_name(role) +
+                                          ") may not do this; it needs role " + api::role_name(need));
+        return false;
+    }
+    return true;
+}
+
+bool Server::known_jail(const std::string& input, std::string& domain, httplib::Response& res) {
+    auto d = Domain::parse(input);
+    if (!d) {
+        json_error(res, 400, "domain", d.error().message);
+        return false;
+    }
+    domain = d->str();
+    Context& ctx = local();
+    auto rec = ctx.registry().find(domain);
+    if (!rec) {
+        json_error(res, 503, nullptr, rec.error().message);
+        return false;
+    }
+    if (!*rec) {
+        json_error(res, 404, "domain", domain + " is not a jail on this host");
+        return false;
+    }
+    return true;
+}
+
+void Server::action(const httplib::Request& req, httplib::Response& res, const std::string& action_name,
+                    const std::string& path_domain, const std::string& body) {
+    const api::ActionSpec* spec = api::find_action(action_name);
+    if (!spec) {
+        json_error(res, 404, nullptr, "no action '" + action_name + "'");
+        return;
+    }
+    if (!allow(req, res, spec->role)) return;
+    std::string domain;
+    if (spec->path_domain && !known_jail(path_domain, domain, res)) return;
+    auto args = api::action_args(*spec, domain, body);
+    if (!args) {
+        auto colon = args.error().message.find(": ");
+        json_error(res, 400, args.error().message.substr(0, colon), args.error().message);
+        return;
+    }
+    if (!spec->path_domain) {
+        auto it = std::find(args->begin(), args->end(), "--");
+        if (it != args->end() && it + 1 != args->end()) domain = *(it + 1);
+    }
+    auto started = runner_.start(*args, domain);
+    if (started.http_status == 202) {
+        res.set_header("Location", "/api/v1/tasks/" + started.id);
+        json_ok(res, 202, {{"task", started.id}});
+        return;
+    }
+    auto field = api::error_field(*spec, started.message);
+    json_error(res, started.http_status, field ? nlohmann::json(*field) : nlohmann::json(nullptr), started.message);
+}
+
+void Server::routes() {
+    auto& s = http_;
+    s.set_payload_max_length(kMaxBody);
+    s.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+        t_request_start = Clock::now();
+        t_token_name.clear();
+        return httplib::Server::HandlerResponse::Unhandled;
+    });
+    s.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+        double ms = std::chrono::duration<double, std::milli>(Clock::now() - t_request_start).count();
+        // the path only: a query string may carry a token (?token= of the SSE endpoint)
+        std::string line = rfc3339_utc(std::chrono::system_clock::now()) + " " + req.remote_addr + " " + req.method +
+                           " " + req.path + " " + std::to_string(res.status) + " " + std::to_string(ms).substr(0, std::to_string(ms).find('.') + 2) +
+                           "ms token=" + (t_token_name.empty() ? "-" : t_token_name) + "\n";
+        std::fwrite(line.data(), 1, line.size(), stdout);
+        std::fflush(stdout);
+    });
+    s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+        if (!res.body.empty()) return;
+        if (res.status == 413) json_error(res, 413, "body", "is larger than 64 KiB");
+        else if (res.status == 404) json_error(res, 404, nullptr, "no such path");
+        else if (res.status == 400) json_error(res, 400, "body", "body: malformed HTTP request (a POST needs a Content-Length, e.g. curl -d '{}')");
+        else json_error(res, res.status, nullptr, "HTTP error " + std::to_string(res.status));
+    });
+    s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {
+        std::string what = "internal error";
+        try {
+            std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+            what += std::string(": ") + e.what();
+        } catch (...) {
+        }
+        json_error(res, 500, nullptr, what);
+    });
+
+    s.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+        json_ok(res, 200, {{"ok", true}, {"version", JAILCTL_VERSION}});
+    });
+    s.Get("/api/v1/openapi.json", [](const httplib::Request&, httplib::Response& res) {
+        res.set_content(std::string(api::openapi_json), "application/json");
+    });
+    s.Get("/api/v1/whoami", [this](const httplib::Request& req, httplib::Response& res) {
+        Role role;
+        if (!allow(req, res, Role::Viewer, &role)) return;
+        json_ok(res, 200, {{"name", t_token_name}, {"role", api::role_name(role)}});
+    });
+    s.Get("/api/v1/jails", [this](const httplib::Request& req, httplib::Response& res) {
+        if (!allow(req, res, Role::Viewer)) return;
+        auto jails = status_objects(local(), {});
+        if (!jails) return json_error(res, 503, nullptr, jails.error().message);
+        json_ok(res, 200, {{"jails", *jails}});
+    });
+    s.Get(R"(/api/v1/jails/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+        if (!allow(req, res, Role::Viewer)) return;
+        std::string domain;
+        if (!known_jail(req.matches[1], domain, res)) return;
+        auto jails = status_objects(local(), {domain});
+        if (!jails || jails->empty()) return json_error(res, 404, "domain", domain + " is not a jail on this host");
+        json_ok(res, 200, (*jails)[0]);
+    });
+    s.Post("/api/v1/jails", [this](const httplib::Request& req, httplib::Response& res) {
+        action(req, res, "create", "", req.body);
+    });
+    s.Post(R"(/api/v1/jails/([^/]+)/([a-z-]+))", [this](const httplib::Request& req, httplib::Response& res) {
+        if (std::string(req.matches[2]) == "create" || std::string(req.matches[2]) == "destroy")
+            return json_error(res, 404, nullptr, "no action '" + std::string(req.matches[2]) + "' here");
+        action(req, res, req.matches[2], req.matches[1], req.body);
+    });
+    s.Delete(R"(/api/v1/jails/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+        nlohmann::json body = nlohmann::json::object();
+        for (const auto& [key, value] : req.params) {
+            if (key != "force") return json_error(res, 400, key, key + ": unknown parameter (allowed: force)");
+            if (value != "true" && value != "false") return json_error(res, 400, "force", "force: must be true or false");
+            body["force"] = value == "true";
+        }
+        if (!req.body.empty()) return json_error(res, 400, "body", "body: DELETE takes no body (use ?force=true)");
+        action(req, res, "destroy", req.matches[1], body.dump());
+    });
+    s.Get("/api/v1/tasks", [this](const httplib::Request& req, httplib::Response& res) {
+        if (!allow(req, res, Role::Viewer)) return;
+        json_ok(res, 200, {{"tasks", runner_.list_json()}});
+    });
+    s.Get(R"(/api/v1/tasks/([0-9]{1,18}))", [this](const httplib::Request& req, httplib::Response& res) {
+        if (!allow(req, res, Role::Viewer)) return;
+        auto task = runner_.task_json(req.matches[1]);
+        if (!task) return json_error(res, 404, nullptr, "no task " + std::string(req.matches[1]));
+        json_ok(res, 200, *task);
+    });
+    s.Get(R"(/api/v1/tasks/([0-9]{1,18})/events)", [this](const httplib::Request& req, httplib::Response& res) {
+        if (!allow(req, res, Role::Viewer)) return;
+        std::string id = req.matches[1];
+        if (!runner_.task_json(id)) return json_error(res, 404, nullptr, "no task " + id);
+        res.set_header("Cache-Control", "no-store");
+        res.set_header("X-Accel-Buffering", "no");
+        auto next = std::make_shared<size_t>(0);
+        res.set_chunked_content_provider("text/event-stream", [this, id, next](size_t, httplib::DataSink& sink) {
+            bool finished = false;
+            auto events = runner_.events(id, *next, std::chrono::seconds(15), finished);
+            if (!events) {
+                sink.done();
+                return true;
+            }
+            if (events->empty()) {
+                static const std::string ping = ": keep-alive\n\n";
+                return sink.write(ping.data(), ping.size());
+            }
+            for (const auto& ev : *events) {
+                std::string text = "event: " + ev.event + "\ndata: " + ev.data.dump() + "\n\n";
+                if (!sink.write(text.data(), text.size())) return false;
+                ++*next;
+            }
+            if (finished) sink.done();
+            return true;
+        });
+    });
+    s.Get(R"(/api/v1/jails/([^/]+)/logs)", [this](const httplib::Request& req, httplib::Response& res) {
+        if (!allow(req, res, Role::Viewer)) return;
+        auto d = Domain::parse(std::string(req.matches[1]));
+        if (!d) return json_error(res, 400, "domain", d.error().message);
+        std::string dir = ctx_.paths.log_dir + "/" + d->str();
+        std::error_code ec;
+        if (!std::filesystem::is_directory(dir, ec))
+            return json_error(res, 404, "domain", d->str() + " has no logs on this host");
+        auto logs = nlohmann::json::array();
+        std::vector<std::filesystem::directory_entry> entries;
+        for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+            if (e.is_regular_file(ec) && !e.is_symlink(ec)) entries.push_back(e);
+        std::sort(entries.begin(), entries.end(), [](auto& a, auto& b) { return a.path().filename() > b.path().filename(); });
+        for (const auto& e : entries) {
+            struct stat st{};
+            if (::lstat(e.path().c_str(), &st) != 0) continue;
+            logs.push_back({{"name", e.path().filename().string()}, {"size", static_cast<uint64_t>(st.st_size)},
+                            {"modified", rfc3339_utc(std::chrono::system_clock::from_time_t(st.st_mtime))}});
+        }
+        json_ok(res, 200, {{"logs", logs}});
+    });
+    s.Get(R"(/api/v1/jails/([^/]+)/logs/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
+        if (!allow(req, res, Role::Viewer)) return;
+        auto d = Domain::parse(std::string(req.matches[1]));
+        if (!d) return json_error(res, 400, "domain", d.error().message);
+        std::string name = req.matches[2];
+        if (name.empty() || name[0] == '.' || name.find('/') != std::string::npos || name.find('\0') != std::string::npos)
+            return json_error(res, 404, nullptr, "no log '" + name + "'");
+        std::string path = ctx_.paths.log_dir + "/" + d->str() + "/" + name;
+        int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+        struct stat st{};
+        if (fd < 0 || ::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+            if (fd >= 0) ::close(fd);
+            return json_error(res, 404, nullptr, "no log '" + name + "' for " + d->str());
+        }
+        std::string text;
+        text.resize(static_cast<size_t>(std::min<off_t>(st.st_size, 64 << 20)));
+        ssize_t n = ::read(fd, text.data(), text.size());
+        ::close(fd);
+        text.resize(n > 0 ? static_cast<size_t>(n) : 0);
+        res.set_content(text, "text/plain; charset=utf-8");
+    });
+    // TODO(metrics): serve `jailctl metrics` output here (viewer+) once that verb exists.
+    s.Get("/metrics", [](const httplib::Request&, httplib::Response& res) {
+        json_error(res, 404, nullptr, "metrics are not available in this jailctl yet");
+    });
+    // The web console: public static files (they hold no secret; the console asks for a token).
+    s.Get(R"(/(.*))", [](const httplib::Request& req, httplib::Response& res) {
+        if (const Asset* asset = find_console_asset(req.path)) {
+            res.set_header("Cache-Control", std::string(kConsoleCacheControl));
+            res.set_header("Content-Security-Policy", std::string(kConsoleCsp));
+            res.set_header("X-Content-Type-Options", "nosniff");
+            res.set_content(std::string(asset->body), std::string(asset->content_type));
+            return;
+        }
+        if (req.path == "/") return res.set_content(kPlaceholder, "text/html; charset=utf-8");
+        json_error(res, 404, nullptr, "no such path");
+    });
+}
+
+int run_serve(Context& ctx, const ServeArgs& args) {
+    auto listen = parse_listen(args.listen);
+    if (!listen) return report_error(ctx, "validate", listen.error());
+    if (args.tls_cert.empty() != args.tls_key.empty())
+        return report_error(ctx, "validate", Error{ErrorKind::BadInput, "tls-key: --tls-cert and --tls-key go together"});
+    if (auto r = ctx.open(); !r) return report_error(ctx, "validate", r.error());
+    std::pair<std::string, std::string> files{args.tls_cert, args.tls_key};
+    if (files.first.empty()) {
+        auto made = ensure_certificate(ctx, listen->first);
+        if (!made) return report_error(ctx, "certificate", made.error());
+        files = *made;
+    }
+    auto fingerprint = certificate_fingerprint(read_file(files.first));
+    if (!fingerprint) return report_error(ctx, "certificate", fingerprint.error());
+
+    // SIGTERM/SIGINT are taken by one thread (sigwait): block them before any thread starts.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    ::pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+
+    Server server(ctx, files.first, files.second);
+    if (!server.valid())
+        return report_error(ctx, "certificate", Error{ErrorKind::BadInput, "tls-cert: cannot load " + files.first + " / " + files.second});
+    server.routes();
+    server.http().new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
+    server.http().set_keep_alive_timeout(5);
+    server.http().set_read_timeout(30);
+    if (!server.http().bind_to_port(listen->first, listen->second))
+        return report_error(ctx, "listen", Error{ErrorKind::HostNotReady, "listen: cannot listen on " + args.listen +
+                                                                             " (address not here, or port in use)"});
+    std::printf("serve: https://%s (jailctl %s)\ncertificate: %s\nsha256 fingerprint: %s\n", args.listen.c_str(),
+                JAILCTL_VERSION, files.first.c_str(), fingerprint->c_str());
+    std::fflush(stdout);
+
+    std::atomic<bool> stopping = false;
+    std::thread signals([&] {
+        int sig = 0;
+        sigwait(&stop_signals, &sig);
+        stopping = true;
+        std::printf("serve: %s: no new connections; waiting for running tasks\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+        std::fflush(stdout);
+        sd_notify("STOPPING=1");
+        server.http().stop();  // returns at once; listen_after_bind() returns once the open requests end
+    });
+    sd_notify("READY=1\nSTATUS=listening on " + args.listen);
+    bool ok = server.http().listen_after_bind();
+    if (!stopping) {  // the listener failed on its own
+        std::fprintf(stderr, "KO: listen: the server stopped unexpectedly\n");
+        ::kill(::getpid(), SIGTERM);  // lets the signal thread finish
+    }
+    signals.join();
+    server.runner().drain();  // refuses new tasks, waits for the running ones (they are not cut short)
+    std::printf("serve: stopped\n");
+    return ok || stopping ? 0 : static_cast<int>(ErrorKind::HostNotReady);
+}
+
+}  // namespace
+
+void add_serve(CLI::App& app, Context& ctx, Action& action) {
+    auto args = std::make_shared<ServeArgs>();
+    auto* cmd = app.add_subcommand("serve", "HTTPS REST API and web console (runs in the foreground)");
+    cmd->add_option("--listen", args->listen, "ADDRESS:PORT to listen on (default 127.0.0.1:8443)");
+    cmd->add_option("--tls-cert", args->tls_cert, "PEM certificate (default: made under ROOT/api/ on first start)");
+    cmd->add_option("--tls-key", args->tls_key, "PEM private key of --tls-cert");
+    cmd->callback([&ctx, &action, args] { action = [&ctx, args] { return run_serve(ctx, *args); }; });
+}
+
+}  // namespace jailctl

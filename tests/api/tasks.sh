@@ -1,0 +1,148 @@
+# The REST API end to end: tokens, create through the API with its steps live over SSE (in order,
+# `done` last, late subscribers get the past), the jail in the listing, the day-to-day actions,
+# logs, and what each role may do.
+set -euo pipefail
+require_python3
+source "$TESTS_DIR/api/helpers.bash"
+
+info "tokens: shown once, only a hash stored"
+ADMIN=$(new_token adm admin)
+OPER=$(new_token ops operator)
+VIEW=$(new_token night viewer)
+assert_match "$ADMIN" '^jct_[0-9a-f]{64}$' "admin token"
+assert_exit 0 jc token list
+assert_contains "$OUT" "ops"
+assert_not_contains "$OUT" "$OPER" "token list"
+if sqlite3 "$JAILCTL_ROOT/jailctl.db" .dump | grep -qF "$ADMIN"; then fail "the registry holds a token in clear"; fi
+assert_exit 3 jc token add adm --role viewer
+assert_exit 2 jc token add x --role root
+assert_ko validate 'role'
+
+start_serve
+info "serve prints its certificate's fingerprint"
+assert_eq "$(cert_fpr "$CACERT")" "$(normalize_fpr "$(sed -n 's/^sha256 fingerprint: //p' "$SERVE_LOG")")" "fingerprint"
+api_expect 200 "" GET /healthz
+api_expect 200 "$OPER" GET /api/v1/whoami
+assert_eq '{"name": "ops", "role": "operator"}' "$(api_field 'd')" "whoami"
+
+info "create through the API; steps arrive live over SSE"
+api_expect 202 "$ADMIN" POST /api/v1/jails '{"domain":"api.example.com","ip":"203.0.113.40","size":"64M"}'
+TASK=$(api_field 'd["task"]')
+curl -sN --max-time 240 --cacert "$CACERT" -H "Authorization: Bearer $VIEW" \
+  "$API_URL/api/v1/tasks/$TASK/events" > "$SANDBOX_DIR/events.1"
+wait_task "$ADMIN" "$TASK"
+assert_eq ok "$TASK_STATE" "create task: $(cat "$API_OUT")"
+cp "$API_OUT" "$SANDBOX_DIR/task.json"
+# the events: step events, each step running then ok, in the order of the task's steps; done last
+check_events() {
+  python3 - "$1" "$SANDBOX_DIR/task.json" <<'PY' || fail "SSE stream $1 is wrong: $(cat "$1")"
+import json, sys
+text = open(sys.argv[1]).read()
+task = json.load(open(sys.argv[2]))
+events = []
+for block in text.split("\n\n"):
+    lines = [l for l in block.split("\n") if l and not l.startswith(":")]
+    if not lines: continue
+    ev = dict(l.split(": ", 1) for l in lines)
+    events.append((ev["event"], json.loads(ev["data"])))
+assert events, "no events"
+assert events[-1][0] == "done", "last event is not done"
+assert [e for e, _ in events].count("done") == 1, "done more than once"
+done = events[-1][1]
+assert done["state"] == "ok" and done["id"] == task["id"], done
+steps = [d for e, d in events if e == "step"]
+order = []
+for s in steps:
+    if s["name"] not in order: order.append(s["name"])
+assert order == [s["name"] for s in task["steps"]], (order, task["steps"])
+for name in order:
+    seq = [s["status"] for s in steps if s["name"] == name]
+    assert seq == ["running", "ok"], (name, seq)
+assert all(s["ms"] >= 0 for s in steps)
+print("events ok:", len(steps), "step events")
+PY
+}
+check_events "$SANDBOX_DIR/events.1"
+assert_eq True "$(json_eval "$SANDBOX_DIR/task.json" 'd["result"]["ftp"]["user"] == "apiexamplecom" and len(d["result"]["ftp"]["password"]) >= 20')" "result has the FTP account"
+assert_eq True "$(json_eval "$SANDBOX_DIR/task.json" 'all(s["end"] and s["start"] <= s["end"] for s in d["steps"])')" "step times"
+info "a late subscriber gets the whole story"
+curl -sN --max-time 30 --cacert "$CACERT" "$API_URL/api/v1/tasks/$TASK/events?token=$VIEW" > "$SANDBOX_DIR/events.2"
+check_events "$SANDBOX_DIR/events.2"
+if grep -qF "$VIEW" "$SERVE_LOG"; then fail "the request log shows a token"; fi
+
+info "the listing"
+api_expect 200 "$VIEW" GET /api/v1/jails
+assert_eq "api.example.com running" "$(api_field '" ".join(j["domain"] + " " + j["state"] for j in d["jails"])')" "jails"
+api_expect 200 "$VIEW" GET /api/v1/jails/api.example.com
+assert_eq 203.0.113.40 "$(api_field 'd["ip"]')" "one jail"
+api_expect 404 "$VIEW" GET /api/v1/jails/nope.example.com
+api_expect 400 "$VIEW" GET /api/v1/jails/bad_domain
+assert_eq domain "$(api_field 'd["error"]["field"]')"
+
+info "the FTP account the API returned works from the customer's side"
+FTP_USER=$(json_eval "$SANDBOX_DIR/task.json" 'd["result"]["ftp"]["user"]')
+FTP_PASS=$(json_eval "$SANDBOX_DIR/task.json" 'd["result"]["ftp"]["password"]')
+echo hello-api > "$SANDBOX_DIR/up.txt"
+client_curl --ssl-reqd --insecure -T "$SANDBOX_DIR/up.txt" -u "$FTP_USER:$FTP_PASS" "ftp://203.0.113.40/www/up.txt" ||
+  fail "FTPS upload with the API's credentials"
+
+info "operator: day-to-day actions"
+run_action "$OPER" POST /api/v1/jails/api.example.com/stop '{"timeout":5}' ok
+api_expect 200 "$VIEW" GET /api/v1/jails/api.example.com
+assert_eq stopped "$(api_field 'd["state"]')"
+run_action "$OPER" POST /api/v1/jails/api.example.com/start '' ok
+run_action "$OPER" POST /api/v1/jails/api.example.com/restart '{}' ok
+run_action "$OPER" POST /api/v1/jails/api.example.com/test '' ok
+run_action "$OPER" POST /api/v1/jails/api.example.com/passwd '' ok
+NEWPASS=$(api_field 'd["result"]["ftp"]["password"]')
+[ "$NEWPASS" != "$FTP_PASS" ] || fail "passwd gave the same password"
+run_action "$OPER" POST /api/v1/jails/api.example.com/set '{"memory":"300M","pids":300}' ok
+api_expect 200 "$VIEW" GET /api/v1/jails/api.example.com
+assert_eq 300 "$(api_field 'd["limits"]["pids"]')" "pids after set"
+run_action "$OPER" POST /api/v1/jails/api.example.com/grow '{"size":"80M"}' ok
+run_action "$OPER" POST /api/v1/jails/api.example.com/backup '' ok
+run_action "$OPER" POST /api/v1/jails/api.example.com/fsck '{"restart":true}' ok
+info "the verb's own validation: 400 naming the field, no task"
+api_expect 400 "$OPER" POST /api/v1/jails/api.example.com/grow '{"size":"70M"}'
+assert_eq size "$(api_field 'd["error"]["field"]')"
+api_expect 200 "$VIEW" GET /api/v1/tasks
+assert_eq True "$(api_field 'len(d["tasks"]) == 10 and d["tasks"][0]["verb"] == "fsck"')" "task list, newest first"
+
+info "logs"
+api_expect 200 "$VIEW" GET /api/v1/jails/api.example.com/logs
+LOGNAME=$(api_field '[l["name"] for l in d["logs"] if "create" in l["name"]][0]')
+api_expect 200 "$VIEW" GET "/api/v1/jails/api.example.com/logs/$LOGNAME"
+assert_contains "$API_BODY" "[register] start" "create log"
+for bad in "..%2F..%2Fjailctl.db" "%2E%2E" ".hidden" "nope.log" "..%2Fother.example.com%2Fcreate.log"; do
+  api_expect 404 "$VIEW" GET "/api/v1/jails/api.example.com/logs/$bad"
+done
+api_expect 404 "$VIEW" GET /api/v1/jails/nope.example.com/logs
+
+info "roles: viewer reads only, operator may not create or destroy"
+api_expect 403 "$VIEW" POST /api/v1/jails/api.example.com/stop ''
+api_expect 403 "$VIEW" POST /api/v1/jails '{"domain":"v.example.com","ip":"203.0.113.41","size":"64M"}'
+api_expect 403 "$VIEW" DELETE /api/v1/jails/api.example.com
+api_expect 403 "$OPER" POST /api/v1/jails '{"domain":"v.example.com","ip":"203.0.113.41","size":"64M"}'
+api_expect 403 "$OPER" DELETE /api/v1/jails/api.example.com
+api_expect 403 "$OPER" POST /api/v1/jails/api.example.com/clone '{"domain":"c.example.com","ip":"203.0.113.42"}'
+
+info "conflicts: 409 naming the field"
+api_expect 409 "$ADMIN" POST /api/v1/jails '{"domain":"api.example.com","ip":"203.0.113.43","size":"64M"}'
+assert_eq domain "$(api_field 'd["error"]["field"]')"
+api_expect 409 "$ADMIN" POST /api/v1/jails '{"domain":"other.example.com","ip":"203.0.113.40","size":"64M"}'
+assert_eq ip "$(api_field 'd["error"]["field"]')"
+
+info "admin: clone, destroy"
+run_action "$ADMIN" POST /api/v1/jails/api.example.com/clone '{"domain":"clone.example.com","ip":"203.0.113.44"}' ok
+run_action "$ADMIN" DELETE "/api/v1/jails/clone.example.com?force=true" "" ok
+api_expect 404 "$VIEW" GET /api/v1/jails/clone.example.com
+run_action "$ADMIN" DELETE "/api/v1/jails/api.example.com?force=true" "" ok
+api_expect 200 "$VIEW" GET /api/v1/jails
+assert_eq 0 "$(api_field 'len(d["jails"])')" "no jails left"
+
+info "token remove: refused from then on"
+assert_exit 0 jc token remove ops
+api_expect 401 "$OPER" GET /api/v1/whoami
+assert_exit 2 jc token remove ops
+stop_serve
+echo "api tasks: OK"

@@ -1,0 +1,157 @@
+// serve's pure parts: the body -> argv table, tokens and roles, the failure limiter.
+#include <gtest/gtest.h>
+
+#include "api/actions.h"
+#include "api/auth.h"
+
+namespace jailctl::api {
+namespace {
+
+using Args = std::vector<std::string>;
+
+Result<Args> args_of(const std::string& action, const std::string& body, const std::string& domain = "a.example") {
+    const ActionSpec* spec = find_action(action);
+    EXPECT_NE(spec, nullptr) << action;
+    return action_args(*spec, domain, body);
+}
+
+std::string error_of(const std::string& action, const std::string& body) {
+    auto r = args_of(action, body);
+    EXPECT_FALSE(r) << action << " " << body;
+    return r ? "" : r.error().message;
+}
+
+TEST(ActionArgs, CreateMapsEveryFieldToOneArgvEntry) {
+    auto r = args_of("create", R"({"domain":"example.com","ip":"203.0.113.5","size":"1G","memory":536870912,)"
+                               R"("cpus":0.5,"pids":64,"sparse":true,"ftp_tls":"optional"})");
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(*r, (Args{"create", "--ip=203.0.113.5", "--size=1G", "--memory=536870912", "--cpus=0.5", "--pids=64",
+                        "--sparse", "--ftp-tls=optional", "--", "example.com"}));
+}
+
+TEST(ActionArgs, ValuesStartingWithADashStayValues) {
+    auto r = args_of("create", R"({"domain":"--force","ip":"-1","size":"--all"})");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(*r, (Args{"create", "--ip=-1", "--size=--all", "--", "--force"}));
+    auto g = args_of("grow", R"({"size":"2G"})", "-x.example");
+    ASSERT_TRUE(g);
+    EXPECT_EQ(*g, (Args{"grow", "--size=2G", "--", "-x.example"}));
+}
+
+TEST(ActionArgs, FalseFlagsAndEmptyBodies) {
+    EXPECT_EQ(*args_of("destroy", R"({"force":false})"), (Args{"destroy", "--", "a.example"}));
+    EXPECT_EQ(*args_of("destroy", R"({"force":true})"), (Args{"destroy", "--force", "--", "a.example"}));
+    EXPECT_EQ(*args_of("start", ""), (Args{"start", "--", "a.example"}));
+    EXPECT_EQ(*args_of("start", " {} "), (Args{"start", "--", "a.example"}));
+    EXPECT_EQ(*args_of("clone", R"({"domain":"b.example","ip":"203.0.113.9"})"),
+              (Args{"clone", "--ip=203.0.113.9", "--", "a.example", "b.example"}));
+}
+
+struct Bad {
+    const char* action;
+    const char* body;
+    const char* field;  // the message starts with "<field>: "
+};
+
+TEST(ActionArgs, BadBodiesNameTheField) {
+    const Bad table[] = {
+        {"create", "{", "body"},
+        {"create", "[]", "body"},
+        {"create", "\"x\"", "body"},
+        {"create", "null", "body"},
+        {"create", "12", "body"},
+        {"create", R"({"ip":"203.0.113.5","size":"1G"})", "domain"},
+        {"create", R"({"domain":"a.b","size":"1G"})", "ip"},
+        {"create", R"({"domain":"a.b","ip":"203.0.113.5"})", "size"},
+        {"create", R"({"domain":1,"ip":"203.0.113.5","size":"1G"})", "domain"},
+        {"create", R"({"domain":"a.b","ip":5,"size":"1G"})", "ip"},
+        {"create", R"({"domain":"a.b","ip":"203.0.113.5","size":true})", "size"},
+        {"create", R"({"domain":"a.b","ip":"203.0.113.5","size":-1})", "size"},
+        {"create", R"({"domain":"a.b","ip":"203.0.113.5","size":1.5})", "size"},
+        {"create", R"({"domain":"a.b","ip":"203.0.113.5","size":"1G","sparse":"yes"})", "sparse"},
+        {"create", R"({"domain":"a.b","ip":"203.0.113.5","size":"1G","pids":-3})", "pids"},
+        {"create", R"({"domain":"a.b","ip":"203.0.113.5","size":"1G","cpus":-1})", "cpus"},
+        {"create", R"({"domain":"a.b","ip":"203.0.113.5","size":"1G","cpus":[1]})", "cpus"},
+        {"create", R"({"domain":"a.b","ip":"203.0.113.5","size":"1G","memory":{}})", "memory"},
+        {"create", R"({"domain":"a.b","ip":"203.0.113.5","size":"1G","ftp_tls":null})", "ftp_tls"},
+        {"create", R"({"domain":"a.b","ip":"203.0.113.5","size":"1G","keep_on_failure":true})", "keep_on_failure"},
+        {"create", R"({"domain":"a\u0000b","ip":"203.0.113.5","size":"1G"})", "domain"},
+        {"create", R"({"domain":"a.b","ip":"203.0.113.5","size":"1G","root":"/"})", "root"},
+        {"start", R"({"all":true})", "all"},
+        {"stop", R"({"timeout":"x","jobs":2})", "jobs"},
+        {"stop", R"({"timeout":true})", "timeout"},
+        {"grow", "{}", "size"},
+        {"grow", R"({"size":"2G","offline":1})", "offline"},
+        {"backup", R"({"output":"/etc/passwd"})", "output"},
+        {"clone", R"({"ip":"203.0.113.9"})", "domain"},
+        {"set", R"({"memory":"1G","user":"x"})", "user"},
+        {"destroy", R"({"force":"true"})", "force"},
+    };
+    for (const auto& b : table) {
+        std::string msg = error_of(b.action, b.body);
+        EXPECT_TRUE(msg.starts_with(std::string(b.field) + ": ")) << b.action << " " << b.body << " -> " << msg;
+    }
+}
+
+TEST(ErrorField, OnlyKnownFields) {
+    const ActionSpec* create = find_action("create");
+    EXPECT_EQ(error_field(*create, "ip: 203.0.113.5 is already used by jail x"), "ip");
+    EXPECT_EQ(error_field(*create, "ftp-tls: must be required or optional"), "ftp_tls");
+    EXPECT_EQ(error_field(*create, "domain: x is already registered"), "domain");
+    EXPECT_EQ(error_field(*create, "registry: database is locked"), std::nullopt);
+    EXPECT_EQ(error_field(*create, "no colon here"), std::nullopt);
+}
+
+TEST(ActionTable, RolesFollowTheIssue) {
+    for (const char* a : {"create", "destroy", "clone"}) EXPECT_EQ(find_action(a)->role, Role::Admin) << a;
+    for (const char* a : {"start", "stop", "restart", "test", "passwd", "fsck", "grow", "backup", "set"})
+        EXPECT_EQ(find_action(a)->role, Role::Operator) << a;
+    EXPECT_EQ(find_action("exec"), nullptr);
+    EXPECT_EQ(find_action("restore"), nullptr);
+}
+
+TEST(Tokens, RandomHashedAndMatchedByHash) {
+    auto a = new_token(), b = new_token();
+    ASSERT_TRUE(a && b);
+    EXPECT_NE(*a, *b);
+    EXPECT_EQ(a->size(), 4u + 64u);
+    EXPECT_TRUE(a->starts_with("jct_"));
+    // sha256("abc")
+    EXPECT_EQ(token_hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    std::vector<TokenRecord> stored = {{"one", "viewer", token_hash(*a), "", ""}, {"two", "admin", token_hash(*b), "", ""}};
+    EXPECT_EQ(match_token(stored, *b)->name, "two");
+    EXPECT_EQ(match_token(stored, *a)->name, "one");
+    EXPECT_FALSE(match_token(stored, a->substr(0, a->size() - 1)));
+    EXPECT_FALSE(match_token(stored, token_hash(*a)));  // the stored hash is not a credential
+    EXPECT_FALSE(match_token({}, *a));
+}
+
+TEST(Tokens, RolesAndNames) {
+    EXPECT_TRUE(role_allows(Role::Admin, Role::Operator));
+    EXPECT_TRUE(role_allows(Role::Operator, Role::Viewer));
+    EXPECT_FALSE(role_allows(Role::Viewer, Role::Operator));
+    EXPECT_FALSE(role_allows(Role::Operator, Role::Admin));
+    EXPECT_EQ(parse_role("operator"), Role::Operator);
+    EXPECT_FALSE(parse_role("root"));
+    EXPECT_FALSE(parse_role("Admin"));
+    EXPECT_TRUE(check_token_name("billing-system_1.prod"));
+    for (const char* bad : {"", "-x", ".x", "a b", "a/b", "a;b"}) EXPECT_FALSE(check_token_name(bad)) << bad;
+    EXPECT_FALSE(check_token_name(std::string(65, 'a')));
+}
+
+TEST(FailureLimiter, BlocksAfterFiveFailuresInAMinuteThenForgets) {
+    FailureLimiter limiter(5, std::chrono::seconds(60));
+    auto t0 = FailureLimiter::Clock::time_point{} + std::chrono::hours(1);
+    for (int i = 0; i < 5; ++i) {
+        EXPECT_EQ(limiter.blocked_for("198.51.100.7", t0), 0) << i;
+        limiter.failed("198.51.100.7", t0 + std::chrono::seconds(i));
+    }
+    EXPECT_GT(limiter.blocked_for("198.51.100.7", t0 + std::chrono::seconds(5)), 0);
+    EXPECT_LE(limiter.blocked_for("198.51.100.7", t0 + std::chrono::seconds(5)), 55);
+    EXPECT_EQ(limiter.blocked_for("198.51.100.8", t0 + std::chrono::seconds(5)), 0);  // per address
+    EXPECT_EQ(limiter.blocked_for("198.51.100.7", t0 + std::chrono::seconds(60)), 0);  // the first one expired
+    EXPECT_EQ(limiter.blocked_for("198.51.100.7", t0 + std::chrono::seconds(200)), 0);
+}
+
+}  // namespace
+}  // namespace jailctl::api
