@@ -22,6 +22,11 @@ start_serve
 info "serve prints its certificate's fingerprint"
 assert_eq "$(cert_fpr "$CACERT")" "$(normalize_fpr "$(sed -n 's/^sha256 fingerprint: //p' "$SERVE_LOG")")" "fingerprint"
 api_expect 200 "" GET /healthz
+info "the console is served at / without a token, with its CSP"
+curl -s --cacert "$CACERT" -D "$SANDBOX_DIR/console.h" -o "$SANDBOX_DIR/console.html" "$API_URL/"
+assert_contains "$(cat "$SANDBOX_DIR/console.h")" "Content-Security-Policy: default-src 'self'" "console headers"
+assert_contains "$(cat "$SANDBOX_DIR/console.html")" "<html" "console page"
+api_expect 404 "" GET /nope.js
 api_expect 200 "$OPER" GET /api/v1/whoami
 assert_eq '{"name": "ops", "role": "operator"}' "$(api_field 'd')" "whoami"
 
