@@ -22,6 +22,7 @@
 #include "api/auth.h"
 #include "api/serve.h"
 #include "api/tasks.h"
+#include "cli/metrics.h"
 #include "console/console_assets.h"
 #include "jail/domain.h"
 #include "services/certificate.h"
@@ -424,9 +425,12 @@ void Server::routes() {
         text.resize(n > 0 ? static_cast<size_t>(n) : 0);
         res.set_content(text, "text/plain; charset=utf-8");
     });
-    // TODO(metrics): serve `jailctl metrics` output here (viewer+) once that verb exists.
-    s.Get("/metrics", [](const httplib::Request&, httplib::Response& res) {
-        json_error(res, 404, nullptr, "metrics are not available in this jailctl yet");
+    // Prometheus text, the same as `jailctl metrics` prints.
+    s.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
+        if (!allow(req, res, Role::Viewer)) return;
+        auto text = metrics_text(local());
+        if (!text) return json_error(res, 503, nullptr, text.error().message);
+        res.set_content(*text, "text/plain; version=0.0.4; charset=utf-8");
     });
     // The web console: public static files (they hold no secret; the console asks for a token).
     s.Get(R"(/(.*))", [](const httplib::Request& req, httplib::Response& res) {

@@ -47,6 +47,7 @@ wait_task() {
   local deadline=$((SECONDS + ${3:-240}))
   while :; do
     api_expect 200 "$1" GET "/api/v1/tasks/$2"
+    [ ! -f "$SANDBOX_DIR/openapi.served.json" ] || conforms GET '/api/v1/tasks/{id}'
     TASK_STATE=$(api_field 'd["state"]')
     [ "$TASK_STATE" != running ] && return 0
     [ $SECONDS -lt $deadline ] || fail "task $2 still running after ${3:-240} s"
@@ -60,4 +61,19 @@ run_action() {
   wait_task "$1" "$id"
   [ "$TASK_STATE" = "$5" ] || fail "$2 $3 $4: task $id ended $TASK_STATE, expected $5: $(cat "$API_OUT")"
   TASK_ID=$id
+}
+
+# conforms METHOD PATH_TEMPLATE: the last response matches the OpenAPI document's schema for it
+OPENAPI_DOC="$TESTS_DIR/../src/api/openapi.json"
+conforms() {
+  python3 "$TESTS_DIR/api/openapi_check.py" "$SANDBOX_DIR/openapi.served.json" "$API_OUT" "$1" "$2" "$API_STATUS" ||
+    fail "response does not conform to the OpenAPI document: $(head -c 400 "$API_OUT")"
+}
+# fetch_openapi: the document serve publishes (the same as the repository's, compiled in)
+fetch_openapi() {
+  curl -sf --cacert "$CACERT" -o "$SANDBOX_DIR/openapi.served.json" "$API_URL/api/v1/openapi.json" ||
+    fail "GET /api/v1/openapi.json"
+  cmp -s "$SANDBOX_DIR/openapi.served.json" "$OPENAPI_DOC" || fail "the served OpenAPI document is not src/api/openapi.json"
+  python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["openapi"].startswith("3.")' \
+    "$SANDBOX_DIR/openapi.served.json" || fail "not an OpenAPI 3 document"
 }

@@ -22,6 +22,8 @@ start_serve
 info "serve prints its certificate's fingerprint"
 assert_eq "$(cert_fpr "$CACERT")" "$(normalize_fpr "$(sed -n 's/^sha256 fingerprint: //p' "$SERVE_LOG")")" "fingerprint"
 api_expect 200 "" GET /healthz
+fetch_openapi
+conforms GET /healthz
 info "the console is served at / without a token, with its CSP"
 curl -s --cacert "$CACERT" -D "$SANDBOX_DIR/console.h" -o "$SANDBOX_DIR/console.html" "$API_URL/"
 assert_contains "$(cat "$SANDBOX_DIR/console.h")" "Content-Security-Policy: default-src 'self'" "console headers"
@@ -29,14 +31,17 @@ assert_contains "$(cat "$SANDBOX_DIR/console.html")" "<html" "console page"
 api_expect 404 "" GET /nope.js
 api_expect 200 "$OPER" GET /api/v1/whoami
 assert_eq '{"name": "ops", "role": "operator"}' "$(api_field 'd')" "whoami"
+conforms GET /api/v1/whoami
 
 info "create through the API; steps arrive live over SSE"
 api_expect 202 "$ADMIN" POST /api/v1/jails '{"domain":"api.example.com","ip":"203.0.113.40","size":"64M"}'
+conforms POST /api/v1/jails
 TASK=$(api_field 'd["task"]')
 curl -sN --max-time 240 --cacert "$CACERT" -H "Authorization: Bearer $VIEW" \
   "$API_URL/api/v1/tasks/$TASK/events" > "$SANDBOX_DIR/events.1"
 wait_task "$ADMIN" "$TASK"
 assert_eq ok "$TASK_STATE" "create task: $(cat "$API_OUT")"
+conforms GET '/api/v1/tasks/{id}'
 cp "$API_OUT" "$SANDBOX_DIR/task.json"
 # the events: step events, each step running then ok, in the order of the task's steps; done last
 check_events() {
@@ -78,8 +83,12 @@ if grep -qF "$VIEW" "$SERVE_LOG"; then fail "the request log shows a token"; fi
 info "the listing"
 api_expect 200 "$VIEW" GET /api/v1/jails
 assert_eq "api.example.com running" "$(api_field '" ".join(j["domain"] + " " + j["state"] for j in d["jails"])')" "jails"
+conforms GET /api/v1/jails
 api_expect 200 "$VIEW" GET /api/v1/jails/api.example.com
 assert_eq 203.0.113.40 "$(api_field 'd["ip"]')" "one jail"
+conforms GET '/api/v1/jails/{domain}'
+api_expect 200 "$VIEW" GET /api/v1/jails/API.example.com
+assert_eq api.example.com "$(api_field 'd["domain"]')" "the domain in the URL is normalised like the CLI's"
 api_expect 404 "$VIEW" GET /api/v1/jails/nope.example.com
 api_expect 400 "$VIEW" GET /api/v1/jails/bad_domain
 assert_eq domain "$(api_field 'd["error"]["field"]')"
@@ -112,9 +121,16 @@ api_expect 400 "$OPER" POST /api/v1/jails/api.example.com/grow '{"size":"70M"}'
 assert_eq size "$(api_field 'd["error"]["field"]')"
 api_expect 200 "$VIEW" GET /api/v1/tasks
 assert_eq True "$(api_field 'len(d["tasks"]) == 10 and d["tasks"][0]["verb"] == "fsck"')" "task list, newest first"
+conforms GET /api/v1/tasks
+
+info "/metrics: Prometheus text for viewers"
+api_expect 200 "$VIEW" GET /metrics
+assert_contains "$API_BODY" 'domain="api.example.com"' "metrics"
+api_expect 401 "" GET /metrics
 
 info "logs"
 api_expect 200 "$VIEW" GET /api/v1/jails/api.example.com/logs
+conforms GET '/api/v1/jails/{domain}/logs'
 LOGNAME=$(api_field '[l["name"] for l in d["logs"] if "create" in l["name"]][0]')
 api_expect 200 "$VIEW" GET "/api/v1/jails/api.example.com/logs/$LOGNAME"
 assert_contains "$API_BODY" "[register] start" "create log"
