@@ -29,6 +29,7 @@ new_token() { jc token add "$1" --role "$2" | tail -n 1; }
 api() {
   local token=$1 method=$2 path=$3 args=()
   [ -n "$token" ] && args+=(-H "Authorization: Bearer $token")
+  [ -n "${API_SRC:-}" ] && args+=(--interface "$API_SRC")  # another client address (errors.sh)
   [ $# -ge 4 ] && args+=(-H 'Content-Type: application/json' --data-binary "$4")
   API_STATUS=$(curl -s --max-time 60 --cacert "$CACERT" -X "$method" "${args[@]}" -o "$API_OUT" -w '%{http_code}' "$API_URL$path")
   API_BODY=$(cat "$API_OUT")
