@@ -159,6 +159,13 @@ private:
     httplib::SSLServer http_;
     api::TaskRunner runner_;
     api::FailureLimiter limiter_;
+    // GET /jails, computed at most once a second (and again as soon as a task of serve ends):
+    // a thousand clients polling the listing cost one status pass per second, not one each.
+    std::string jails_body();
+    std::mutex jails_mu_;
+    std::string jails_cache_;
+    Clock::time_point jails_at_{};
+    uint64_t jails_tasks_ = ~0ull;
     std::mutex used_mu_;
     std::map<std::string, Clock::time_point> last_used_;  // token name -> last registry update
 };
@@ -216,6 +223,20 @@ bool Server::allow(const httplib::Request& req, httplib::Response& res, Role nee
         return false;
     }
     return true;
+}
+
+std::string Server::jails_body() {
+    std::lock_guard lock(jails_mu_);  // one computes, the others wait for its result
+    auto now = Clock::now();
+    uint64_t finished = runner_.finished_count();
+    if (jails_cache_.empty() || now - jails_at_ >= std::chrono::seconds(1) || finished != jails_tasks_) {
+        auto jails = status_objects(local(), {});
+        if (!jails) throw std::runtime_error(jails.error().message);
+        jails_cache_ = nlohmann::json{{"jails", *jails}}.dump();
+        jails_at_ = now;
+        jails_tasks_ = finished;
+    }
+    return jails_cache_;
 }
 
 bool Server::known_jail(const std::string& input, std::string& domain, httplib::Response& res) {
@@ -316,9 +337,11 @@ void Server::routes() {
     });
     s.Get("/api/v1/jails", [this](const httplib::Request& req, httplib::Response& res) {
         if (!allow(req, res, Role::Viewer)) return;
-        auto jails = status_objects(local(), {});
-        if (!jails) return json_error(res, 503, nullptr, jails.error().message);
-        json_ok(res, 200, {{"jails", *jails}});
+        try {
+            res.set_content(jails_body(), "application/json");
+        } catch (const std::runtime_error& e) {
+            json_error(res, 503, nullptr, e.what());
+        }
     });
     s.Get(R"(/api/v1/jails/([^/]+))", [this](const httplib::Request& req, httplib::Response& res) {
         if (!allow(req, res, Role::Viewer)) return;
@@ -438,6 +461,7 @@ void Server::routes() {
             res.set_header("Cache-Control", std::string(kConsoleCacheControl));
             res.set_header("Content-Security-Policy", std::string(kConsoleCsp));
             res.set_header("X-Content-Type-Options", "nosniff");
+            res.set_header("Referrer-Policy", "no-referrer");
             res.set_content(std::string(asset->body), std::string(asset->content_type));
             return;
         }

@@ -299,6 +299,7 @@ void TaskRunner::monitor(std::shared_ptr<Task> task, Spawned child) {
     std::lock_guard lock(mu_);
     finish(*task, wait_status, out, err);
     --running_;
+    ++finished_;
     cv_.notify_all();
 }
 
@@ -380,6 +381,11 @@ void TaskRunner::drain() {
     std::unique_lock lock(mu_);
     draining_ = true;
     cv_.wait(lock, [&] { return running_ == 0; });
+}
+
+uint64_t TaskRunner::finished_count() const {
+    std::lock_guard lock(mu_);
+    return finished_;
 }
 
 bool TaskRunner::draining() const {

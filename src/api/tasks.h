@@ -53,6 +53,8 @@ public:
     // Refuse new tasks, wait for the running ones.
     void drain();
     bool draining() const;
+    // Counts finished tasks: a reader's cache of the jails is stale once it moves.
+    uint64_t finished_count() const;
 
 private:
     struct Task;
@@ -74,6 +76,7 @@ private:
     std::map<uint64_t, std::shared_ptr<Task>> tasks_;
     uint64_t next_id_ = 1;
     int running_ = 0;
+    uint64_t finished_ = 0;
     bool draining_ = false;
 
     // Children are forked by one long-lived thread: PR_SET_PDEATHSIG fires when the thread
