@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstring>
 #include <future>
 
@@ -344,10 +345,17 @@ nlohmann::json TaskRunner::to_json(const Task& task) const {
             {"result", task.result}, {"error", task.error}, {"log", null_or(task.log)}};
 }
 
+std::shared_ptr<TaskRunner::Task> TaskRunner::find(const std::string& id) const {
+    uint64_t key = 0;
+    auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), key);
+    if (ec != std::errc() || end != id.data() + id.size()) return nullptr;
+    auto it = tasks_.find(key);
+    return it == tasks_.end() ? nullptr : it->second;
+}
+
 std::optional<nlohmann::json> TaskRunner::task_json(const std::string& id) {
     std::lock_guard lock(mu_);
-    for (const auto& [key, task] : tasks_)
-        if (std::to_string(key) == id) return to_json(*task);
+    if (auto task = find(id)) return to_json(*task);
     return std::nullopt;
 }
 
@@ -365,9 +373,7 @@ nlohmann::json TaskRunner::list_json() {
 std::optional<std::vector<SseEvent>> TaskRunner::events(const std::string& id, size_t next,
                                                         std::chrono::milliseconds timeout, bool& finished) {
     std::unique_lock lock(mu_);
-    std::shared_ptr<Task> task;
-    for (const auto& [key, t] : tasks_)
-        if (std::to_string(key) == id) task = t;
+    std::shared_ptr<Task> task = find(id);
     if (!task) return std::nullopt;
     cv_.wait_for(lock, timeout, [&] { return task->events.size() > next; });
     std::vector<SseEvent> out;

@@ -68,6 +68,8 @@ private:
     void handle_event(Task& task, const std::string& line);
     void finish(Task& task, int wait_status, const std::string& out, const std::string& err);
     nlohmann::json to_json(const Task& task) const;
+    // The task with this id (the URL's decimal text), or null; with mu_ held.
+    std::shared_ptr<Task> find(const std::string& id) const;
 
     std::string program_;
     std::vector<std::string> global_args_;
