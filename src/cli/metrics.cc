@@ -11,26 +11,14 @@
 namespace jailctl {
 namespace {
 
-std::string escape_label(const std::string& value) {
-    std::string out;
-    for (char c : value) {
-        if (c == '\\')
-            out += "\\\\";
-        else if (c == '"')
-            out += "\\\"";
-        else if (c == '\n')
-            out += "\\n";
-        else
-            out += c;
-    }
-    return out;
-}
-
-std::string escape_help(const std::string& text) {
+// The exposition format escapes \ and newlines in HELP texts, and " too in label values.
+std::string escape(const std::string& text, bool label_value) {
     std::string out;
     for (char c : text) {
         if (c == '\\')
             out += "\\\\";
+        else if (c == '"' && label_value)
+            out += "\\\"";
         else if (c == '\n')
             out += "\\n";
         else
@@ -123,7 +111,7 @@ std::vector<MetricFamily> build_metrics(const std::vector<JailStatus>& jails,
 std::string render_exposition(const std::vector<MetricFamily>& families) {
     std::string out;
     for (const auto& f : families) {
-        out += "# HELP " + f.name + " " + escape_help(f.help) + "\n";
+        out += "# HELP " + f.name + " " + escape(f.help, false) + "\n";
         out += "# TYPE " + f.name + " " + f.type + "\n";
         for (const auto& s : f.samples) {
             out += f.name;
@@ -131,7 +119,7 @@ std::string render_exposition(const std::vector<MetricFamily>& families) {
                 out += "{";
                 for (size_t i = 0; i < s.labels.size(); ++i)
                     out +=
-                        (i ? "," : "") + s.labels[i].first + "=\"" + escape_label(s.labels[i].second) + "\"";
+                        (i ? "," : "") + s.labels[i].first + "=\"" + escape(s.labels[i].second, true) + "\"";
                 out += "}";
             }
             out += " " + format_value(s.value) + "\n";
