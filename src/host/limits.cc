@@ -31,16 +31,21 @@ std::string read_item(lxc_container* c, const char* key) {
     return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
 }
 
-// The first word of a small (cgroup) file; "" when unreadable. Plain read(2): `status` calls
-// this for every jail.
-std::string read_small_file(const std::string& path) {
+// A whole small file (cgroup v2 cpu.stat, a few hundred bytes); "" when unreadable. Plain
+// read(2): `status` calls this for every jail.
+std::string read_cgroup_text(const std::string& path) {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) return "";
-    char buf[64];
+    char buf[1024];
     ssize_t n = ::read(fd, buf, sizeof buf);
     ::close(fd);
-    std::string_view text(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
-    return std::string(text.substr(0, text.find_first_of(" \n")));
+    return std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+}
+
+// The first word of a small (cgroup) file; "" when unreadable.
+std::string read_small_file(const std::string& path) {
+    std::string text = read_cgroup_text(path);
+    return text.substr(0, text.find_first_of(" \n"));
 }
 
 uint64_t to_u64(const std::string& s) {
@@ -49,16 +54,6 @@ uint64_t to_u64(const std::string& s) {
     } catch (...) {
         return 0;
     }
-}
-
-// A whole small file (cgroup v2 cpu.stat, a few hundred bytes); "" when unreadable.
-std::string read_cgroup_text(const std::string& path) {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return "";
-    char buf[1024];
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    ::close(fd);
-    return std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
 }
 
 }  // namespace
