@@ -22,6 +22,7 @@
 #include "api/auth.h"
 #include "api/serve.h"
 #include "api/tasks.h"
+#include "cli/jail_ops.h"
 #include "cli/metrics.h"
 #include "console/console_assets.h"
 #include "jail/domain.h"
@@ -95,14 +96,8 @@ Result<std::pair<std::string, std::string>> ensure_certificate(const Context& ct
     ::chmod(dir.c_str(), 0700);
     auto made = make_certificate("localhost", host.find(':') == std::string::npos && host != "0.0.0.0" ? host : "127.0.0.1");
     if (!made) return std::unexpected(made.error());
-    for (auto& [path, text, mode] : {std::tuple{key, made->key_pem, 0600}, std::tuple{cert, made->cert_pem, 0644}}) {
-        std::string tmp = path + ".tmp";
-        int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
-        if (fd < 0) return fail_errno("write " + tmp, errno);
-        bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-        ::close(fd);
-        if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) return fail_errno("write " + path, errno);
-    }
+    if (auto r = write_host_file(key, made->key_pem, 0600); !r) return std::unexpected(r.error());
+    if (auto r = write_host_file(cert, made->cert_pem, 0644); !r) return std::unexpected(r.error());
     return std::pair{cert, key};
 }
 
@@ -299,10 +294,12 @@ void Server::routes() {
     });
     s.set_logger([](const httplib::Request& req, const httplib::Response& res) {
         double ms = std::chrono::duration<double, std::milli>(Clock::now() - t_request_start).count();
+        char ms_text[32];
+        std::snprintf(ms_text, sizeof ms_text, "%.1fms", ms);
         // the path only: a query string may carry a token (?token= of the SSE endpoint)
         std::string line = rfc3339_utc(std::chrono::system_clock::now()) + " " + req.remote_addr + " " + req.method +
-                           " " + req.path + " " + std::to_string(res.status) + " " + std::to_string(ms).substr(0, std::to_string(ms).find('.') + 2) +
-                           "ms token=" + (t_token_name.empty() ? "-" : t_token_name) + "\n";
+                           " " + req.path + " " + std::to_string(res.status) + " " + ms_text +
+                           " token=" + (t_token_name.empty() ? "-" : t_token_name) + "\n";
         std::fwrite(line.data(), 1, line.size(), stdout);
         std::fflush(stdout);
     });
