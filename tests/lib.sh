@@ -183,3 +183,19 @@ retry() {
     sleep 0.2
   done
 }
+
+# second_root JAIL...: a second state root on this host for the test (`jc2` runs jailctl on it),
+# removed at exit with the jails named here (restore and import targets, a colliding jail).
+second_root() {
+  JAILCTL_ROOT2=$(mktemp -d /tmp/jailctl-test2.XXXXXX)
+  chmod 755 "$JAILCTL_ROOT2"
+  echo "uplink = uplink0" > "$JAILCTL_ROOT2/host.conf"
+  SECOND_ROOT_JAILS=("$@")
+  trap remove_second_root EXIT
+}
+jc2() { "$JAILCTL" --root "$JAILCTL_ROOT2" "$@"; }
+remove_second_root() {
+  local d
+  for d in "${SECOND_ROOT_JAILS[@]}"; do jc2 destroy --force "$d" >/dev/null 2>&1 || true; done
+  rm -rf "$JAILCTL_ROOT2"
+}

@@ -4,15 +4,7 @@
 # domain and IP under a second --root.
 set -euo pipefail
 D=example.com IP=203.0.113.10 D2=restored.example.net IP2=203.0.113.20
-JAILCTL_ROOT2=$(mktemp -d /tmp/jailctl-test2.XXXXXX)
-chmod 755 "$JAILCTL_ROOT2"
-echo "uplink = uplink0" > "$JAILCTL_ROOT2/host.conf"
-jc2() { "$JAILCTL" --root "$JAILCTL_ROOT2" "$@"; }
-cleanup2() {
-  jc2 destroy --force "$D2" >/dev/null 2>&1 || true
-  rm -rf "$JAILCTL_ROOT2"
-}
-trap cleanup2 EXIT
+second_root "$D2"
 
 ftps_login() {  # pin nothing: the test checks content, not the certificate
   FTPS=(--ssl-reqd --insecure --user "$FTP_USER:$FTP_PASS")

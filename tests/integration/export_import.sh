@@ -2,12 +2,7 @@
 # the site's files are equal, the manifest describes the source, ids land in the new range.
 set -euo pipefail
 D=shop.example.com IP=203.0.113.30 D2=moved.example.org IP2=203.0.113.31
-JAILCTL_ROOT2=$(mktemp -d /tmp/jailctl-test2.XXXXXX)
-chmod 755 "$JAILCTL_ROOT2"
-echo "uplink = uplink0" > "$JAILCTL_ROOT2/host.conf"
-jc2() { "$JAILCTL" --root "$JAILCTL_ROOT2" "$@"; }
-cleanup2() { jc2 destroy --force "$D2" >/dev/null 2>&1 || true; rm -rf "$JAILCTL_ROOT2"; }
-trap cleanup2 EXIT
+second_root "$D2"
 
 assert_exit 0 jc create "$D" --ip "$IP" --size 128M
 parse_create_output

@@ -4,15 +4,7 @@
 # "ABORTING"; the first root's jail keeps its interface and keeps serving.
 set -euo pipefail
 A=first.example.com A_IP=203.0.113.91 B=second.example.com B_IP=203.0.113.92
-JAILCTL_ROOT2=$(mktemp -d /tmp/jailctl-test2.XXXXXX)
-chmod 755 "$JAILCTL_ROOT2"
-echo "uplink = uplink0" > "$JAILCTL_ROOT2/host.conf"
-jc2() { "$JAILCTL" --root "$JAILCTL_ROOT2" "$@"; }
-cleanup2() {
-  jc2 destroy --force "$B" >/dev/null 2>&1 || true
-  rm -rf "$JAILCTL_ROOT2"
-}
-trap cleanup2 EXIT
+second_root "$B"
 
 assert_exit 0 jc create "$A" --ip "$A_IP" --size 64M
 ip link show jc1 >/dev/null || fail "the first root's first jail has no interface jc1"
