@@ -89,8 +89,8 @@ Result<std::pair<std::string, int>> parse_listen(const std::string& text) {
 // The API's own certificate: <root>/api/{cert,key}.pem, made on first start.
 Result<std::pair<std::string, std::string>> ensure_certificate(const Context& ctx, const std::string& host) {
     std::string dir = ctx.paths.root + "/api", cert = dir + "/cert.pem", key = dir + "/key.pem";
-    if (std::filesystem::exists(cert) && std::filesystem::exists(key)) return std::pair{cert, key};
     std::error_code ec;
+    if (std::filesystem::exists(cert, ec) && std::filesystem::exists(key, ec)) return std::pair{cert, key};
     std::filesystem::create_directories(dir, ec);
     if (ec) return fail(ErrorKind::HostNotReady, "create " + dir + ": " + ec.message());
     ::chmod(dir.c_str(), 0700);

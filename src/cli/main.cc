@@ -16,8 +16,10 @@ std::string find_init() {
     auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
     if (ec) return "/usr/local/lib/jailctl/jailctl-init";
     auto dir = exe.parent_path();
+    // never the throwing overloads: a build tree a non-root caller cannot read must still
+    // let main() answer "not root" (exit 4)
     for (auto candidate : {dir / "jailctl-init", dir.parent_path() / "lib/jailctl/jailctl-init"})
-        if (std::filesystem::exists(candidate)) return candidate.string();
+        if (std::filesystem::exists(candidate, ec)) return candidate.string();
     return (dir.parent_path() / "lib/jailctl/jailctl-init").string();
 }
 

@@ -143,7 +143,7 @@ std::string render_lxc_config(const LxcSpec& s) {
       << "lxc.mount.entry = " << s.usr_path << " usr none bind,ro,nosuid,nodev 0 0\n"
       << "lxc.mount.entry = " << s.init_path << " init none bind,ro,nosuid,nodev 0 0\n"
       << "lxc.cap.drop = sys_module sys_rawio sys_time sys_boot mac_admin mac_override\n";
-    if (std::filesystem::exists(kSeccompProfile)) c << "lxc.seccomp.profile = " << kSeccompProfile << "\n";
+    if (std::error_code ec; std::filesystem::exists(kSeccompProfile, ec)) c << "lxc.seccomp.profile = " << kSeccompProfile << "\n";
     c << "lxc.net.0.type = veth\n"
       << "lxc.net.0.veth.mode = router\n"
       << "lxc.net.0.veth.pair = " << s.veth << "\n"

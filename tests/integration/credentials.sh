@@ -72,5 +72,11 @@ assert_ko validate 'domain'
 assert_exit 4 setpriv --reuid=65534 --regid=65534 --clear-groups "$JAILCTL" --root "$JAILCTL_ROOT" credentials "$D"
 assert_ko validate 'root'
 assert_not_contains "$OUT$ERR" "$new_pass" "output of a refused credentials"
+# the same from a jailctl in a directory the caller cannot read (a clone under mktemp -d):
+# still the plain refusal, not a crash while looking for jailctl-init beside it
+private=$(mktemp -d "$SANDBOX_DIR/private.XXXXXX")
+cp "$JAILCTL" "$(dirname "$JAILCTL")/jailctl-init" "$private/"
+assert_exit 4 setpriv --reuid=65534 --regid=65534 --clear-groups "$private/jailctl" --root "$JAILCTL_ROOT" credentials "$D"
+assert_ko validate 'root'
 
 assert_exit 0 jc destroy "$D" --force
