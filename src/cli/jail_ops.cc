@@ -311,8 +311,13 @@ Step Ops::write_lxc_config() {
 Step Ops::start_jail() {
     return {"start",
             [this]() -> Result<void> {
-                // LXC only says "ABORTING" when the host side of the veth exists already.
+                // LXC only says "ABORTING" when the host side of the veth exists already. The
+                // jail's own veth of a moment ago (an undo restarting a jail just stopped) goes
+                // away with its network namespace, which the kernel frees asynchronously: only
+                // an interface still there after a second belongs to someone else.
                 const std::string veth = veth_name(plan.rec.id);
+                for (int i = 0; i < 100 && link_exists(veth); ++i)
+                    std::this_thread::sleep_for(std::chrono::milliseconds(10));
                 plan.foreign_veth = link_exists(veth);
                 if (plan.foreign_veth)
                     return fail(ErrorKind::Conflict,
