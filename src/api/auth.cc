@@ -7,21 +7,9 @@
 #include <algorithm>
 #include <cctype>
 
+#include "util/text.h"
+
 namespace jailctl::api {
-namespace {
-
-std::string hex(const unsigned char* data, size_t len) {
-    static const char digits[] = "0123456789abcdef";
-    std::string out;
-    out.reserve(len * 2);
-    for (size_t i = 0; i < len; ++i) {
-        out += digits[data[i] >> 4];
-        out += digits[data[i] & 15];
-    }
-    return out;
-}
-
-}  // namespace
 
 std::optional<Role> parse_role(const std::string& name) {
     if (name == "viewer") return Role::Viewer;
@@ -37,14 +25,14 @@ const char* role_name(Role role) {
 Result<std::string> new_token() {
     unsigned char bytes[32];
     if (RAND_bytes(bytes, sizeof bytes) != 1) return fail(ErrorKind::HostNotReady, "token: the random generator failed");
-    return "jct_" + hex(bytes, sizeof bytes);
+    return "jct_" + hex(bytes);
 }
 
 std::string token_hash(const std::string& token) {
     unsigned char digest[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     EVP_Digest(token.data(), token.size(), digest, &len, EVP_sha256(), nullptr);
-    return hex(digest, len);
+    return hex({digest, len});
 }
 
 Result<void> check_token_name(const std::string& name) {

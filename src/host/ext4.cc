@@ -9,6 +9,7 @@
 
 #include "host/loop.h"
 #include "util/command.h"
+#include "util/text.h"
 
 namespace jailctl {
 namespace {
@@ -39,14 +40,6 @@ Result<struct stat> check_detached_image(const std::string& image, const std::st
         return fail(ErrorKind::Conflict, what + ": the image is attached to " + loops->front().device +
                                              " (unmount and detach it first)");
     return st;
-}
-
-std::string last_line(const std::string& text) {
-    auto end = text.find_last_not_of("\n ");
-    if (end == std::string::npos) return {};
-    auto start = text.rfind('\n', end);
-    start = start == std::string::npos ? 0 : start + 1;
-    return text.substr(start, end - start + 1);
 }
 
 // The tool's own "resize2fs: ..." complaint if it printed one, else its last line.

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "util/command.h"
+#include "util/text.h"
 
 namespace jailctl {
 namespace {
@@ -27,12 +28,6 @@ Result<Container> open_container(const std::string& lxcpath, const std::string& 
 }
 
 constexpr const char* kLxcStart = "/usr/bin/lxc-start";
-
-std::string last_line(std::string text) {
-    while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-    auto nl = text.rfind('\n');
-    return nl == std::string::npos ? text : text.substr(nl + 1);
-}
 
 // The message of the last ERROR line of an LXC log ("" when none).
 std::string last_error_in(const std::string& log) {

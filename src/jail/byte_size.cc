@@ -3,6 +3,8 @@
 #include <array>
 #include <cstdio>
 
+#include "util/text.h"
+
 namespace jailctl {
 namespace {
 
@@ -40,24 +42,6 @@ std::string lower(std::string_view s) {
     return out;
 }
 
-// Quotes the input for an error message; control and non-ASCII bytes as \xNN, long input shortened.
-std::string quoted(std::string_view s) {
-    constexpr size_t kShown = 40;
-    std::string out = "'";
-    for (size_t i = 0; i < s.size() && i < kShown; ++i) {
-        auto c = static_cast<unsigned char>(s[i]);
-        if (c < 0x20 || c >= 0x7f) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", c);
-            out += buf;
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    if (s.size() > kShown) out += "...";
-    return out + "'";
-}
-
 }  // namespace
 
 Result<ByteSize> ByteSize::parse(std::string_view input, std::string_view field_name) {
@@ -72,11 +56,11 @@ Result<ByteSize> ByteSize::parse(std::string_view input, std::string_view field_
     for (; digits < input.size() && input[digits] >= '0' && input[digits] <= '9'; ++digits) {
         auto d = static_cast<uint64_t>(input[digits] - '0');
         if (value > (UINT64_MAX - d) / 10)
-            return fail_input(field, quoted(input) + " is too large (at most 2^64-1 bytes)");
+            return fail_input(field, quote_input(input) + " is too large (at most 2^64-1 bytes)");
         value = value * 10 + d;
     }
-    if (digits == 0) return fail_input(field, quoted(input) + " does not start with a digit" + hint);
-    if (digits > 1 && input[0] == '0') return fail_input(field, quoted(input) + " has a leading zero" + hint);
+    if (digits == 0) return fail_input(field, quote_input(input) + " does not start with a digit" + hint);
+    if (digits > 1 && input[0] == '0') return fail_input(field, quote_input(input) + " has a leading zero" + hint);
 
     std::string_view suffix = input.substr(digits);
     uint64_t factor = 1;
@@ -88,17 +72,17 @@ Result<ByteSize> ByteSize::parse(std::string_view input, std::string_view field_
         if (unit == nullptr) {
             if (suffix.find(' ') != std::string_view::npos)
                 return fail_input(
-                    field, quoted(input) + " has a space; write the unit right after the number (e.g. 1G)");
+                    field, quote_input(input) + " has a space; write the unit right after the number (e.g. 1G)");
             if (suffix[0] == '.' || suffix[0] == ',')
                 return fail_input(field,
-                                  quoted(input) + " has decimals; use a smaller unit (e.g. 1536M, not 1.5G)");
-            return fail_input(field, quoted(input) + " has an unknown unit " + quoted(suffix) + hint);
+                                  quote_input(input) + " has decimals; use a smaller unit (e.g. 1536M, not 1.5G)");
+            return fail_input(field, quote_input(input) + " has an unknown unit " + quote_input(suffix) + hint);
         }
         factor = unit->factor;
     }
-    if (value == 0) return fail_input(field, quoted(input) + " is zero; the size must be positive");
+    if (value == 0) return fail_input(field, quote_input(input) + " is zero; the size must be positive");
     if (value > UINT64_MAX / factor)
-        return fail_input(field, quoted(input) + " is too large (at most 2^64-1 bytes)");
+        return fail_input(field, quote_input(input) + " is too large (at most 2^64-1 bytes)");
     return ByteSize(value * factor);
 }
 
@@ -107,7 +91,7 @@ Result<ByteSize> ByteSize::parse_disk(std::string_view input, std::string_view f
     auto size = parse(input, field);
     if (!size) return size;
     if (size->bytes_ > UINT64_MAX - kBlock)
-        return fail_input(std::string(field), quoted(input) + " is too large (at most 2^64-1 bytes)");
+        return fail_input(std::string(field), quote_input(input) + " is too large (at most 2^64-1 bytes)");
     return ByteSize((size->bytes_ + kBlock - 1) / kBlock * kBlock);
 }
 

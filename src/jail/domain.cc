@@ -8,6 +8,8 @@
 #include <optional>
 #include <vector>
 
+#include "util/text.h"
+
 namespace jailctl {
 namespace {
 
@@ -29,53 +31,6 @@ bool all_digits(std::string_view s) {
     return true;
 }
 
-// Quotes user text for an error message: non-printable ASCII as \xNN, long text shortened,
-// so a message never carries raw control characters or kilobytes of input.
-std::string quoted(std::string_view s) {
-    constexpr size_t kShown = 64;
-    std::string out = "'";
-    for (size_t i = 0; i < s.size() && i < kShown; ++i) {
-        auto c = static_cast<unsigned char>(s[i]);
-        if (c < 0x20 || c == 0x7f) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", c);
-            out += buf;
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    if (s.size() > kShown) out += "...";
-    return out + "'";
-}
-
-// Length in bytes of the UTF-8 sequence at s[i] if it is well formed (shortest form, no
-// surrogates, <= U+10FFFF), 0 otherwise. Sets *cp to the code point.
-size_t utf8_sequence(std::string_view s, size_t i, uint32_t* cp) {
-    auto b0 = static_cast<unsigned char>(s[i]);
-    size_t len;
-    uint32_t min;
-    if (b0 < 0x80) {
-        *cp = b0;
-        return 1;
-    } else if ((b0 & 0xe0) == 0xc0) {
-        len = 2, min = 0x80, *cp = b0 & 0x1f;
-    } else if ((b0 & 0xf0) == 0xe0) {
-        len = 3, min = 0x800, *cp = b0 & 0x0f;
-    } else if ((b0 & 0xf8) == 0xf0) {
-        len = 4, min = 0x10000, *cp = b0 & 0x07;
-    } else {
-        return 0;
-    }
-    if (i + len > s.size()) return 0;
-    for (size_t k = 1; k < len; ++k) {
-        auto b = static_cast<unsigned char>(s[i + k]);
-        if ((b & 0xc0) != 0x80) return 0;
-        *cp = (*cp << 6) | (b & 0x3f);
-    }
-    if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff)) return 0;
-    return len;
-}
-
 // Rejects non-UTF-8 input and control characters (C0, DEL, C1) anywhere in it.
 Result<void> check_encoding(std::string_view input) {
     for (size_t i = 0; i < input.size();) {
@@ -87,7 +42,7 @@ Result<void> check_encoding(std::string_view input) {
                           static_cast<unsigned char>(input[i]), i);
             return fail_input(std::string(kField), buf);
         }
-        if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f)) {
+        if (is_control(cp)) {
             char buf[96];
             std::snprintf(buf, sizeof buf, "control character U+%04X at offset %zu", cp, i);
             return fail_input(std::string(kField), buf);
@@ -122,16 +77,16 @@ Result<void> check_label(std::string_view label) {
     for (char c : label)
         if (auto what = forbidden_char(c))
             return fail_input(field,
-                              "label " + quoted(label) + " has " + *what + " " + std::string(kAllowed));
+                              "label " + quote_input(label) + " has " + *what + " " + std::string(kAllowed));
     if (label.size() > Domain::kMaxLabelLength)
-        return fail_input(field, "label " + quoted(label) + " is " + std::to_string(label.size()) +
+        return fail_input(field, "label " + quote_input(label) + " is " + std::to_string(label.size()) +
                                      " characters long (at most 63)");
-    if (label.front() == '-') return fail_input(field, "label " + quoted(label) + " starts with '-'");
-    if (label.back() == '-') return fail_input(field, "label " + quoted(label) + " ends with '-'");
+    if (label.front() == '-') return fail_input(field, "label " + quote_input(label) + " starts with '-'");
+    if (label.back() == '-') return fail_input(field, "label " + quote_input(label) + " ends with '-'");
     // "ab--" is reserved for IDNA-style labels (RFC 5891 4.2.3.1); only "xn--" is in use.
     if (label.size() >= 4 && label.substr(2, 2) == "--" && !label.starts_with("xn"))
         return fail_input(
-            field, "label " + quoted(label) + " has '--' in positions 3-4 (reserved; only xn-- is allowed)");
+            field, "label " + quote_input(label) + " has '--' in positions 3-4 (reserved; only xn-- is allowed)");
     return {};
 }
 
@@ -153,11 +108,11 @@ Result<std::string> convert(std::string_view name) {
     if (whole) return std::move(*whole);
     for (std::string_view label : split_labels(name)) {
         if (auto one = to_ascii(label); !one)
-            return fail_input(std::string(kField), "label " + quoted(label) +
+            return fail_input(std::string(kField), "label " + quote_input(label) +
                                                        " cannot be converted to punycode (" +
                                                        idn2_strerror(one.error()) + ")");
     }
-    return fail_input(std::string(kField), quoted(name) + " cannot be converted to punycode (" +
+    return fail_input(std::string(kField), quote_input(name) + " cannot be converted to punycode (" +
                                                idn2_strerror(whole.error()) + ")");
 }
 
@@ -168,16 +123,16 @@ Result<void> check_ascii_name(std::string_view name) {
     for (std::string_view label : labels)
         if (auto ok = check_label(label); !ok) return ok;
     if (labels.size() < 2)
-        return fail_input(field, quoted(name) + " has a single label (need at least two, e.g. example.com)");
+        return fail_input(field, quote_input(name) + " has a single label (need at least two, e.g. example.com)");
     if (name.size() > Domain::kMaxLength)
         return fail_input(field, "name is " + std::to_string(name.size()) + " characters long (at most " +
                                      std::to_string(Domain::kMaxLength) +
                                      " for a jail: LXC names its cgroups lxc.payload.<domain>, at most 255 characters)");
     if (labels.size() == 4 && all_digits(labels[0]) && all_digits(labels[1]) && all_digits(labels[2]) &&
         all_digits(labels[3]))
-        return fail_input(field, quoted(name) + " is an IPv4 address, not a domain name");
+        return fail_input(field, quote_input(name) + " is an IPv4 address, not a domain name");
     if (all_digits(labels.back()))
-        return fail_input(field, "top-level label " + quoted(labels.back()) + " is all digits");
+        return fail_input(field, "top-level label " + quote_input(labels.back()) + " is all digits");
     return {};
 }
 
@@ -212,8 +167,8 @@ Result<Domain> Domain::parse(std::string_view input) {
     for (std::string_view label : split_labels(name)) {
         if (label.empty()) {
             if (name.front() == '.')
-                return fail_input(field, quoted(input) + " starts with '.' (empty label)");
-            return fail_input(field, quoted(input) + " has an empty label ('..')");
+                return fail_input(field, quote_input(input) + " starts with '.' (empty label)");
+            return fail_input(field, quote_input(input) + " has an empty label ('..')");
         }
         if (is_ascii(label)) {
             if (auto ok = check_label(label); !ok) return std::unexpected(ok.error());
@@ -222,7 +177,7 @@ Result<Domain> Domain::parse(std::string_view input) {
                 if (static_cast<unsigned char>(c) < 0x80)
                     if (auto what = forbidden_char(c))
                         return fail_input(
-                            field, "label " + quoted(label) + " has " + *what + " " + std::string(kAllowed));
+                            field, "label " + quote_input(label) + " has " + *what + " " + std::string(kAllowed));
         }
     }
 

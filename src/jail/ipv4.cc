@@ -1,34 +1,17 @@
 #include "jail/ipv4.h"
 
 #include <array>
-#include <cstdio>
+
+#include "util/text.h"
 
 namespace jailctl {
 namespace {
 
 constexpr const char* kField = "ip";
 
-// Quotes the input for an error message; control characters as \xNN, long input shortened.
-std::string quoted(std::string_view s) {
-    constexpr size_t kShown = 40;
-    std::string out = "'";
-    for (size_t i = 0; i < s.size() && i < kShown; ++i) {
-        auto c = static_cast<unsigned char>(s[i]);
-        if (c < 0x20 || c >= 0x7f) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", c);
-            out += buf;
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    if (s.size() > kShown) out += "...";
-    return out + "'";
-}
-
 Result<Ipv4> bad(std::string_view input, const std::string& why) {
     return fail_input(kField,
-                      quoted(input) + " is not an IPv4 address (" + why + "; expected e.g. 203.0.113.10)");
+                      quote_input(input) + " is not an IPv4 address (" + why + "; expected e.g. 203.0.113.10)");
 }
 
 struct ReservedRange {
@@ -68,7 +51,7 @@ Result<Ipv4> Ipv4::parse_syntax(std::string_view input) {
         if (part > 0) {
             if (pos >= input.size()) return bad(input, "only " + std::to_string(part) + " of 4 numbers");
             if (input[pos] != '.')
-                return bad(input, "unexpected " + quoted(input.substr(pos, 1)) + " after part " +
+                return bad(input, "unexpected " + quote_input(input.substr(pos, 1)) + " after part " +
                                       std::to_string(part));
             ++pos;
         }

@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "jail/domain.h"
+#include "util/text.h"
 
 namespace jailctl {
 namespace {
@@ -51,14 +52,7 @@ std::string fingerprint_of(X509* cert) {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     if (!X509_digest(cert, EVP_sha256(), md, &len)) return {};
-    static constexpr char kHex[] = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned int i = 0; i < len; ++i) {
-        if (i) out += ':';
-        out += kHex[md[i] >> 4];
-        out += kHex[md[i] & 0xf];
-    }
-    return out;
+    return hex({md, len}, {.upper = true, .separator = ':'});
 }
 
 Result<void> set_random_serial(X509* cert) {

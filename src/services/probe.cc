@@ -15,6 +15,7 @@
 #include <mutex>
 
 #include "util/fd.h"
+#include "util/text.h"
 
 namespace jailctl {
 namespace {
@@ -156,13 +157,7 @@ std::string random_hex(std::size_t bytes) {
         if (n < 0) std::abort();  // no kernel randomness at all: nothing sensible to fall back to
         got += static_cast<std::size_t>(n);
     }
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned char b : raw) {
-        out += kHex[b >> 4];
-        out += kHex[b & 0xf];
-    }
-    return out;
+    return hex(raw);
 }
 
 struct HttpReply {

@@ -11,6 +11,7 @@
 
 #include "util/fd.h"
 #include "util/interrupt.h"
+#include "util/text.h"
 
 extern char** environ;
 
@@ -23,13 +24,6 @@ CommandObserver& observer() {
 }
 
 constexpr size_t kMaxOutput = 64 * 1024;
-
-std::string last_line(const std::string& text) {
-    auto end = text.find_last_not_of("\n ");
-    if (end == std::string::npos) return {};
-    auto start = text.rfind('\n', end);
-    return text.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
-}
 
 }  // namespace
 

@@ -15,7 +15,7 @@ fuzzer_rt=$(ls /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a
 out=build-fuzz
 mkdir -p "$out/corpus"
 src=(tests/fuzz/parsers_fuzz.cc src/jail/domain.cc src/jail/ipv4.cc src/jail/byte_size.cc src/host/limits.cc
-     src/host/manifest.cc src/host/subid.cc src/init/service_list.cc)
+     src/host/manifest.cc src/host/subid.cc src/init/service_list.cc src/util/text.cc)
 if [ ! -x "$out/parsers_fuzz" ] || [ -n "$(find "${src[@]}" src -name '*.h' -newer "$out/parsers_fuzz" | head -1)" ]; then
   echo "fuzz: building"
   g++ -std=c++23 -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fsanitize-coverage=trace-cmp \

@@ -218,6 +218,11 @@ const Row kRows[] = {
     bad(Z, "16777216T", "too large"),
     bad(Z, "18446744073709551616", "too large"),
     bad(Z, "1G\n", "unknown unit 'G\\x0a'"),
+    // One quote_input for every field (issue 13): printable UTF-8 as typed, not as \xNN bytes,
+    // C1 controls escaped, long input cut after 64 characters.
+    bad(Z, "1Gö", "unknown unit 'Gö'"),
+    bad(Z, "1G\xc2\x9b", "unknown unit 'G\\xc2\\x9b'"),
+    bad(I, "1.2.3.4" + std::string(60, '0'), "'1.2.3.4" + std::string(57, '0') + "...' is not an IPv4"),
 };
 
 class InputTable : public ::testing::TestWithParam<Row> {};
