@@ -1,7 +1,6 @@
 #include "services/password_hash.h"
 
 #include <crypt.h>
-#include <sys/random.h>
 
 #include <array>
 #include <cerrno>
@@ -9,21 +8,12 @@
 #include <memory>
 #include <span>
 
+#include "util/random.h"
+
 namespace jailctl {
 namespace {
 
 constexpr std::size_t kSaltBytes = 16;  // libxcrypt's recommendation for yescrypt
-
-Result<void> fill_random(std::span<char> out) {
-    std::size_t got = 0;
-    while (got < out.size()) {
-        ssize_t n = ::getrandom(out.data() + got, out.size() - got, 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return fail_errno("hash password: getrandom", errno);
-        got += static_cast<std::size_t>(n);
-    }
-    return {};
-}
 
 bool has_nul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
 
@@ -45,11 +35,11 @@ struct CryptData {
 Result<std::string> hash_password(std::string_view password) {
     if (password.empty()) return fail_input("password", "is empty");
     if (has_nul(password)) return fail_input("password", "contains a NUL byte");
-    std::array<char, kSaltBytes> random{};
-    if (auto r = fill_random(random); !r) return std::unexpected(r.error());
+    std::array<uint8_t, kSaltBytes> random{};
+    random_bytes(random);
     std::array<char, CRYPT_GENSALT_OUTPUT_SIZE> setting{};
     // count 0: libxcrypt's default cost for yescrypt.
-    if (!crypt_gensalt_rn("$y$", 0, random.data(), static_cast<int>(random.size()), setting.data(),
+    if (!crypt_gensalt_rn("$y$", 0, reinterpret_cast<const char*>(random.data()), static_cast<int>(random.size()), setting.data(),
                           static_cast<int>(setting.size())))
         return fail_errno("hash password: crypt_gensalt_rn($y$)", errno);
     explicit_bzero(random.data(), random.size());

@@ -4,7 +4,6 @@
 #include <curl/curl.h>
 #include <dlfcn.h>
 #include <netinet/in.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 
@@ -13,8 +12,10 @@
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "util/fd.h"
+#include "util/random.h"
 #include "util/text.h"
 
 namespace jailctl {
@@ -150,13 +151,8 @@ std::string curl_failure(CURLcode code, const char* errbuf, const std::string& s
 }
 
 std::string random_hex(std::size_t bytes) {
-    std::string raw(bytes, '\0');
-    for (std::size_t got = 0; got < bytes;) {
-        ssize_t n = ::getrandom(raw.data() + got, bytes - got, 0);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) std::abort();  // no kernel randomness at all: nothing sensible to fall back to
-        got += static_cast<std::size_t>(n);
-    }
+    std::vector<uint8_t> raw(bytes);
+    random_bytes(raw);
     return hex(raw);
 }
 
