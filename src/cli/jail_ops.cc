@@ -26,6 +26,7 @@
 #include "host/network.h"
 #include "host/subid.h"
 #include "services/probe.h"
+#include "util/atomic_file.h"
 
 namespace jailctl {
 namespace fs = std::filesystem;
@@ -141,23 +142,9 @@ Result<std::string> publish_init(const Context& ctx) {
 
 }  // namespace
 
-// A host file (not inside a jail) replaced atomically (written whole, then renamed). No fsync:
-// create writes several on its path; ext4's rename-over-replace flushes the data anyway.
+// No fsync: create writes several on its path (docs/DECISIONS.md); the rename keeps it atomic.
 Result<void> write_host_file(const std::string& path, const std::string& content, mode_t mode) {
-    std::string tmp = path + ".tmp";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
-    if (fd < 0) return fail_errno("write " + tmp, errno);
-    Fd owner(fd);
-    if (::fchmod(fd, mode) != 0) return fail_errno("write " + tmp, errno);
-    for (size_t done = 0; done < content.size();) {
-        ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return fail_errno("write " + tmp, n < 0 ? errno : EIO);
-        done += static_cast<size_t>(n);
-    }
-    owner.reset();
-    if (::rename(tmp.c_str(), path.c_str()) != 0) return fail_errno("install " + path, errno);
-    return {};
+    return write_file_atomically(path, content, {.mode = mode, .durable = false});
 }
 
 Result<Uplink> check_address_on_uplink(const Context& ctx, Ipv4 ip, const AddressOptions& options, JailPlan& plan) {

@@ -84,7 +84,7 @@ struct Credentials {
     std::string user, password, fingerprint;
 };
 std::string render_credentials(const Credentials& creds);
-// A host file (not inside a jail) replaced atomically: <path>.tmp, then rename.
+// A host file (not inside a jail) replaced atomically: write_file_atomically without fsync.
 Result<void> write_host_file(const std::string& path, const std::string& content, mode_t mode);
 
 // Reads the credentials file back (the one reader: test, passwd, restore, credentials).

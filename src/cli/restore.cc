@@ -42,7 +42,7 @@
 #include "jail/ftp_user.h"
 #include "jail/ipv4.h"
 #include "services/password_hash.h"
-#include "util/fd.h"
+#include "util/atomic_file.h"
 #include "util/password.h"
 #include "util/progress.h"
 
@@ -245,17 +245,6 @@ Result<void> rename_path(const std::string& from, const std::string& to) {
     return {};
 }
 
-// A host file of root's only (0600), replaced atomically.
-Result<void> write_private_file(const std::string& path, const std::string& content) {
-    std::string tmp = path + ".tmp";
-    Fd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!fd.valid()) return fail_errno("create " + tmp, errno);
-    if (::write(fd.get(), content.data(), content.size()) != static_cast<ssize_t>(content.size()))
-        return fail_errno("write " + tmp, errno);
-    fd.reset();
-    return rename_path(tmp, path);
-}
-
 // Names of the --replace scratch files beside the jail's own (repair knows them too).
 struct ReplaceFiles {
     std::string img, stage_img, old_img, stage_root, old_creds;
@@ -318,7 +307,7 @@ std::vector<Step> replace_steps(Context& ctx, Ops& ops, JailPlan& plan, RestoreP
                              old_credentials = render_credentials(*creds);
                          // On disk too: after a kill, repair puts the old disk AND its password back.
                          if (!old_credentials.empty())
-                             if (auto r = write_private_file(old_creds, old_credentials); !r) return r;
+                             if (auto r = write_file_atomically(old_creds, old_credentials, {.mode = 0600}); !r) return r;
                          if (was_running) {
                              if (auto r = ops.stop_jail(10).apply(); !r) return r;
                              if (auto r = ops.cleanup_network().apply(); !r) return r;
@@ -341,7 +330,7 @@ std::vector<Step> replace_steps(Context& ctx, Ops& ops, JailPlan& plan, RestoreP
                              if (auto r = rename_path(old_img, img); !r) return r;
                          }
                          if (!old_credentials.empty())
-                             if (auto r = write_private_file(p.credentials(d), old_credentials); !r) return r;
+                             if (auto r = write_file_atomically(p.credentials(d), old_credentials, {.mode = 0600}); !r) return r;
                          (void)remove_path(old_creds);
                          if (!was_running) return {};
                          if (auto r = ops.mount_disk().apply(); !r) return r;

@@ -11,6 +11,7 @@
 #include <map>
 #include <sstream>
 
+#include "util/atomic_file.h"
 #include "util/fd.h"
 
 namespace jailctl {
@@ -184,23 +185,7 @@ Result<void> write_sysctl_dropin(const std::string& path, const std::string& tex
         if (existing && *existing == text) return {};
     }
 
-    std::string tmp = path + ".XXXXXX";
-    Fd fd(::mkostemp(tmp.data(), O_CLOEXEC));
-    if (!fd.valid()) return fail_errno(what + ": create a temporary file in " + dir, errno);
-    auto abandon = [&](const std::string& op, int err) {
-        ::unlink(tmp.c_str());
-        return fail_errno(what + ": " + op, err);
-    };
-    if (::fchmod(fd.get(), 0644) != 0) return abandon("chmod " + tmp, errno);
-    size_t done = 0;
-    while (done < text.size()) {
-        ssize_t n = ::write(fd.get(), text.data() + done, text.size() - done);
-        if (n < 0) return abandon("write " + tmp, errno);
-        done += static_cast<size_t>(n);
-    }
-    if (::fsync(fd.get()) != 0) return abandon("fsync " + tmp, errno);
-    fd.reset();
-    if (::rename(tmp.c_str(), path.c_str()) != 0) return abandon("rename " + tmp, errno);
+    if (auto r = write_file_atomically(path, text); !r) return std::unexpected(r.error().context(what));
     return {};
 }
 

@@ -176,7 +176,7 @@ void Loop::reap_children(int64_t now_ms) {
 
 void Loop::write_state_if_changed() {
     if (sup_.generation() == written_generation_) return;
-    auto written = write_file_atomically(options_.state_path, render_state(sup_.services()));
+    auto written = write_state_file(options_.state_path, render_state(sup_.services()));
     if (!written) {
         // Say it once per distinct error, not on every change (a full disk would flood the console).
         if (written.error().message != last_write_error_)

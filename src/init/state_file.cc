@@ -1,12 +1,10 @@
 #include "init/state_file.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <cstdio>
 
-#include "util/fd.h"
+#include "util/atomic_file.h"
 
 namespace jailctl::init {
 namespace {
@@ -17,16 +15,6 @@ Result<void> make_parent_dirs(const std::string& path) {
         std::string dir = path.substr(0, slash);
         if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
             return fail_errno("create directory " + dir, errno);
-    }
-    return {};
-}
-
-Result<void> write_all(int fd, std::string_view content, const std::string& what) {
-    while (!content.empty()) {
-        ssize_t n = ::write(fd, content.data(), content.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return fail_errno("write " + what, errno);
-        content.remove_prefix(static_cast<std::size_t>(n));
     }
     return {};
 }
@@ -89,27 +77,10 @@ std::string render_state(const std::vector<Service>& services) {
     return out;
 }
 
-Result<void> write_file_atomically(const std::string& path, std::string_view content) {
+Result<void> write_state_file(const std::string& path, std::string_view content) {
     if (auto ok = make_parent_dirs(path); !ok) return ok;
     // No fsync: the file describes the running jail only; atomic replacement is what matters.
-    std::string temp = path + ".tmp";
-    Fd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644));
-    if (!fd.valid()) return fail_errno("create " + temp, errno);
-    if (auto ok = write_all(fd.get(), content, temp); !ok) {
-        ::unlink(temp.c_str());
-        return ok;
-    }
-    if (::close(fd.release()) != 0) {
-        int err = errno;
-        ::unlink(temp.c_str());
-        return fail_errno("close " + temp, err);
-    }
-    if (::rename(temp.c_str(), path.c_str()) != 0) {
-        int err = errno;
-        ::unlink(temp.c_str());
-        return fail_errno("rename " + temp + " to " + path, err);
-    }
-    return {};
+    return write_file_atomically(path, content, {.mode = 0644, .durable = false});
 }
 
 }  // namespace jailctl::init

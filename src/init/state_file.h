@@ -28,8 +28,8 @@ std::string json_string(std::string_view text);
 // The whole document for these services.
 std::string render_state(const std::vector<Service>& services);
 
-// Writes `content` to `<path>.tmp` and renames it over `path`; creates missing parent
-// directories with mode 0755. The file gets mode 0644.
-Result<void> write_file_atomically(const std::string& path, std::string_view content);
+// Replaces `path` by `content` atomically (write_file_atomically, without fsync); creates
+// missing parent directories with mode 0755. The file gets mode 0644.
+Result<void> write_state_file(const std::string& path, std::string_view content);
 
 }  // namespace jailctl::init

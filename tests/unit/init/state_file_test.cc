@@ -44,24 +44,21 @@ TEST(StateFile, WriteAtomicallyCreatesDirectories) {
     auto dir = std::filesystem::temp_directory_path() / ("init_state_test." + std::to_string(::getpid()));
     std::filesystem::remove_all(dir);
     auto path = (dir / "run/jailctl/init.json").string();
-    ASSERT_TRUE(write_file_atomically(path, "one\n").has_value());
-    ASSERT_TRUE(write_file_atomically(path, "two\n").has_value());
+    ASSERT_TRUE(write_state_file(path, "one\n").has_value());
+    ASSERT_TRUE(write_state_file(path, "two\n").has_value());
     std::stringstream content;
     content << std::ifstream(path).rdbuf();
     EXPECT_EQ(content.str(), "two\n");
     struct stat st {};
     ASSERT_EQ(::stat(path.c_str(), &st), 0);
-    EXPECT_EQ(
-        st.st_mode & 07777, 0644u & ~[] {
-            mode_t m = ::umask(0);
-            ::umask(m);
-            return m;
-        }());
-    EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+    EXPECT_EQ(st.st_mode & 07777, 0644u);
+    // Nothing beside it: no temporary file left behind.
+    auto entries = std::distance(std::filesystem::directory_iterator(dir / "run/jailctl"), {});
+    EXPECT_EQ(entries, 1);
     ASSERT_EQ(::stat((dir / "run/jailctl").c_str(), &st), 0);
     EXPECT_TRUE(S_ISDIR(st.st_mode));
 
-    auto blocked = write_file_atomically((dir / "run/jailctl/init.json/x").string(), "x");
+    auto blocked = write_state_file((dir / "run/jailctl/init.json/x").string(), "x");
     ASSERT_FALSE(blocked.has_value());
     EXPECT_NE(blocked.error().message.find("init.json"), std::string::npos) << blocked.error().message;
     std::filesystem::remove_all(dir);
