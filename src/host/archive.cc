@@ -2,7 +2,6 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <sched.h>
@@ -15,11 +14,10 @@
 #include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <unistd.h>
+#define ZSTD_STATIC_LINKING_ONLY  // ZSTD_writeSkippableFrame (exported by libzstd 1.5, marked experimental)
 #include <zstd.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -39,94 +37,40 @@
 namespace jailctl {
 namespace {
 
-constexpr size_t kBufSize = 1 << 20;
-constexpr size_t kMaxPath = 4096;
 constexpr const char* kRootName = "rootfs";
+constexpr const char* kInSnapshot = " in the snapshot";
 
 std::unexpected<Error> bad_entry(const std::string& path, const std::string& why) {
-    return fail_input("archive entry '" + path + "'", why);
+    return fail_input("archive entry '" + (path.size() > 256 ? path.substr(0, 64) + "..." : path) + "'", why);
 }
 
-// ---- libarchive owners
-struct ReadDeleter {
-    void operator()(archive* a) const { archive_read_free(a); }
-};
+// ---- libarchive owners (reading: host/tree.h)
 struct WriteDeleter {
     void operator()(archive* a) const { archive_write_free(a); }
 };
 struct EntryDeleter {
     void operator()(archive_entry* e) const { archive_entry_free(e); }
 };
-using ReadArchive = std::unique_ptr<archive, ReadDeleter>;
 using WriteArchive = std::unique_ptr<archive, WriteDeleter>;
 using Entry = std::unique_ptr<archive_entry, EntryDeleter>;
 
-std::string archive_message(archive* a) {
-    const char* s = archive_error_string(a);
-    return s ? s : "unknown libarchive error";
-}
-
-Result<ReadArchive> open_read(int fd, const std::string& path) {
-    ReadArchive a(archive_read_new());
-    archive_read_support_filter_zstd(a.get());
-    archive_read_support_format_tar(a.get());
-    if (::lseek(fd, 0, SEEK_SET) != 0) return fail_errno("seek " + path, errno);
-    if (archive_read_open_fd(a.get(), fd, kBufSize) != ARCHIVE_OK)
-        return fail_input("archive", path + ": " + archive_message(a.get()));
-    return a;
-}
-
-EntryMeta meta_of(archive_entry* e) {
-    EntryMeta m;
-    const char* p = archive_entry_pathname(e);
-    m.path = p ? p : "";
-    if (archive_entry_hardlink(e)) {
-        m.type = EntryType::Hardlink;
-        m.link_target = archive_entry_hardlink(e);
-    } else {
-        switch (archive_entry_filetype(e)) {
-        case AE_IFREG: m.type = EntryType::File; break;
-        case AE_IFDIR: m.type = EntryType::Dir; break;
-        case AE_IFLNK:
-            m.type = EntryType::Symlink;
-            m.link_target = archive_entry_symlink(e) ? archive_entry_symlink(e) : "";
-            break;
-        default: m.type = EntryType::Other;
-        }
-    }
-    m.mode = archive_entry_perm(e) & 07777;
-    m.uid = archive_entry_uid(e);
-    m.gid = archive_entry_gid(e);
-    m.size = archive_entry_size_is_set(e) ? archive_entry_size(e) : 0;
-    m.mtime = archive_entry_mtime(e);
-    return m;
-}
-
-std::string dirname_of(const std::string& p) {
-    auto slash = p.rfind('/');
-    return slash == std::string::npos ? "" : p.substr(0, slash);
-}
-std::string basename_of(const std::string& p) {
-    auto slash = p.rfind('/');
-    return slash == std::string::npos ? p : p.substr(slash + 1);
-}
-
 uint64_t round_block(uint64_t n) { return (n + 4095) / 4096 * 4096; }
 
-Result<Manifest> read_manifest_entry(archive* a, const std::string& path) {
-    archive_entry* e = nullptr;
-    int rc = archive_read_next_header(a, &e);
-    if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
-        return fail_input("archive", path + ": " + (rc == ARCHIVE_EOF ? "empty" : archive_message(a)));
-    if (std::string(archive_entry_pathname(e) ? archive_entry_pathname(e) : "") != "manifest.json" ||
-        archive_entry_filetype(e) != AE_IFREG)
+Result<Manifest> read_manifest_entry(TarReader& tar, const std::string& path) {
+    auto e = tar.next();
+    if (!e) return std::unexpected(e.error());
+    if (!*e) return fail_input("archive", path + ": empty");
+    if ((*e)->path != "manifest.json" || (*e)->type != EntryType::File)
         return fail_input("archive", path + ": the first entry is not manifest.json (not a jailctl archive)");
-    if (archive_entry_size(e) > static_cast<int64_t>(kMaxManifestBytes))
+    if ((*e)->size > static_cast<int64_t>(kMaxManifestBytes))
         return fail_input("archive", path + ": manifest.json is larger than 64 KiB");
-    std::string text(static_cast<size_t>(archive_entry_size(e)), '\0');
-    la_ssize_t n = archive_read_data(a, text.data(), text.size());
-    if (n < 0 || static_cast<size_t>(n) != text.size())
-        return fail_input("archive", path + ": manifest.json: " + archive_message(a));
+    std::string text;
+    auto read = tar.read_data([&](const DataBlock& b) -> Result<void> {
+        if (b.data) text.append(static_cast<const char*>(b.data), b.size);
+        else text.append(b.size, '\0');
+        return {};
+    });
+    if (!read) return std::unexpected(read.error());
     auto m = parse_manifest(text);
     if (!m) return std::unexpected(m.error().context("archive " + path));
     return m;
@@ -140,7 +84,6 @@ struct Walker {
     ContentDigest& digest;
     ArchiveStats& stats;
     Progress& progress;
-    std::vector<char> buf = std::vector<char>(kBufSize);
     std::string shadow, certificate;  // captured while archiving (bounded)
 
     int64_t jail_id(uint32_t host_id) {
@@ -182,69 +125,30 @@ struct Walker {
         return {};
     }
 
-    Result<void> write_file(int dfd, const std::string& name, const std::string& rel, const struct stat& st) {
-        Fd fd(::openat(dfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
-        if (!fd.valid()) return fail_errno("open " + rel + " in the snapshot", errno);
-        if (auto r = write_header(rel, st, EntryType::File); !r) return r;
-        std::string* capture = nullptr;
-        if (st.st_size <= 65536) capture = rel == "etc/shadow" ? &shadow : rel == "etc/ssl/jailctl/ftp.crt" ? &certificate : nullptr;
-        int64_t left = st.st_size;
-        while (left > 0) {
-            ssize_t n = ::read(fd.get(), buf.data(), std::min<int64_t>(left, static_cast<int64_t>(buf.size())));
-            if (n < 0 && errno == EINTR) continue;
-            if (n < 0) return fail_errno("read " + rel + " in the snapshot", errno);
-            if (n == 0) return fail("read " + rel + " in the snapshot: file shorter than its size");
-            digest.add_data(buf.data(), static_cast<size_t>(n));
-            if (capture) capture->append(buf.data(), static_cast<size_t>(n));
-            if (archive_write_data(a, buf.data(), static_cast<size_t>(n)) != n)
-                return fail("archive " + rel + ": " + archive_message(a));
-            left -= n;
-            stats.file_bytes += static_cast<uint64_t>(n);
-            progress.add(static_cast<uint64_t>(n));
+    // One entry met by walk_tree: its header, and a regular file's bytes; special files are skipped.
+    Result<void> add(const TreeEntry& t) {
+        switch (t.meta.type) {
+        case EntryType::Dir:
+        case EntryType::Symlink: return write_header(t.meta.path, t.st, t.meta.type, t.meta.link_target);
+        case EntryType::File: return write_file(t);
+        default: ++stats.skipped_special; return {};
         }
-        return {};
     }
 
-    // Children of the directory `dfd` (jail path `rel`), depth-first, names sorted.
-    Result<void> walk(int dfd, const std::string& rel) {
-        std::vector<std::string> names;
-        {
-            int dup = ::fcntl(dfd, F_DUPFD_CLOEXEC, 0);
-            DIR* dir = dup >= 0 ? ::fdopendir(dup) : nullptr;
-            if (!dir) {
-                if (dup >= 0) ::close(dup);
-                return fail_errno("list " + (rel.empty() ? "/" : rel) + " in the snapshot", errno);
-            }
-            while (dirent* d = ::readdir(dir)) {
-                std::string n = d->d_name;
-                if (n != "." && n != "..") names.push_back(std::move(n));
-            }
-            ::closedir(dir);
-        }
-        std::sort(names.begin(), names.end());
-        for (const auto& name : names) {
-            std::string child = rel.empty() ? name : rel + "/" + name;
-            struct stat st {};
-            if (::fstatat(dfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
-                return fail_errno("stat " + child + " in the snapshot", errno);
-            if (S_ISDIR(st.st_mode)) {
-                if (auto r = write_header(child, st, EntryType::Dir); !r) return r;
-                Fd sub(::openat(dfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-                if (!sub.valid()) return fail_errno("open " + child + " in the snapshot", errno);
-                if (auto r = walk(sub.get(), child); !r) return r;
-            } else if (S_ISREG(st.st_mode)) {
-                if (auto r = write_file(dfd, name, child, st); !r) return r;
-            } else if (S_ISLNK(st.st_mode)) {
-                std::string target(kMaxPath + 1, '\0');
-                ssize_t n = ::readlinkat(dfd, name.c_str(), target.data(), target.size());
-                if (n < 0) return fail_errno("read link " + child + " in the snapshot", errno);
-                target.resize(static_cast<size_t>(n));
-                if (auto r = write_header(child, st, EntryType::Symlink, target); !r) return r;
-            } else {
-                ++stats.skipped_special;
-            }
-        }
-        return {};
+    Result<void> write_file(const TreeEntry& t) {
+        const std::string& rel = t.meta.path;
+        if (auto r = write_header(rel, t.st, EntryType::File); !r) return r;
+        std::string* capture = nullptr;
+        if (t.meta.size <= 65536) capture = rel == "etc/shadow" ? &shadow : rel == "etc/ssl/jailctl/ftp.crt" ? &certificate : nullptr;
+        return read_tree_file(t, [&](const DataBlock& b) -> Result<void> {
+            digest.add_data(b.data, b.size);
+            if (capture) capture->append(static_cast<const char*>(b.data), b.size);
+            if (archive_write_data(a, b.data, b.size) != static_cast<la_ssize_t>(b.size))
+                return fail("archive " + rel + ": " + archive_message(a));
+            stats.file_bytes += b.size;
+            progress.add(b.size);
+            return {};
+        }, kInSnapshot);
     }
 };
 
@@ -297,7 +201,8 @@ Result<ArchiveStats> archive_body(const std::string& image, const std::string& m
     struct stat st {};
     if (::fstat(root.get(), &st) != 0) return fail_errno("stat " + mnt, errno);
     if (auto r = w.write_header("", st, EntryType::Dir); !r) return std::unexpected(r.error());
-    if (auto r = w.walk(root.get(), ""); !r) return std::unexpected(r.error());
+    if (auto r = walk_tree(root.get(), [&w](const TreeEntry& t) { return w.add(t); }, kInSnapshot); !r)
+        return std::unexpected(r.error());
     if (archive_write_close(a.get()) != ARCHIVE_OK) return fail("finish the archive: " + archive_message(a.get()));
     stats.content_sha256 = digest.hex();
     stats.ftp_password_hash = std::move(w.shadow);  // the whole file; the parent picks the line
@@ -391,17 +296,6 @@ Result<std::string> manifest_frame(const Manifest& m) {
     return frame;
 }
 
-Result<void> write_all_at(int fd, const void* data, size_t n, off_t off, const std::string& path) {
-    const char* p = static_cast<const char*>(data);
-    while (n > 0) {
-        ssize_t w = ::pwrite(fd, p, n, off);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return fail_errno("write " + path, errno);
-        p += w, n -= static_cast<size_t>(w), off += w;
-    }
-    return {};
-}
-
 Result<void> fsync_dir_of(const std::string& path) {
     std::string dir = dirname_of(path);
     Fd fd(::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
@@ -416,57 +310,21 @@ Result<void> fsync_dir_of(const std::string& path) {
 Result<std::string> entry_jail_path(const std::string& archive_path, EntryType type) {
     std::string p = archive_path;
     if (p.empty()) return bad_entry(p, "empty path");
-    if (p.size() > kMaxPath) return bad_entry(p.substr(0, 64) + "...", "path longer than 4096 bytes");
-    if (p.find('\0') != std::string::npos) return bad_entry(p, "NUL byte in the path");
-    if (p[0] == '/') return bad_entry(p, "absolute path");
     if (type == EntryType::Dir && p.size() > 1 && p.back() == '/') p.pop_back();
+    auto clean = safe_relative_path(p, PathForm::Canonical);
+    if (!clean) return bad_entry(archive_path, clean.error());
     if (p == kRootName) return std::string();
-    if (p.rfind(std::string(kRootName) + "/", 0) != 0) return bad_entry(p, "outside rootfs/");
-    std::string rel = p.substr(std::strlen(kRootName) + 1);
-    size_t start = 0;
-    for (;;) {
-        size_t end = rel.find('/', start);
-        std::string comp = rel.substr(start, end == std::string::npos ? std::string::npos : end - start);
-        if (comp.empty()) return bad_entry(archive_path, "empty path component");
-        if (comp == ".") return bad_entry(archive_path, "'.' path component");
-        if (comp == "..") return bad_entry(archive_path, "'..' path component (path traversal)");
-        if (end == std::string::npos) break;
-        start = end + 1;
-    }
-    return rel;
+    if (p.rfind(std::string(kRootName) + "/", 0) != 0) return bad_entry(archive_path, "outside rootfs/");
+    return p.substr(std::strlen(kRootName) + 1);
 }
 
 Result<void> check_symlink_target(const std::string& link_path, const std::string& target) {
     if (target.empty()) return bad_entry(link_path, "symlink with an empty target");
-    if (target.size() > kMaxPath) return bad_entry(link_path, "symlink target longer than 4096 bytes");
+    if (target.size() > kMaxTreePath) return bad_entry(link_path, "symlink target longer than 4096 bytes");
     if (target.find('\0') != std::string::npos) return bad_entry(link_path, "NUL byte in the symlink target");
-    // Resolve lexically: an absolute target starts at the jail root, a relative one at the
-    // link's directory; ".." may never leave the jail root.
-    std::vector<std::string> stack;
-    if (target[0] != '/') {
-        std::string dir = dirname_of(link_path);
-        size_t start = 0;
-        while (!dir.empty() && start <= dir.size()) {
-            size_t end = dir.find('/', start);
-            if (end == std::string::npos) end = dir.size();
-            stack.push_back(dir.substr(start, end - start));
-            start = end + 1;
-        }
-    }
-    size_t start = 0;
-    while (start <= target.size()) {
-        size_t end = target.find('/', start);
-        if (end == std::string::npos) end = target.size();
-        std::string comp = target.substr(start, end - start);
-        start = end + 1;
-        if (comp.empty() || comp == ".") continue;
-        if (comp == "..") {
-            if (stack.empty()) return bad_entry(link_path, "symlink to '" + target + "' points outside the jail");
-            stack.pop_back();
-        } else {
-            stack.push_back(comp);
-        }
-    }
+    // An absolute target starts at the jail root, a relative one at the link's directory.
+    if (!symlink_stays_inside(link_path, target))
+        return bad_entry(link_path, "symlink to '" + target + "' points outside the jail");
     return {};
 }
 
@@ -543,6 +401,16 @@ void ContentDigest::add_data(const void* data, size_t n) {
     EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data, n);
 }
 
+void ContentDigest::add_data(const DataBlock& block) {
+    if (block.data) return add_data(block.data, block.size);
+    static const std::vector<char> zeros(1 << 16);  // a hole of a sparse entry: its zeros
+    for (size_t left = block.size; left > 0;) {
+        size_t n = std::min(left, zeros.size());
+        add_data(zeros.data(), n);
+        left -= n;
+    }
+}
+
 std::string ContentDigest::hex() {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
@@ -611,17 +479,14 @@ Result<ArchiveStats> write_archive(const std::string& image, uint32_t id_base, M
     auto frame = manifest_frame(manifest);
     if (!frame) return std::unexpected(frame.error());
     if (frame->size() + 8 > kManifestReserve) return fail("manifest: compressed manifest larger than the 64 KiB reserved");
-    auto skip_len = static_cast<uint32_t>(kManifestReserve - frame->size() - 8);
-    unsigned char skip[8] = {0x50, 0x2A, 0x4D, 0x18,  // skippable frame magic 0x184D2A50, little endian
-                             static_cast<unsigned char>(skip_len), static_cast<unsigned char>(skip_len >> 8),
-                             static_cast<unsigned char>(skip_len >> 16), static_cast<unsigned char>(skip_len >> 24)};
+    // The rest of the reserved space is a skippable frame of zeros, which every zstd decoder
+    // ignores; its padding is written (not left as a hole) so that a copy of the file is not sparse.
+    const std::string zeros(kManifestReserve - frame->size() - 8, '\0');
+    std::string padding(zeros.size() + 8, '\0');
+    size_t skip = ZSTD_writeSkippableFrame(padding.data(), padding.size(), zeros.data(), zeros.size(), 0);
+    if (ZSTD_isError(skip)) return fail(std::string("manifest: zstd skippable frame: ") + ZSTD_getErrorName(skip));
     if (auto r = write_all_at(out.get(), frame->data(), frame->size(), 0, partial); !r) return std::unexpected(r.error());
-    if (auto r = write_all_at(out.get(), skip, sizeof skip, static_cast<off_t>(frame->size()), partial); !r)
-        return std::unexpected(r.error());
-    // The padding of the skippable frame must be bytes a reader sees (zeros): the hole left by
-    // the seek reads as zeros, but write them so that the file is not sparse in a copy.
-    std::string zeros(skip_len, '\0');
-    if (auto r = write_all_at(out.get(), zeros.data(), zeros.size(), static_cast<off_t>(frame->size() + 8), partial); !r)
+    if (auto r = write_all_at(out.get(), padding.data(), skip, static_cast<off_t>(frame->size()), partial); !r)
         return std::unexpected(r.error());
     if (::fsync(out.get()) != 0) return fail_errno("fsync " + partial, errno);
     struct stat st {};
@@ -636,74 +501,76 @@ Result<ArchiveStats> write_archive(const std::string& image, uint32_t id_base, M
 
 // ---- read
 
-Result<Manifest> read_manifest(const std::string& path) {
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+namespace {
+
+Result<TarReader> open_archive(const std::string& path, Fd& fd) {
+    fd = Fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd.valid()) return fail_input("archive", "open " + path + ": " + std::strerror(errno));
-    auto a = open_read(fd.get(), path);
-    if (!a) return std::unexpected(a.error());
-    return read_manifest_entry(a->get(), path);
+    return TarReader::open(fd.get(), path, TarReader::Filters::Zstd, "archive");
+}
+
+}  // namespace
+
+Result<Manifest> read_manifest(const std::string& path) {
+    Fd fd;
+    auto tar = open_archive(path, fd);
+    if (!tar) return std::unexpected(tar.error());
+    return read_manifest_entry(*tar, path);
 }
 
 namespace {
 
-// One pass over the archive: `on_entry` gets each checked entry after the manifest and reads
-// its data through `read`, which feeds the digest.
-using DataSink = std::function<Result<void>(const void*, size_t, int64_t offset)>;
-using EntryHandler = std::function<Result<DataSink>(const std::string& rel, const EntryMeta& m)>;
+// What happens to a regular file's data while scanning: each block, then the end (its size).
+struct FileSink {
+    DataSink block;
+    std::function<Result<void>(int64_t size)> end;
+};
+// Called with each checked entry after the manifest; a FileSink for a file whose data is wanted.
+using EntryHandler = std::function<Result<std::optional<FileSink>>(const std::string& rel, const EntryMeta& m)>;
 
+// One pass over the archive: every entry checked and digested, then handed to `handler`.
 Result<VerifiedArchive> scan(const std::string& path, const std::string& expected_sha, const EntryHandler& handler,
                              const char* what, bool show_progress) {
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd.valid()) return fail_input("archive", "open " + path + ": " + std::strerror(errno));
-    auto a = open_read(fd.get(), path);
-    if (!a) return std::unexpected(a.error());
-    auto manifest = read_manifest_entry(a->get(), path);
+    Fd fd;
+    auto tar = open_archive(path, fd);
+    if (!tar) return std::unexpected(tar.error());
+    auto manifest = read_manifest_entry(*tar, path);
     if (!manifest) return std::unexpected(manifest.error());
     if (!expected_sha.empty() && manifest->content_sha256 != expected_sha)
         return fail_input("archive", path + ": changed since it was verified");
+    const auto differs = [&] { return fail_input("archive", path + ": entry count or size differs from the manifest"); };
     EntryChecker checker;
     ContentDigest digest;
     Progress progress(show_progress, what, manifest->file_bytes);
     for (;;) {
-        archive_entry* e = nullptr;
-        int rc = archive_read_next_header(a->get(), &e);
-        if (rc == ARCHIVE_EOF) break;
-        if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
-            return fail_input("archive", path + ": corrupted or truncated: " + archive_message(a->get()));
-        EntryMeta m = meta_of(e);
+        auto next = tar->next();
+        if (!next) return std::unexpected(next.error());
+        if (!*next) break;
+        const EntryMeta& m = **next;
         auto rel = checker.check(m);
         if (!rel) return std::unexpected(rel.error());
+        // Before reading: a (sparse) entry larger than the manifest says is not hashed for nothing.
+        if (checker.file_bytes() > manifest->file_bytes) return differs();
         digest.add_entry(*rel, m);
         auto sink = handler(*rel, m);
         if (!sink) return std::unexpected(sink.error());
         if (m.type != EntryType::File) continue;
-        int64_t got = 0;
-        for (;;) {
-            const void* buf = nullptr;
-            size_t n = 0;
-            la_int64_t off = 0;
-            int r = archive_read_data_block(a->get(), &buf, &n, &off);
-            if (r == ARCHIVE_EOF) break;
-            if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-                return fail_input("archive", path + ": corrupted or truncated in " + m.path + ": " +
-                                                 archive_message(a->get()));
-            if (off != got) return fail_input("archive", path + ": sparse entry " + m.path + " (not a jailctl archive)");
-            digest.add_data(buf, n);
+        auto size = tar->read_data([&](const DataBlock& b) -> Result<void> {
+            digest.add_data(b);
             if (*sink)
-                if (auto w = (*sink)(buf, n, off); !w) return std::unexpected(w.error());
-            got += static_cast<int64_t>(n);
-            progress.add(n);
-        }
-        if (got != m.size) return fail_input("archive", path + ": " + m.path + " is truncated");
+                if (auto w = (*sink)->block(b); !w) return w;
+            progress.add(b.size);
+            return {};
+        });
+        if (!size) return std::unexpected(size.error());
         if (*sink)
-            if (auto w = (*sink)(nullptr, 0, got); !w) return std::unexpected(w.error());  // end of file
+            if (auto w = (*sink)->end(*size); !w) return std::unexpected(w.error());
     }
     std::string sha = digest.hex();
     if (sha != manifest->content_sha256)
         return fail_input("archive", path + ": content sha256 " + sha + " does not match the manifest's " +
                                          manifest->content_sha256 + " (corrupted or altered)");
-    if (checker.entries() != manifest->entries || checker.file_bytes() != manifest->file_bytes)
-        return fail_input("archive", path + ": entry count or size differs from the manifest");
+    if (checker.entries() != manifest->entries || checker.file_bytes() != manifest->file_bytes) return differs();
     return VerifiedArchive{*manifest, checker.needed_bytes(), checker.entries()};
 }
 
@@ -711,96 +578,55 @@ Result<VerifiedArchive> scan(const std::string& path, const std::string& expecte
 
 Result<VerifiedArchive> verify_archive(const std::string& path, bool progress) {
     return scan(
-        path, "", [](const std::string&, const EntryMeta&) -> Result<DataSink> { return DataSink{}; }, "verify",
-        progress);
+        path, "", [](const std::string&, const EntryMeta&) -> Result<std::optional<FileSink>> { return std::nullopt; },
+        "verify", progress);
 }
 
 Result<ArchiveStats> extract_archive(const std::string& path, const std::string& rootfs, uint32_t id_base,
                                      const std::string& expected_sha256, bool progress) {
     auto root = open_jail_root(rootfs);
     if (!root) return std::unexpected(root.error());
+    TreeWriter writer(root->get(), "", TreeWriter::Existing::Refuse);
     struct DirTime {
         std::string rel;
         int64_t mtime;
     };
     std::vector<DirTime> dir_times;
-    std::string parent_rel = "\x01";  // cache of the last parent directory
-    Fd parent;
-    Fd current_file;
-    std::string current_rel;
-    int64_t current_mtime = 0;
+    Fd file;  // the regular file being written
     ArchiveStats stats;
 
-    auto open_parent = [&](const std::string& rel) -> Result<int> {
-        std::string p = dirname_of(rel);
-        if (p != parent_rel || !parent.valid()) {
-            auto fd = open_jail_dir(root->get(), p);
-            if (!fd) return std::unexpected(fd.error());
-            parent = std::move(*fd);
-            parent_rel = p;
-        }
-        return parent.get();
-    };
-
-    auto handler = [&](const std::string& rel, const EntryMeta& m) -> Result<DataSink> {
-        uid_t uid = static_cast<uid_t>(m.uid) + id_base;
-        gid_t gid = static_cast<gid_t>(m.gid) + id_base;
+    auto handler = [&](const std::string& rel, const EntryMeta& m) -> Result<std::optional<FileSink>> {
+        const Owner owner{static_cast<uid_t>(m.uid) + id_base, static_cast<gid_t>(m.gid) + id_base};
         ++stats.entries;
-        if (rel.empty() || m.type == EntryType::Dir) {
-            Fd dir;
-            if (rel.empty()) {
-                dir = Fd(::openat(root->get(), ".", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-            } else {
-                auto pfd = open_parent(rel);
-                if (!pfd) return std::unexpected(pfd.error());
-                std::string name = basename_of(rel);
-                if (::mkdirat(*pfd, name.c_str(), 0700) != 0 && errno != EEXIST)  // lost+found exists
-                    return fail_errno("create directory " + rel + " in the jail", errno);
-                dir = Fd(::openat(*pfd, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-            }
-            if (!dir.valid()) return fail_errno("open directory /" + rel + " in the jail", errno);
-            if (::fchown(dir.get(), uid, gid) != 0 || ::fchmod(dir.get(), m.mode) != 0)
-                return fail_errno("set owner and mode of /" + rel + " in the jail", errno);
+        if (m.type == EntryType::Dir) {  // the jail root ("") included: the checker saw to it
+            auto dir = writer.make_dir(rel, owner, m.mode);
+            if (!dir) return std::unexpected(dir.error());
             dir_times.push_back({rel, m.mtime});
-            return DataSink{};
+            return std::nullopt;
         }
-        auto pfd = open_parent(rel);
-        if (!pfd) return std::unexpected(pfd.error());
-        std::string name = basename_of(rel);
         if (m.type == EntryType::Symlink) {
-            if (::symlinkat(m.link_target.c_str(), *pfd, name.c_str()) != 0)
-                return fail_errno("create symlink " + rel + " in the jail", errno);
-            timespec ts[2] = {{m.mtime, 0}, {m.mtime, 0}};
-            if (::fchownat(*pfd, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) != 0 ||
-                ::utimensat(*pfd, name.c_str(), ts, AT_SYMLINK_NOFOLLOW) != 0)
-                return fail_errno("set owner of symlink " + rel + " in the jail", errno);
-            return DataSink{};
+            if (auto r = writer.symlink(rel, m.link_target, owner, m.mtime); !r) return std::unexpected(r.error());
+            return std::nullopt;
         }
         // Regular file: created exclusively (never an existing name, never through a symlink).
-        current_file = Fd(::openat(*pfd, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-        if (!current_file.valid()) return fail_errno("create " + rel + " in the jail", errno);
-        if (::fchown(current_file.get(), uid, gid) != 0 || ::fchmod(current_file.get(), m.mode) != 0)
-            return fail_errno("set owner and mode of " + rel + " in the jail", errno);
-        current_rel = rel;
-        current_mtime = m.mtime;
-        return DataSink([&](const void* data, size_t n, int64_t off) -> Result<void> {
-            if (data == nullptr) {  // end of the file
-                timespec ts[2] = {{current_mtime, 0}, {current_mtime, 0}};
-                if (::futimens(current_file.get(), ts) != 0) return fail_errno("set mtime of " + current_rel, errno);
-                current_file.reset();
-                return {};
-            }
-            if (auto r = write_all_at(current_file.get(), data, n, off, "/" + current_rel + " in the jail"); !r) return r;
-            stats.file_bytes += n;
-            return {};
-        });
+        auto created = writer.create_file(rel, owner, m.mode);
+        if (!created) return std::unexpected(created.error());
+        file = std::move(*created);
+        return FileSink{[&, rel](const DataBlock& b) -> Result<void> {
+                            stats.file_bytes += b.size;
+                            return writer.write_block(file.get(), rel, b);
+                        },
+                        [&, rel, mtime = m.mtime](int64_t size) -> Result<void> {
+                            auto done = writer.finish_file(file.get(), rel, size, mtime);
+                            file.reset();
+                            return done;
+                        }};
     };
     auto verified = scan(path, expected_sha256, handler, "restore", progress);
     if (!verified) return std::unexpected(verified.error());
     // Directory mtimes last (creating their children changed them), deepest first.
     for (auto it = dir_times.rbegin(); it != dir_times.rend(); ++it) {
-        auto fd = it->rel.empty() ? Result<Fd>(Fd(::openat(root->get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)))
-                                  : open_jail_dir(root->get(), it->rel, O_RDONLY | O_DIRECTORY);
+        auto fd = writer.open_dir(it->rel);
         if (!fd) return std::unexpected(fd.error());
         timespec ts[2] = {{it->mtime, 0}, {it->mtime, 0}};
         if (::futimens(fd->get(), ts) != 0) return fail_errno("set mtime of /" + it->rel + " in the jail", errno);

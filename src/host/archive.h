@@ -11,6 +11,8 @@
 // kept: hard links (each name is archived as a separate file), xattrs/ACLs/file capabilities,
 // sparseness of files inside the jail, and special files (device nodes, fifos, sockets: skipped
 // and counted). setuid/setgid bits are stripped (counted), because restore refuses them.
+// A sparse entry (an archive repacked with `tar -S`) is read as its full content, holes as
+// zeros, and extracted with its holes (host/tree.h: one rule for archives and sites).
 //
 // The file is written in two zstd frames so that the manifest can come first although its
 // digest is known only at the end, in one pass over the data:
@@ -41,6 +43,7 @@
 #include <string>
 
 #include "host/manifest.h"
+#include "host/tree.h"
 #include "util/result.h"
 
 namespace jailctl {
@@ -48,19 +51,6 @@ namespace jailctl {
 inline constexpr uint64_t kManifestReserve = 64 * 1024;
 inline constexpr uint32_t kJailIdCount = 65536;  // ids 0..65535 inside a jail
 inline constexpr uint32_t kOverflowId = 65534;   // "nobody": a host id outside the jail's range
-
-enum class EntryType { File, Dir, Symlink, Hardlink, Other };
-
-// One archive entry as read from (or written to) the tar stream.
-struct EntryMeta {
-    std::string path;  // as stored: "rootfs/etc/passwd" (a directory may end in '/')
-    EntryType type = EntryType::File;
-    uint32_t mode = 0;  // permission bits including setuid/setgid/sticky (07777)
-    int64_t uid = 0, gid = 0;
-    int64_t size = 0;
-    int64_t mtime = 0;
-    std::string link_target;  // symlink target (or hardlink source)
-};
 
 // The jail-relative path an entry writes ("" for the jail root itself), after the path rules:
 // below "rootfs", relative, no empty, "." or ".." component, no NUL, at most 4096 bytes.
@@ -102,6 +92,7 @@ public:
     ContentDigest& operator=(const ContentDigest&) = delete;
     void add_entry(const std::string& jail_path, const EntryMeta& e);
     void add_data(const void* data, size_t n);
+    void add_data(const DataBlock& block);  // a hole (sparse entry) counts as its zeros
     std::string hex();  // finishes the digest
 
 private:

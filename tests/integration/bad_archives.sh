@@ -1,5 +1,6 @@
 # Archives that must be refused before anything is created: flipped byte, truncated, path
-# traversal, absolute path, device node, setuid file, escaping symlink, hard link, not ours.
+# traversal, absolute path, device node, setuid file, escaping symlink, hard link, a sparse entry
+# larger than the manifest says, not ours.
 # Each is exit 2 with "KO: validate: ..." naming the problem; registry and jails dir unchanged.
 set -euo pipefail
 require_python3
@@ -85,6 +86,15 @@ for kind in traversal absolute device fifo setuid symlink abssymlink hardlink ui
   esac
   refused "$SANDBOX_DIR/$kind.tar.zst" "$cause"
 done
+
+info "a sparse entry far larger than the manifest says (refused before its holes are hashed)"
+mkdir -p "$SANDBOX_DIR/huge/rootfs"
+cp "$SANDBOX_DIR/manifest.json" "$SANDBOX_DIR/huge/"
+truncate -s 64G "$SANDBOX_DIR/huge/rootfs/hole"
+tar --format=pax -S -C "$SANDBOX_DIR/huge" -cf - manifest.json rootfs | zstd -q > "$SANDBOX_DIR/huge.tar.zst"
+start=$SECONDS
+refused "$SANDBOX_DIR/huge.tar.zst" 'differs from the manifest'
+[ $((SECONDS - start)) -lt 30 ] || fail "a 64 GiB hole took $((SECONDS - start)) s to refuse"
 
 info "not a jailctl archive"
 printf 'hello\n' > "$SANDBOX_DIR/hello.txt"; tar -C "$SANDBOX_DIR" -cf - hello.txt | zstd -q > "$SANDBOX_DIR/foreign.tar.zst"

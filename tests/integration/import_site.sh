@@ -1,6 +1,7 @@
 # import-site: a jail created from an existing site (a directory, a .tar.gz, a .tar.zst) serves
 # the imported index page (create's test adapted: it looks for the page's <title>); every file
-# belongs to the FTP user with sanitised modes; unsafe sources (absolute paths, '..', device
+# belongs to the FTP user with sanitised modes; a sparse file of a `tar -S` tarball arrives whole
+# (and stays sparse); unsafe sources (absolute paths, '..', device
 # nodes, setuid files, symlinks leaving the site, entries below a symlink) are refused before
 # anything is created.
 set -euo pipefail
@@ -54,6 +55,26 @@ if tar --zstd -C "$site" -cf "$SANDBOX_DIR/site.tar.zst" . 2>/dev/null; then
 else
   echo "SKIP .tar.zst: tar --zstd not available" >&2
 fi
+
+info "from a tar made with tar -S: a sparse file keeps its content and its holes"
+sparse="$SANDBOX_DIR/sparse"
+mkdir -p "$sparse"
+printf '<html><head><title>Sparse Shop 4711</title></head></html>\n' > "$sparse/index.html"
+printf 'head' > "$sparse/holes.bin"
+truncate -s 3M "$sparse/holes.bin"; printf 'middle' >> "$sparse/holes.bin"; truncate -s 5M "$sparse/holes.bin"
+tar -S -C "$sparse" -cf "$SANDBOX_DIR/sparse.tar" .
+python3 -c 'import sys, tarfile; assert any(m.issparse() for m in tarfile.open(sys.argv[1])), "no sparse entry"' \
+  "$SANDBOX_DIR/sparse.tar" || fail "tar -S made no sparse entry: this case would prove nothing"
+assert_exit 0 jc import-site sparse.example.com --ip 203.0.113.71 --size 64M --from "$SANDBOX_DIR/sparse.tar"
+client_curl -H "Host: sparse.example.com" "http://203.0.113.71/" | grep -qF "<title>Sparse Shop 4711</title>" ||
+  fail "sparse.example.com does not serve the imported index"
+client_curl -H "Host: sparse.example.com" "http://203.0.113.71/holes.bin" -o "$SANDBOX_DIR/holes.got" || fail "holes.bin"
+cmp "$sparse/holes.bin" "$SANDBOX_DIR/holes.got" ||
+  fail "holes.bin differs from the site's (served $(stat -c %s "$SANDBOX_DIR/holes.got") bytes)"
+imported="$JAILCTL_ROOT/jails/sparse.example.com/rootfs/srv/site/www/holes.bin"
+[ "$(( $(stat -c %b "$imported") * $(stat -c %B "$imported") ))" -lt $((1024 * 1024)) ] ||
+  fail "the holes of holes.bin were written as zeros ($(stat -c %b "$imported") blocks)"
+assert_exit 0 jc destroy --force sparse.example.com
 
 info "unsafe sources: refused, nothing created"
 snapshot_state
