@@ -23,6 +23,7 @@
 #include <cstring>
 #include <functional>
 #include <memory>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -33,6 +34,7 @@
 #include "host/loop.h"
 #include "util/fd.h"
 #include "util/progress.h"
+#include "util/text.h"
 
 namespace jailctl {
 namespace {
@@ -415,13 +417,7 @@ std::string ContentDigest::hex() {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), md, &len);
-    static const char* digits = "0123456789abcdef";
-    std::string out;
-    for (unsigned i = 0; i < len; ++i) {
-        out += digits[md[i] >> 4];
-        out += digits[md[i] & 15];
-    }
-    return out;
+    return jailctl::hex(std::span<const unsigned char>(md, len));
 }
 
 // ---- write
