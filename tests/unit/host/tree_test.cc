@@ -229,5 +229,25 @@ TEST_F(TreeTest, WriterNeverFollowsASymlinkAndKeepsHoles) {
     EXPECT_FALSE(fs::exists(dir_ + "/outside/passwd"));
 }
 
+TEST_F(TreeTest, WriterHardLinksOnlyToAFileWrittenBefore) {
+    fs::create_directories(dir_ + "/top");
+    Fd top(::open((dir_ + "/top").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    const Owner me{::geteuid(), ::getegid()};
+    TreeWriter site(top.get(), "srv/site/www", TreeWriter::Existing::Replace, me);
+    auto file = site.create_file("a/f", me, 0644);
+    ASSERT_TRUE(file) << file.error().message;
+    ASSERT_TRUE(site.symlink("l", "a/f", me, std::nullopt));
+    ASSERT_TRUE(site.hardlink("b/g", "a/f"));
+    struct stat f {}, g {};
+    ASSERT_EQ(0, ::stat((dir_ + "/top/a/f").c_str(), &f));
+    ASSERT_EQ(0, ::stat((dir_ + "/top/b/g").c_str(), &g));
+    EXPECT_EQ(f.st_ino, g.st_ino);
+    auto to_link = site.hardlink("h", "l");
+    ASSERT_FALSE(to_link) << "a hard link to a symlink";
+    EXPECT_NE(to_link.error().message.find("/srv/site/www/h in the jail"), std::string::npos) << to_link.error().message;
+    EXPECT_FALSE(site.hardlink("h", "missing"));
+    EXPECT_FALSE(site.hardlink("h", "a")) << "a hard link to a directory";
+}
+
 }  // namespace
 }  // namespace jailctl
