@@ -19,6 +19,7 @@ packages=(
   dpkg-dev debootstrap  # scripts/package.sh (dpkg-shlibdeps), tests/package/fresh_root.sh
   libcpp-httplib-dev   # jailctl serve (docs/DECISIONS.md)
   python3-jsonschema   # tests/api: responses checked against the OpenAPI schemas
+  wrk                  # bench/api: the HTTP load generator
 )
 
 # tests/browser's pinned playwright-core (package-lock.json) into tests/browser/node_modules.

@@ -156,9 +156,12 @@ private:
     api::FailureLimiter limiter_;
     // GET /jails, computed at most once a second (and again as soon as a task of serve ends):
     // a thousand clients polling the listing cost one status pass per second, not one each.
-    std::string jails_body();
-    std::mutex jails_mu_;
-    std::string jails_cache_;
+    // Past 1 s one request recomputes while the others keep the previous snapshot (no stall for
+    // them); past 3 s, or once a task ended, every request waits for a fresh one.
+    std::shared_ptr<const std::string> jails_body();
+    std::mutex jails_mu_;       // guards the three fields below (held for a pointer copy only)
+    std::mutex jails_compute_;  // one status pass at a time
+    std::shared_ptr<const std::string> jails_cache_;
     Clock::time_point jails_at_{};
     uint64_t jails_tasks_ = ~0ull;
     std::mutex used_mu_;
@@ -220,18 +223,38 @@ bool Server::allow(const httplib::Request& req, httplib::Response& res, Role nee
     return true;
 }
 
-std::string Server::jails_body() {
-    std::lock_guard lock(jails_mu_);  // one computes, the others wait for its result
-    auto now = Clock::now();
+std::shared_ptr<const std::string> Server::jails_body() {
+    using std::chrono::seconds;
+    auto snapshot = [this](Clock::time_point& at, uint64_t& tasks) {
+        std::lock_guard lock(jails_mu_);
+        at = jails_at_;
+        tasks = jails_tasks_;
+        return jails_cache_;
+    };
+    Clock::time_point at;
+    uint64_t tasks;
+    auto cached = snapshot(at, tasks);
     uint64_t finished = runner_.finished_count();
-    if (jails_cache_.empty() || now - jails_at_ >= std::chrono::seconds(1) || finished != jails_tasks_) {
-        auto jails = status_objects(local(), {});
-        if (!jails) throw std::runtime_error(jails.error().message);
-        jails_cache_ = nlohmann::json{{"jails", *jails}}.dump();
-        jails_at_ = now;
-        jails_tasks_ = finished;
+    auto age = Clock::now() - at;
+    if (cached && tasks == finished && age < seconds(1)) return cached;
+    std::unique_lock compute(jails_compute_, std::defer_lock);
+    if (cached && tasks == finished && age < seconds(3)) {
+        if (!compute.try_lock()) return cached;  // another request is refreshing it
+    } else {
+        compute.lock();
     }
-    return jails_cache_;
+    cached = snapshot(at, tasks);  // refreshed while this one waited?
+    finished = runner_.finished_count();
+    if (cached && tasks == finished && Clock::now() - at < seconds(1)) return cached;
+    auto started = Clock::now();
+    auto jails = status_objects(local(), {});
+    if (!jails) throw std::runtime_error(jails.error().message);
+    auto body = std::make_shared<const std::string>(nlohmann::json{{"jails", *jails}}.dump());
+    std::lock_guard lock(jails_mu_);
+    jails_cache_ = body;
+    jails_at_ = started;
+    jails_tasks_ = finished;
+    return body;
 }
 
 bool Server::known_jail(const std::string& input, std::string& domain, httplib::Response& res) {
@@ -335,7 +358,7 @@ void Server::routes() {
     s.Get("/api/v1/jails", [this](const httplib::Request& req, httplib::Response& res) {
         if (!allow(req, res, Role::Viewer)) return;
         try {
-            res.set_content(jails_body(), "application/json");
+            res.set_content(*jails_body(), "application/json");
         } catch (const std::runtime_error& e) {
             json_error(res, 503, nullptr, e.what());
         }
@@ -496,6 +519,9 @@ int run_serve(Context& ctx, const ServeArgs& args) {
     server.routes();
     server.http().new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
     server.http().set_keep_alive_timeout(5);
+    // Headers and body leave in separate TLS records: with Nagle on, a keep-alive client's delayed
+    // ACK holds the body back 40 ms (wrk at 1 client: p50 40 ms; 3 ms with it off).
+    server.http().set_tcp_nodelay(true);
     server.http().set_read_timeout(30);
     if (!server.http().bind_to_port(listen->first, listen->second))
         return report_error(ctx, "listen", Error{ErrorKind::HostNotReady, "listen: cannot listen on " + args.listen +
