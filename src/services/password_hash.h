@@ -9,7 +9,8 @@
 
 namespace jailctl {
 
-// A fresh yescrypt hash of `password` with a random salt, e.g. "$y$j9T$<salt>$<hash>".
+// A fresh yescrypt hash of `password` with a random salt at the lowest cost, e.g. "$y$j75$<salt>$<hash>":
+// for generated passwords only (their entropy, not the hash's cost, defeats guessing).
 // Fails on an empty password or one containing a NUL byte.
 Result<std::string> hash_password(std::string_view password);
 

@@ -14,6 +14,19 @@ TEST(PasswordHash, YescryptThatVerifies) {
     EXPECT_FALSE(verify_password("", *hash));
 }
 
+TEST(PasswordHash, LowestCostForGeneratedPasswords) {
+    auto hash = hash_password("x9QmZ2vLrT4kWp8nYs3bHc6d");
+    ASSERT_TRUE(hash) << hash.error().message;
+    EXPECT_EQ(hash->rfind("$y$j75$", 0), 0u) << *hash;  // cost 1: docs/DECISIONS.md
+}
+
+TEST(PasswordHash, HashesOfTheDefaultCostStillVerify) {
+    // made by libxcrypt at its default cost (jailctl before 2026-12-03): restored jails keep them
+    const std::string old = "$y$j9T$Rk5UEm4bZ2rU0bMvGqjNa1$6TC6ru20ftHq4jplYQOl095ludGkItTPyE5NmB6YzI.";
+    EXPECT_TRUE(verify_password("hunter2 at default cost", old));
+    EXPECT_FALSE(verify_password("hunter2 at default cosT", old));
+}
+
 TEST(PasswordHash, SaltedSoTwoHashesDiffer) {
     auto a = hash_password("same password");
     auto b = hash_password("same password");
