@@ -10,7 +10,7 @@ packages=(
   lxc lxc-dev uidmap
   nginx-light vsftpd
   libsqlite3-dev libcurl4-openssl-dev libcrypt-dev libidn2-dev libssl-dev
-  libarchive-dev libzstd-dev libfmt-dev libspdlog-dev libcli11-dev nlohmann-json3-dev
+  libarchive-dev libzstd-dev libcli11-dev nlohmann-json3-dev
   libmnl-dev libcap-dev libgtest-dev libgmock-dev clang
   e2fsprogs iproute2 util-linux curl lftp openssl sqlite3 procps psmisc python3
   python3-matplotlib   # bench/density and bench/provision plots

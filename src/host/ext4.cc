@@ -1,10 +1,9 @@
 #include "host/ext4.h"
 
+#include <sys/capability.h>
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cstdlib>
-#include <fstream>
 #include <vector>
 
 #include "host/loop.h"
@@ -172,15 +171,12 @@ Result<void> resize_ext4_online(const std::string& loop_device) {
 bool online_resize_not_permitted(const Error& error) { return error.kind == ErrorKind::HostNotReady; }
 
 bool has_cap_sys_resource() {
-    constexpr int kCapSysResource = 24;
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    while (std::getline(status, line)) {
-        if (!line.starts_with("CapEff:")) continue;
-        unsigned long long caps = std::strtoull(line.c_str() + 7, nullptr, 16);
-        return (caps >> kCapSysResource) & 1;
-    }
-    return false;
+    cap_t caps = cap_get_proc();
+    if (!caps) return false;
+    cap_flag_value_t effective = CAP_CLEAR;
+    bool held = cap_get_flag(caps, CAP_SYS_RESOURCE, CAP_EFFECTIVE, &effective) == 0 && effective == CAP_SET;
+    cap_free(caps);
+    return held;
 }
 
 }  // namespace jailctl

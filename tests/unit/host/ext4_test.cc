@@ -6,9 +6,11 @@
 
 #include <gtest/gtest.h>
 #include <sched.h>
+#include <sys/capability.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -259,6 +261,39 @@ TEST_F(Ext4Test, OfflineGrowShowsInTheMountedFilesystem) {
     auto report = fsck_ext4(image_, FsckMode::CheckOnly);
     ASSERT_TRUE(report) << report.error().message;
     EXPECT_EQ(report->outcome, FsckOutcome::Clean) << report->output;
+}
+
+// has_cap_sys_resource reads the effective set (libcap), that one capability only: in a child
+// it follows the effective bit as the child clears it and, when permitted, sets it again.
+// (This machine's root may lack CAP_SYS_RESOURCE while holding the others: then false.)
+TEST(Ext4Capability, FollowsTheEffectiveBit) {
+    cap_t caps = cap_get_proc();
+    ASSERT_NE(caps, nullptr);
+    cap_flag_value_t permitted = CAP_CLEAR;
+    cap_get_flag(caps, CAP_SYS_RESOURCE, CAP_PERMITTED, &permitted);
+    cap_free(caps);
+    pid_t child = ::fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        auto set_effective = [](cap_flag_value_t value) {
+            cap_t c = cap_get_proc();
+            cap_value_t v = CAP_SYS_RESOURCE;
+            bool ok = c && cap_set_flag(c, CAP_EFFECTIVE, 1, &v, value) == 0 && cap_set_proc(c) == 0;
+            cap_free(c);
+            return ok;
+        };
+        int bad = 0;
+        if (!set_effective(CAP_CLEAR) || has_cap_sys_resource()) bad |= 1;
+        if (permitted == CAP_SET && (!set_effective(CAP_SET) || !has_cap_sys_resource())) bad |= 2;
+        ::_exit(bad);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 0) << "1: seen when cleared, 2: not seen when set";
+    if (permitted != CAP_SET) {
+        EXPECT_FALSE(has_cap_sys_resource());
+    }
 }
 
 // Online grow as the grow task will do it: file, loop capacity, resize2fs on the mounted device.
