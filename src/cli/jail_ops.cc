@@ -1,11 +1,7 @@
 #include "cli/jail_ops.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -67,17 +63,6 @@ Result<void> remove_host_file(const std::string& path) {
     return {};
 }
 
-bool tcp_port_open(const std::string& ip, uint16_t port) {
-    Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    if (!fd.valid() || ::inet_pton(AF_INET, ip.c_str(), &addr.sin_addr) != 1) return false;
-    timeval second{1, 0};
-    ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &second, sizeof second);  // bounds connect
-    return ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-}
-
 // Until the web server answers and the FTP server accepts connections.
 Result<void> wait_for_services(const JailRecord& rec, std::chrono::milliseconds limit) {
     auto deadline = std::chrono::steady_clock::now() + limit;
@@ -86,7 +71,9 @@ Result<void> wait_for_services(const JailRecord& rec, std::chrono::milliseconds 
         Result<void> r;
         if (!http_ok) r = http_answers({rec.ip, rec.domain});
         http_ok = http_ok || r;
-        if (http_ok && !tcp_port_open(rec.ip, 21)) r = fail("the FTP server does not accept connections on port 21");
+        if (http_ok)
+            if (auto ftp = tcp_accepts(rec.ip, 21); !ftp)
+                r = std::unexpected(ftp.error().context("the FTP server does not accept connections on port 21"));
         if (r) return {};
         if (std::chrono::steady_clock::now() > deadline)
             return fail("the jail's services did not answer within " + std::to_string(limit.count() / 1000) +

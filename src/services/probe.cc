@@ -260,19 +260,34 @@ Result<void> read_back(const ProbeTarget& t, const std::string& name, const std:
 
 }  // namespace
 
-Result<void> http_answers(const ProbeTarget& t) {
-    const std::string what = "HTTP " + t.ip + ":" + std::to_string(t.http_port);
+// A TCP connection to ip:port over a plain socket; connect, and later send and receive, each
+// give up after 1 s. `what` names the check in the error.
+Result<Fd> connect_tcp(const std::string& ip, uint16_t port, const std::string& what) {
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    if (::inet_pton(AF_INET, ip.c_str(), &addr.sin_addr) != 1) return fail_input("ip", ip + " is not an IPv4 address");
     Fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
     if (!fd.valid()) return fail_errno(what + ": socket", errno);
     timeval second{1, 0};
     ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &second, sizeof second);  // also bounds connect
     ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &second, sizeof second);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(t.http_port);
-    if (::inet_pton(AF_INET, t.ip.c_str(), &addr.sin_addr) != 1) return fail_input("ip", t.ip + " is not an IPv4 address");
     if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
         return fail_errno(what + ": connect", errno);
+    return fd;
+}
+
+Result<void> tcp_accepts(const std::string& ip, uint16_t port) {
+    auto fd = connect_tcp(ip, port, "TCP " + ip + ":" + std::to_string(port));
+    if (!fd) return std::unexpected(fd.error());
+    return {};
+}
+
+Result<void> http_answers(const ProbeTarget& t) {
+    const std::string what = "HTTP " + t.ip + ":" + std::to_string(t.http_port);
+    auto connected = connect_tcp(t.ip, t.http_port, what);
+    if (!connected) return std::unexpected(connected.error());
+    const Fd fd = std::move(*connected);
     std::string request = "GET / HTTP/1.0\r\nHost: " + t.domain + "\r\nConnection: close\r\n\r\n";
     if (::send(fd.get(), request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size()))
         return fail_errno(what + ": send", errno);

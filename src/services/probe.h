@@ -27,6 +27,11 @@ Result<void> probe_http(const ProbeTarget& target, std::string_view expect);
 // connect, send and receive gives up after 1 s.
 Result<void> http_answers(const ProbeTarget& target);
 
+// A TCP connection to IP:PORT is accepted within 1 s, over the same plain socket as
+// http_answers: `start` polls FTP's port this way (a port check: vsftpd's greeting and login
+// are probe_ftp's business).
+Result<void> tcp_accepts(const std::string& ip, uint16_t port);
+
 // Explicit FTPS (AUTH TLS, TLS for login and data) to IP as user/password, trusting only
 // `cert_pem` and checking that it names IP. Passive mode uses PASV (not EPSV) and connects to
 // the address the server announces, so a wrong passive address fails here as it would for a

@@ -125,6 +125,24 @@ TEST(HttpAnswers, OtherStatusOrRefusedIsAnError) {
     EXPECT_NE(refused.error().message.find("connect"), std::string::npos) << refused.error().message;
 }
 
+TEST(TcpAccepts, ListeningPortOrRefused) {
+    uint16_t port = 0;
+    {
+        OneShotHttpServer server(200, "");  // listening: the connection is accepted
+        port = server.port();
+        auto r = tcp_accepts("127.0.0.1", port);
+        EXPECT_TRUE(r) << r.error().message;
+    }
+    auto refused = tcp_accepts("127.0.0.1", port);  // freed: nothing listens there
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().message.find("127.0.0.1:" + std::to_string(port) + ": connect: Connection refused"),
+              std::string::npos)
+        << refused.error().message;
+    auto bad = tcp_accepts("not-an-ip", 21);
+    ASSERT_FALSE(bad);
+    EXPECT_EQ(bad.error().kind, ErrorKind::BadInput);
+}
+
 TEST(ProbeCodes, OperatorReadableCauses) {
     EXPECT_NE(describe_curl_code(67).find("login denied"), std::string::npos);
     EXPECT_NE(describe_curl_code(64).find("TLS"), std::string::npos);
