@@ -18,6 +18,7 @@
 #include <sstream>
 #include <thread>
 
+#include "fixture.h"
 #include "host/image.h"
 #include "host/loop.h"
 #include "host/mount.h"
@@ -27,21 +28,7 @@ namespace jailctl {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr uint64_t MiB = 1024 * 1024;
-constexpr uint32_t kJailRoot = 231072;
-
-// Once per process (the marker holds our pid): see image_test.cc.
-std::string enter_private_mount_namespace() {
-    if (geteuid() != 0) return "needs root";
-    if (access("/dev/loop-control", R_OK | W_OK) != 0) return "no usable /dev/loop-control";
-    const std::string me = std::to_string(getpid());
-    if (const char* done = getenv("JAILCTL_TEST_PRIVATE_MNTNS"); done && me == done) return {};
-    if (unshare(CLONE_NEWNS) != 0) return std::string("unshare(CLONE_NEWNS): ") + strerror(errno);
-    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
-        return std::string("make / private: ") + strerror(errno);
-    setenv("JAILCTL_TEST_PRIVATE_MNTNS", me.c_str(), 1);
-    return {};
-}
+using namespace jailctl::test;
 
 // "Block size:               4096" from dumpe2fs -h.
 std::string superblock_field(const std::string& image, const std::string& field) {
@@ -68,12 +55,11 @@ uint64_t fs_size(const std::string& mount_point) {
     return static_cast<uint64_t>(vfs.f_blocks) * vfs.f_frsize;
 }
 
-class Ext4Test : public ::testing::Test {
+class Ext4Test : public TempDirTest {
 protected:
+    Ext4Test() : TempDirTest("/var/tmp/jailctl-ext4-test-") {}
     void SetUp() override {
-        char tmpl[] = "/var/tmp/jailctl-ext4-test-XXXXXX";
-        ASSERT_NE(mkdtemp(tmpl), nullptr);
-        dir_ = tmpl;
+        TempDirTest::SetUp();
         image_ = dir_ + "/disk.img";
     }
     void TearDown() override {
@@ -83,18 +69,8 @@ protected:
             umount2(rootfs.c_str(), MNT_DETACH);
         }
         loop_.reset();
-        for (int i = 0; i < 100; ++i) {
-            auto loops = find_loops_for(image_);
-            if (!loops || loops->empty()) break;
-            if (i == 99)
-                for (const auto& loop : *loops) {
-                    ADD_FAILURE() << "leftover " << loop.device;
-                    (void)detach_loop(loop.device);
-                }
-            std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        }
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
+        detach_leftover_loops(image_);
+        TempDirTest::TearDown();
     }
     void make_fs(uint64_t bytes = 64 * MiB, bool sparse = false) {
         ASSERT_TRUE(create_image(image_, bytes, sparse));
@@ -113,7 +89,7 @@ protected:
         EXPECT_TRUE(mounted) << mounted.error().message;
         return mounted ? rootfs : std::string();
     }
-    std::string dir_, image_;
+    std::string image_;
     std::optional<LoopDevice> loop_;
 };
 

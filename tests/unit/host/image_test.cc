@@ -10,41 +10,24 @@
 
 #include <filesystem>
 
+#include "fixture.h"
+
 namespace jailctl {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr uint64_t MiB = 1024 * 1024;
+using namespace jailctl::test;
 
-// Root-only tests mount things: they run in a private mount namespace of this test process, so
-// nothing reaches the host and every mount dies with the process. Once per process (the marker
-// holds our pid, so a child or a later run does not inherit it).
-std::string enter_private_mount_namespace() {
-    if (geteuid() != 0) return "needs root";
-    const std::string me = std::to_string(getpid());
-    if (const char* done = getenv("JAILCTL_TEST_PRIVATE_MNTNS"); done && me == done) return {};
-    if (unshare(CLONE_NEWNS) != 0) return std::string("unshare(CLONE_NEWNS): ") + strerror(errno);
-    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
-        return std::string("make / private: ") + strerror(errno);
-    setenv("JAILCTL_TEST_PRIVATE_MNTNS", me.c_str(), 1);
-    return {};
-}
-
-class ImageTest : public ::testing::Test {
+class ImageTest : public TempDirTest {
 protected:
-    void SetUp() override {
-        char tmpl[] = "/tmp/jailctl-image-test-XXXXXX";
-        ASSERT_NE(mkdtemp(tmpl), nullptr);
-        dir_ = tmpl;
-    }
+    ImageTest() : TempDirTest("/tmp/jailctl-image-test-") {}
     void TearDown() override {
         if (!tmpfs_.empty()) umount2(tmpfs_.c_str(), MNT_DETACH);
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
+        TempDirTest::TearDown();
     }
     // A 16 MiB tmpfs inside the test directory (root, private mount namespace only).
     void mount_small_tmpfs() {
-        if (auto why = enter_private_mount_namespace(); !why.empty()) GTEST_SKIP() << "tmpfs: " << why;
+        if (auto why = enter_private_mount_namespace(false); !why.empty()) GTEST_SKIP() << "tmpfs: " << why;
         tmpfs_ = dir_ + "/small";
         ASSERT_EQ(mkdir(tmpfs_.c_str(), 0700), 0);
         ASSERT_EQ(mount("jailctl-test", tmpfs_.c_str(), "tmpfs", MS_NOSUID | MS_NODEV, "size=16m"), 0)
@@ -55,7 +38,7 @@ protected:
         EXPECT_EQ(stat(path.c_str(), &st), 0) << path;
         return st;
     }
-    std::string dir_, tmpfs_;
+    std::string tmpfs_;
 };
 
 TEST_F(ImageTest, PreallocatedImageHasExactSizeAndAllItsBlocks) {

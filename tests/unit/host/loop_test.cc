@@ -16,26 +16,14 @@
 #include <set>
 #include <thread>
 
+#include "fixture.h"
 #include "host/image.h"
 
 namespace jailctl {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr uint64_t MiB = 1024 * 1024;
-
-// Once per process (the marker holds our pid): see image_test.cc.
-std::string enter_private_mount_namespace() {
-    if (geteuid() != 0) return "needs root";
-    if (access("/dev/loop-control", R_OK | W_OK) != 0) return "no usable /dev/loop-control";
-    const std::string me = std::to_string(getpid());
-    if (const char* done = getenv("JAILCTL_TEST_PRIVATE_MNTNS"); done && me == done) return {};
-    if (unshare(CLONE_NEWNS) != 0) return std::string("unshare(CLONE_NEWNS): ") + strerror(errno);
-    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
-        return std::string("make / private: ") + strerror(errno);
-    setenv("JAILCTL_TEST_PRIVATE_MNTNS", me.c_str(), 1);
-    return {};
-}
+using namespace jailctl::test;
 
 std::string sysfs(const std::string& device, const std::string& file) {
     std::ifstream in("/sys/block/" + fs::path(device).filename().string() + "/" + file);
@@ -44,36 +32,18 @@ std::string sysfs(const std::string& device, const std::string& file) {
     return line;
 }
 
-// Autoclear may complete just after the last close returns: give it a moment.
-bool no_loops_for(const std::string& image) {
-    for (int i = 0; i < 100; ++i) {
-        auto loops = find_loops_for(image);
-        if (loops && loops->empty()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
-}
-
-class LoopTest : public ::testing::Test {
+class LoopTest : public TempDirTest {
 protected:
+    LoopTest() : TempDirTest("/var/tmp/jailctl-loop-test-") {}
     void SetUp() override {
         if (auto why = enter_private_mount_namespace(); !why.empty()) GTEST_SKIP() << "loop devices: " << why;
-        char tmpl[] = "/var/tmp/jailctl-loop-test-XXXXXX";
-        ASSERT_NE(mkdtemp(tmpl), nullptr);
-        dir_ = tmpl;
+        TempDirTest::SetUp();
     }
     // Every loop device of every image of this test goes, even after a failed assertion.
     void TearDown() override {
         if (dir_.empty()) return;
-        for (const auto& image : images_) {
-            if (auto loops = find_loops_for(image))
-                for (const auto& loop : *loops) {
-                    ADD_FAILURE() << "leftover " << loop.device << " for " << image;
-                    (void)detach_loop(loop.device);
-                }
-        }
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
+        for (const auto& image : images_) detach_leftover_loops(image);
+        TempDirTest::TearDown();
     }
     std::string new_image(const std::string& name, uint64_t bytes = 16 * MiB) {
         std::string image = dir_ + "/" + name;
@@ -81,7 +51,6 @@ protected:
         images_.push_back(image);
         return image;
     }
-    std::string dir_;
     std::vector<std::string> images_;
 };
 

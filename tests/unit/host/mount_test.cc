@@ -15,6 +15,7 @@
 #include <fstream>
 #include <thread>
 
+#include "fixture.h"
 #include "host/ext4.h"
 #include "host/image.h"
 #include "host/loop.h"
@@ -25,42 +26,18 @@ namespace jailctl {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr uint64_t MiB = 1024 * 1024;
-constexpr uint32_t kJailRoot = 231072;  // a jail's root in its host id range
-
-// Once per process (the marker holds our pid): see image_test.cc.
-std::string enter_private_mount_namespace() {
-    if (geteuid() != 0) return "needs root";
-    if (access("/dev/loop-control", R_OK | W_OK) != 0) return "no usable /dev/loop-control";
-    const std::string me = std::to_string(getpid());
-    if (const char* done = getenv("JAILCTL_TEST_PRIVATE_MNTNS"); done && me == done) return {};
-    if (unshare(CLONE_NEWNS) != 0) return std::string("unshare(CLONE_NEWNS): ") + strerror(errno);
-    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
-        return std::string("make / private: ") + strerror(errno);
-    setenv("JAILCTL_TEST_PRIVATE_MNTNS", me.c_str(), 1);
-    return {};
-}
-
-bool no_loops_for(const std::string& image) {
-    for (int i = 0; i < 100; ++i) {
-        auto loops = find_loops_for(image);
-        if (loops && loops->empty()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
-}
+using namespace jailctl::test;
 
 bool has_option(const std::string& options, const std::string& option) {
     return ("," + options + ",").find("," + option + ",") != std::string::npos;
 }
 
-class MountTest : public ::testing::Test {
+class MountTest : public TempDirTest {
 protected:
+    MountTest() : TempDirTest("/var/tmp/jailctl-mount-test-") {}
     void SetUp() override {
         if (auto why = enter_private_mount_namespace(); !why.empty()) GTEST_SKIP() << "mounts: " << why;
-        char tmpl[] = "/var/tmp/jailctl-mount-test-XXXXXX";
-        ASSERT_NE(mkdtemp(tmpl), nullptr);
-        dir_ = tmpl;
+        TempDirTest::SetUp();
         image_ = dir_ + "/disk.img";
         rootfs_ = dir_ + "/rootfs";
         ASSERT_EQ(mkdir(rootfs_.c_str(), 0755), 0);
@@ -80,16 +57,9 @@ protected:
                 }
             }
         }
-        if (auto loops = find_loops_for(image_); loops && !loops->empty()) {
-            loop_.reset();
-            if (auto left = find_loops_for(image_); left && !no_loops_for(image_))
-                for (const auto& loop : *left) {  // a named result: the range must outlive the loop
-                    ADD_FAILURE() << "leftover " << loop.device;
-                    (void)detach_loop(loop.device);
-                }
-        }
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
+        loop_.reset();
+        detach_leftover_loops(image_);
+        TempDirTest::TearDown();
     }
     // Attaches the image and mounts it on `target`; the LoopDevice is kept in loop_.
     void attach_and_mount(const std::string& target) {
@@ -100,7 +70,7 @@ protected:
         auto mounted = mount_ext4(device_, target);
         ASSERT_TRUE(mounted) << mounted.error().message;
     }
-    std::string dir_, image_, rootfs_, device_;
+    std::string image_, rootfs_, device_;
     std::optional<LoopDevice> loop_;
 };
 

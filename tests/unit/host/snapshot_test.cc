@@ -9,27 +9,23 @@
 #include <fstream>
 #include <sstream>
 
+#include "fixture.h"
+
 namespace jailctl {
 namespace {
 
 namespace fs = std::filesystem;
+using namespace jailctl::test;
 
-class SnapshotTest : public ::testing::Test {
+class SnapshotTest : public TempDirTest {
 protected:
+    SnapshotTest() : TempDirTest("/tmp/jailctl-snapshot-test.") {}
     void SetUp() override {
-        char tmpl[] = "/tmp/jailctl-snapshot-test.XXXXXX";
-        ASSERT_NE(mkdtemp(tmpl), nullptr);
-        dir_ = tmpl;
+        TempDirTest::SetUp();
         image_ = dir_ + "/disk.img";
         std::ofstream(image_) << std::string(4096, 'a') << std::string(8192, '\0') << "tail";
     }
-    void TearDown() override { fs::remove_all(dir_); }
-    static std::string read(const std::string& path) {
-        std::stringstream s;
-        s << std::ifstream(path).rdbuf();
-        return s.str();
-    }
-    std::string dir_, image_;
+    std::string image_;
 };
 
 TEST_F(SnapshotTest, StoppedImageIsCopiedWithoutFreezeOrHook) {
@@ -42,7 +38,7 @@ TEST_F(SnapshotTest, StoppedImageIsCopiedWithoutFreezeOrHook) {
     EXPECT_FALSE(info->frozen);
     EXPECT_EQ(info->freeze_ms, 0);
     EXPECT_FALSE(hooked);
-    EXPECT_EQ(read(image_), read(dir_ + "/copy.img"));
+    EXPECT_EQ(read_file(image_), read_file(dir_ + "/copy.img"));
     EXPECT_EQ(fs::status(dir_ + "/copy.img").permissions() & fs::perms::all, fs::perms::owner_read | fs::perms::owner_write);
 }
 
@@ -51,7 +47,7 @@ TEST_F(SnapshotTest, ExistingDestinationIsRefusedAndKept) {
     auto info = snapshot_image("", image_, dir_ + "/copy.img");
     ASSERT_FALSE(info);
     EXPECT_NE(info.error().message.find("copy.img"), std::string::npos);
-    EXPECT_EQ(read(dir_ + "/copy.img"), "keep");
+    EXPECT_EQ(read_file(dir_ + "/copy.img"), "keep");
 }
 
 TEST_F(SnapshotTest, UnfreezableRootfsFailsAndRemovesTheCopy) {

@@ -8,33 +8,25 @@
 #include <fstream>
 #include <sstream>
 
+#include "fixture.h"
+
 namespace jailctl {
 namespace {
 
 namespace fs = std::filesystem;
+using namespace jailctl::test;
 
 // A fake /proc/sys in a temp dir.
-class Tunables : public ::testing::Test {
+class Tunables : public TempDirTest {
 protected:
-    void SetUp() override {
-        char tmpl[] = "/tmp/jailctl-tunables-XXXXXX";
-        ASSERT_NE(::mkdtemp(tmpl), nullptr);
-        root_ = tmpl;
-    }
-    void TearDown() override { fs::remove_all(root_); }
+    Tunables() : TempDirTest("/tmp/jailctl-tunables-") {}
 
     void put(const std::string& name, const std::string& content) {
-        std::string path = sysctl_path(name, root_);
+        std::string path = sysctl_path(name, dir_);
         fs::create_directories(fs::path(path).parent_path());
         std::ofstream(path) << content;
     }
-    std::string get(const std::string& name) {
-        std::ifstream in(sysctl_path(name, root_));
-        std::stringstream ss;
-        ss << in.rdbuf();
-        return ss.str();
-    }
-    std::string root_;
+    std::string get(const std::string& name) { return read_file(sysctl_path(name, dir_)); }
 };
 
 TEST_F(Tunables, PathFromName) {
@@ -64,14 +56,14 @@ TEST_F(Tunables, TableIsSane) {
 
 TEST_F(Tunables, ReadsValues) {
     put("kernel.pid_max", "32768\n");
-    auto v = read_tunable("kernel.pid_max", root_);
+    auto v = read_tunable("kernel.pid_max", dir_);
     ASSERT_TRUE(v) << v.error().message;
     ASSERT_TRUE(*v);
     EXPECT_EQ(**v, 32768u);
 }
 
 TEST_F(Tunables, AbsentFileIsNotAnError) {
-    auto v = read_tunable("net.ipv4.neigh.default.gc_thresh1", root_);
+    auto v = read_tunable("net.ipv4.neigh.default.gc_thresh1", dir_);
     ASSERT_TRUE(v) << v.error().message;
     EXPECT_FALSE(*v);
 }
@@ -79,7 +71,7 @@ TEST_F(Tunables, AbsentFileIsNotAnError) {
 TEST_F(Tunables, MalformedValuesNameTheSysctl) {
     for (const char* bad : {"", "\n", "abc\n", "-1\n", "12 34\n", "1x\n", "99999999999999999999999\n"}) {
         put("fs.inotify.max_user_instances", bad);
-        auto v = read_tunable("fs.inotify.max_user_instances", root_);
+        auto v = read_tunable("fs.inotify.max_user_instances", dir_);
         ASSERT_FALSE(v) << "'" << bad << "' was accepted";
         EXPECT_NE(v.error().message.find("read fs.inotify.max_user_instances"), std::string::npos)
             << v.error().message;
@@ -89,18 +81,18 @@ TEST_F(Tunables, MalformedValuesNameTheSysctl) {
 
 TEST_F(Tunables, UnreadableFileNamesTheSysctl) {
     // a directory where the value should be: read() fails with EISDIR, even for root
-    fs::create_directories(sysctl_path("kernel.pid_max", root_));
-    auto v = read_tunable("kernel.pid_max", root_);
+    fs::create_directories(sysctl_path("kernel.pid_max", dir_));
+    auto v = read_tunable("kernel.pid_max", dir_);
     ASSERT_FALSE(v);
     EXPECT_NE(v.error().message.find("read kernel.pid_max"), std::string::npos) << v.error().message;
-    auto r = raise_tunable("kernel.pid_max", 4194304, root_);
+    auto r = raise_tunable("kernel.pid_max", 4194304, dir_);
     ASSERT_FALSE(r);
     EXPECT_NE(r.error().message.find("raise kernel.pid_max"), std::string::npos) << r.error().message;
 }
 
 TEST_F(Tunables, RaisesALowValue) {
     put("kernel.pid_max", "32768\n");
-    auto r = raise_tunable("kernel.pid_max", 4194304, root_);
+    auto r = raise_tunable("kernel.pid_max", 4194304, dir_);
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(*r, 4194304u);
     EXPECT_EQ(get("kernel.pid_max"), "4194304\n");
@@ -108,34 +100,34 @@ TEST_F(Tunables, RaisesALowValue) {
 
 TEST_F(Tunables, NeverLowersAHigherValue) {
     put("net.ipv4.neigh.default.gc_thresh3", "100000\n");
-    auto r = raise_tunable("net.ipv4.neigh.default.gc_thresh3", 8192, root_);
+    auto r = raise_tunable("net.ipv4.neigh.default.gc_thresh3", 8192, dir_);
     ASSERT_TRUE(r) << r.error().message;
     EXPECT_EQ(*r, 100000u);
     EXPECT_EQ(get("net.ipv4.neigh.default.gc_thresh3"), "100000\n");
     put("kernel.pid_max", "4194304\n");  // equal: left alone too
-    ASSERT_TRUE(raise_tunable("kernel.pid_max", 4194304, root_));
+    ASSERT_TRUE(raise_tunable("kernel.pid_max", 4194304, dir_));
     EXPECT_EQ(get("kernel.pid_max"), "4194304\n");
 }
 
 TEST_F(Tunables, RaisingAnAbsentFileFails) {
-    auto r = raise_tunable("net.ipv4.neigh.default.gc_thresh1", 2048, root_);
+    auto r = raise_tunable("net.ipv4.neigh.default.gc_thresh1", 2048, dir_);
     ASSERT_FALSE(r);
     EXPECT_NE(r.error().message.find("raise net.ipv4.neigh.default.gc_thresh1 to 2048"), std::string::npos)
         << r.error().message;
-    EXPECT_FALSE(fs::exists(sysctl_path("net.ipv4.neigh.default.gc_thresh1", root_)));
+    EXPECT_FALSE(fs::exists(sysctl_path("net.ipv4.neigh.default.gc_thresh1", dir_)));
 }
 
 TEST_F(Tunables, InspectClassifies) {
     Tunable t{"kernel.pid_max", 4096, "why", nullptr};
     put("kernel.pid_max", "4095\n");
-    EXPECT_EQ(inspect_tunable(t, root_)->state, TunableState::Low);
+    EXPECT_EQ(inspect_tunable(t, dir_)->state, TunableState::Low);
     put("kernel.pid_max", "4096\n");
-    EXPECT_EQ(inspect_tunable(t, root_)->state, TunableState::Ok);
-    EXPECT_EQ(inspect_tunable(t, root_)->current, 4096u);
-    fs::remove(sysctl_path("kernel.pid_max", root_));
-    EXPECT_EQ(inspect_tunable(t, root_)->state, TunableState::Absent);
+    EXPECT_EQ(inspect_tunable(t, dir_)->state, TunableState::Ok);
+    EXPECT_EQ(inspect_tunable(t, dir_)->current, 4096u);
+    fs::remove(sysctl_path("kernel.pid_max", dir_));
+    EXPECT_EQ(inspect_tunable(t, dir_)->state, TunableState::Absent);
     put("kernel.pid_max", "junk\n");
-    EXPECT_FALSE(inspect_tunable(t, root_));
+    EXPECT_FALSE(inspect_tunable(t, dir_));
 }
 
 TEST_F(Tunables, DropInKeepsHigherValuesAndMinimumsForAbsent) {
@@ -153,8 +145,8 @@ TEST_F(Tunables, DropInKeepsHigherValuesAndMinimumsForAbsent) {
 }
 
 TEST_F(Tunables, WritesTheDropInAtomicallyAndIdempotently) {
-    fs::create_directories(root_ + "/etc");
-    std::string path = root_ + "/etc/sysctl.d/90-jailctl.conf";  // sysctl.d does not exist yet
+    fs::create_directories(dir_ + "/etc");
+    std::string path = dir_ + "/etc/sysctl.d/90-jailctl.conf";  // sysctl.d does not exist yet
     ASSERT_TRUE(write_sysctl_dropin(path, "kernel.pid_max = 4194304\n"));
     std::ifstream in(path);
     std::stringstream ss;
@@ -174,20 +166,20 @@ TEST_F(Tunables, WritesTheDropInAtomicallyAndIdempotently) {
     EXPECT_EQ(s2.str(), "kernel.pid_max = 5000000\n");
     // no temp files left beside it
     int files = 0;
-    for (auto& e : fs::directory_iterator(root_ + "/etc/sysctl.d")) files += e.is_regular_file();
+    for (auto& e : fs::directory_iterator(dir_ + "/etc/sysctl.d")) files += e.is_regular_file();
     EXPECT_EQ(files, 1);
 }
 
 TEST_F(Tunables, DropInErrorsNameTheFile) {
-    std::string path = root_ + "/file/90-jailctl.conf";
-    std::ofstream(root_ + "/file") << "x";  // a file where the directory should be
+    std::string path = dir_ + "/file/90-jailctl.conf";
+    std::ofstream(dir_ + "/file") << "x";  // a file where the directory should be
     auto r = write_sysctl_dropin(path, "a = 1\n");
     ASSERT_FALSE(r);
     EXPECT_NE(r.error().message.find("write sysctl drop-in " + path), std::string::npos) << r.error().message;
 }
 
 TEST_F(Tunables, DropInShortfalls) {
-    std::string path = root_ + "/90-jailctl.conf";
+    std::string path = dir_ + "/90-jailctl.conf";
     auto none = dropin_shortfalls(path);  // no file: every tunable is short
     ASSERT_TRUE(none) << none.error().message;
     EXPECT_EQ(none->size(), jail_scale_tunables().size());
