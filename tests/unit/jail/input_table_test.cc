@@ -2,7 +2,6 @@
 // Each row is its own test; on failure GoogleTest prints the row (input escaped).
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,6 +9,7 @@
 #include "jail/byte_size.h"
 #include "jail/domain.h"
 #include "jail/ipv4.h"
+#include "util/text.h"
 
 namespace jailctl {
 namespace {
@@ -28,18 +28,9 @@ struct Row {
 
 void PrintTo(const Row& row, std::ostream* os) {
     static constexpr const char* kNames[] = {"domain", "ip", "ip-syntax", "size"};
-    std::string shown;
-    for (unsigned char c : row.input.substr(0, 80)) {
-        if (c < 0x20 || c >= 0x7f) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\x%02x", c);
-            shown += buf;
-        } else {
-            shown += static_cast<char>(c);
-        }
-    }
-    if (row.input.size() > 80) shown += "...(" + std::to_string(row.input.size()) + " bytes)";
-    *os << kNames[static_cast<int>(row.kind)] << " \"" << shown << "\" -> "
+    std::string shown = quote_input(row.input);  // escaped and shortened as error messages are
+    if (row.input.size() > kQuotedChars) shown += " (" + std::to_string(row.input.size()) + " bytes)";
+    *os << kNames[static_cast<int>(row.kind)] << " " << shown << " -> "
         << (row.want ? "\"" + *row.want + "\"" : "error containing \"" + row.error_has + "\"");
 }
 
