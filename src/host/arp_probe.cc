@@ -11,10 +11,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
 #include <cstring>
 
 #include "util/fd.h"
+#include "util/text.h"
 
 namespace jailctl {
 namespace {
@@ -55,11 +55,7 @@ Result<MacAddress> interface_mac(int fd, const std::string& ifname) {
 
 }  // namespace
 
-std::string format_mac(const MacAddress& mac) {
-    char buf[18];
-    std::snprintf(buf, sizeof buf, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]);
-    return buf;
-}
+std::string format_mac(const MacAddress& mac) { return hex(mac, {.separator = ':'}); }
 
 std::vector<uint8_t> build_arp_probe(const MacAddress& own, Ipv4 ip) {
     std::vector<uint8_t> frame;
