@@ -120,9 +120,7 @@ Result<FsckReport> fsck_ext4(const std::string& image, FsckMode mode) {
     if (!run) return std::unexpected(run.error().context(what));
     const int status = run->exit_status;
     if (status & kFsckOperationalError) {
-        std::string msg = what + ": e2fsck exited with status " + std::to_string(status);
-        if (auto line = last_line(run->output); !line.empty()) msg += ": " + line;
-        return fail(msg);
+        return fail(what + ": " + exit_message("e2fsck", *run));
     }
     FsckReport report{FsckOutcome::Clean, status, std::move(run->output)};
     if (status & kFsckErrorsLeft)

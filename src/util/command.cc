@@ -94,12 +94,14 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv) {
 Result<CommandResult> run_checked(const std::vector<std::string>& argv) {
     auto result = run_command(argv);
     if (!result) return result;
-    if (result->exit_status != 0) {
-        std::string msg = argv[0] + " exited with status " + std::to_string(result->exit_status);
-        if (auto line = last_line(result->output); !line.empty()) msg += ": " + line;
-        return fail(msg);
-    }
+    if (result->exit_status != 0) return fail(exit_message(argv[0], *result));
     return result;
+}
+
+std::string exit_message(const std::string& program, const CommandResult& result) {
+    std::string msg = program + " exited with status " + std::to_string(result.exit_status);
+    if (auto line = last_line(result.output); !line.empty()) msg += ": " + line;
+    return msg;
 }
 
 }  // namespace jailctl

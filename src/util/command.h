@@ -28,4 +28,8 @@ Result<CommandResult> run_command(const std::vector<std::string>& argv);
 // run_command, and a non-zero exit becomes an Error quoting the program's last output line.
 Result<CommandResult> run_checked(const std::vector<std::string>& argv);
 
+// How a failed program is reported: "<program> exited with status N: <its last output line>"
+// (without the line when it printed nothing).
+std::string exit_message(const std::string& program, const CommandResult& result);
+
 }  // namespace jailctl
