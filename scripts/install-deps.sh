@@ -20,6 +20,7 @@ packages=(
   libcpp-httplib-dev   # jailctl serve (docs/DECISIONS.md)
   python3-jsonschema   # tests/api: responses checked against the OpenAPI schemas
   wrk                  # bench/api: the HTTP load generator
+  xfsprogs             # tests/integration/xfs_root.sh: a reflink root (instant snapshots)
 )
 
 # tests/browser's pinned playwright-core (package-lock.json) into tests/browser/node_modules.

@@ -6,9 +6,11 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <chrono>
 #include <vector>
 
@@ -194,6 +196,32 @@ Result<SnapshotInfo> snapshot_image(const std::string& mounted_rootfs, const std
     info->frozen = !mounted_rootfs.empty();
     info->freeze_ms = freeze_ms;
     return info;
+}
+
+Result<SnapshotSupport> snapshot_support(const std::string& dir) {
+    SnapshotSupport support;
+    struct statfs fs {};
+    if (::statfs(dir.c_str(), &fs) != 0) return fail_errno("statfs " + dir, errno);
+    switch (static_cast<unsigned long>(fs.f_type)) {
+        case 0x58465342: support.filesystem = "xfs"; break;
+        case 0xEF53: support.filesystem = "ext4"; break;
+        case 0x9123683E: support.filesystem = "btrfs"; break;
+        case 0x01021994: support.filesystem = "tmpfs"; break;
+        default: {
+            char hex[24];
+            std::snprintf(hex, sizeof hex, "0x%lx", static_cast<unsigned long>(fs.f_type));
+            support.filesystem = hex;
+        }
+    }
+    // Two unnamed files (O_TMPFILE: nothing to clean up, whatever happens), one block of data.
+    Fd src(::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+    Fd dst(::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+    if (!src.valid() || !dst.valid()) return fail_errno("scratch file in " + dir, errno);
+    std::vector<char> block(4096, 'j');
+    if (::pwrite(src.get(), block.data(), block.size(), 0) != static_cast<ssize_t>(block.size()))
+        return fail_errno("write a scratch file in " + dir, errno);
+    if (::ioctl(dst.get(), FICLONE, src.get()) == 0) support.method = SnapshotMethod::Reflink;
+    return support;
 }
 
 }  // namespace jailctl

@@ -37,4 +37,13 @@ using FrozenHook = std::function<Result<void>()>;
 Result<SnapshotInfo> snapshot_image(const std::string& mounted_rootfs, const std::string& image,
                                     const std::string& dest, const FrozenHook& while_frozen = {});
 
+// What a snapshot of an image kept under `dir` will be: Reflink when that filesystem clones
+// files (FICLONE between two scratch files there works), else ExtentCopy; `filesystem` names it
+// ("xfs", "ext4", "btrfs", "tmpfs", or the statfs magic in hex) for host check's message.
+struct SnapshotSupport {
+    SnapshotMethod method = SnapshotMethod::ExtentCopy;
+    std::string filesystem;
+};
+Result<SnapshotSupport> snapshot_support(const std::string& dir);
+
 }  // namespace jailctl

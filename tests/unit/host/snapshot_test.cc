@@ -63,5 +63,26 @@ TEST_F(SnapshotTest, UnfreezableRootfsFailsAndRemovesTheCopy) {
     EXPECT_FALSE(fs::exists(dir_ + "/copy.img"));
 }
 
+// /tmp here is ext4 or tmpfs, neither of which clones: the probe says extent copy and names the
+// filesystem; the reflink answer is proven on a real XFS root by tests/integration/xfs_root.sh.
+TEST_F(SnapshotTest, SupportProbeOnAFilesystemWithoutReflink) {
+    auto support = snapshot_support(dir_);
+    ASSERT_TRUE(support) << support.error().message;
+    EXPECT_FALSE(support->filesystem.empty());
+    if (support->filesystem == "ext4" || support->filesystem == "tmpfs") {
+        EXPECT_EQ(SnapshotMethod::ExtentCopy, support->method);
+    }
+    // nothing left behind: the probe's scratch files are unnamed (O_TMPFILE)
+    size_t entries = 0;
+    for ([[maybe_unused]] auto& e : fs::directory_iterator(dir_)) ++entries;
+    EXPECT_EQ(1u, entries);  // disk.img of the fixture only
+}
+
+TEST(SnapshotSupport, AMissingDirectoryIsAnError) {
+    auto support = snapshot_support("/nonexistent/jailctl-root");
+    ASSERT_FALSE(support);
+    EXPECT_NE(support.error().message.find("/nonexistent/jailctl-root"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace jailctl
