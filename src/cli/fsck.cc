@@ -50,33 +50,26 @@ Step stop_with_restart_undo(Ops& ops, Clock::time_point& down_since) {
 }
 
 int run_fsck(Context& ctx, const FsckArgs& args) {
-    auto rec = find_jail(ctx, args.domain);
-    if (!rec) return report_error(ctx, "validate", rec.error());
-    auto lock = lock_jail(ctx.paths, rec->domain);
-    if (!lock) return report_error(ctx, "lock", lock.error());
-    const bool running = lxc_running(ctx.paths.lxcpath, rec->domain);
+    auto jail = locked_jail(ctx, args.domain);
+    if (!jail) return report_error(ctx, jail.error());
+    const JailRecord& rec = jail->rec;
+    const bool running = lxc_running(ctx.paths.lxcpath, rec.domain);
     if (running && !args.restart)
         return report_error(ctx, "validate",
                             Error{ErrorKind::Conflict,
-                                  rec->domain + " is running: its filesystem cannot be checked while mounted; "
+                                  rec.domain + " is running: its filesystem cannot be checked while mounted; "
                                                 "stop it first, or use --restart (stop, check, start: the site "
                                                 "is down for the check)"});
-    if (running && rec->state != "ready")
+    if (running && rec.state != "ready")
         return report_error(ctx, "validate",
-                            Error{ErrorKind::HostNotReady, rec->domain + " is in state " + rec->state +
-                                                               ": run 'jailctl repair " + rec->domain + "'"});
-    auto mounted = find_mount(ctx.paths.rootfs(rec->domain));
+                            Error{ErrorKind::HostNotReady, rec.domain + " is in state " + rec.state +
+                                                               ": run 'jailctl repair " + rec.domain + "'"});
+    auto mounted = find_mount(ctx.paths.rootfs(rec.domain));
     if (!mounted) return report_error(ctx, "validate", mounted.error());
 
-    JailPlan plan;
-    plan.rec = *rec;
-    plan.uplink = uplink_of(ctx, rec->domain);
-    if (running) {
-        auto configured = find_uplink(configured_uplink(ctx));
-        if (!configured) return report_error(ctx, "validate", configured.error());
-        plan.uplink = configured->name;
-    }
-    Ops ops{ctx, plan};
+    auto plan = plan_for(ctx, rec, running);  // --restart starts it again
+    if (!plan) return report_error(ctx, "validate", plan.error());
+    Ops ops{ctx, *plan};
     const FsckMode mode = args.repair ? FsckMode::Repair : FsckMode::CheckOnly;
     Clock::time_point down_since{}, up_again{};
     std::optional<FsckReport> result;
@@ -88,7 +81,7 @@ int run_fsck(Context& ctx, const FsckArgs& args) {
     }
     if (running || *mounted) steps.push_back(ops.unmount_disk());  // a stopped but mounted jail: interrupted stop
     steps.push_back({"fsck", [&]() -> Result<void> {
-                         auto r = fsck_ext4(ctx.paths.image(rec->domain), mode);
+                         auto r = fsck_ext4(ctx.paths.image(rec.domain), mode);
                          if (!r) return std::unexpected(r.error());
                          result = std::move(*r);
                          return {};
@@ -107,14 +100,14 @@ int run_fsck(Context& ctx, const FsckArgs& args) {
         steps.push_back(start);
     }
 
-    auto log = open_task_log(ctx, rec->domain, "fsck");
+    auto log = open_task_log(ctx, rec.domain, "fsck");
     if (!log) return report_error(ctx, "log", log.error());
-    TaskOutcome outcome = run_journaled(ctx, *log, rec->domain, "fsck", steps);
+    TaskOutcome outcome = run_journaled(ctx, *log, rec.domain, "fsck", steps);
 
-    nlohmann::json fields = {{"domain", rec->domain},
+    nlohmann::json fields = {{"domain", rec.domain},
                              {"mode", args.repair ? "repair" : "check"},
                              {"restarted", running}};
-    std::vector<std::string> text = {"domain:    " + rec->domain,
+    std::vector<std::string> text = {"domain:    " + rec.domain,
                                      std::string("mode:      ") + (args.repair ? "repair (e2fsck -f -y)"
                                                                                : "check only (e2fsck -f -n)")};
     if (result) {
@@ -141,9 +134,9 @@ int run_fsck(Context& ctx, const FsckArgs& args) {
         outcome.ok = false;
         outcome.failed_step = "fsck";
         outcome.error = Error{ErrorKind::StepFailed,
-                              "the filesystem of " + rec->domain + " has errors" +
+                              "the filesystem of " + rec.domain + " has errors" +
                                   (args.repair ? " that e2fsck could not repair (see the log)"
-                                               : ": run 'jailctl fsck " + rec->domain + " --repair'") +
+                                               : ": run 'jailctl fsck " + rec.domain + " --repair'") +
                                   (running ? " (the jail was started again)" : "")};
         log->error("fsck", outcome.error.message);
     }

@@ -141,33 +141,23 @@ Result<uint64_t> validate_size(Context& ctx, const JailRecord& rec, const std::s
 }
 
 int run_grow(Context& ctx, const GrowArgs& args) {
-    auto rec = find_jail(ctx, args.domain);
-    if (!rec) return report_error(ctx, "validate", rec.error());
-    auto lock = lock_jail(ctx.paths, rec->domain);
-    if (!lock) return report_error(ctx, "lock", lock.error());
-    auto found = ctx.registry().find(rec->domain);  // the size as of now, under the lock
-    if (!found || !*found) return report_error(ctx, "validate", Error{ErrorKind::Conflict, rec->domain + " vanished"});
-    *rec = **found;
-    if (rec->state != "ready")
-        return report_error(ctx, "validate", Error{ErrorKind::HostNotReady, rec->domain + " is in state " + rec->state +
-                                                                                ": run 'jailctl repair " + rec->domain + "'"});
-    auto bytes = validate_size(ctx, *rec, args.size);
+    auto jail = locked_jail(ctx, args.domain);  // the size as of now, under the lock
+    if (!jail) return report_error(ctx, jail.error());
+    const JailRecord& rec = jail->rec;
+    if (rec.state != "ready")
+        return report_error(ctx, "validate", Error{ErrorKind::HostNotReady, rec.domain + " is in state " + rec.state +
+                                                                                ": run 'jailctl repair " + rec.domain + "'"});
+    auto bytes = validate_size(ctx, rec, args.size);
     if (!bytes) return report_error(ctx, "validate", bytes.error());
-    const bool running = lxc_running(ctx.paths.lxcpath, rec->domain);
-    auto mounted = find_mount(ctx.paths.rootfs(rec->domain));
+    const bool running = lxc_running(ctx.paths.lxcpath, rec.domain);
+    auto mounted = find_mount(ctx.paths.rootfs(rec.domain));
     if (!mounted) return report_error(ctx, "validate", mounted.error());
 
-    JailPlan plan;
-    plan.rec = *rec;
-    plan.uplink = uplink_of(ctx, rec->domain);
-    if (running) {
-        auto configured = find_uplink(configured_uplink(ctx));
-        if (!configured) return report_error(ctx, "validate", configured.error());
-        plan.uplink = configured->name;
-    }
-    Ops ops{ctx, plan};
+    auto plan = plan_for(ctx, rec, running);  // the fallback starts it again
+    if (!plan) return report_error(ctx, "validate", plan.error());
+    Ops ops{ctx, *plan};
     GrowState state;
-    auto log = open_task_log(ctx, rec->domain, "grow");
+    auto log = open_task_log(ctx, rec.domain, "grow");
     if (!log) return report_error(ctx, "log", log.error());
 
     TaskOutcome outcome;
@@ -183,7 +173,7 @@ int run_grow(Context& ctx, const GrowArgs& args) {
         try_online = false;
     }
     if (try_online) {
-        outcome = run_journaled(ctx, *log, rec->domain, "grow", {online_step(ops, *bytes, state)});
+        outcome = run_journaled(ctx, *log, rec.domain, "grow", {online_step(ops, *bytes, state)});
         all_steps = outcome.steps;
     }
     if (state.path != "online" && (!try_online || outcome.ok)) {
@@ -192,17 +182,17 @@ int run_grow(Context& ctx, const GrowArgs& args) {
         std::vector<Step> steps;
         add_offline_steps(ops, steps, *bytes, running, mounted->has_value(), state);
         // "grow-fallback" in the journal: repair starts the jail again after a kill (see finish_interrupted_grow).
-        outcome = run_journaled(ctx, *log, rec->domain, running ? "grow-fallback" : "grow", steps);
+        outcome = run_journaled(ctx, *log, rec.domain, running ? "grow-fallback" : "grow", steps);
         all_steps.insert(all_steps.end(), outcome.steps.begin(), outcome.steps.end());
     }
     outcome.steps = all_steps;
 
-    nlohmann::json fields = {{"domain", rec->domain},
+    nlohmann::json fields = {{"domain", rec.domain},
                              {"path", state.path},
-                             {"old_size_bytes", rec->size_bytes},
+                             {"old_size_bytes", rec.size_bytes},
                              {"size_bytes", *bytes}};
-    std::vector<std::string> text = {"domain:    " + rec->domain,
-                                     "disk:      " + human_bytes(rec->size_bytes) + " -> " + human_bytes(*bytes)};
+    std::vector<std::string> text = {"domain:    " + rec.domain,
+                                     "disk:      " + human_bytes(rec.size_bytes) + " -> " + human_bytes(*bytes)};
     std::string path_line = "path:      " + state.path;
     if (!state.online_skipped.empty()) {
         fields["online_skipped"] = state.online_skipped;
@@ -219,7 +209,7 @@ int run_grow(Context& ctx, const GrowArgs& args) {
         text.push_back(std::string("downtime:  ") + buf);
     }
     if (outcome.ok && (running || state.path == "online")) {
-        if (auto fs = filesystem_bytes(ctx.paths.rootfs(rec->domain))) {
+        if (auto fs = filesystem_bytes(ctx.paths.rootfs(rec.domain))) {
             fields["filesystem_bytes"] = *fs;
             text.push_back("filesystem: " + human_bytes(*fs) + " (as df sees it)");
         }

@@ -183,6 +183,19 @@ std::string uplink_of(const Context& ctx, const std::string& domain) {
     return up ? up->name : "";
 }
 
+Result<JailPlan> plan_for(const Context& ctx, const JailRecord& rec, bool starts_jail) {
+    JailPlan plan;
+    plan.rec = rec;
+    if (!starts_jail) {
+        plan.uplink = uplink_of(ctx, rec.domain);
+        return plan;
+    }
+    auto configured = find_uplink(configured_uplink(ctx));
+    if (!configured) return std::unexpected(configured.error());
+    plan.uplink = configured->name;
+    return plan;
+}
+
 Step Ops::register_jail() {
     return {"register",
             [this]() -> Result<void> {

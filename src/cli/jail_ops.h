@@ -93,6 +93,9 @@ Result<Credentials> read_credentials(const Paths& paths, const std::string& doma
 Result<std::string> read_jail_certificate(const Paths& paths, const std::string& domain);
 // The uplink the running jail was started with (its LXC config), else the configured one.
 std::string uplink_of(const Context& ctx, const std::string& domain);
+// The plan of a task on an existing jail: its record and the uplink it runs on (uplink_of). A task
+// that starts the jail (again) takes the configured uplink as it is now, which must exist.
+Result<JailPlan> plan_for(const Context& ctx, const JailRecord& rec, bool starts_jail = false);
 // Probes a running jail as a customer would: HTTP page (status 200, containing
 // `expect`, by default the domain as jailctl's own index page shows it), then FTPS
 // login/upload/read/delete.

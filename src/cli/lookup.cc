@@ -1,3 +1,4 @@
+// Finding the jail a command names, and holding it for one task.
 #include "cli/verbs.h"
 #include "jail/domain.h"
 
@@ -26,11 +27,22 @@ Result<JailRecord> find_jail(Context& ctx, const std::string& domain_input) {
     return **rec;
 }
 
-Result<JailRecord> refresh_locked(Context& ctx, const JailRecord& rec) {
-    auto fresh = ctx.registry().find(rec.domain);
-    if (!fresh) return std::unexpected(fresh.error());
-    if (!*fresh) return fail_input("domain", rec.domain + " is not a jail on this host any more (destroyed meanwhile)");
-    return **fresh;
+std::expected<LockedJail, LockRefusal> locked_jail(Context& ctx, const std::string& domain_input) {
+    auto rec = find_jail(ctx, domain_input);
+    if (!rec) return std::unexpected(LockRefusal{"validate", rec.error()});
+    auto lock = lock_jail(ctx.paths, rec->domain);
+    if (!lock) return std::unexpected(LockRefusal{"lock", lock.error(), true});
+    auto fresh = ctx.registry().find(rec->domain);
+    if (!fresh) return std::unexpected(LockRefusal{"validate", fresh.error(), true});
+    if (!*fresh)
+        return std::unexpected(LockRefusal{
+            "validate", fail_input("domain", rec->domain + " is not a jail on this host any more (destroyed meanwhile)").error(),
+            true});
+    return LockedJail{**fresh, std::move(*lock)};
+}
+
+int report_error(const Context& ctx, const LockRefusal& refusal) {
+    return report_error(ctx, refusal.step, refusal.error);
 }
 
 }  // namespace jailctl

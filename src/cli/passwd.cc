@@ -12,37 +12,34 @@ namespace jailctl {
 namespace {
 
 int run_passwd(Context& ctx, const std::string& domain_input) {
-    auto rec = find_jail(ctx, domain_input);
-    if (!rec) return report_error(ctx, "validate", rec.error());
-    auto lock = lock_jail(ctx.paths, rec->domain);
-    if (!lock) return report_error(ctx, "lock", lock.error());
-    rec = refresh_locked(ctx, *rec);
-    if (!rec) return report_error(ctx, "validate", rec.error());
-    if (!lxc_running(ctx.paths.lxcpath, rec->domain))
-        return report_error(ctx, "validate", Error{ErrorKind::BadInput, rec->domain + " is not running: the new password is proven by a login, so start it first"});
-    auto root = open_jail_root(ctx.paths.rootfs(rec->domain));
+    auto jail = locked_jail(ctx, domain_input);
+    if (!jail) return report_error(ctx, jail.error());
+    const JailRecord& rec = jail->rec;
+    if (!lxc_running(ctx.paths.lxcpath, rec.domain))
+        return report_error(ctx, "validate", Error{ErrorKind::BadInput, rec.domain + " is not running: the new password is proven by a login, so start it first"});
+    auto root = open_jail_root(ctx.paths.rootfs(rec.domain));
     if (!root) return report_error(ctx, "validate", root.error());
     auto old_shadow = read_jail_file(root->get(), "etc/shadow");
     if (!old_shadow) return report_error(ctx, "validate", old_shadow.error());
-    auto old_creds = read_credentials(ctx.paths, rec->domain);
+    auto old_creds = read_credentials(ctx.paths, rec.domain);
 
     JailPlan plan;
-    plan.rec = *rec;
+    plan.rec = rec;
     plan.password = generate_password();
     auto hash = hash_password(plan.password);
     if (!hash) return report_error(ctx, "validate", hash.error());
-    plan.spec.domain = rec->domain;
-    plan.spec.ip = rec->ip;
-    plan.spec.ftp_user = rec->ftp_user;
+    plan.spec.domain = rec.domain;
+    plan.spec.ip = rec.ip;
+    plan.spec.ftp_user = rec.ftp_user;
     plan.spec.ftp_password_hash = *hash;
     Ops ops{ctx, plan};
 
     Step shadow{"password",
                 [&] {
                     return write_jail_file(root->get(), "etc/shadow", render_shadow(plan.spec), 0640, 0, kShadowGid,
-                                           rec->id_base);
+                                           rec.id_base);
                 },
-                [&] { return write_jail_file(root->get(), "etc/shadow", *old_shadow, 0640, 0, kShadowGid, rec->id_base); }};
+                [&] { return write_jail_file(root->get(), "etc/shadow", *old_shadow, 0640, 0, kShadowGid, rec.id_base); }};
     Step creds = ops.save_credentials();
     if (old_creds) {
         // Undo restores the previous password rather than deleting the file.
@@ -50,13 +47,13 @@ int run_passwd(Context& ctx, const std::string& domain_input) {
         old_plan.password = old_creds->password;
         creds.undo = [&ctx, old_plan]() mutable { return Ops{ctx, old_plan}.save_credentials().apply(); };
     }
-    auto log = open_task_log(ctx, rec->domain, "passwd");
+    auto log = open_task_log(ctx, rec.domain, "passwd");
     if (!log) return report_error(ctx, "log", log.error());
-    TaskOutcome outcome = run_journaled(ctx, *log, rec->domain, "passwd", {shadow, creds, Step{"test", [&] { return test_jail(ctx, *rec, ""); }}});
-    nlohmann::json fields = {{"domain", rec->domain}};
-    if (outcome.ok) fields["ftp"] = {{"user", rec->ftp_user}, {"password", plan.password}};
+    TaskOutcome outcome = run_journaled(ctx, *log, rec.domain, "passwd", {shadow, creds, Step{"test", [&] { return test_jail(ctx, rec, ""); }}});
+    nlohmann::json fields = {{"domain", rec.domain}};
+    if (outcome.ok) fields["ftp"] = {{"user", rec.ftp_user}, {"password", plan.password}};
     return report(ctx, outcome, fields,
-                  {"domain:    " + rec->domain, "ftp user:  " + rec->ftp_user, "ftp pass:  " + plan.password},
+                  {"domain:    " + rec.domain, "ftp user:  " + rec.ftp_user, "ftp pass:  " + plan.password},
                   log->path());
 }
 

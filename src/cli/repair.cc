@@ -120,10 +120,9 @@ bool needs_repair(Context& ctx, const JailRecord& rec) {
 int repair_jail(Context& ctx, const JailRecord& rec, bool quiet) {
     auto log = open_task_log(ctx, rec.domain, "repair");
     if (!log) return report_error(ctx, "log", log.error());
-    JailPlan plan;
-    plan.rec = rec;
-    plan.uplink = uplink_of(ctx, rec.domain);
-    Ops ops{ctx, plan};
+    auto plan = plan_for(ctx, rec);
+    if (!plan) return report_error(ctx, "validate", plan.error());
+    Ops ops{ctx, *plan};
     auto [steps, what] = repair_plan(ops, ctx, rec);
     // The interrupted tasks are closed first: repair itself is the task that resolves them.
     if (auto open = ctx.registry().unfinished_tasks(rec.domain))

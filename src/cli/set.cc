@@ -16,31 +16,27 @@ struct SetArgs {
 };
 
 int run_set(Context& ctx, const SetArgs& args) {
-    auto rec = find_jail(ctx, args.domain);
-    if (!rec) return report_error(ctx, "validate", rec.error());
+    auto jail = locked_jail(ctx, args.domain);
+    if (!jail) return report_error(ctx, jail.error());
+    const JailRecord& rec = jail->rec;
     if (args.memory.empty() && args.cpus.empty() && args.pids.empty())
         return report_error(ctx, "validate", Error{ErrorKind::BadInput, "limits: give --memory, --cpus or --pids"});
-    const Limits old{rec->memory_bytes, rec->millicpus, rec->pids};
+    const Limits old{rec.memory_bytes, rec.millicpus, rec.pids};
     auto limits = parse_limits(args.memory.empty() ? std::to_string(old.memory_bytes) : args.memory,
                                args.cpus.empty() ? format_cpus(old.millicpus) : args.cpus,
                                args.pids.empty() ? std::to_string(old.pids) : args.pids);
     if (!limits) return report_error(ctx, "validate", limits.error());
-    auto lock = lock_jail(ctx.paths, rec->domain);
-    if (!lock) return report_error(ctx, "lock", lock.error());
-    rec = refresh_locked(ctx, *rec);
-    if (!rec) return report_error(ctx, "validate", rec.error());
-    auto log = open_task_log(ctx, rec->domain, "set");
+    auto log = open_task_log(ctx, rec.domain, "set");
     if (!log) return report_error(ctx, "log", log.error());
 
-    JailPlan plan;
-    plan.rec = *rec;
-    plan.rec.memory_bytes = limits->memory_bytes;
-    plan.rec.millicpus = limits->millicpus;
-    plan.rec.pids = limits->pids;
-    plan.uplink = uplink_of(ctx, rec->domain);
-    Ops ops{ctx, plan};
+    auto plan = plan_for(ctx, rec);
+    if (!plan) return report_error(ctx, "validate", plan.error());
+    plan->rec.memory_bytes = limits->memory_bytes;
+    plan->rec.millicpus = limits->millicpus;
+    plan->rec.pids = limits->pids;
+    Ops ops{ctx, *plan};
     const CgroupLayout layout = detect_cgroup_layout();
-    const std::string& domain = rec->domain;
+    const std::string& domain = rec.domain;
     std::vector<Step> steps = {
         {"limits", [&] { return ctx.registry().set_limits(domain, limits->memory_bytes, limits->millicpus, limits->pids); },
          [&] { return ctx.registry().set_limits(domain, old.memory_bytes, old.millicpus, old.pids); }},

@@ -117,22 +117,18 @@ void add_start_steps(Ops& ops, std::vector<Step>& steps, bool mounted) {
 }
 
 int run_one(Context& ctx, Verb verb, const std::string& domain_input, const Args& args) {
-    auto rec = find_jail(ctx, domain_input);
-    if (!rec) return report_error(ctx, "validate", rec.error());
-    auto lock = lock_jail(ctx.paths, rec->domain);
-    if (!lock) return report_error(ctx, "lock", lock.error());
-    rec = refresh_locked(ctx, *rec);
-    if (!rec) return report_error(ctx, "validate", rec.error());
-    if (rec->state != "ready")
+    auto jail = locked_jail(ctx, domain_input);
+    if (!jail) return report_error(ctx, jail.error());
+    const JailRecord& rec = jail->rec;
+    if (rec.state != "ready")
         return report_error(ctx, "validate",
-                            Error{ErrorKind::HostNotReady, rec->domain + " is not runnable (state " + rec->state +
-                                                               "): run 'jailctl repair " + rec->domain + "'"});
-    JailPlan plan;
-    plan.rec = *rec;
-    plan.uplink = uplink_of(ctx, rec->domain);
-    Ops ops{ctx, plan};
-    bool running = lxc_running(ctx.paths.lxcpath, rec->domain);
-    auto mount = find_mount(ctx.paths.rootfs(rec->domain));
+                            Error{ErrorKind::HostNotReady, rec.domain + " is not runnable (state " + rec.state +
+                                                               "): run 'jailctl repair " + rec.domain + "'"});
+    auto plan = plan_for(ctx, rec, verb != Verb::Stop);
+    if (!plan) return report_error(ctx, "validate", plan.error());
+    Ops ops{ctx, *plan};
+    bool running = lxc_running(ctx.paths.lxcpath, rec.domain);
+    auto mount = find_mount(ctx.paths.rootfs(rec.domain));
     bool mounted = mount && *mount;
 
     std::vector<Step> steps;
@@ -141,27 +137,22 @@ int run_one(Context& ctx, Verb verb, const std::string& domain_input, const Args
     // interrupted stop) starts from its mount.
     if (verb == Verb::Restart || (verb == Verb::Start && !running))
         add_start_steps(ops, steps, verb == Verb::Start && mounted);
-    if (verb != Verb::Stop) {
-        auto configured = find_uplink(configured_uplink(ctx));
-        if (!configured) return report_error(ctx, "validate", configured.error());
-        plan.uplink = configured->name;
-        // A stopped jail's address may have been taken meanwhile; a running one's is its own.
-        if (!running)
-            if (auto r = check_address_free(plan.uplink, *Ipv4::parse_syntax(rec->ip), args.address, plan); !r)
-                return report_error(ctx, "validate", r.error());
-    }
+    // A stopped jail's address may have been taken meanwhile; a running one's is its own.
+    if (verb != Verb::Stop && !running)
+        if (auto r = check_address_free(plan->uplink, *Ipv4::parse_syntax(rec.ip), args.address, *plan); !r)
+            return report_error(ctx, "validate", r.error());
 
-    auto log = open_task_log(ctx, rec->domain, verb_name(verb));
+    auto log = open_task_log(ctx, rec.domain, verb_name(verb));
     if (!log) return report_error(ctx, "log", log.error());
-    log_warnings(plan, *log);
+    log_warnings(*plan, *log);
     // An interrupted start is undone (the jail stays stopped); a stop always completes (it is
     // what a shutdown's SIGTERM wants): never half-way either way (docs/DECISIONS.md).
     TaskOutcome outcome =
-        run_journaled(ctx, *log, rec->domain, verb_name(verb), steps, {.interruptible = verb != Verb::Stop});
-    std::string state = lxc_running(ctx.paths.lxcpath, rec->domain) ? "running" : "stopped";
-    nlohmann::json fields = {{"domain", rec->domain}, {"ip", rec->ip}, {"state", state}};
-    std::vector<std::string> text = {"domain:    " + rec->domain, "state:     " + state};
-    report_warnings(plan, fields, text);
+        run_journaled(ctx, *log, rec.domain, verb_name(verb), steps, {.interruptible = verb != Verb::Stop});
+    std::string state = lxc_running(ctx.paths.lxcpath, rec.domain) ? "running" : "stopped";
+    nlohmann::json fields = {{"domain", rec.domain}, {"ip", rec.ip}, {"state", state}};
+    std::vector<std::string> text = {"domain:    " + rec.domain, "state:     " + state};
+    report_warnings(*plan, fields, text);
     return report(ctx, outcome, fields, text, log->path());
 }
 

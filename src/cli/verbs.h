@@ -71,12 +71,25 @@ bool needs_repair(Context& ctx, const JailRecord& rec);
 // Reconciles one jail (the caller holds its lock); quiet: print nothing when it succeeds.
 int repair_jail(Context& ctx, const JailRecord& rec, bool quiet);
 
-// The jail's record read again once its lock is held: another command may have
-// changed or destroyed it while this one waited.
-Result<JailRecord> refresh_locked(Context& ctx, const JailRecord& rec);
-
 // Looks up a registered jail by the domain the operator typed (normalised like create),
 // repairing it first when an interrupted task left it inconsistent.
 Result<JailRecord> find_jail(Context& ctx, const std::string& domain_input);
+
+// A registered jail held for one task: its record as read once the lock was held.
+struct LockedJail {
+    JailRecord rec;
+    Fd lock;  // released when this goes
+};
+// Why a jail could not be locked, for report_error: step "validate" or "lock".
+struct LockRefusal {
+    std::string step;
+    Error error;
+    bool found = false;  // the lookup found the jail; the lock or the read under it failed
+};
+// The prologue of every task on one existing jail: find_jail, its lock (a second command on
+// the jail waits), then its record read again under the lock (another command may have
+// changed or destroyed it meanwhile).
+std::expected<LockedJail, LockRefusal> locked_jail(Context& ctx, const std::string& domain_input);
+int report_error(const Context& ctx, const LockRefusal& refusal);
 
 }  // namespace jailctl
