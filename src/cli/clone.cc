@@ -195,42 +195,42 @@ Result<void> validate(Context& ctx, const CloneArgs& args, JailPlan& plan, Clone
 
 // The disk of DST: a point-in-time copy of SRC's image, checked, grown to DST's size and
 // relabelled with a fresh UUID (two mounted filesystems with one UUID confuse blkid users).
-Step copy_disk(Ops& ops, ClonePlan& clone) {
+Step copy_disk(JailSteps& jail, ClonePlan& clone) {
     return {"copy-disk",
-            [&ops, &clone]() -> Result<void> {
-                const Paths& p = ops.paths();
-                std::string dir = p.jail_dir(ops.domain());
+            [&jail, &clone]() -> Result<void> {
+                const Paths& p = jail.paths();
+                std::string dir = p.jail_dir(jail.domain());
                 if (::mkdir(dir.c_str(), 0711) != 0)
                     return errno == EEXIST ? fail(ErrorKind::Conflict, dir + " already exists: run 'jailctl repair " +
-                                                                           ops.domain() + "' or remove it")
+                                                                           jail.domain() + "' or remove it")
                                            : fail_errno("create " + dir, errno);
-                ops.plan.made_jail_dir = true;  // create_disk's undo (used below) removes only a dir we made
+                jail.plan.made_jail_dir = true;  // create_disk's undo (used below) removes only a dir we made
                 ::chmod(dir.c_str(), 0711);
-                if (::mkdir(p.rootfs(ops.domain()).c_str(), 0755) != 0) return fail_errno("create " + p.rootfs(ops.domain()), errno);
+                if (::mkdir(p.rootfs(jail.domain()).c_str(), 0755) != 0) return fail_errno("create " + p.rootfs(jail.domain()), errno);
                 auto mounted = find_mount(p.rootfs(clone.src.domain));
                 if (!mounted) return std::unexpected(mounted.error());
                 auto snap = snapshot_image(*mounted ? p.rootfs(clone.src.domain) : "", p.image(clone.src.domain),
-                                           p.image(ops.domain()));
+                                           p.image(jail.domain()));
                 if (!snap) return std::unexpected(snap.error());
                 clone.snapshot = *snap;
-                const std::string image = p.image(ops.domain());
-                if (auto r = grow_image(image, ops.plan.rec.size_bytes, true); !r) return r;
-                if (!ops.plan.rec.sparse)
-                    if (auto r = preallocate(image, ops.plan.rec.size_bytes); !r) return r;
+                const std::string image = p.image(jail.domain());
+                if (auto r = grow_image(image, jail.plan.rec.size_bytes, true); !r) return r;
+                if (!jail.plan.rec.sparse)
+                    if (auto r = preallocate(image, jail.plan.rec.size_bytes); !r) return r;
                 // e2fsck -f -p (the copy of a frozen fs is consistent; this proves it), then resize2fs
                 // to the image size (a no-op at the same size).
                 if (auto r = resize_ext4_offline(image); !r) return r;
-                auto tune = run_checked({"tune2fs", "-L", "jail" + std::to_string(ops.plan.rec.id), "-U", "random", "--", image});
+                auto tune = run_checked({"tune2fs", "-L", "jail" + std::to_string(jail.plan.rec.id), "-U", "random", "--", image});
                 if (!tune) return std::unexpected(tune.error().context("relabel " + image));
                 return {};
             },
-            ops.create_disk().undo};
+            jail.create_disk().undo};
 }
 
-Step shift_ids_step(Ops& ops, ClonePlan& clone) {
-    return {"shift-ids", [&ops, &clone]() -> Result<void> {
+Step shift_ids_step(JailSteps& jail, ClonePlan& clone) {
+    return {"shift-ids", [&jail, &clone]() -> Result<void> {
                 auto started = std::chrono::steady_clock::now();
-                auto stats = shift_ids(ops.paths().rootfs(ops.domain()), IdShift{clone.src.id_base, ops.plan.rec.id_base});
+                auto stats = shift_ids(jail.paths().rootfs(jail.domain()), IdShift{clone.src.id_base, jail.plan.rec.id_base});
                 if (!stats) return std::unexpected(stats.error());
                 clone.shifted = *stats;
                 clone.shift_ms =
@@ -241,16 +241,16 @@ Step shift_ids_step(Ops& ops, ClonePlan& clone) {
 
 // Every jailctl-owned file of the tree, rendered for DST; site content stays SRC's except
 // SRC's placeholder page.
-Step identity_step(Ops& ops, ClonePlan& clone) {
-    return {"identity", [&ops, &clone]() -> Result<void> {
-                auto root = open_jail_root(ops.paths().rootfs(ops.domain()));
+Step identity_step(JailSteps& jail, ClonePlan& clone) {
+    return {"identity", [&jail, &clone]() -> Result<void> {
+                auto root = open_jail_root(jail.paths().rootfs(jail.domain()));
                 if (!root) return std::unexpected(root.error());
                 auto page = read_jail_file(root->get(), "srv/site/www/index.html");
                 clone.src_default_page = page && *page == render_index_html(clone.src.domain);
-                JailTree tree = build_jail_tree(ops.plan.spec);
+                JailTree tree = build_jail_tree(jail.plan.spec);
                 for (const auto& f : tree.files) {
                     if (f.path == "srv/site/www/index.html" && !clone.src_default_page) continue;
-                    if (auto r = write_jail_file(root->get(), f.path, f.content, f.mode, f.uid, f.gid, ops.plan.rec.id_base); !r)
+                    if (auto r = write_jail_file(root->get(), f.path, f.content, f.mode, f.uid, f.gid, jail.plan.rec.id_base); !r)
                         return r;
                 }
                 return {};
@@ -259,9 +259,9 @@ Step identity_step(Ops& ops, ClonePlan& clone) {
 
 // Like create's test, but the page is only required to contain DST's domain when it is
 // jailctl's placeholder; a customer's own page is whatever SRC served.
-Step test_step(Ops& ops, ClonePlan& clone) {
-    return {"test", [&ops, &clone]() {
-                return test_jail(ops.ctx, ops.plan.rec,
+Step test_step(JailSteps& jail, ClonePlan& clone) {
+    return {"test", [&jail, &clone]() {
+                return test_jail(jail.ctx, jail.plan.rec,
                                  clone.src_default_page ? std::nullopt : std::optional<std::string>(""));
             }};
 }
@@ -280,11 +280,11 @@ int run_clone(Context& ctx, const CloneArgs& args) {
     auto lock = lock_jail(ctx.paths, plan.rec.domain);
     if (!lock) return report_error(ctx, "lock", lock.error());
 
-    Ops ops{ctx, plan};
-    std::vector<Step> steps = {ops.register_jail(),     ops.prepare_host(),      copy_disk(ops, clone),
-                               ops.mount_disk(),        shift_ids_step(ops, clone), identity_step(ops, clone),
-                               ops.write_lxc_config(),  ops.save_credentials(),  ops.start_jail(),
-                               test_step(ops, clone),   ops.mark_ready()};
+    JailSteps jail{ctx, plan};
+    std::vector<Step> steps = {jail.register_jail(),     jail.prepare_host(),      copy_disk(jail, clone),
+                               jail.mount_disk(),        shift_ids_step(jail, clone), identity_step(jail, clone),
+                               jail.write_lxc_config(),  jail.save_credentials(),  jail.start_jail(),
+                               test_step(jail, clone),   jail.mark_ready()};
     log->info("task", "clone of " + clone.src.domain + " (" + clone.src.ip + ")");
     TaskOutcome outcome = run_journaled(ctx, *log, plan.rec.domain, "clone", steps);
     if (clone.snapshot.copy_ms > 0 || clone.snapshot.frozen) {

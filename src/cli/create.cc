@@ -136,11 +136,11 @@ int run_create(Context& ctx, const NewJailArgs& args) {
     auto lock = lock_jail(ctx.paths, plan.rec.domain);
     if (!lock) return report_error(ctx, "lock", lock.error());
 
-    Ops ops{ctx, plan};
-    std::vector<Step> steps = {ops.register_jail(),  ops.prepare_host(),    ops.create_disk(),
-                               ops.mount_disk(),     ops.populate(),        ops.configure_www(),
-                               ops.configure_ftp(),  ops.write_lxc_config(), ops.save_credentials(),
-                               ops.start_jail(),     ops.test_from_outside(), ops.mark_ready()};
+    JailSteps jail{ctx, plan};
+    std::vector<Step> steps = {jail.register_jail(),  jail.prepare_host(),    jail.create_disk(),
+                               jail.mount_disk(),     jail.populate(),        jail.configure_www(),
+                               jail.configure_ftp(),  jail.write_lxc_config(), jail.save_credentials(),
+                               jail.start_jail(),     jail.test_from_outside(), jail.mark_ready()};
     TaskOutcome outcome = run_journaled(ctx, *log, plan.rec.domain, "create", steps, {!args.keep_on_failure});
 
     nlohmann::json fields = {{"domain", plan.rec.domain}, {"ip", plan.rec.ip}, {"size_bytes", plan.rec.size_bytes}};

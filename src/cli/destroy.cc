@@ -19,10 +19,10 @@ bool registered(Context& ctx, const std::string& input) {
 
 int run_destroy(Context& ctx, const std::string& domain_input, bool force) {
     const bool was_registered = registered(ctx, domain_input);
-    auto jail = locked_jail(ctx, domain_input);
+    auto locked = locked_jail(ctx, domain_input);
     // A jail left by an interrupted create is repaired away by find_jail: the operator asked
     // for it to be gone, and it is.
-    if (!jail && !jail.error().found && was_registered && !registered(ctx, domain_input)) {
+    if (!locked && !locked.error().found && was_registered && !registered(ctx, domain_input)) {
         const std::string domain = Domain::parse(domain_input)->str();
         TaskOutcome gone{true, "", {}, {}};
         return report(ctx, gone, {{"domain", domain}, {"repaired", true}},
@@ -30,19 +30,19 @@ int run_destroy(Context& ctx, const std::string& domain_input, bool force) {
                        "removed:   repair undid its interrupted task, which removed everything (see its log)"},
                       "");
     }
-    if (!jail) return report_error(ctx, jail.error());
-    const JailRecord& rec = jail->rec;
+    if (!locked) return report_error(ctx, locked.error());
+    const JailRecord& rec = locked->rec;
     if (lxc_running(ctx.paths.lxcpath, rec.domain) && !force)
         return report_error(ctx, "validate", Error{ErrorKind::Conflict, rec.domain + " is running: stop it first, or destroy --force"});
     auto log = open_task_log(ctx, rec.domain, "destroy");
     if (!log) return report_error(ctx, "log", log.error());
     JailPlan plan{.rec = rec};
-    Ops ops{ctx, plan};
+    JailSteps jail{ctx, plan};
     // Destroy only goes forward: each step is idempotent, so a failed destroy is
     // simply run again once the cause (e.g. a busy mount) is gone.
     (void)ctx.registry().set_state(rec.domain, "destroying", "destroy did not finish: run it again");
-    std::vector<Step> steps = {ops.stop_jail(5), ops.cleanup_network(), ops.unmount_disk(), ops.remove_files(),
-                               ops.unregister()};
+    std::vector<Step> steps = {jail.stop_jail(5), jail.cleanup_network(), jail.unmount_disk(), jail.remove_files(),
+                               jail.unregister()};
     TaskOutcome outcome = run_journaled(ctx, *log, rec.domain, "destroy", steps, {.undo_on_failure = false, .interruptible = false});
     return report(ctx, outcome, {{"domain", rec.domain}, {"ip", rec.ip}},
                   {"domain:    " + rec.domain, "removed:   disk image, mount, network, registry entry"},

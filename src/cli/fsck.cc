@@ -38,21 +38,21 @@ const char* outcome_name(FsckOutcome o) {
 
 // The stop step of a restart, whose undo brings the jail back: a check or a later step that
 // fails must not leave the site down.
-Step stop_with_restart_undo(Ops& ops, Clock::time_point& down_since) {
-    Step stop = ops.stop_jail();
+Step stop_with_restart_undo(JailSteps& jail, Clock::time_point& down_since) {
+    Step stop = jail.stop_jail();
     auto apply = stop.apply;
     stop.apply = [apply, &down_since]() {
         down_since = Clock::now();
         return apply();
     };
-    stop.undo = [&ops]() { return ops.start_if_stopped(); };
+    stop.undo = [&jail]() { return jail.start_if_stopped(); };
     return stop;
 }
 
 int run_fsck(Context& ctx, const FsckArgs& args) {
-    auto jail = locked_jail(ctx, args.domain);
-    if (!jail) return report_error(ctx, jail.error());
-    const JailRecord& rec = jail->rec;
+    auto locked = locked_jail(ctx, args.domain);
+    if (!locked) return report_error(ctx, locked.error());
+    const JailRecord& rec = locked->rec;
     const bool running = lxc_running(ctx.paths.lxcpath, rec.domain);
     if (running && !args.restart)
         return report_error(ctx, "validate",
@@ -69,17 +69,17 @@ int run_fsck(Context& ctx, const FsckArgs& args) {
 
     auto plan = plan_for(ctx, rec, running);  // --restart starts it again
     if (!plan) return report_error(ctx, "validate", plan.error());
-    Ops ops{ctx, *plan};
+    JailSteps jail{ctx, *plan};
     const FsckMode mode = args.repair ? FsckMode::Repair : FsckMode::CheckOnly;
     Clock::time_point down_since{}, up_again{};
     std::optional<FsckReport> result;
 
     std::vector<Step> steps;
     if (running) {
-        steps.push_back(stop_with_restart_undo(ops, down_since));
-        steps.push_back(ops.cleanup_network());
+        steps.push_back(stop_with_restart_undo(jail, down_since));
+        steps.push_back(jail.cleanup_network());
     }
-    if (running || *mounted) steps.push_back(ops.unmount_disk());  // a stopped but mounted jail: interrupted stop
+    if (running || *mounted) steps.push_back(jail.unmount_disk());  // a stopped but mounted jail: interrupted stop
     steps.push_back({"fsck", [&]() -> Result<void> {
                          auto r = fsck_ext4(ctx.paths.image(rec.domain), mode);
                          if (!r) return std::unexpected(r.error());
@@ -87,10 +87,10 @@ int run_fsck(Context& ctx, const FsckArgs& args) {
                          return {};
                      }});
     if (running) {
-        steps.push_back(ops.mount_disk());
-        steps.push_back(ops.prepare_host());
-        steps.push_back(ops.write_lxc_config());
-        Step start = ops.start_jail();
+        steps.push_back(jail.mount_disk());
+        steps.push_back(jail.prepare_host());
+        steps.push_back(jail.write_lxc_config());
+        Step start = jail.start_jail();
         auto apply = start.apply;
         start.apply = [apply, &up_again]() -> Result<void> {
             if (auto r = apply(); !r) return r;

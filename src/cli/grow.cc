@@ -50,35 +50,35 @@ std::optional<uint64_t> filesystem_bytes(const std::string& mount_point) {
     return static_cast<uint64_t>(vfs.f_blocks) * vfs.f_frsize;
 }
 
-Step grow_image_step(Ops& ops, uint64_t bytes) {
-    return {"grow-image", [&ops, bytes]() {
-                return grow_image(ops.paths().image(ops.domain()), bytes, ops.plan.rec.sparse);
+Step grow_image_step(JailSteps& jail, uint64_t bytes) {
+    return {"grow-image", [&jail, bytes]() {
+                return grow_image(jail.paths().image(jail.domain()), bytes, jail.plan.rec.sparse);
             }};
 }
 
-Step record_size_step(Ops& ops, uint64_t new_bytes) {
-    const uint64_t old_bytes = ops.plan.rec.size_bytes;
+Step record_size_step(JailSteps& jail, uint64_t new_bytes) {
+    const uint64_t old_bytes = jail.plan.rec.size_bytes;
     return {"record-size",
-            [&ops, new_bytes]() { return ops.ctx.registry().set_size(ops.domain(), new_bytes); },
-            [&ops, old_bytes]() { return ops.ctx.registry().set_size(ops.domain(), old_bytes); }};
+            [&jail, new_bytes]() { return jail.ctx.registry().set_size(jail.domain(), new_bytes); },
+            [&jail, old_bytes]() { return jail.ctx.registry().set_size(jail.domain(), old_bytes); }};
 }
 
 // Online grow as one step: it either grows the running filesystem or reports (through
 // `refused`) that the kernel does not allow it here, without failing the task.
-Step online_step(Ops& ops, uint64_t bytes, GrowState& state) {
-    return {"grow-online", [&ops, bytes, &state]() -> Result<void> {
-                auto mount = find_mount(ops.paths().rootfs(ops.domain()));
+Step online_step(JailSteps& jail, uint64_t bytes, GrowState& state) {
+    return {"grow-online", [&jail, bytes, &state]() -> Result<void> {
+                auto mount = find_mount(jail.paths().rootfs(jail.domain()));
                 if (!mount) return std::unexpected(mount.error());
                 if (!*mount || !(*mount)->source.starts_with("/dev/loop"))
-                    return fail(ops.paths().rootfs(ops.domain()) + " is not mounted from a loop device");
+                    return fail(jail.paths().rootfs(jail.domain()) + " is not mounted from a loop device");
                 const std::string device = (*mount)->source;
-                if (auto r = grow_image(ops.paths().image(ops.domain()), bytes, ops.plan.rec.sparse); !r) return r;
+                if (auto r = grow_image(jail.paths().image(jail.domain()), bytes, jail.plan.rec.sparse); !r) return r;
                 if (auto r = set_loop_capacity(device); !r) return r;
                 auto resized = resize_ext4_online(device);
                 if (resized) {
                     state.path = "online";
                     // Recorded in this step: no kill point between the resize and the record.
-                    return ops.ctx.registry().set_size(ops.domain(), bytes);
+                    return jail.ctx.registry().set_size(jail.domain(), bytes);
                 }
                 if (!online_resize_not_permitted(resized.error())) return resized;
                 state.online_skipped = "the kernel refused the online resize (EPERM)";
@@ -87,32 +87,32 @@ Step online_step(Ops& ops, uint64_t bytes, GrowState& state) {
 }
 
 // The stop of the fallback path, whose undo starts the jail again.
-Step stop_with_restart_undo(Ops& ops, GrowState& state) {
-    Step stop = ops.stop_jail();
+Step stop_with_restart_undo(JailSteps& jail, GrowState& state) {
+    Step stop = jail.stop_jail();
     auto apply = stop.apply;
     stop.apply = [apply, &state]() {
         state.down_since = Clock::now();
         return apply();
     };
-    stop.undo = [&ops]() { return ops.start_if_stopped(); };
+    stop.undo = [&jail]() { return jail.start_if_stopped(); };
     return stop;
 }
 
-void add_offline_steps(Ops& ops, std::vector<Step>& steps, uint64_t bytes, bool was_running, bool mounted,
+void add_offline_steps(JailSteps& jail, std::vector<Step>& steps, uint64_t bytes, bool was_running, bool mounted,
                        GrowState& state) {
     if (was_running) {
-        steps.push_back(stop_with_restart_undo(ops, state));
-        steps.push_back(ops.cleanup_network());
+        steps.push_back(stop_with_restart_undo(jail, state));
+        steps.push_back(jail.cleanup_network());
     }
-    if (was_running || mounted) steps.push_back(ops.unmount_disk());
-    steps.push_back(grow_image_step(ops, bytes));
-    steps.push_back({"resize-offline", [&ops]() { return resize_ext4_offline(ops.paths().image(ops.domain())); }});
-    steps.push_back(record_size_step(ops, bytes));  // before the start: a kill after the resize keeps the size
+    if (was_running || mounted) steps.push_back(jail.unmount_disk());
+    steps.push_back(grow_image_step(jail, bytes));
+    steps.push_back({"resize-offline", [&jail]() { return resize_ext4_offline(jail.paths().image(jail.domain())); }});
+    steps.push_back(record_size_step(jail, bytes));  // before the start: a kill after the resize keeps the size
     if (was_running) {
-        steps.push_back(ops.mount_disk());
-        steps.push_back(ops.prepare_host());
-        steps.push_back(ops.write_lxc_config());
-        Step start = ops.start_jail();
+        steps.push_back(jail.mount_disk());
+        steps.push_back(jail.prepare_host());
+        steps.push_back(jail.write_lxc_config());
+        Step start = jail.start_jail();
         auto apply = start.apply;
         start.apply = [apply, &state]() -> Result<void> {
             if (auto r = apply(); !r) return r;
@@ -141,9 +141,9 @@ Result<uint64_t> validate_size(Context& ctx, const JailRecord& rec, const std::s
 }
 
 int run_grow(Context& ctx, const GrowArgs& args) {
-    auto jail = locked_jail(ctx, args.domain);  // the size as of now, under the lock
-    if (!jail) return report_error(ctx, jail.error());
-    const JailRecord& rec = jail->rec;
+    auto locked = locked_jail(ctx, args.domain);  // the size as of now, under the lock
+    if (!locked) return report_error(ctx, locked.error());
+    const JailRecord& rec = locked->rec;
     if (rec.state != "ready")
         return report_error(ctx, "validate", Error{ErrorKind::HostNotReady, rec.domain + " is in state " + rec.state +
                                                                                 ": run 'jailctl repair " + rec.domain + "'"});
@@ -155,7 +155,7 @@ int run_grow(Context& ctx, const GrowArgs& args) {
 
     auto plan = plan_for(ctx, rec, running);  // the fallback starts it again
     if (!plan) return report_error(ctx, "validate", plan.error());
-    Ops ops{ctx, *plan};
+    JailSteps jail{ctx, *plan};
     GrowState state;
     auto log = open_task_log(ctx, rec.domain, "grow");
     if (!log) return report_error(ctx, "log", log.error());
@@ -173,14 +173,14 @@ int run_grow(Context& ctx, const GrowArgs& args) {
         try_online = false;
     }
     if (try_online) {
-        outcome = run_journaled(ctx, *log, rec.domain, "grow", {online_step(ops, *bytes, state)});
+        outcome = run_journaled(ctx, *log, rec.domain, "grow", {online_step(jail, *bytes, state)});
         all_steps = outcome.steps;
     }
     if (state.path != "online" && (!try_online || outcome.ok)) {
         if (try_online) log->warn("grow-online", state.online_skipped + ": falling back to stop, grow, start");
         state.path = running ? "fallback" : "offline";
         std::vector<Step> steps;
-        add_offline_steps(ops, steps, *bytes, running, mounted->has_value(), state);
+        add_offline_steps(jail, steps, *bytes, running, mounted->has_value(), state);
         // "grow-fallback" in the journal: repair starts the jail again after a kill (see finish_interrupted_grow).
         outcome = run_journaled(ctx, *log, rec.domain, running ? "grow-fallback" : "grow", steps);
         all_steps.insert(all_steps.end(), outcome.steps.begin(), outcome.steps.end());
@@ -225,21 +225,21 @@ int run_grow(Context& ctx, const GrowArgs& args) {
 // the recorded size had not been touched. The fallback path (`restart`) found the jail running:
 // it is started again. (A killed grow that left the jail running needs nothing: the online step
 // records the size itself, and an image grown but not yet resized is harmless, see the top.)
-std::vector<Step> finish_interrupted_grow(Ops& ops, bool restart) {
-    std::vector<Step> steps{ops.cleanup_network(), ops.unmount_disk()};
-    steps.push_back({"finish-grow", [&ops]() -> Result<void> {
-                         const std::string image = ops.paths().image(ops.domain());
+std::vector<Step> finish_interrupted_grow(JailSteps& jail, bool restart) {
+    std::vector<Step> steps{jail.cleanup_network(), jail.unmount_disk()};
+    steps.push_back({"finish-grow", [&jail]() -> Result<void> {
+                         const std::string image = jail.paths().image(jail.domain());
                          struct stat st {};
                          if (::stat(image.c_str(), &st) != 0) return fail_errno("stat " + image, errno);
                          const auto bytes = static_cast<uint64_t>(st.st_size);
-                         if (bytes <= ops.plan.rec.size_bytes) return {};
+                         if (bytes <= jail.plan.rec.size_bytes) return {};
                          if (auto r = resize_ext4_offline(image); !r) return r;
-                         if (auto r = ops.ctx.registry().set_size(ops.domain(), bytes); !r) return r;
-                         ops.plan.rec.size_bytes = bytes;
+                         if (auto r = jail.ctx.registry().set_size(jail.domain(), bytes); !r) return r;
+                         jail.plan.rec.size_bytes = bytes;
                          return {};
                      }});
     if (restart)
-        for (auto s : {ops.mount_disk(), ops.prepare_host(), ops.write_lxc_config(), ops.start_jail()}) steps.push_back(s);
+        for (auto s : {jail.mount_disk(), jail.prepare_host(), jail.write_lxc_config(), jail.start_jail()}) steps.push_back(s);
     return steps;
 }
 

@@ -244,13 +244,13 @@ Result<SiteStats> validate(Context& ctx, const ImportArgs& args, JailPlan& plan)
     return site;
 }
 
-Step import_step(Ops& ops, const std::string& from, SiteStats& imported) {
-    return {"import-site", [&ops, from, &imported]() -> Result<void> {
-                auto root = open_jail_root(ops.paths().rootfs(ops.domain()));
+Step import_step(JailSteps& jail, const std::string& from, SiteStats& imported) {
+    return {"import-site", [&jail, from, &imported]() -> Result<void> {
+                auto root = open_jail_root(jail.paths().rootfs(jail.domain()));
                 if (!root) return std::unexpected(root.error());
                 auto www = open_jail_dir(root->get(), kDocRoot, O_RDONLY | O_DIRECTORY);
                 if (!www) return std::unexpected(www.error());
-                const uid_t ftp = ops.plan.rec.id_base + kFtpUid;  // the customer's: changeable over FTP
+                const uid_t ftp = jail.plan.rec.id_base + kFtpUid;  // the customer's: changeable over FTP
                 TreeWriter writer(www->get(), kDocRoot, TreeWriter::Existing::Replace, Owner{ftp, ftp});
                 auto stats = scan_site(from, &writer, Owner{ftp, ftp});
                 if (!stats) return std::unexpected(stats.error());
@@ -259,9 +259,9 @@ Step import_step(Ops& ops, const std::string& from, SiteStats& imported) {
             }};
 }
 
-Step test_step(Ops& ops, const SiteStats& imported) {
-    return {"test", [&ops, &imported]() {
-                return test_jail(ops.ctx, ops.plan.rec,
+Step test_step(JailSteps& jail, const SiteStats& imported) {
+    return {"test", [&jail, &imported]() {
+                return test_jail(jail.ctx, jail.plan.rec,
                                  imported.has_index ? std::optional(page_marker(imported.index_html)) : std::nullopt);
             }};
 }
@@ -276,13 +276,13 @@ int run_import_site(Context& ctx, const ImportArgs& args) {
     auto lock = lock_jail(ctx.paths, plan.rec.domain);
     if (!lock) return report_error(ctx, "lock", lock.error());
 
-    Ops ops{ctx, plan};
+    JailSteps jail{ctx, plan};
     SiteStats imported;
-    std::vector<Step> steps = {ops.register_jail(),   ops.prepare_host(),       ops.create_disk(),
-                               ops.mount_disk(),      ops.populate(),           ops.configure_www(),
-                               import_step(ops, args.from, imported),           ops.configure_ftp(),
-                               ops.write_lxc_config(), ops.save_credentials(),  ops.start_jail(),
-                               test_step(ops, imported), ops.mark_ready()};
+    std::vector<Step> steps = {jail.register_jail(),   jail.prepare_host(),       jail.create_disk(),
+                               jail.mount_disk(),      jail.populate(),           jail.configure_www(),
+                               import_step(jail, args.from, imported),           jail.configure_ftp(),
+                               jail.write_lxc_config(), jail.save_credentials(),  jail.start_jail(),
+                               test_step(jail, imported), jail.mark_ready()};
     log->info("task", "site from " + args.from + ": " + std::to_string(site->files) + " files, " +
                           std::to_string(site->dirs) + " directories, " + std::to_string(site->links) + " links, " +
                           std::to_string(site->bytes) + " bytes");

@@ -28,31 +28,33 @@ namespace jailctl {
 namespace fs = std::filesystem;
 namespace {
 
-enum class Part { Skeleton, Www, Ftp };
+// The three steps that write the jail tree (services/jail_tree.h), each its own files.
+enum class TreeStep { Populate, ConfigureWww, ConfigureFtp };
 
 bool starts_with(const std::string& s, std::string_view prefix) { return s.rfind(prefix, 0) == 0; }
 
 // Which step writes a file of the jail tree.
-Part part_of(const std::string& path) {
-    if (starts_with(path, "etc/nginx/") || path == "srv/site/www/index.html") return Part::Www;
+TreeStep step_writing(const std::string& path) {
+    if (starts_with(path, "etc/nginx/") || path == "srv/site/www/index.html") return TreeStep::ConfigureWww;
     if (path == "etc/vsftpd.conf" || path == "etc/pam.d/vsftpd" || starts_with(path, "etc/ssl/jailctl/"))
-        return Part::Ftp;
-    return Part::Skeleton;
+        return TreeStep::ConfigureFtp;
+    return TreeStep::Populate;
 }
 
-Result<void> write_part(const Ops& ops, Part part) {
-    auto root = open_jail_root(ops.paths().rootfs(ops.domain()));
+// The files of the jail tree that `which` writes (populate: the directories and links too).
+Result<void> write_tree_files(const JailSteps& jail, TreeStep which) {
+    auto root = open_jail_root(jail.paths().rootfs(jail.domain()));
     if (!root) return std::unexpected(root.error());
-    JailTree tree = build_jail_tree(ops.plan.spec);
-    if (part == Part::Skeleton) {
+    JailTree tree = build_jail_tree(jail.plan.spec);
+    if (which == TreeStep::Populate) {
         JailTree skeleton{tree.dirs, {}, tree.links};
         for (auto& f : tree.files)
-            if (part_of(f.path) == Part::Skeleton) skeleton.files.push_back(f);
-        return write_jail_tree(ops.paths().rootfs(ops.domain()), skeleton, ops.plan.rec.id_base);
+            if (step_writing(f.path) == TreeStep::Populate) skeleton.files.push_back(f);
+        return write_jail_tree(jail.paths().rootfs(jail.domain()), skeleton, jail.plan.rec.id_base);
     }
     for (const auto& f : tree.files) {
-        if (part_of(f.path) != part) continue;
-        if (auto r = write_jail_file(root->get(), f.path, f.content, f.mode, f.uid, f.gid, ops.plan.rec.id_base); !r)
+        if (step_writing(f.path) != which) continue;
+        if (auto r = write_jail_file(root->get(), f.path, f.content, f.mode, f.uid, f.gid, jail.plan.rec.id_base); !r)
             return r;
     }
     return {};
@@ -196,7 +198,7 @@ Result<JailPlan> plan_for(const Context& ctx, const JailRecord& rec, bool starts
     return plan;
 }
 
-Step Ops::register_jail() {
+Step JailSteps::register_jail() {
     return {"register",
             [this]() -> Result<void> {
                 auto rec = ctx.registry().insert_jail(plan.rec);
@@ -213,7 +215,7 @@ Step Ops::register_jail() {
             }};
 }
 
-Step Ops::prepare_host() {
+Step JailSteps::prepare_host() {
     return {"host-prepare", [this]() -> Result<void> {
                 auto fwd = ipv4_forwarding_enabled();
                 if (!fwd) return std::unexpected(fwd.error());
@@ -226,7 +228,7 @@ Step Ops::prepare_host() {
             }};
 }
 
-Step Ops::create_disk() {
+Step JailSteps::create_disk() {
     return {"disk",
             [this]() -> Result<void> {
                 std::string dir = paths().jail_dir(domain());
@@ -252,7 +254,7 @@ Step Ops::create_disk() {
             }};
 }
 
-Step Ops::mount_disk() {
+Step JailSteps::mount_disk() {
     return {"mount",
             [this]() -> Result<void> {
                 auto loop = LoopDevice::attach(paths().image(domain()));
@@ -263,19 +265,19 @@ Step Ops::mount_disk() {
             [this]() { return unmount_and_detach(paths(), domain()); }};
 }
 
-Step Ops::populate() {
-    return {"populate", [this]() { return write_part(*this, Part::Skeleton); }};
+Step JailSteps::populate() {
+    return {"populate", [this]() { return write_tree_files(*this, TreeStep::Populate); }};
 }
 
-Step Ops::configure_www() {
-    return {"configure-www", [this]() { return write_part(*this, Part::Www); }};
+Step JailSteps::configure_www() {
+    return {"configure-www", [this]() { return write_tree_files(*this, TreeStep::ConfigureWww); }};
 }
 
-Step Ops::configure_ftp() {
-    return {"configure-ftp", [this]() { return write_part(*this, Part::Ftp); }};
+Step JailSteps::configure_ftp() {
+    return {"configure-ftp", [this]() { return write_tree_files(*this, TreeStep::ConfigureFtp); }};
 }
 
-Step Ops::write_lxc_config() {
+Step JailSteps::write_lxc_config() {
     // Decided when the task is built, not when the step runs: an injected failure or a
     // crash can come before apply.
     plan.config_existed = ::access(paths().lxc_config(domain()).c_str(), F_OK) == 0;
@@ -295,7 +297,7 @@ Step Ops::write_lxc_config() {
             }};
 }
 
-Step Ops::start_jail() {
+Step JailSteps::start_jail() {
     return {"start",
             [this]() -> Result<void> {
                 // LXC only says "ABORTING" when the host side of the veth exists already. The
@@ -325,7 +327,7 @@ Step Ops::start_jail() {
             }};
 }
 
-Result<void> Ops::start_if_stopped() {
+Result<void> JailSteps::start_if_stopped() {
     if (lxc_running(paths().lxcpath, domain())) return {};
     auto mounted = find_mount(paths().rootfs(domain()));
     if (!mounted) return std::unexpected(mounted.error());
@@ -335,7 +337,7 @@ Result<void> Ops::start_if_stopped() {
     return start_jail().apply();
 }
 
-Step Ops::save_credentials() {
+Step JailSteps::save_credentials() {
     return {"credentials",
             [this]() {
                 // passwd and restore do not make a certificate: the one the jail presents is read.
@@ -348,11 +350,11 @@ Step Ops::save_credentials() {
             [this]() { return remove_host_file(paths().credentials(domain())); }};
 }
 
-Step Ops::test_from_outside() {
+Step JailSteps::test_from_outside() {
     return {"test", [this]() { return test_jail(ctx, plan.rec); }};
 }
 
-Step Ops::mark_ready() {
+Step JailSteps::mark_ready() {
     return {"ready", [this]() -> Result<void> {
                 if (auto r = ctx.registry().set_state(domain(), "ready"); !r) return r;
                 plan.rec.state = "ready";
@@ -360,7 +362,7 @@ Step Ops::mark_ready() {
             }};
 }
 
-Step Ops::fsck_preen() {
+Step JailSteps::fsck_preen() {
     return {"fsck", [this]() -> Result<void> {
                 auto report = fsck_ext4(paths().image(domain()), FsckMode::Preen);
                 if (!report) return std::unexpected(report.error());
@@ -371,19 +373,19 @@ Step Ops::fsck_preen() {
             }};
 }
 
-Step Ops::stop_jail(int timeout_s) {
+Step JailSteps::stop_jail(int timeout_s) {
     return {"stop", [this, timeout_s]() { return lxc_stop(paths().lxcpath, domain(), timeout_s); }};
 }
 
-Step Ops::cleanup_network() {
+Step JailSteps::cleanup_network() {
     return {"network-cleanup", [this]() { return network_cleanup(ctx, plan.rec); }};
 }
 
-Step Ops::unmount_disk() {
+Step JailSteps::unmount_disk() {
     return {"unmount", [this]() { return unmount_and_detach(paths(), domain()); }};
 }
 
-Step Ops::remove_files() {
+Step JailSteps::remove_files() {
     return {"remove-files", [this]() -> Result<void> {
                 auto mounted = find_mount(paths().rootfs(domain()));
                 if (!mounted) return std::unexpected(mounted.error());
@@ -395,7 +397,7 @@ Step Ops::remove_files() {
             }};
 }
 
-Step Ops::unregister() {
+Step JailSteps::unregister() {
     return {"unregister", [this]() { return ctx.registry().remove(domain()); }};
 }
 

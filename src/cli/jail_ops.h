@@ -31,8 +31,9 @@ struct JailPlan {
     JailSpec spec;
 };
 
-// Context for the steps; the plan is filled by validation or by a registry lookup.
-struct Ops {
+// Makes the named steps of one task on one jail (each with its undo), all working on `plan`,
+// which validation or a registry lookup (plan_for) filled.
+struct JailSteps {
     Context& ctx;
     JailPlan& plan;
     const Paths& paths() const { return ctx.paths; }

@@ -12,9 +12,9 @@ namespace jailctl {
 namespace {
 
 int run_passwd(Context& ctx, const std::string& domain_input) {
-    auto jail = locked_jail(ctx, domain_input);
-    if (!jail) return report_error(ctx, jail.error());
-    const JailRecord& rec = jail->rec;
+    auto locked = locked_jail(ctx, domain_input);
+    if (!locked) return report_error(ctx, locked.error());
+    const JailRecord& rec = locked->rec;
     if (!lxc_running(ctx.paths.lxcpath, rec.domain))
         return report_error(ctx, "validate", Error{ErrorKind::BadInput, rec.domain + " is not running: the new password is proven by a login, so start it first"});
     auto root = open_jail_root(ctx.paths.rootfs(rec.domain));
@@ -32,7 +32,7 @@ int run_passwd(Context& ctx, const std::string& domain_input) {
     plan.spec.ip = rec.ip;
     plan.spec.ftp_user = rec.ftp_user;
     plan.spec.ftp_password_hash = *hash;
-    Ops ops{ctx, plan};
+    JailSteps jail{ctx, plan};
 
     Step shadow{"password",
                 [&] {
@@ -40,12 +40,12 @@ int run_passwd(Context& ctx, const std::string& domain_input) {
                                            rec.id_base);
                 },
                 [&] { return write_jail_file(root->get(), "etc/shadow", *old_shadow, 0640, 0, kShadowGid, rec.id_base); }};
-    Step creds = ops.save_credentials();
+    Step creds = jail.save_credentials();
     if (old_creds) {
         // Undo restores the previous password rather than deleting the file.
         JailPlan old_plan = plan;
         old_plan.password = old_creds->password;
-        creds.undo = [&ctx, old_plan]() mutable { return Ops{ctx, old_plan}.save_credentials().apply(); };
+        creds.undo = [&ctx, old_plan]() mutable { return JailSteps{ctx, old_plan}.save_credentials().apply(); };
     }
     auto log = open_task_log(ctx, rec.domain, "passwd");
     if (!log) return report_error(ctx, "log", log.error());

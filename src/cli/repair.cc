@@ -55,7 +55,7 @@ std::set<std::string> interrupted_verbs(Context& ctx, const std::string& domain)
 // Steps that bring the jail to a consistent state, and what they do in words. Every plan thaws
 // the jail's filesystem first (a backup killed while it was frozen) and removes the leftovers of
 // killed backups and exports.
-std::pair<std::vector<Step>, std::string> repair_plan(Ops& ops, Context& ctx, const JailRecord& rec) {
+std::pair<std::vector<Step>, std::string> repair_plan(JailSteps& jail, Context& ctx, const JailRecord& rec) {
     const auto verbs = interrupted_verbs(ctx, rec.domain);
     std::vector<Step> steps{
         {"thaw", [&ctx, rec]() -> Result<void> {
@@ -72,10 +72,10 @@ std::pair<std::vector<Step>, std::string> repair_plan(Ops& ops, Context& ctx, co
         return std::pair{steps, std::move(what)};
     };
     if (rec.state == "creating")
-        return plan({ops.stop_jail(2), ops.cleanup_network(), ops.unmount_disk(), ops.remove_files(), ops.unregister()},
+        return plan({jail.stop_jail(2), jail.cleanup_network(), jail.unmount_disk(), jail.remove_files(), jail.unregister()},
                     "an interrupted create was undone: the jail is removed");
     if (rec.state == "destroying")
-        return plan({ops.stop_jail(5), ops.cleanup_network(), ops.unmount_disk(), ops.remove_files(), ops.unregister()},
+        return plan({jail.stop_jail(5), jail.cleanup_network(), jail.unmount_disk(), jail.remove_files(), jail.unregister()},
                     "an interrupted destroy was finished");
     Step host_side{"host-side", [&ctx, rec, veth = veth_name(rec.id)]() -> Result<void> {
                        if (!lxc_running(ctx.paths.lxcpath, rec.domain)) return {};
@@ -83,22 +83,22 @@ std::pair<std::vector<Step>, std::string> repair_plan(Ops& ops, Context& ctx, co
                        return restrict_to_own_address(veth);
                    }};
     // A stopped jail: network and mount leftovers of the interrupted task removed.
-    Step leftovers{"stopped-leftovers", [&ops]() -> Result<void> {
-                       if (lxc_running(ops.paths().lxcpath, ops.domain())) return {};
-                       if (auto r = ops.cleanup_network().apply(); !r) return r;
-                       return ops.unmount_disk().apply();
+    Step leftovers{"stopped-leftovers", [&jail]() -> Result<void> {
+                       if (lxc_running(jail.paths().lxcpath, jail.domain())) return {};
+                       if (auto r = jail.cleanup_network().apply(); !r) return r;
+                       return jail.unmount_disk().apply();
                    }};
     bool running = lxc_running(ctx.paths.lxcpath, rec.domain);
     bool replace = verbs.contains("restore-replace"), replace_stopped = verbs.contains("restore-replace-stopped");
     if (replace || replace_stopped) {
-        auto undo = undo_interrupted_replace(ops, replace);
+        auto undo = undo_interrupted_replace(jail, replace);
         undo.push_back(host_side), undo.push_back(leftovers);
         return plan(undo, std::string("an interrupted restore --replace was undone: the previous disk is back") +
                               (replace ? " and the jail runs" : ""));
     }
     bool fallback = verbs.contains("grow-fallback");
     if (!running && (fallback || verbs.contains("grow"))) {
-        auto finish = finish_interrupted_grow(ops, fallback);
+        auto finish = finish_interrupted_grow(jail, fallback);
         return plan(finish, std::string("an interrupted grow was finished where its image had grown") +
                                 (fallback ? "; the jail was started again" : ""));
     }
@@ -122,8 +122,8 @@ int repair_jail(Context& ctx, const JailRecord& rec, bool quiet) {
     if (!log) return report_error(ctx, "log", log.error());
     auto plan = plan_for(ctx, rec);
     if (!plan) return report_error(ctx, "validate", plan.error());
-    Ops ops{ctx, *plan};
-    auto [steps, what] = repair_plan(ops, ctx, rec);
+    JailSteps jail{ctx, *plan};
+    auto [steps, what] = repair_plan(jail, ctx, rec);
     // The interrupted tasks are closed first: repair itself is the task that resolves them.
     if (auto open = ctx.registry().unfinished_tasks(rec.domain))
         for (const auto& t : *open)

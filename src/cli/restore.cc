@@ -254,7 +254,7 @@ struct ReplaceFiles {
 };
 
 // The steps of --replace (see the top of the file).
-std::vector<Step> replace_steps(Context& ctx, Ops& ops, JailPlan& plan, RestorePlan& rp, bool& was_running,
+std::vector<Step> replace_steps(Context& ctx, JailSteps& jail, JailPlan& plan, RestorePlan& rp, bool& was_running,
                                 std::string& old_credentials) {
     const Paths& p = ctx.paths;
     std::string d = plan.rec.domain;
@@ -301,7 +301,7 @@ std::vector<Step> replace_steps(Context& ctx, Ops& ops, JailPlan& plan, RestoreP
     // The old jail stops only now, with the new disk complete.
     auto swap_began = std::make_shared<bool>(false);
     steps.push_back({"swap",
-                     [=, &ctx, &ops, &was_running, &old_credentials]() -> Result<void> {
+                     [=, &ctx, &jail, &was_running, &old_credentials]() -> Result<void> {
                          *swap_began = true;
                          if (auto creds = read_credentials(p, d); creds)
                              old_credentials = render_credentials(*creds);
@@ -309,20 +309,20 @@ std::vector<Step> replace_steps(Context& ctx, Ops& ops, JailPlan& plan, RestoreP
                          if (!old_credentials.empty())
                              if (auto r = write_file_atomically(old_creds, old_credentials, {.mode = 0600}); !r) return r;
                          if (was_running) {
-                             if (auto r = ops.stop_jail(10).apply(); !r) return r;
-                             if (auto r = ops.cleanup_network().apply(); !r) return r;
+                             if (auto r = jail.stop_jail(10).apply(); !r) return r;
+                             if (auto r = jail.cleanup_network().apply(); !r) return r;
                          }
-                         if (auto r = ops.unmount_disk().apply(); !r) return r;
+                         if (auto r = jail.unmount_disk().apply(); !r) return r;
                          if (auto r = rename_path(img, old_img); !r) return r;
                          return rename_path(stage_img, img);
                      },
-                     [=, &ops, &was_running, &old_credentials]() -> Result<void> {
+                     [=, &jail, &was_running, &old_credentials]() -> Result<void> {
                          // Back to the old disk and, if it ran, the old jail. Nothing when the swap
                          // never began (a failure injected before it): the old jail keeps serving.
                          if (!*swap_began) return {};
-                         (void)ops.stop_jail(5).apply();
-                         (void)ops.cleanup_network().apply();
-                         if (auto r = ops.unmount_disk().apply(); !r) return r;
+                         (void)jail.stop_jail(5).apply();
+                         (void)jail.cleanup_network().apply();
+                         if (auto r = jail.unmount_disk().apply(); !r) return r;
                          struct stat st {};
                          if (::stat(old_img.c_str(), &st) == 0) {
                              if (::stat(img.c_str(), &st) == 0)
@@ -333,18 +333,18 @@ std::vector<Step> replace_steps(Context& ctx, Ops& ops, JailPlan& plan, RestoreP
                              if (auto r = write_file_atomically(p.credentials(d), old_credentials, {.mode = 0600}); !r) return r;
                          (void)remove_path(old_creds);
                          if (!was_running) return {};
-                         if (auto r = ops.mount_disk().apply(); !r) return r;
-                         return ops.start_jail().apply();
+                         if (auto r = jail.mount_disk().apply(); !r) return r;
+                         return jail.start_jail().apply();
                      }});
-    steps.push_back({"mount", [&ops]() { return ops.mount_disk().apply(); }});
-    steps.push_back(ops.write_lxc_config());
-    steps.push_back({"credentials", [&ops]() { return ops.save_credentials().apply(); }});
-    Step start = ops.start_jail();
-    steps.push_back({"start", start.apply, [&ops]() {
-                         (void)lxc_stop(ops.paths().lxcpath, ops.domain(), 2);
-                         return ops.cleanup_network().apply();
+    steps.push_back({"mount", [&jail]() { return jail.mount_disk().apply(); }});
+    steps.push_back(jail.write_lxc_config());
+    steps.push_back({"credentials", [&jail]() { return jail.save_credentials().apply(); }});
+    Step start = jail.start_jail();
+    steps.push_back({"start", start.apply, [&jail]() {
+                         (void)lxc_stop(jail.paths().lxcpath, jail.domain(), 2);
+                         return jail.cleanup_network().apply();
                      }});
-    steps.push_back(ops.test_from_outside());
+    steps.push_back(jail.test_from_outside());
     steps.push_back({"finish", [=, &ctx, &plan]() -> Result<void> {
                          if (auto r = ctx.registry().set_size(d, plan.rec.size_bytes); !r) return r;
                          if (auto r = remove_path(old_creds); !r) return r;
@@ -359,8 +359,8 @@ std::vector<Step> replace_steps(Context& ctx, Ops& ops, JailPlan& plan, RestoreP
 // discarded; if the swap had begun, the old disk and its credentials go back; the old jail is
 // started again when it ran before (`restart`). Even a restore killed after its test is undone:
 // its new FTP password died with the process that was to print it.
-std::vector<Step> undo_interrupted_replace(Ops& ops, bool restart) {
-    const ReplaceFiles f(ops.paths(), ops.domain());
+std::vector<Step> undo_interrupted_replace(JailSteps& jail, bool restart) {
+    const ReplaceFiles f(jail.paths(), jail.domain());
     std::vector<Step> steps;
     steps.push_back({"discard-stage", [f]() -> Result<void> {
                          if (auto r = unmount(f.stage_root); !r) return r;
@@ -368,20 +368,20 @@ std::vector<Step> undo_interrupted_replace(Ops& ops, bool restart) {
                              return fail_errno("remove " + f.stage_root, errno);
                          return remove_path(f.stage_img);
                      }});
-    steps.push_back({"swap-back", [f, &ops]() -> Result<void> {
+    steps.push_back({"swap-back", [f, &jail]() -> Result<void> {
                          struct stat st {};
                          if (::lstat(f.old_img.c_str(), &st) != 0) return {};  // the swap had not begun
-                         if (auto r = ops.stop_jail(5).apply(); !r) return r;
-                         if (auto r = ops.cleanup_network().apply(); !r) return r;
-                         if (auto r = ops.unmount_disk().apply(); !r) return r;
+                         if (auto r = jail.stop_jail(5).apply(); !r) return r;
+                         if (auto r = jail.cleanup_network().apply(); !r) return r;
+                         if (auto r = jail.unmount_disk().apply(); !r) return r;
                          if (auto r = remove_path(f.img); !r) return r;  // the restored disk
                          if (auto r = rename_path(f.old_img, f.img); !r) return r;
                          if (::lstat(f.old_creds.c_str(), &st) == 0)
-                             if (auto r = rename_path(f.old_creds, ops.paths().credentials(ops.domain())); !r) return r;
+                             if (auto r = rename_path(f.old_creds, jail.paths().credentials(jail.domain())); !r) return r;
                          return {};
                      }});
     if (restart)
-        steps.push_back({"restart", [&ops]() { return ops.start_if_stopped(); }});
+        steps.push_back({"restart", [&jail]() { return jail.start_if_stopped(); }});
     // Only the scratch files are named; a stale credentials.old alone (the swap undone) goes too.
     steps.push_back({"discard-old", [f]() { return remove_path(f.old_creds); }});
     return steps;
@@ -402,17 +402,17 @@ int run_restore(Context& ctx, const RestoreArgs& args) {
                               rp.archive.manifest.content_sha256 + " verified; from " + rp.archive.manifest.domain +
                               " (" + rp.archive.manifest.ip + ")");
 
-    Ops ops{ctx, plan};
+    JailSteps jail{ctx, plan};
     bool was_running = false;
     std::string old_credentials;
     std::vector<Step> steps;
     if (rp.old) {
         // Known before the task (the lock holds it): the swap's undo restarts a jail that ran.
         was_running = lxc_running(ctx.paths.lxcpath, plan.rec.domain);
-        steps = replace_steps(ctx, ops, plan, rp, was_running, old_credentials);
+        steps = replace_steps(ctx, jail, plan, rp, was_running, old_credentials);
     } else {
         bool progress = progress_wanted(ctx.options.json);
-        steps = {ops.register_jail(), ops.prepare_host(), ops.create_disk(), ops.mount_disk()};
+        steps = {jail.register_jail(), jail.prepare_host(), jail.create_disk(), jail.mount_disk()};
         steps.push_back({"extract", [&]() -> Result<void> {
                              auto r = extract_archive(rp.file, ctx.paths.rootfs(plan.rec.domain), plan.rec.id_base,
                                                       rp.archive.manifest.content_sha256, progress);
@@ -422,8 +422,8 @@ int run_restore(Context& ctx, const RestoreArgs& args) {
                              return {};
                          }});
         steps.push_back({"identity", [&]() { return rewrite_identity(ctx.paths.rootfs(plan.rec.domain), plan, rp); }});
-        for (auto s : {ops.write_lxc_config(), ops.save_credentials(), ops.start_jail(), ops.test_from_outside(),
-                       ops.mark_ready()})
+        for (auto s : {jail.write_lxc_config(), jail.save_credentials(), jail.start_jail(), jail.test_from_outside(),
+                       jail.mark_ready()})
             steps.push_back(s);
     }
     // The journal says whether a --replace found the jail running: repair restarts it after a kill.
@@ -455,7 +455,8 @@ int run_restore(Context& ctx, const RestoreArgs& args) {
     return report(ctx, outcome, fields, text, log->path());
 }
 
-void add_one(CLI::App& app, Context& ctx, Action& action, const std::string& verb, const char* help) {
+// Registers restore or import (`verb`): the same options, import without --replace.
+void add_restore_or_import(CLI::App& app, Context& ctx, Action& action, const std::string& verb, const char* help) {
     auto args = std::make_shared<RestoreArgs>();
     args->verb = verb;
     auto* cmd = app.add_subcommand(verb, help);
@@ -473,8 +474,8 @@ void add_one(CLI::App& app, Context& ctx, Action& action, const std::string& ver
 }  // namespace
 
 void add_restore(CLI::App& app, Context& ctx, Action& action) {
-    add_one(app, ctx, action, "restore", "Recreate a jail from a backup (same or new identity)");
-    add_one(app, ctx, action, "import", "Create a jail from an exported archive (e.g. from another host)");
+    add_restore_or_import(app, ctx, action, "restore", "Recreate a jail from a backup (same or new identity)");
+    add_restore_or_import(app, ctx, action, "import", "Create a jail from an exported archive (e.g. from another host)");
 }
 
 }  // namespace jailctl

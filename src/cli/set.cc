@@ -16,9 +16,9 @@ struct SetArgs {
 };
 
 int run_set(Context& ctx, const SetArgs& args) {
-    auto jail = locked_jail(ctx, args.domain);
-    if (!jail) return report_error(ctx, jail.error());
-    const JailRecord& rec = jail->rec;
+    auto locked = locked_jail(ctx, args.domain);
+    if (!locked) return report_error(ctx, locked.error());
+    const JailRecord& rec = locked->rec;
     if (args.memory.empty() && args.cpus.empty() && args.pids.empty())
         return report_error(ctx, "validate", Error{ErrorKind::BadInput, "limits: give --memory, --cpus or --pids"});
     const Limits old{rec.memory_bytes, rec.millicpus, rec.pids};
@@ -34,7 +34,7 @@ int run_set(Context& ctx, const SetArgs& args) {
     plan->rec.memory_bytes = limits->memory_bytes;
     plan->rec.millicpus = limits->millicpus;
     plan->rec.pids = limits->pids;
-    Ops ops{ctx, *plan};
+    JailSteps jail{ctx, *plan};
     const CgroupLayout layout = detect_cgroup_layout();
     const std::string& domain = rec.domain;
     std::vector<Step> steps = {
@@ -45,7 +45,7 @@ int run_set(Context& ctx, const SetArgs& args) {
     };
     // The config is rewritten at every start; a running jail's config is updated too so
     // that `lxc-*` tools and the next start agree with the registry.
-    if (lxc_running(ctx.paths.lxcpath, domain)) steps.push_back(ops.write_lxc_config());
+    if (lxc_running(ctx.paths.lxcpath, domain)) steps.push_back(jail.write_lxc_config());
     TaskOutcome outcome = run_journaled(ctx, *log, domain, "set", steps);
     return report(ctx, outcome,
                   {{"domain", domain},

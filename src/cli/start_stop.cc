@@ -100,43 +100,44 @@ int run_parallel(const std::vector<std::string>& domains, int jobs, const std::f
 
 const char* verb_name(Verb v) { return v == Verb::Start ? "start" : v == Verb::Stop ? "stop" : "restart"; }
 
-void add_stop_steps(Ops& ops, std::vector<Step>& steps, int timeout_s) {
-    steps.push_back(ops.stop_jail(timeout_s));
-    steps.push_back(ops.cleanup_network());
-    steps.push_back(ops.unmount_disk());
+void add_stop_steps(JailSteps& jail, std::vector<Step>& steps, int timeout_s) {
+    steps.push_back(jail.stop_jail(timeout_s));
+    steps.push_back(jail.cleanup_network());
+    steps.push_back(jail.unmount_disk());
 }
 
-void add_start_steps(Ops& ops, std::vector<Step>& steps, bool mounted) {
+void add_start_steps(JailSteps& jail, std::vector<Step>& steps, bool mounted) {
     if (!mounted) {
-        steps.push_back(ops.fsck_preen());
-        steps.push_back(ops.mount_disk());
+        steps.push_back(jail.fsck_preen());
+        steps.push_back(jail.mount_disk());
     }
-    steps.push_back(ops.prepare_host());
-    steps.push_back(ops.write_lxc_config());
-    steps.push_back(ops.start_jail());
+    steps.push_back(jail.prepare_host());
+    steps.push_back(jail.write_lxc_config());
+    steps.push_back(jail.start_jail());
 }
 
-int run_one(Context& ctx, Verb verb, const std::string& domain_input, const Args& args) {
-    auto jail = locked_jail(ctx, domain_input);
-    if (!jail) return report_error(ctx, jail.error());
-    const JailRecord& rec = jail->rec;
+// start, stop or restart of one jail, with its own lock, log and report.
+int run_on_jail(Context& ctx, Verb verb, const std::string& domain_input, const Args& args) {
+    auto locked = locked_jail(ctx, domain_input);
+    if (!locked) return report_error(ctx, locked.error());
+    const JailRecord& rec = locked->rec;
     if (rec.state != "ready")
         return report_error(ctx, "validate",
                             Error{ErrorKind::HostNotReady, rec.domain + " is not runnable (state " + rec.state +
                                                                "): run 'jailctl repair " + rec.domain + "'"});
     auto plan = plan_for(ctx, rec, verb != Verb::Stop);
     if (!plan) return report_error(ctx, "validate", plan.error());
-    Ops ops{ctx, *plan};
+    JailSteps jail{ctx, *plan};
     bool running = lxc_running(ctx.paths.lxcpath, rec.domain);
     auto mount = find_mount(ctx.paths.rootfs(rec.domain));
     bool mounted = mount && *mount;
 
     std::vector<Step> steps;
-    if (verb == Verb::Stop || (verb == Verb::Restart && (running || mounted))) add_stop_steps(ops, steps, args.timeout_s);
+    if (verb == Verb::Stop || (verb == Verb::Restart && (running || mounted))) add_stop_steps(jail, steps, args.timeout_s);
     // start of a running jail: nothing to do. A mounted but stopped jail (an
     // interrupted stop) starts from its mount.
     if (verb == Verb::Restart || (verb == Verb::Start && !running))
-        add_start_steps(ops, steps, verb == Verb::Start && mounted);
+        add_start_steps(jail, steps, verb == Verb::Start && mounted);
     // A stopped jail's address may have been taken meanwhile; a running one's is its own.
     if (verb != Verb::Stop && !running)
         if (auto r = check_address_free(plan->uplink, *Ipv4::parse_syntax(rec.ip), args.address, *plan); !r)
@@ -169,9 +170,9 @@ int run(Context& ctx, Verb verb, const Args& args) {
     }
     if (domains.empty()) return report_error(ctx, "validate", Error{ErrorKind::BadInput, "domain: name a jail or use --all"});
     ctx.json_compact = domains.size() > 1;
-    if (domains.size() == 1) return run_one(ctx, verb, domains[0], args);
+    if (domains.size() == 1) return run_on_jail(ctx, verb, domains[0], args);
     ctx.close();  // each worker opens its own registry connection: never share one across fork
-    return run_parallel(domains, args.jobs, [&](const std::string& d) { return run_one(ctx, verb, d, args); },
+    return run_parallel(domains, args.jobs, [&](const std::string& d) { return run_on_jail(ctx, verb, d, args); },
                         std::string(verb_name(verb)) + (args.all ? " --all" : ""), progress_wanted(ctx.options.json));
 }
 

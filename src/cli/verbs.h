@@ -63,8 +63,8 @@ Result<Limits> parse_limits(const std::string& memory, const std::string& cpus, 
 // An interrupted task (its process died) left this jail for repair to reconcile.
 // What the verbs that own scratch files know how to finish or undo, for repair (grow.cc,
 // restore.cc, backup.cc).
-std::vector<Step> finish_interrupted_grow(Ops& ops, bool restart);
-std::vector<Step> undo_interrupted_replace(Ops& ops, bool restart);
+std::vector<Step> finish_interrupted_grow(JailSteps& jail, bool restart);
+std::vector<Step> undo_interrupted_replace(JailSteps& jail, bool restart);
 Result<int> remove_archive_leftovers(const Paths& paths, const std::string& domain);
 
 bool needs_repair(Context& ctx, const JailRecord& rec);

@@ -27,7 +27,9 @@ constexpr std::array<SignalName, 7> kStopSignals{{
     {"USR2", SIGUSR2},
 }};
 
-std::unexpected<Error> bad(std::string reason) { return fail(ErrorKind::BadInput, std::move(reason)); }
+std::unexpected<Error> invalid_line(std::string reason) {
+    return fail(ErrorKind::BadInput, std::move(reason));
+}
 
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
@@ -38,24 +40,24 @@ bool is_name_char(char c) {
 
 Result<void> check_name(std::string_view name) {
     if (name.size() > kMaxNameBytes)
-        return bad("service name longer than " + std::to_string(kMaxNameBytes) + " characters");
+        return invalid_line("service name longer than " + std::to_string(kMaxNameBytes) + " characters");
     if (!std::all_of(name.begin(), name.end(), is_name_char))
-        return bad("service name '" + std::string(name) +
-                   "': allowed characters are A-Z a-z 0-9 . _ @ : + -");
+        return invalid_line("service name '" + std::string(name) +
+                            "': allowed characters are A-Z a-z 0-9 . _ @ : + -");
     return {};
 }
 
 // Parses one non-empty, non-comment line's words into a ServiceSpec.
 Result<ServiceSpec> parse_words(std::vector<std::string> words, int line) {
     if (words.size() < 3)
-        return bad("missing fields: expected <name> <stop-signal> <absolute program> [args...]");
+        return invalid_line("missing fields: expected <name> <stop-signal> <absolute program> [args...]");
     if (auto ok = check_name(words[0]); !ok) return std::unexpected(ok.error());
     auto signal = parse_stop_signal(words[1]);
     if (!signal) {
-        return bad("stop signal '" + words[1] + "' is not one of TERM QUIT INT HUP KILL USR1 USR2");
+        return invalid_line("stop signal '" + words[1] + "' is not one of TERM QUIT INT HUP KILL USR1 USR2");
     }
     if (words[2].empty() || words[2][0] != '/')
-        return bad("program '" + words[2] + "' is not an absolute path");
+        return invalid_line("program '" + words[2] + "' is not an absolute path");
     ServiceSpec spec;
     spec.name = std::move(words[0]);
     spec.stop_signal = *signal;
@@ -66,10 +68,10 @@ Result<ServiceSpec> parse_words(std::vector<std::string> words, int line) {
 
 Result<void> check_characters(std::string_view line) {
     if (line.size() > kMaxLineBytes)
-        return bad("line longer than " + std::to_string(kMaxLineBytes) + " bytes");
+        return invalid_line("line longer than " + std::to_string(kMaxLineBytes) + " bytes");
     for (char c : line) {
         auto u = static_cast<unsigned char>(c);
-        if ((u < 0x20 && c != '\t') || u == 0x7f) return bad("control character in line");
+        if ((u < 0x20 && c != '\t') || u == 0x7f) return invalid_line("control character in line");
     }
     return {};
 }
@@ -116,21 +118,21 @@ Result<std::vector<std::string>> split_words(std::string_view line) {
             break;
         } else if (c == '\'') {
             auto end = line.find('\'', i + 1);
-            if (end == std::string_view::npos) return bad("unterminated ' quote");
+            if (end == std::string_view::npos) return invalid_line("unterminated ' quote");
             word.append(line.substr(i + 1, end - i - 1));
             in_word = true;
             i = end;
         } else if (c == '"') {
             in_word = true;
             for (++i;; ++i) {
-                if (i >= line.size()) return bad("unterminated \" quote");
+                if (i >= line.size()) return invalid_line("unterminated \" quote");
                 if (line[i] == '"') break;
                 if (line[i] == '\\' && i + 1 < line.size() && (line[i + 1] == '"' || line[i + 1] == '\\'))
                     ++i;
                 word.push_back(line[i]);
             }
         } else if (c == '\\') {
-            if (i + 1 >= line.size()) return bad("backslash at the end of the line");
+            if (i + 1 >= line.size()) return invalid_line("backslash at the end of the line");
             word.push_back(line[++i]);
             in_word = true;
         } else {

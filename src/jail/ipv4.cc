@@ -9,7 +9,7 @@ namespace {
 
 constexpr const char* kField = "ip";
 
-Result<Ipv4> bad(std::string_view input, const std::string& why) {
+Result<Ipv4> invalid_address(std::string_view input, const std::string& why) {
     return fail_input(kField,
                       quote_input(input) + " is not an IPv4 address (" + why + "; expected e.g. 203.0.113.10)");
 }
@@ -44,15 +44,16 @@ uint32_t prefix_mask(int prefix_len) {
 
 Result<Ipv4> Ipv4::parse_syntax(std::string_view input) {
     if (input.empty()) return fail_input(kField, "empty (expected e.g. 203.0.113.10)");
-    if (input.size() > 15) return bad(input, "longer than 15 characters");
+    if (input.size() > 15) return invalid_address(input, "longer than 15 characters");
     uint32_t addr = 0;
     size_t pos = 0;
     for (int part = 0; part < 4; ++part) {
         if (part > 0) {
-            if (pos >= input.size()) return bad(input, "only " + std::to_string(part) + " of 4 numbers");
+            if (pos >= input.size())
+                return invalid_address(input, "only " + std::to_string(part) + " of 4 numbers");
             if (input[pos] != '.')
-                return bad(input, "unexpected " + quote_input(input.substr(pos, 1)) + " after part " +
-                                      std::to_string(part));
+                return invalid_address(input, "unexpected " + quote_input(input.substr(pos, 1)) +
+                                                  " after part " + std::to_string(part));
             ++pos;
         }
         size_t start = pos;
@@ -61,15 +62,16 @@ Result<Ipv4> Ipv4::parse_syntax(std::string_view input) {
             value = value * 10 + static_cast<uint32_t>(input[pos] - '0');
             ++pos;
         }
-        if (pos == start) return bad(input, "part " + std::to_string(part + 1) + " is not a decimal number");
+        if (pos == start)
+            return invalid_address(input, "part " + std::to_string(part + 1) + " is not a decimal number");
         if (pos < input.size() && input[pos] >= '0' && input[pos] <= '9')
-            return bad(input, "part " + std::to_string(part + 1) + " has more than 3 digits");
+            return invalid_address(input, "part " + std::to_string(part + 1) + " has more than 3 digits");
         if (pos - start > 1 && input[start] == '0')
-            return bad(input, "part " + std::to_string(part + 1) + " has a leading zero");
-        if (value > 255) return bad(input, "part " + std::to_string(part + 1) + " is above 255");
+            return invalid_address(input, "part " + std::to_string(part + 1) + " has a leading zero");
+        if (value > 255) return invalid_address(input, "part " + std::to_string(part + 1) + " is above 255");
         addr = addr << 8 | value;
     }
-    if (pos != input.size()) return bad(input, "unexpected text after the fourth number");
+    if (pos != input.size()) return invalid_address(input, "unexpected text after the fourth number");
     return Ipv4(addr);
 }
 
