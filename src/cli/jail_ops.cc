@@ -317,6 +317,7 @@ Step JailSteps::start_jail() {
                 if (auto r = lxc_start(paths().lxcpath, domain()); !r) return r;
                 if (auto r = add_gateway_address(veth_name(plan.rec.id)); !r) return r;
                 if (auto r = restrict_to_own_address(veth_name(plan.rec.id)); !r) return r;
+                (void)announce_started_jail(veth, plan.uplink, plan.rec.ip);  // best effort: else a 1 s retry
                 return wait_for_services(plan.rec, std::chrono::seconds(15));
             },
             [this]() -> Result<void> {

@@ -57,7 +57,7 @@ Result<MacAddress> interface_mac(int fd, const std::string& ifname) {
 
 std::string format_mac(const MacAddress& mac) { return hex(mac, {.separator = ':'}); }
 
-std::vector<uint8_t> build_arp_probe(const MacAddress& own, Ipv4 ip) {
+std::vector<uint8_t> build_arp_request(const MacAddress& own, Ipv4 sender, Ipv4 target) {
     std::vector<uint8_t> frame;
     frame.reserve(kArpFrame);
     put_mac(frame, MacAddress{0xff, 0xff, 0xff, 0xff, 0xff, 0xff});  // to everyone on the LAN
@@ -69,10 +69,14 @@ std::vector<uint8_t> build_arp_probe(const MacAddress& own, Ipv4 ip) {
     frame.push_back(4);  // protocol address length
     put16(frame, ARPOP_REQUEST);
     put_mac(frame, own);
-    put32(frame, 0);  // sender IP 0.0.0.0: a probe teaches no cache anything
+    put32(frame, sender.host_order());
     put_mac(frame, MacAddress{});
-    put32(frame, ip.host_order());
+    put32(frame, target.host_order());
     return frame;
+}
+
+std::vector<uint8_t> build_arp_probe(const MacAddress& own, Ipv4 ip) {
+    return build_arp_request(own, Ipv4::from_host_order(0), ip);  // sender 0.0.0.0: teaches no cache anything
 }
 
 std::optional<MacAddress> arp_conflict(std::span<const uint8_t> frame, Ipv4 ip, const MacAddress& own) {
@@ -89,22 +93,54 @@ std::optional<MacAddress> arp_conflict(std::span<const uint8_t> frame, Ipv4 ip, 
     return std::nullopt;
 }
 
-Result<std::optional<MacAddress>> probe_ipv4_in_use(const std::string& ifname, Ipv4 ip) {
-    Fd fd(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ARP)));
-    if (!fd.valid()) return fail_errno("open a packet socket for ARP probes", errno);
-    auto own = interface_mac(fd.get(), ifname);
+namespace {
+
+// An AF_PACKET socket for ARP bound to `ifname`, the interface's MAC address, and the broadcast
+// destination to send to.
+struct ArpSocket {
+    Fd fd;
+    MacAddress own{};
+    sockaddr_ll to{};
+};
+
+Result<ArpSocket> open_arp_socket(const std::string& ifname) {
+    ArpSocket s;
+    s.fd = Fd(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ARP)));
+    if (!s.fd.valid()) return fail_errno("open a packet socket for ARP on " + ifname, errno);
+    auto own = interface_mac(s.fd.get(), ifname);
     if (!own) return std::unexpected(own.error());
+    s.own = *own;
     unsigned index = ::if_nametoindex(ifname.c_str());
     if (index == 0) return fail_errno("find the interface " + ifname, errno);
-    sockaddr_ll addr{};
-    addr.sll_family = AF_PACKET;
-    addr.sll_protocol = htons(ETH_P_ARP);
-    addr.sll_ifindex = static_cast<int>(index);
-    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    s.to.sll_family = AF_PACKET;
+    s.to.sll_protocol = htons(ETH_P_ARP);
+    s.to.sll_ifindex = static_cast<int>(index);
+    if (::bind(s.fd.get(), reinterpret_cast<sockaddr*>(&s.to), sizeof s.to) != 0)
         return fail_errno("bind a packet socket to " + ifname, errno);
-    addr.sll_halen = 6;
-    std::fill_n(addr.sll_addr, 6, 0xff);
+    s.to.sll_halen = 6;
+    std::fill_n(s.to.sll_addr, 6, 0xff);
+    return s;
+}
 
+Result<void> send_frame(const ArpSocket& s, const std::vector<uint8_t>& frame, const std::string& ifname) {
+    if (::sendto(s.fd.get(), frame.data(), frame.size(), 0, reinterpret_cast<const sockaddr*>(&s.to), sizeof s.to) < 0)
+        return fail_errno("send an ARP packet on " + ifname, errno);
+    return {};
+}
+
+}  // namespace
+
+Result<void> send_arp_request(const std::string& ifname, Ipv4 sender, Ipv4 target) {
+    auto s = open_arp_socket(ifname);
+    if (!s) return std::unexpected(s.error());
+    return send_frame(*s, build_arp_request(s->own, sender, target), ifname);
+}
+
+Result<std::optional<MacAddress>> probe_ipv4_in_use(const std::string& ifname, Ipv4 ip) {
+    auto s = open_arp_socket(ifname);
+    if (!s) return std::unexpected(s.error());
+    const int fd = s->fd.get();
+    const MacAddress* own = &s->own;
     const std::vector<uint8_t> probe = build_arp_probe(*own, ip);
     using Clock = std::chrono::steady_clock;
     const auto start = Clock::now();
@@ -113,22 +149,21 @@ Result<std::optional<MacAddress>> probe_ipv4_in_use(const std::string& ifname, I
     while (true) {
         auto now = Clock::now();
         if (sent < kArpProbes && now >= start + std::chrono::milliseconds(kArpProbeIntervalMs * sent)) {
-            if (::sendto(fd.get(), probe.data(), probe.size(), 0, reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
-                return fail_errno("send an ARP probe on " + ifname, errno);
+            if (auto r = send_frame(*s, probe, ifname); !r) return std::unexpected(r.error());
             ++sent;
             continue;
         }
         if (now >= deadline) return std::nullopt;
         auto next = sent < kArpProbes ? start + std::chrono::milliseconds(kArpProbeIntervalMs * sent) : deadline;
         auto wait_ms = std::chrono::ceil<std::chrono::milliseconds>(std::min(next, deadline) - now).count();
-        pollfd pfd{fd.get(), POLLIN, 0};
+        pollfd pfd{fd, POLLIN, 0};
         int ready = ::poll(&pfd, 1, static_cast<int>(std::max<int64_t>(wait_ms, 0)));
         if (ready < 0 && errno != EINTR) return fail_errno("wait for ARP answers on " + ifname, errno);
         if (ready <= 0) continue;
         uint8_t buf[256];
         sockaddr_ll from{};
         socklen_t from_len = sizeof from;
-        ssize_t n = ::recvfrom(fd.get(), buf, sizeof buf, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &from_len);
+        ssize_t n = ::recvfrom(fd, buf, sizeof buf, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &from_len);
         if (n < 0) continue;
         if (from.sll_pkttype == PACKET_OUTGOING) continue;  // our own probes
         if (auto mac = arp_conflict({buf, static_cast<size_t>(n)}, ip, *own)) return mac;

@@ -1,4 +1,5 @@
-// Duplicate address detection before a jail's address is announced on the customer network:
+// ARP on the host's interfaces, by AF_PACKET sockets. Mostly duplicate address detection before a
+// jail's address is announced on the customer network (and the announcement itself, below):
 // ARP probes as RFC 5227 describes them (sender IP 0.0.0.0, so no neighbour's cache learns
 // anything), sent on the uplink through an AF_PACKET socket; whoever answers holds the address.
 //
@@ -39,6 +40,15 @@ std::vector<uint8_t> build_arp_probe(const MacAddress& own, Ipv4 ip);
 // MAC address that says so (RFC 5227 2.1.1: any ARP packet whose sender IP is `ip`, or an ARP
 // probe for `ip` from a hardware address other than `own`); nullopt otherwise (pure).
 std::optional<MacAddress> arp_conflict(std::span<const uint8_t> frame, Ipv4 ip, const MacAddress& own);
+
+// The Ethernet frame of an ARP request from `own` (hardware) and `sender` (IP) for `target`
+// (pure; 42 bytes). sender 0.0.0.0 is a probe; sender == target is a gratuitous ARP.
+std::vector<uint8_t> build_arp_request(const MacAddress& own, Ipv4 sender, Ipv4 target);
+
+// Sends one ARP request (build_arp_request with `ifname`'s MAC) on `ifname`; waits for nothing.
+// A neighbour whose lookup of `sender` is pending (INCOMPLETE) takes its answer from it at once,
+// and one that caches `sender` updates it: see announce_started_jail (host/network.h).
+Result<void> send_arp_request(const std::string& ifname, Ipv4 sender, Ipv4 target);
 
 // Probes `ip` on the interface `ifname`: the MAC address that answered, nullopt when nobody did.
 // Errors: the interface has no Ethernet address (no ARP on it), or the socket failed.

@@ -12,6 +12,8 @@
 #include <functional>
 #include <vector>
 
+#include "host/arp_probe.h"
+
 namespace jailctl {
 namespace {
 
@@ -209,6 +211,15 @@ Result<Uplink> find_uplink(const std::string& name) {
     }
     if (auto r = fill_address(up); !r) return std::unexpected(r.error());
     return up;
+}
+
+Result<void> announce_started_jail(const std::string& veth, const std::string& uplink, const std::string& ip) {
+    auto jail = Ipv4::parse_syntax(ip);
+    auto gateway = Ipv4::parse_syntax(kJailGateway);
+    if (!jail || !gateway) return fail("announce: " + ip + " is not an IPv4 address");
+    auto inside = send_arp_request(veth, *gateway, *jail);
+    auto outside = uplink.empty() ? Result<void>{} : send_arp_request(uplink, *jail, *jail);
+    return inside ? outside : inside;
 }
 
 Result<void> add_gateway_address(const std::string& veth) {

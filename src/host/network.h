@@ -31,6 +31,14 @@ std::string veth_name(int64_t id);
 
 bool link_exists(const std::string& name);
 Result<void> add_gateway_address(const std::string& veth);
+// Right after a jail started, with its gateway address in place: settles the neighbour lookups
+// that traffic arriving during the start left pending, each of which the kernel would retry only
+// after retrans_time (1 s) — the measured ~1 s before a restarted jail under load answered. On
+// the veth, an ARP request from the gateway for the jail's address: the jail learns its gateway,
+// and its answer resolves the host's lookup of the jail. On the uplink, a gratuitous ARP for
+// the jail's address (the MAC proxy ARP answers with), so that neighbours still holding a failed
+// entry from while the jail was down update it. Best effort: a failure only leaves the retry.
+Result<void> announce_started_jail(const std::string& veth, const std::string& uplink, const std::string& ip);
 Result<void> delete_link(const std::string& name);                    // absent: OK
 Result<void> delete_route(const std::string& ip);                     // IP/32; absent: OK
 Result<void> delete_proxy_neighbour(const std::string& ip, const std::string& uplink);  // absent: OK

@@ -29,6 +29,22 @@ TEST(ArpProbe, FrameLayout) {
     EXPECT_EQ(f, want);
 }
 
+TEST(ArpRequest, GratuitousAndFromTheGateway) {
+    // gratuitous: sender IP = target IP = the jail's, our MAC (what proxy ARP answers with)
+    auto g = build_arp_request(kOwn, ip("203.0.113.20"), ip("203.0.113.20"));
+    ASSERT_EQ(g.size(), 42u);
+    EXPECT_EQ(std::vector<uint8_t>(g.begin() + 28, g.begin() + 32), (std::vector<uint8_t>{203, 0, 113, 20}));
+    EXPECT_EQ(std::vector<uint8_t>(g.begin() + 38, g.end()), (std::vector<uint8_t>{203, 0, 113, 20}));
+    // the gateway asking for the jail: sender 169.254.0.1, target the jail
+    auto q = build_arp_request(kOwn, ip("169.254.0.1"), ip("203.0.113.20"));
+    EXPECT_EQ(std::vector<uint8_t>(q.begin() + 28, q.begin() + 32), (std::vector<uint8_t>{169, 254, 0, 1}));
+    EXPECT_EQ(std::vector<uint8_t>(q.begin() + 22, q.begin() + 28), std::vector<uint8_t>(kOwn.begin(), kOwn.end()));
+    // a probe is the same request from 0.0.0.0
+    EXPECT_EQ(build_arp_probe(kOwn, ip("203.0.113.20")), build_arp_request(kOwn, Ipv4::from_host_order(0), ip("203.0.113.20")));
+    // and the holder's gratuitous ARP is what duplicate address detection calls a conflict
+    EXPECT_TRUE(arp_conflict(build_arp_request(kOther, ip("203.0.113.20"), ip("203.0.113.20")), ip("203.0.113.20"), kOwn));
+}
+
 TEST(ArpProbe, ReplyFromTheHolderIsAConflict) {
     auto reply = arp_from(2, kOther, ip("203.0.113.254").host_order(), 0);
     auto mac = arp_conflict(reply, ip("203.0.113.254"), kOwn);
