@@ -164,6 +164,16 @@ Result<void> check_address_free(const std::string& uplink, Ipv4 ip, const Addres
     return {};
 }
 
+std::shared_future<AddressVerdict> check_address_in_background(std::string uplink, Ipv4 ip, AddressOptions options) {
+    return std::async(std::launch::async, [uplink = std::move(uplink), ip, options]() {
+               JailPlan scratch;  // collects the warnings only
+               AddressVerdict verdict{check_address_free(uplink, ip, options, scratch), {}};
+               verdict.warnings = std::move(scratch.warnings);
+               return verdict;
+           })
+        .share();
+}
+
 void log_warnings(const JailPlan& plan, TaskLog& log) {
     for (const auto& w : plan.warnings) log.warn("validate", w);
 }
@@ -317,6 +327,12 @@ Step JailSteps::start_jail() {
                 if (auto r = lxc_start(paths().lxcpath, domain()); !r) return r;
                 if (auto r = add_gateway_address(veth_name(plan.rec.id)); !r) return r;
                 if (auto r = restrict_to_own_address(veth_name(plan.rec.id)); !r) return r;
+                if (plan.address_check.valid()) {  // consumed once: its warnings join the plan's
+                    AddressVerdict verdict = plan.address_check.get();
+                    plan.address_check = {};
+                    plan.warnings.insert(plan.warnings.end(), verdict.warnings.begin(), verdict.warnings.end());
+                    if (!verdict.result) return verdict.result;  // the undo stops it: never announced
+                }
                 (void)announce_started_jail(veth, plan.uplink, plan.rec.ip);  // best effort: else a 1 s retry
                 return wait_for_services(plan.rec, std::chrono::seconds(15));
             },

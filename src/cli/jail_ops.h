@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <future>
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +19,12 @@
 namespace jailctl {
 
 // Everything the steps of one task know about their jail.
+// A duplicate address check's outcome, with the warnings it would have added to a plan.
+struct AddressVerdict {
+    Result<void> result;
+    std::vector<std::string> warnings;
+};
+
 struct JailPlan {
     JailRecord rec;
     std::string uplink;  // resolved interface name
@@ -27,6 +34,9 @@ struct JailPlan {
     bool made_jail_dir = false;
     bool foreign_veth = false;    // start_jail found its interface name taken: never remove it
     std::vector<std::string> warnings;  // validation's warnings: logged, reported (text and --json)
+    // Start of a stopped jail: its duplicate address check, running while the jail starts;
+    // start_jail takes the verdict before it announces the address (a conflict undoes the start).
+    std::shared_future<AddressVerdict> address_check;
     bool config_existed = false;  // write_lxc_config found a config (start): its undo keeps it  // create_disk made <jail dir>: only then may its undo remove it
     JailSpec spec;
 };
@@ -73,6 +83,9 @@ Result<Uplink> check_address_on_uplink(const Context& ctx, Ipv4 ip, const Addres
 // naming the address and the MAC that answered, unless --force-ip (then a warning). A probe that
 // cannot run (an uplink without ARP) is a warning, not a refusal.
 Result<void> check_address_free(const std::string& uplink, Ipv4 ip, const AddressOptions& options, JailPlan& plan);
+// check_address_free in a thread of its own: a start's 45 ms of listening for an answer overlap
+// its fsck, mount and LXC start instead of coming before them (docs/DECISIONS.md).
+std::shared_future<AddressVerdict> check_address_in_background(std::string uplink, Ipv4 ip, AddressOptions options);
 // The plan's warnings in the task log (WARN, step "validate").
 void log_warnings(const JailPlan& plan, TaskLog& log);
 // The plan's warnings in a report: "warning:   ..." lines and a "warnings" array.

@@ -138,18 +138,20 @@ int run_on_jail(Context& ctx, Verb verb, const std::string& domain_input, const 
     // interrupted stop) starts from its mount.
     if (verb == Verb::Restart || (verb == Verb::Start && !running))
         add_start_steps(jail, steps, verb == Verb::Start && mounted);
-    // A stopped jail's address may have been taken meanwhile; a running one's is its own.
+    // A stopped jail's address may have been taken meanwhile (a running one's is its own): checked
+    // while it starts, and a conflict undoes the start before the address is announced.
     if (verb != Verb::Stop && !running)
-        if (auto r = check_address_free(plan->uplink, *Ipv4::parse_syntax(rec.ip), args.address, *plan); !r)
-            return report_error(ctx, "validate", r.error());
+        plan->address_check = check_address_in_background(plan->uplink, *Ipv4::parse_syntax(rec.ip), args.address);
 
     auto log = open_task_log(ctx, rec.domain, verb_name(verb));
     if (!log) return report_error(ctx, "log", log.error());
     log_warnings(*plan, *log);
+    const size_t logged = plan->warnings.size();
     // An interrupted start is undone (the jail stays stopped); a stop always completes (it is
     // what a shutdown's SIGTERM wants): never half-way either way (docs/DECISIONS.md).
     TaskOutcome outcome =
         run_journaled(ctx, *log, rec.domain, verb_name(verb), steps, {.interruptible = verb != Verb::Stop});
+    for (size_t i = logged; i < plan->warnings.size(); ++i) log->warn("start", plan->warnings[i]);
     std::string state = lxc_running(ctx.paths.lxcpath, rec.domain) ? "running" : "stopped";
     nlohmann::json fields = {{"domain", rec.domain}, {"ip", rec.ip}, {"state", state}};
     std::vector<std::string> text = {"domain:    " + rec.domain, "state:     " + state};

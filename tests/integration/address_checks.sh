@@ -56,7 +56,7 @@ snapshot_state stopped
 $CLIENT ip addr add 203.0.113.30/24 dev cl0
 CL_MAC=$NEIGHBOUR_MAC
 assert_exit 3 jc start free.example.com
-assert_ko validate "203\.0\.113\.30 is already in use on uplink0: $CL_MAC"
+assert_ko start "203\.0\.113\.30 is already in use on uplink0: $CL_MAC"
 assert_state_unchanged stopped "state after a refused start"
 $CLIENT ip addr del 203.0.113.30/24 dev cl0
 assert_exit 0 jc start free.example.com
