@@ -184,6 +184,21 @@ retry() {
   done
 }
 
+# http_load_start IP HOST PATH: the customer fetching http://IP/PATH (Host: HOST) in a loop from
+# the client namespace until http_load_stop, which sets LOAD_OK and LOAD_FAILED (request counts).
+http_load_start() {
+  rm -f "$SANDBOX_DIR/load.stop" "$SANDBOX_DIR/load.ok" "$SANDBOX_DIR/load.fail"
+  $CLIENT bash -c 'while [ ! -e "$1/load.stop" ]; do
+      if curl -s -f --max-time 5 -H "Host: $3" -o /dev/null "http://$2/$4"; then echo >> "$1/load.ok"; else echo >> "$1/load.fail"; fi
+    done' _ "$SANDBOX_DIR" "$1" "$2" "$3" &
+  HTTP_LOAD_PID=$!
+}
+http_load_stop() {
+  touch "$SANDBOX_DIR/load.stop"; wait "$HTTP_LOAD_PID"
+  touch "$SANDBOX_DIR/load.ok" "$SANDBOX_DIR/load.fail"
+  LOAD_OK=$(wc -l < "$SANDBOX_DIR/load.ok") LOAD_FAILED=$(wc -l < "$SANDBOX_DIR/load.fail")
+}
+
 # second_root JAIL...: a second state root on this host for the test (`jc2` runs jailctl on it),
 # removed at exit with the jails named here (restore and import targets, a colliding jail).
 second_root() {

@@ -27,19 +27,13 @@ client_curl "${FTPS[@]}" --ftp-create-dirs -T "$SANDBOX_DIR/deep.txt" "ftp://$IP
 fetch_same "$IP" "$D" blob.bin "$SANDBOX_DIR/blob.bin"
 
 info "backup while HTTP requests keep coming"
-rm -f "$SANDBOX_DIR/load.stop" "$SANDBOX_DIR/load.ok" "$SANDBOX_DIR/load.fail"
-$CLIENT bash -c 'while [ ! -e "$1/load.stop" ]; do
-    if curl -s -f --max-time 5 -H "Host: $3" -o /dev/null "http://$2/one.html"; then echo >> "$1/load.ok"; else echo >> "$1/load.fail"; fi
-  done' _ "$SANDBOX_DIR" "$IP" "$D" &
-load_pid=$!
+http_load_start "$IP" "$D" one.html
 sleep 0.5
 assert_exit 0 jc --json backup "$D"
 backup_json="$SANDBOX_DIR/backup.json"; cp "$OUT_FILE" "$backup_json"
 sleep 0.5
-touch "$SANDBOX_DIR/load.stop"; wait "$load_pid"
-touch "$SANDBOX_DIR/load.ok" "$SANDBOX_DIR/load.fail"
-ok=$(wc -l < "$SANDBOX_DIR/load.ok")
-failed=$(wc -l < "$SANDBOX_DIR/load.fail")
+http_load_stop
+ok=$LOAD_OK failed=$LOAD_FAILED
 info "HTTP during backup: $ok ok, $failed failed; freeze $(json_eval "$backup_json" 'd["freeze_ms"]') ms"
 assert_eq 0 "$failed" "failed HTTP requests during the backup"
 [ "$ok" -ge 5 ] || fail "only $ok HTTP requests during the backup"
