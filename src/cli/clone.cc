@@ -5,7 +5,7 @@
 //
 // How the copy gets its new id range: the image copy keeps SRC's host ids in every inode, so
 // after mounting the copy privately every inode's uid/gid is shifted from SRC's range to DST's
-// (openat/fstatat/fchownat with AT_SYMLINK_NOFOLLOW; a symlink is never followed). Chosen over
+// (host/id_shift.h: fchownat with AT_SYMLINK_NOFOLLOW, a symlink is never followed). Chosen over
 // mkfs + file copy because the image copy moves only written extents in one sequential pass
 // (or none, with reflink) and the shift touches metadata only, while a file-by-file copy reads
 // and writes every file through the VFS and must recreate hard links, sparse files and xattrs;
@@ -24,9 +24,7 @@
 // nginx and vsftpd configs, certificate and key. SRC's default index page (naming SRC) is
 // replaced by DST's; any other site content is kept as it is. Every step has its undo: a KO
 // leaves no trace of DST, and SRC is only ever read.
-#include <dirent.h>
 #include <fcntl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,6 +34,7 @@
 #include "cli/jail_ops.h"
 #include "cli/verbs.h"
 #include "host/ext4.h"
+#include "host/id_shift.h"
 #include "host/image.h"
 #include "host/jail_fs.h"
 #include "host/lxc.h"
@@ -46,20 +45,10 @@
 #include "jail/domain.h"
 #include "jail/ftp_user.h"
 #include "jail/ipv4.h"
-#include "services/password_hash.h"
 #include "services/probe.h"
 #include "util/command.h"
-#include "util/password.h"
 
 namespace jailctl {
-
-// A host id of SRC's range moved to DST's; one already in DST's range (a hard link seen
-// twice) stays; any other becomes DST's nobody (pure; tests/unit/cli/clone_test.cc).
-uint32_t shift_id(uint32_t id, uint32_t from_base, uint32_t to_base) {
-    if (id >= from_base && id - from_base < kIdRangeSize) return to_base + (id - from_base);
-    if (id >= to_base && id - to_base < kIdRangeSize) return id;
-    return to_base + 65534;
-}
 
 namespace {
 
@@ -67,60 +56,6 @@ struct CloneArgs {
     std::string src, dst, ip, size;
     AddressOptions address;
 };
-
-struct IdShift {
-    uint32_t from = 0, to = 0;
-    uint32_t map(uint32_t id) const { return shift_id(id, from, to); }
-};
-
-struct ShiftStats {
-    uint64_t inodes = 0;
-};
-
-// Shifts every entry of the directory `dir` (already shifted itself), depth first.
-Result<void> shift_tree(int dir, const std::string& where, const IdShift& shift, ShiftStats& stats) {
-    int fd = ::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return fail_errno("open " + where, errno);
-    DIR* d = ::fdopendir(fd);
-    if (!d) {
-        int err = errno;
-        ::close(fd);
-        return fail_errno("read " + where, err);
-    }
-    std::unique_ptr<DIR, int (*)(DIR*)> owner(d, ::closedir);
-    while (dirent* e = ::readdir(d)) {
-        std::string name = e->d_name;
-        if (name == "." || name == "..") continue;
-        struct stat st {};
-        if (::fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return fail_errno("stat " + where + name, errno);
-        if (::fchownat(dir, name.c_str(), shift.map(st.st_uid), shift.map(st.st_gid), AT_SYMLINK_NOFOLLOW) != 0)
-            return fail_errno("chown " + where + name, errno);
-        ++stats.inodes;
-        if (S_ISDIR(st.st_mode)) {
-            Fd sub(::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-            if (!sub.valid()) return fail_errno("open " + where + name, errno);
-            if (auto r = shift_tree(sub.get(), where + name + "/", shift, stats); !r) return r;
-        }
-    }
-    return {};
-}
-
-Result<ShiftStats> shift_ids(const std::string& rootfs, const IdShift& shift) {
-    // One fd per directory level: deep trees need more than the default 1024.
-    struct rlimit lim {};
-    if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
-        lim.rlim_cur = lim.rlim_max;
-        ::setrlimit(RLIMIT_NOFILE, &lim);
-    }
-    Fd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!root.valid()) return fail_errno("open " + rootfs, errno);
-    struct stat st {};
-    if (::fstat(root.get(), &st) != 0) return fail_errno("stat " + rootfs, errno);
-    if (::fchown(root.get(), shift.map(st.st_uid), shift.map(st.st_gid)) != 0) return fail_errno("chown " + rootfs, errno);
-    ShiftStats stats{1};
-    if (auto r = shift_tree(root.get(), rootfs + "/", shift, stats); !r) return std::unexpected(r.error());
-    return stats;
-}
 
 // Preallocates the whole copy (the snapshot leaves holes) unless the jail is thin-provisioned.
 Result<void> preallocate(const std::string& image, uint64_t bytes) {
@@ -166,10 +101,7 @@ Result<void> validate(Context& ctx, const CloneArgs& args, JailPlan& plan, Clone
     auto by_domain = ctx.registry().find(domain->str());
     if (!by_domain) return std::unexpected(by_domain.error());
     if (*by_domain) return fail(ErrorKind::Conflict, "domain: " + domain->str() + " is already registered");
-    auto by_ip = ctx.registry().find_by_ip(ip->str());
-    if (!by_ip) return std::unexpected(by_ip.error());
-    if (*by_ip) return fail(ErrorKind::Conflict, "ip: " + ip->str() + " is already used by jail " + (*by_ip)->domain);
-    if (auto r = check_address_free(uplink->name, *ip, args.address, plan); !r) return r;
+    if (auto r = check_new_address(ctx, *ip, uplink->name, args.address, plan); !r) return r;
     auto free = free_bytes(ctx.paths.lxcpath);
     if (!free) return std::unexpected(free.error());
     if (*free < (src->sparse ? 0 : size))
@@ -182,15 +114,7 @@ Result<void> validate(Context& ctx, const CloneArgs& args, JailPlan& plan, Clone
     plan.rec.ftp_user = derive_ftp_user(*domain);
     plan.rec.ftp_tls = src->ftp_tls;
     plan.rec.autostart = src->autostart;
-    plan.password = generate_password();
-    auto hash = hash_password(plan.password);
-    if (!hash) return std::unexpected(hash.error());
-    auto cert = make_certificate(plan.rec.domain, plan.rec.ip);
-    if (!cert) return std::unexpected(cert.error());
-    plan.spec = JailSpec{plan.rec.domain, plan.rec.ip, plan.rec.ftp_user, *hash,
-                         src->ftp_tls == "optional" ? FtpTls::Optional : FtpTls::Required, cert->cert_pem, cert->key_pem};
-    plan.fingerprint = cert->sha256_fingerprint;
-    return {};
+    return give_new_identity(plan);
 }
 
 // The disk of DST: a point-in-time copy of SRC's image, checked, grown to DST's size and
@@ -317,14 +241,13 @@ int run_clone(Context& ctx, const CloneArgs& args) {
 }  // namespace
 
 void add_clone(CLI::App& app, Context& ctx, Action& action) {
-    auto args = std::make_shared<CloneArgs>();
-    auto* cmd = app.add_subcommand("clone", "A new jail with a copy of SRC's data and a new identity (SRC keeps serving)");
+    auto [cmd, args] = add_command<CloneArgs>(
+        app, ctx, action, "clone", "A new jail with a copy of SRC's data and a new identity (SRC keeps serving)", run_clone);
     cmd->add_option("src", args->src, "The jail to copy")->required();
     cmd->add_option("dst", args->dst, "The new jail's domain")->required();
     cmd->add_option("--ip", args->ip, "The new jail's public IPv4 address")->required();
     cmd->add_option("--size", args->size, "Disk size of the new jail (default and minimum: SRC's)");
     add_address_options(cmd, args->address);
-    cmd->callback([&ctx, &action, args] { action = [&ctx, args] { return run_clone(ctx, *args); }; });
 }
 
 }  // namespace jailctl

@@ -71,10 +71,7 @@ Result<void> validate_new_jail(Context& ctx, const NewJailArgs& args, JailPlan& 
     auto claim = ctx.registry().host_name_holder(domain->str());
     if (!claim) return std::unexpected(claim.error());
     if (*claim) return fail(ErrorKind::Conflict, host_name_conflict(domain->str(), (*claim)->first, (*claim)->second));
-    auto by_ip = ctx.registry().find_by_ip(ip->str());
-    if (!by_ip) return std::unexpected(by_ip.error());
-    if (*by_ip) return fail(ErrorKind::Conflict, "ip: " + ip->str() + " is already used by jail " + (*by_ip)->domain);
-    if (auto r = check_address_free(uplink->name, *ip, args.address, plan); !r) return r;
+    if (auto r = check_new_address(ctx, *ip, uplink->name, args.address, plan); !r) return r;
     if (!args.sparse) {
         auto free = free_bytes(ctx.paths.lxcpath);
         if (!free) return std::unexpected(free.error());
@@ -92,13 +89,17 @@ Result<void> validate_new_jail(Context& ctx, const NewJailArgs& args, JailPlan& 
     plan.rec.memory_bytes = limits->memory_bytes;
     plan.rec.millicpus = limits->millicpus;
     plan.rec.pids = limits->pids;
+    return give_new_identity(plan);
+}
+
+Result<void> give_new_identity(JailPlan& plan) {
     plan.password = generate_password();
     auto hash = hash_password(plan.password);
     if (!hash) return std::unexpected(hash.error());
     auto cert = make_certificate(plan.rec.domain, plan.rec.ip);
     if (!cert) return std::unexpected(cert.error());
     plan.spec = JailSpec{plan.rec.domain, plan.rec.ip, plan.rec.ftp_user, *hash,
-                         args.ftp_tls == "required" ? FtpTls::Required : FtpTls::Optional, cert->cert_pem,
+                         plan.rec.ftp_tls == "optional" ? FtpTls::Optional : FtpTls::Required, cert->cert_pem,
                          cert->key_pem};
     plan.fingerprint = cert->sha256_fingerprint;
     return {};
@@ -109,6 +110,19 @@ void add_address_options(CLI::App* cmd, AddressOptions& options) {
                   "Accept an address outside the uplink's subnet (the upstream router must route it here)");
     cmd->add_flag("--force-ip", options.force_ip,
                   "Take the address even though a neighbour answers ARP for it (logged)");
+}
+
+void add_new_jail_options(CLI::App* cmd, NewJailArgs& args) {
+    cmd->add_option("domain", args.domain, "The site's domain name (IDN allowed)")->required();
+    cmd->add_option("--ip", args.ip, "The jail's public IPv4 address")->required();
+    cmd->add_option("--size", args.size, "Disk quota, e.g. 512M, 2G (" JAILCTL_SIZE_UNITS "; minimum 64 MiB)")->required();
+    cmd->add_flag("--sparse", args.sparse, "Thin-provision the disk image instead of preallocating it");
+    cmd->add_option("--ftp-tls", args.ftp_tls, "FTPS policy: required (default) or optional");
+    cmd->add_option("--memory", args.memory, "Memory limit of the whole jail (default 256M, at least 32M)");
+    cmd->add_option("--cpus", args.cpus, "CPU limit in CPUs, e.g. 0.5 (default 1)");
+    cmd->add_option("--pids", args.pids, "Process and thread limit (default 512, at least 16)");
+    cmd->add_flag("--keep-on-failure", args.keep_on_failure, "On KO, keep what was built, for debugging");
+    add_address_options(cmd, args.address);
 }
 
 void report_new_jail(const JailPlan& plan, nlohmann::json& fields, std::vector<std::string>& text) {
@@ -154,19 +168,9 @@ int run_create(Context& ctx, const NewJailArgs& args) {
 }  // namespace
 
 void add_create(CLI::App& app, Context& ctx, Action& action) {
-    auto args = std::make_shared<NewJailArgs>();
-    auto* cmd = app.add_subcommand("create", "Create, start and test a new jail");
-    cmd->add_option("domain", args->domain, "The site's domain name (IDN allowed)")->required();
-    cmd->add_option("--ip", args->ip, "The jail's public IPv4 address")->required();
-    cmd->add_option("--size", args->size, "Disk quota, e.g. 512M, 2G (" JAILCTL_SIZE_UNITS "; minimum 64 MiB)")->required();
-    cmd->add_flag("--sparse", args->sparse, "Thin-provision the disk image instead of preallocating it");
-    cmd->add_option("--ftp-tls", args->ftp_tls, "FTPS policy: required (default) or optional");
-    cmd->add_option("--memory", args->memory, "Memory limit of the whole jail (default 256M, at least 32M)");
-    cmd->add_option("--cpus", args->cpus, "CPU limit in CPUs, e.g. 0.5 (default 1)");
-    cmd->add_option("--pids", args->pids, "Process and thread limit (default 512, at least 16)");
-    cmd->add_flag("--keep-on-failure", args->keep_on_failure, "On KO, keep what was built, for debugging");
-    add_address_options(cmd, args->address);
-    cmd->callback([&ctx, &action, args] { action = [&ctx, args] { return run_create(ctx, *args); }; });
+    auto [cmd, args] =
+        add_command<NewJailArgs>(app, ctx, action, "create", "Create, start and test a new jail", run_create);
+    add_new_jail_options(cmd, *args);
 }
 
 }  // namespace jailctl

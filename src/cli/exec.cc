@@ -211,12 +211,12 @@ int run_attached(Context& ctx, const ExecArgs& args, bool terminal) {
 }  // namespace
 
 void add_exec(CLI::App& app, Context& ctx, Action& action) {
-    auto args = std::make_shared<ExecArgs>();
-    auto* cmd = app.add_subcommand("exec", "Run a command inside a running jail (stdio and exit status pass through)");
+    auto [cmd, args] = add_command<ExecArgs>(
+        app, ctx, action, "exec", "Run a command inside a running jail (stdio and exit status pass through)",
+        [](Context& c, const ExecArgs& a) { return run_attached(c, a, false); });
     cmd->add_option("domain", args->domain, "The jail")->required();
     cmd->add_option("--user,-U", args->user, "User inside the jail, name or uid (default root)");
     cmd->add_option("command", args->command, "The command and its arguments, after --")->required();
-    cmd->callback([&ctx, &action, args] { action = [&ctx, args] { return run_attached(ctx, *args, false); }; });
 
     auto cargs = std::make_shared<ExecArgs>();
     auto* con = app.add_subcommand("console", "An interactive shell (/bin/sh) in a running jail");

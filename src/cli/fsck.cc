@@ -7,7 +7,6 @@
 // Outcome: clean or fixed -> OK (exit 0); errors remain -> KO "fsck: ..." (exit 5), and with
 // --restart the jail is started again all the same (it ran with those errors before; leaving a
 // site down because a read-only check found something is the operator's decision, not ours).
-#include <chrono>
 #include <memory>
 
 #include "cli/jail_ops.h"
@@ -19,8 +18,6 @@
 
 namespace jailctl {
 namespace {
-
-using Clock = std::chrono::steady_clock;
 
 struct FsckArgs {
     std::string domain;
@@ -34,19 +31,6 @@ const char* outcome_name(FsckOutcome o) {
         case FsckOutcome::ErrorsRemain: return "errors remain";
     }
     return "?";
-}
-
-// The stop step of a restart, whose undo brings the jail back: a check or a later step that
-// fails must not leave the site down.
-Step stop_with_restart_undo(JailSteps& jail, Clock::time_point& down_since) {
-    Step stop = jail.stop_jail();
-    auto apply = stop.apply;
-    stop.apply = [apply, &down_since]() {
-        down_since = Clock::now();
-        return apply();
-    };
-    stop.undo = [&jail]() { return jail.start_if_stopped(); };
-    return stop;
 }
 
 int run_fsck(Context& ctx, const FsckArgs& args) {
@@ -71,12 +55,12 @@ int run_fsck(Context& ctx, const FsckArgs& args) {
     if (!plan) return report_error(ctx, "validate", plan.error());
     JailSteps jail{ctx, *plan};
     const FsckMode mode = args.repair ? FsckMode::Repair : FsckMode::CheckOnly;
-    Clock::time_point down_since{}, up_again{};
+    Restart restart;
     std::optional<FsckReport> result;
 
     std::vector<Step> steps;
     if (running) {
-        steps.push_back(stop_with_restart_undo(jail, down_since));
+        steps.push_back(restart.stop(jail));
         steps.push_back(jail.cleanup_network());
     }
     if (running || *mounted) steps.push_back(jail.unmount_disk());  // a stopped but mounted jail: interrupted stop
@@ -86,19 +70,8 @@ int run_fsck(Context& ctx, const FsckArgs& args) {
                          result = std::move(*r);
                          return {};
                      }});
-    if (running) {
-        steps.push_back(jail.mount_disk());
-        steps.push_back(jail.prepare_host());
-        steps.push_back(jail.write_lxc_config());
-        Step start = jail.start_jail();
-        auto apply = start.apply;
-        start.apply = [apply, &up_again]() -> Result<void> {
-            if (auto r = apply(); !r) return r;
-            up_again = Clock::now();
-            return {};
-        };
-        steps.push_back(start);
-    }
+    if (running)
+        for (auto& step : restart.start(jail)) steps.push_back(step);
 
     auto log = open_task_log(ctx, rec.domain, "fsck");
     if (!log) return report_error(ctx, "log", log.error());
@@ -122,14 +95,7 @@ int run_fsck(Context& ctx, const FsckArgs& args) {
             at = end + 1;
         }
     }
-    if (running && outcome.ok) {
-        auto ms = std::chrono::duration<double, std::milli>(up_again - down_since).count();
-        fields["downtime_ms"] = static_cast<int64_t>(ms + 0.5);
-        char buf[64];
-        std::snprintf(buf, sizeof buf, "%.3f s", ms / 1000);
-        log->info("downtime", std::string("the site was down for ") + buf + " (stop -> services answer)");
-        text.push_back(std::string("downtime:  ") + buf);
-    }
+    if (running && outcome.ok) restart.report_downtime(*log, fields, text);
     if (outcome.ok && result && result->outcome == FsckOutcome::ErrorsRemain) {
         outcome.ok = false;
         outcome.failed_step = "fsck";
@@ -146,12 +112,11 @@ int run_fsck(Context& ctx, const FsckArgs& args) {
 }  // namespace
 
 void add_fsck(CLI::App& app, Context& ctx, Action& action) {
-    auto args = std::make_shared<FsckArgs>();
-    auto* cmd = app.add_subcommand("fsck", "Check (or repair) a stopped jail's filesystem");
+    auto [cmd, args] =
+        add_command<FsckArgs>(app, ctx, action, "fsck", "Check (or repair) a stopped jail's filesystem", run_fsck);
     cmd->add_option("domain", args->domain, "The jail")->required();
     cmd->add_flag("--repair", args->repair, "Repair what e2fsck finds (e2fsck -f -y); default: check only");
     cmd->add_flag("--restart", args->restart, "A running jail: stop it, check, start it again (downtime)");
-    cmd->callback([&ctx, &action, args] { action = [&ctx, args] { return run_fsck(ctx, *args); }; });
 }
 
 }  // namespace jailctl

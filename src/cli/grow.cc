@@ -14,7 +14,6 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
-#include <chrono>
 #include <memory>
 
 #include "cli/jail_ops.h"
@@ -30,8 +29,6 @@
 namespace jailctl {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 struct GrowArgs {
     std::string domain, size;
     bool offline = false;
@@ -40,7 +37,7 @@ struct GrowArgs {
 struct GrowState {
     std::string path;           // "online" | "fallback" | "offline"
     std::string online_skipped; // why the online path did not run (empty when it ran)
-    Clock::time_point down_since{}, up_again{};
+    Restart restart;  // the fallback path's
 };
 
 // Size of the mounted filesystem as `df` reports it (f_blocks * f_frsize).
@@ -86,41 +83,18 @@ Step online_step(JailSteps& jail, uint64_t bytes, GrowState& state) {
             }};
 }
 
-// The stop of the fallback path, whose undo starts the jail again.
-Step stop_with_restart_undo(JailSteps& jail, GrowState& state) {
-    Step stop = jail.stop_jail();
-    auto apply = stop.apply;
-    stop.apply = [apply, &state]() {
-        state.down_since = Clock::now();
-        return apply();
-    };
-    stop.undo = [&jail]() { return jail.start_if_stopped(); };
-    return stop;
-}
-
 void add_offline_steps(JailSteps& jail, std::vector<Step>& steps, uint64_t bytes, bool was_running, bool mounted,
                        GrowState& state) {
     if (was_running) {
-        steps.push_back(stop_with_restart_undo(jail, state));
+        steps.push_back(state.restart.stop(jail));
         steps.push_back(jail.cleanup_network());
     }
     if (was_running || mounted) steps.push_back(jail.unmount_disk());
     steps.push_back(grow_image_step(jail, bytes));
     steps.push_back({"resize-offline", [&jail]() { return resize_ext4_offline(jail.paths().image(jail.domain())); }});
     steps.push_back(record_size_step(jail, bytes));  // before the start: a kill after the resize keeps the size
-    if (was_running) {
-        steps.push_back(jail.mount_disk());
-        steps.push_back(jail.prepare_host());
-        steps.push_back(jail.write_lxc_config());
-        Step start = jail.start_jail();
-        auto apply = start.apply;
-        start.apply = [apply, &state]() -> Result<void> {
-            if (auto r = apply(); !r) return r;
-            state.up_again = Clock::now();
-            return {};
-        };
-        steps.push_back(start);
-    }
+    if (was_running)
+        for (auto& step : state.restart.start(jail)) steps.push_back(step);
 }
 
 Result<uint64_t> validate_size(Context& ctx, const JailRecord& rec, const std::string& input) {
@@ -200,14 +174,7 @@ int run_grow(Context& ctx, const GrowArgs& args) {
     }
     text.push_back(path_line);
     log->info("grow", path_line.substr(11));
-    if (outcome.ok && state.path == "fallback") {
-        auto ms = std::chrono::duration<double, std::milli>(state.up_again - state.down_since).count();
-        fields["downtime_ms"] = static_cast<int64_t>(ms + 0.5);
-        char buf[64];
-        std::snprintf(buf, sizeof buf, "%.3f s", ms / 1000);
-        log->info("downtime", std::string("the site was down for ") + buf + " (stop -> services answer)");
-        text.push_back(std::string("downtime:  ") + buf);
-    }
+    if (outcome.ok && state.path == "fallback") state.restart.report_downtime(*log, fields, text);
     if (outcome.ok && (running || state.path == "online")) {
         if (auto fs = filesystem_bytes(ctx.paths.rootfs(rec.domain))) {
             fields["filesystem_bytes"] = *fs;
@@ -239,17 +206,16 @@ std::vector<Step> finish_interrupted_grow(JailSteps& jail, bool restart) {
                          return {};
                      }});
     if (restart)
-        for (auto s : {jail.mount_disk(), jail.prepare_host(), jail.write_lxc_config(), jail.start_jail()}) steps.push_back(s);
+        for (auto& s : jail.start_from_disk()) steps.push_back(s);
     return steps;
 }
 
 void add_grow(CLI::App& app, Context& ctx, Action& action) {
-    auto args = std::make_shared<GrowArgs>();
-    auto* cmd = app.add_subcommand("grow", "Enlarge a jail's disk (online where the kernel allows it)");
+    auto [cmd, args] = add_command<GrowArgs>(app, ctx, action, "grow",
+                                             "Enlarge a jail's disk (online where the kernel allows it)", run_grow);
     cmd->add_option("domain", args->domain, "The jail")->required();
     cmd->add_option("--size", args->size, "The new disk size, larger than the current one (e.g. 1G; " JAILCTL_SIZE_UNITS ")")->required();
     cmd->add_flag("--offline", args->offline, "Stop, grow, start even where an online grow is possible");
-    cmd->callback([&ctx, &action, args] { action = [&ctx, args] { return run_grow(ctx, *args); }; });
 }
 
 }  // namespace jailctl

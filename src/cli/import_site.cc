@@ -308,20 +308,11 @@ int run_import_site(Context& ctx, const ImportArgs& args) {
 }  // namespace
 
 void add_import_site(CLI::App& app, Context& ctx, Action& action) {
-    auto args = std::make_shared<ImportArgs>();
-    auto* cmd = app.add_subcommand("import-site", "Create a jail whose web site comes from a directory or tarball");
-    cmd->add_option("domain", args->jail.domain, "The site's domain name (IDN allowed)")->required();
-    cmd->add_option("--ip", args->jail.ip, "The jail's public IPv4 address")->required();
-    cmd->add_option("--size", args->jail.size, "Disk quota, e.g. 512M, 2G (" JAILCTL_SIZE_UNITS "; minimum 64 MiB)")->required();
+    auto [cmd, args] = add_command<ImportArgs>(app, ctx, action, "import-site",
+                                               "Create a jail whose web site comes from a directory or tarball",
+                                               run_import_site);
+    add_new_jail_options(cmd, args->jail);
     cmd->add_option("--from", args->from, "The site: a directory, or a .tar, .tar.gz or .tar.zst")->required();
-    cmd->add_flag("--sparse", args->jail.sparse, "Thin-provision the disk image instead of preallocating it");
-    cmd->add_option("--ftp-tls", args->jail.ftp_tls, "FTPS policy: required (default) or optional");
-    cmd->add_option("--memory", args->jail.memory, "Memory limit of the whole jail (default 256M)");
-    cmd->add_option("--cpus", args->jail.cpus, "CPU limit in CPUs, e.g. 0.5 (default 1)");
-    cmd->add_option("--pids", args->jail.pids, "Process and thread limit (default 512)");
-    cmd->add_flag("--keep-on-failure", args->jail.keep_on_failure, "On KO, keep what was built, for debugging");
-    add_address_options(cmd, args->jail.address);
-    cmd->callback([&ctx, &action, args] { action = [&ctx, args] { return run_import_site(ctx, *args); }; });
 }
 
 }  // namespace jailctl

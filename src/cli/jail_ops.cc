@@ -174,6 +174,14 @@ std::shared_future<AddressVerdict> check_address_in_background(std::string uplin
         .share();
 }
 
+Result<void> check_new_address(Context& ctx, Ipv4 ip, const std::string& uplink, const AddressOptions& options,
+                               JailPlan& plan) {
+    auto by_ip = ctx.registry().find_by_ip(ip.str());
+    if (!by_ip) return std::unexpected(by_ip.error());
+    if (*by_ip) return fail(ErrorKind::Conflict, "ip: " + ip.str() + " is already used by jail " + (*by_ip)->domain);
+    return check_address_free(uplink, ip, options, plan);
+}
+
 void log_warnings(const JailPlan& plan, TaskLog& log) {
     for (const auto& w : plan.warnings) log.warn("validate", w);
 }
@@ -344,6 +352,10 @@ Step JailSteps::start_jail() {
             }};
 }
 
+std::vector<Step> JailSteps::start_from_disk() {
+    return {mount_disk(), prepare_host(), write_lxc_config(), start_jail()};
+}
+
 Result<void> JailSteps::start_if_stopped() {
     if (lxc_running(paths().lxcpath, domain())) return {};
     auto mounted = find_mount(paths().rootfs(domain()));
@@ -416,6 +428,37 @@ Step JailSteps::remove_files() {
 
 Step JailSteps::unregister() {
     return {"unregister", [this]() { return ctx.registry().remove(domain()); }};
+}
+
+Step Restart::stop(JailSteps& jail) {
+    Step stop = jail.stop_jail();
+    auto apply = stop.apply;
+    stop.apply = [this, apply]() {
+        down_since = std::chrono::steady_clock::now();
+        return apply();
+    };
+    stop.undo = [&jail]() { return jail.start_if_stopped(); };
+    return stop;
+}
+
+std::vector<Step> Restart::start(JailSteps& jail) {
+    std::vector<Step> steps = jail.start_from_disk();
+    auto apply = steps.back().apply;
+    steps.back().apply = [this, apply]() -> Result<void> {
+        if (auto r = apply(); !r) return r;
+        up_again = std::chrono::steady_clock::now();
+        return {};
+    };
+    return steps;
+}
+
+void Restart::report_downtime(TaskLog& log, nlohmann::json& fields, std::vector<std::string>& text) const {
+    auto ms = std::chrono::duration<double, std::milli>(up_again - down_since).count();
+    fields["downtime_ms"] = static_cast<int64_t>(ms + 0.5);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.3f s", ms / 1000);
+    log.info("downtime", std::string("the site was down for ") + buf + " (stop -> services answer)");
+    text.push_back(std::string("downtime:  ") + buf);
 }
 
 std::string render_credentials(const Credentials& creds) {

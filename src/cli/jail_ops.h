@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <future>
 #include <optional>
 #include <string>
@@ -58,6 +59,8 @@ struct JailSteps {
     Step configure_ftp();        // vsftpd.conf, PAM, certificate, the FTP account's hash
     Step write_lxc_config();     // <jail dir>/config; undo: remove it
     Step start_jail();           // lxc start, gateway address, wait for HTTP; undo: stop + network cleanup
+    // mount, host-prepare, lxc-config, start: a stopped and unmounted jail running again.
+    std::vector<Step> start_from_disk();
     // Starts the jail again unless it runs (mount, config, start): the undo of a maintenance stop.
     Result<void> start_if_stopped();
     Step save_credentials();     // <jail dir>/credentials 0600; undo: remove it
@@ -69,6 +72,18 @@ struct JailSteps {
     Step unmount_disk();         // unmount; the loop device detaches itself
     Step remove_files();         // the jail dir (image, config, credentials)
     Step unregister();           // registry row
+};
+
+// A task that stops a running jail and starts it again (fsck --restart, grow's fallback), and
+// the downtime it caused: from the stop's beginning until the services answer again.
+struct Restart {
+    std::chrono::steady_clock::time_point down_since{}, up_again{};
+    // The stop, whose undo starts the jail again: a step that fails later must not leave the site down.
+    Step stop(JailSteps& jail);
+    // JailSteps::start_from_disk, whose start ends the downtime.
+    std::vector<Step> start(JailSteps& jail);
+    // "downtime: 1.234 s" in the log, the text and the JSON ("downtime_ms"), once the task passed.
+    void report_downtime(TaskLog& log, nlohmann::json& fields, std::vector<std::string>& text) const;
 };
 
 // --routed and --force-ip of every verb that puts a new address on the customer network.
@@ -86,6 +101,10 @@ Result<void> check_address_free(const std::string& uplink, Ipv4 ip, const Addres
 // check_address_free in a thread of its own: a start's 45 ms of listening for an answer overlap
 // its fsck, mount and LXC start instead of coming before them (docs/DECISIONS.md).
 std::shared_future<AddressVerdict> check_address_in_background(std::string uplink, Ipv4 ip, AddressOptions options);
+// A new jail's address: no other jail's on this host (a conflict naming it), and free on the
+// uplink (check_address_free).
+Result<void> check_new_address(Context& ctx, Ipv4 ip, const std::string& uplink, const AddressOptions& options,
+                               JailPlan& plan);
 // The plan's warnings in the task log (WARN, step "validate").
 void log_warnings(const JailPlan& plan, TaskLog& log);
 // The plan's warnings in a report: "warning:   ..." lines and a "warnings" array.

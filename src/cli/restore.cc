@@ -147,10 +147,7 @@ Result<void> validate(Context& ctx, const RestoreArgs& args, JailPlan& plan, Res
             return fail_input("ip", "--replace keeps the jail's address " + rp.old->ip);
         ip = *Ipv4::parse_syntax(rp.old->ip);
     } else {
-        auto by_ip = ctx.registry().find_by_ip(ip->str());
-        if (!by_ip) return std::unexpected(by_ip.error());
-        if (*by_ip) return fail(ErrorKind::Conflict, "ip: " + ip->str() + " is already used by jail " + (*by_ip)->domain);
-        if (auto r = check_address_free(uplink->name, *ip, args.address, plan); !r) return r;
+        if (auto r = check_new_address(ctx, *ip, uplink->name, args.address, plan); !r) return r;
     }
     if (!m.sparse) {
         auto free = free_bytes(ctx.paths.lxcpath);
@@ -457,9 +454,8 @@ int run_restore(Context& ctx, const RestoreArgs& args) {
 
 // Registers restore or import (`verb`): the same options, import without --replace.
 void add_restore_or_import(CLI::App& app, Context& ctx, Action& action, const std::string& verb, const char* help) {
-    auto args = std::make_shared<RestoreArgs>();
+    auto [cmd, args] = add_command<RestoreArgs>(app, ctx, action, verb, help, run_restore);
     args->verb = verb;
-    auto* cmd = app.add_subcommand(verb, help);
     cmd->add_option("file", args->file, "The archive (.tar.zst) written by backup or export")->required();
     cmd->add_option("--domain", args->domain, "Domain of the new jail (default: the archive's)")
         ->check(CLI::Validator([](std::string& v) { return v.empty() ? std::string("domain: is empty") : std::string(); }, "DOMAIN"));
@@ -468,7 +464,6 @@ void add_restore_or_import(CLI::App& app, Context& ctx, Action& action, const st
     add_address_options(cmd, args->address);
     if (verb == "restore")
         cmd->add_flag("--replace", args->replace, "Replace the existing jail of that domain once the restore passed its tests");
-    cmd->callback([&ctx, &action, args] { action = [&ctx, args] { return run_restore(ctx, *args); }; });
 }
 
 }  // namespace

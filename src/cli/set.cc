@@ -60,13 +60,12 @@ int run_set(Context& ctx, const SetArgs& args) {
 }  // namespace
 
 void add_set(CLI::App& app, Context& ctx, Action& action) {
-    auto args = std::make_shared<SetArgs>();
-    auto* cmd = app.add_subcommand("set", "Change a jail's resource limits (live when running)");
+    auto [cmd, args] =
+        add_command<SetArgs>(app, ctx, action, "set", "Change a jail's resource limits (live when running)", run_set);
     cmd->add_option("domain", args->domain, "The jail")->required();
     cmd->add_option("--memory", args->memory, "Memory limit, e.g. 512M");
     cmd->add_option("--cpus", args->cpus, "CPU limit in CPUs, e.g. 0.5");
     cmd->add_option("--pids", args->pids, "Process and thread limit");
-    cmd->callback([&ctx, &action, args] { action = [&ctx, args] { return run_set(ctx, *args); }; });
 }
 
 }  // namespace jailctl

@@ -5,6 +5,8 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <memory>
+#include <utility>
 
 #include "cli/context.h"
 #include "cli/jail_ops.h"
@@ -14,6 +16,18 @@
 namespace jailctl {
 
 using Action = std::function<int()>;
+
+// Adds the subcommand `name`: its options fill one `Args`, and choosing it sets `action` to
+// run(ctx, args). Returns the subcommand and its arguments, for the verb to declare its options.
+template <class Args>
+std::pair<CLI::App*, std::shared_ptr<Args>> add_command(CLI::App& app, Context& ctx, Action& action,
+                                                        const std::string& name, const std::string& help,
+                                                        std::function<int(Context&, const Args&)> run) {
+    auto args = std::make_shared<Args>();
+    auto* cmd = app.add_subcommand(name, help);
+    cmd->callback([&ctx, &action, args, run] { action = [&ctx, args, run] { return run(ctx, *args); }; });
+    return {cmd, args};
+}
 
 void add_create(CLI::App& app, Context& ctx, Action& action);
 void add_status(CLI::App& app, Context& ctx, Action& action);
@@ -47,6 +61,9 @@ struct NewJailArgs {
     bool sparse = false, keep_on_failure = false;
     AddressOptions address;
 };
+// Adds the options of NewJailArgs (the DOMAIN argument, --ip, --size, --sparse, --ftp-tls, --memory,
+// --cpus, --pids, --keep-on-failure, --routed, --force-ip).
+void add_new_jail_options(CLI::App* cmd, NewJailArgs& args);
 // Adds --routed and --force-ip to a verb that puts a new address on the customer network.
 void add_address_options(CLI::App* cmd, AddressOptions& options);
 // Checks everything about a new jail without changing anything (inputs, then the
@@ -55,6 +72,9 @@ void add_address_options(CLI::App* cmd, AddressOptions& options);
 Result<void> validate_new_jail(Context& ctx, const NewJailArgs& args, JailPlan& plan,
                                const std::function<Result<void>(const ByteSize&)>& check_size = {});
 
+// A new jail's FTP password (its hash in plan.spec) and certificate, for the plan's domain, IP,
+// FTP user and TLS policy (create, import-site, clone).
+Result<void> give_new_identity(JailPlan& plan);
 // --memory/--cpus/--pids of create and set, validated together.
 // The OK report of a new jail (create, clone, import-site): identity and FTP account.
 void report_new_jail(const JailPlan& plan, nlohmann::json& fields, std::vector<std::string>& text);

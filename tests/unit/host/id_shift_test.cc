@@ -1,12 +1,8 @@
-// clone's id shift (src/cli/clone.cc): SRC's range -> DST's, hard links seen twice unchanged,
+// clone's id shift (src/host/id_shift.h): SRC's range -> DST's, hard links seen twice unchanged,
 // anything else -> DST's nobody.
+#include "host/id_shift.h"
+
 #include <gtest/gtest.h>
-
-#include <cstdint>
-
-namespace jailctl {
-uint32_t shift_id(uint32_t id, uint32_t from_base, uint32_t to_base);
-}
 
 using jailctl::shift_id;
 
