@@ -105,30 +105,6 @@ Result<void> network_cleanup(const Context& ctx, const JailRecord& rec) {
     return delete_link(veth_name(rec.id));
 }
 
-// jailctl-init as the jails see it: a root-owned 0755 copy in the state root. LXC bind-mounts it
-// from inside the jail's user namespace, where a private (0700) directory above the installed
-// binary — a home or a build tree — cannot be traversed. Refreshed when the installed one changed
-// (size or mtime); running jails keep the inode they mounted.
-Result<std::string> publish_init(const Context& ctx) {
-    const std::string dest = ctx.paths.root + "/jailctl-init";
-    struct stat src{}, cur{};
-    if (::stat(ctx.init_path.c_str(), &src) != 0) return fail_errno("jailctl-init at " + ctx.init_path, errno);
-    if (::stat(dest.c_str(), &cur) == 0 && cur.st_size == src.st_size && cur.st_mtim.tv_sec == src.st_mtim.tv_sec &&
-        cur.st_mtim.tv_nsec == src.st_mtim.tv_nsec && (cur.st_mode & 07777) == 0755)
-        return dest;
-    const std::string tmp = dest + ".tmp." + std::to_string(::getpid());
-    std::error_code ec;
-    std::filesystem::copy_file(ctx.init_path, tmp, std::filesystem::copy_options::overwrite_existing, ec);
-    const timespec times[2] = {src.st_atim, src.st_mtim};
-    if (ec || ::chmod(tmp.c_str(), 0755) != 0 || ::utimensat(AT_FDCWD, tmp.c_str(), times, 0) != 0 ||
-        ::rename(tmp.c_str(), dest.c_str()) != 0) {
-        std::string why = ec ? ec.message() : std::strerror(errno);
-        ::unlink(tmp.c_str());
-        return fail("copy jailctl-init to " + dest + ": " + why);
-    }
-    return dest;
-}
-
 }  // namespace
 
 // No fsync: create writes several on its path (docs/DECISIONS.md); the rename keeps it atomic.
@@ -192,11 +168,7 @@ void report_warnings(const JailPlan& plan, nlohmann::json& fields, std::vector<s
 }
 
 std::string uplink_of(const Context& ctx, const std::string& domain) {
-    std::ifstream in(ctx.paths.lxc_config(domain));
-    std::string line;
-    const std::string key = "lxc.net.0.link = ";
-    while (std::getline(in, line))
-        if (starts_with(line, key)) return line.substr(key.size());
+    if (std::string link = lxc_config_uplink(ctx.paths.lxc_config(domain)); !link.empty()) return link;
     std::string configured = configured_uplink(ctx);
     if (!configured.empty()) return configured;
     auto up = find_uplink("");
@@ -301,7 +273,7 @@ Step JailSteps::write_lxc_config() {
     plan.config_existed = ::access(paths().lxc_config(domain()).c_str(), F_OK) == 0;
     return {"lxc-config",
             [this]() -> Result<void> {
-                auto init = publish_init(ctx);
+                auto init = publish_init(ctx.init_path, ctx.paths.root);
                 if (!init) return std::unexpected(init.error());
                 LxcSpec spec{domain(),         paths().lxcpath, paths().rootfs(domain()), plan.rec.id_base,
                              plan.rec.ip,      veth_name(plan.rec.id), plan.uplink, *init};

@@ -1,9 +1,12 @@
 #include "host/lxc.h"
 
+#include <fcntl.h>
 #include <lxc/lxccontainer.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <memory>
 #include <thread>
 #include <filesystem>
@@ -197,6 +200,39 @@ pid_t lxc_init_pid(const std::string& lxcpath, const std::string& name) {
     auto c = open_container(lxcpath, name);
     if (!c || !(*c)->is_running(c->get())) return -1;
     return (*c)->init_pid(c->get());
+}
+
+// jailctl-init as the jails see it: a root-owned 0755 copy in the state root. LXC bind-mounts it
+// from inside the jail's user namespace, where a private (0700) directory above the installed
+// binary — a home or a build tree — cannot be traversed. Refreshed when the installed one changed
+// (size or mtime); running jails keep the inode they mounted.
+Result<std::string> publish_init(const std::string& installed, const std::string& state_root) {
+    const std::string dest = state_root + "/jailctl-init";
+    struct stat src{}, cur{};
+    if (::stat(installed.c_str(), &src) != 0) return fail_errno("jailctl-init at " + installed, errno);
+    if (::stat(dest.c_str(), &cur) == 0 && cur.st_size == src.st_size && cur.st_mtim.tv_sec == src.st_mtim.tv_sec &&
+        cur.st_mtim.tv_nsec == src.st_mtim.tv_nsec && (cur.st_mode & 07777) == 0755)
+        return dest;
+    const std::string tmp = dest + ".tmp." + std::to_string(::getpid());
+    std::error_code ec;
+    std::filesystem::copy_file(installed, tmp, std::filesystem::copy_options::overwrite_existing, ec);
+    const timespec times[2] = {src.st_atim, src.st_mtim};
+    if (ec || ::chmod(tmp.c_str(), 0755) != 0 || ::utimensat(AT_FDCWD, tmp.c_str(), times, 0) != 0 ||
+        ::rename(tmp.c_str(), dest.c_str()) != 0) {
+        std::string why = ec ? ec.message() : std::strerror(errno);
+        ::unlink(tmp.c_str());
+        return fail("copy jailctl-init to " + dest + ": " + why);
+    }
+    return dest;
+}
+
+std::string lxc_config_uplink(const std::string& config_path) {
+    std::ifstream in(config_path);
+    std::string line;
+    const std::string key = "lxc.net.0.link = ";
+    while (std::getline(in, line))
+        if (line.starts_with(key)) return line.substr(key.size());
+    return "";
 }
 
 }  // namespace jailctl

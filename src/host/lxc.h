@@ -29,6 +29,11 @@ struct LxcSpec {
 
 // The config file text (pure; unit-tested).
 std::string render_lxc_config(const LxcSpec& spec);
+// The uplink a jail's LXC config names (lxc.net.0.link), "" when it has none or is missing.
+std::string lxc_config_uplink(const std::string& config_path);
+// Publishes the installed jailctl-init as <state_root>/jailctl-init (root-owned, 0755) for
+// lxc.init; returns its path. Copied again only when the installed one changed.
+Result<std::string> publish_init(const std::string& installed, const std::string& state_root);
 // The jail's hostname: the domain when it fits HOST_NAME_MAX, else its first 63 characters.
 std::string jail_hostname(const std::string& domain);
 

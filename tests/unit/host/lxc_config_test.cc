@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
 #include <map>
 #include <sstream>
 
@@ -58,6 +60,18 @@ TEST(LxcConfig, HostnameFitsHostNameMax) {
 TEST(Network, VethNameFitsIfnamsiz) {
     EXPECT_EQ(veth_name(7), "jc7");
     EXPECT_LE(veth_name(32768).size(), 15u);
+}
+
+// uplink_of (cli/jail_ops.cc) reads back the uplink a running jail was started with.
+TEST(LxcConfig, UplinkReadBack) {
+    LxcSpec spec{"example.com", "/l", "/l/example.com/rootfs", 1073807360, "203.0.113.10", "jc2", "uplink0", "/init"};
+    const std::string path = ::testing::TempDir() + "/lxc_config_uplink_test.conf";
+    {
+        std::ofstream(path) << render_lxc_config(spec);
+    }
+    EXPECT_EQ(lxc_config_uplink(path), "uplink0");
+    std::remove(path.c_str());
+    EXPECT_EQ(lxc_config_uplink(path), "");  // no config: no uplink
 }
 
 TEST(Subid, CoverageAndConflicts) {
