@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "util/fd.h"
 #include "util/text.h"
@@ -95,17 +96,27 @@ std::optional<MacAddress> arp_conflict(std::span<const uint8_t> frame, Ipv4 ip, 
 
 namespace {
 
-// An AF_PACKET socket for ARP bound to `ifname`, the interface's MAC address, and the broadcast
-// destination to send to.
+// An AF_PACKET socket on `ifname`, the interface's MAC address, and the broadcast destination
+// to send to. The kernel makes binding a packet socket that is hooked into the receive path, and
+// closing any packet socket, wait for an RCU grace period (synchronize_net: 15-35 ms measured,
+// twice per announcement before). So the socket is opened with protocol 0 (hooked nowhere),
+// bound only when it must `receive` ARP, and closed by a thread of its own while the caller
+// goes on (the start waits for HTTP meanwhile).
 struct ArpSocket {
     Fd fd;
     MacAddress own{};
     sockaddr_ll to{};
+    ArpSocket() = default;
+    ArpSocket(ArpSocket&&) = default;
+    ArpSocket& operator=(ArpSocket&&) = default;
+    ~ArpSocket() {
+        if (fd.valid()) std::thread([closing = std::move(fd)]() {}).detach();
+    }
 };
 
-Result<ArpSocket> open_arp_socket(const std::string& ifname) {
+Result<ArpSocket> open_arp_socket(const std::string& ifname, bool receive) {
     ArpSocket s;
-    s.fd = Fd(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ARP)));
+    s.fd = Fd(::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0));
     if (!s.fd.valid()) return fail_errno("open a packet socket for ARP on " + ifname, errno);
     auto own = interface_mac(s.fd.get(), ifname);
     if (!own) return std::unexpected(own.error());
@@ -115,7 +126,7 @@ Result<ArpSocket> open_arp_socket(const std::string& ifname) {
     s.to.sll_family = AF_PACKET;
     s.to.sll_protocol = htons(ETH_P_ARP);
     s.to.sll_ifindex = static_cast<int>(index);
-    if (::bind(s.fd.get(), reinterpret_cast<sockaddr*>(&s.to), sizeof s.to) != 0)
+    if (receive && ::bind(s.fd.get(), reinterpret_cast<sockaddr*>(&s.to), sizeof s.to) != 0)
         return fail_errno("bind a packet socket to " + ifname, errno);
     s.to.sll_halen = 6;
     std::fill_n(s.to.sll_addr, 6, 0xff);
@@ -131,13 +142,13 @@ Result<void> send_frame(const ArpSocket& s, const std::vector<uint8_t>& frame, c
 }  // namespace
 
 Result<void> send_arp_request(const std::string& ifname, Ipv4 sender, Ipv4 target) {
-    auto s = open_arp_socket(ifname);
+    auto s = open_arp_socket(ifname, false);
     if (!s) return std::unexpected(s.error());
     return send_frame(*s, build_arp_request(s->own, sender, target), ifname);
 }
 
 Result<std::optional<MacAddress>> probe_ipv4_in_use(const std::string& ifname, Ipv4 ip) {
-    auto s = open_arp_socket(ifname);
+    auto s = open_arp_socket(ifname, true);
     if (!s) return std::unexpected(s.error());
     const int fd = s->fd.get();
     const MacAddress* own = &s->own;
