@@ -433,21 +433,13 @@ int run_restore(Context& ctx, const RestoreArgs& args) {
                              {"replaced", rp.old.has_value()}};
     std::vector<std::string> text;
     if (outcome.ok) {
-        fields["ftp"] = {{"user", plan.rec.ftp_user},
-                         {"password", plan.password},
-                         {"password_kept", rp.keep_password},
-                         {"tls", plan.rec.ftp_tls},
-                         {"fingerprint", plan.fingerprint}};
-        text = {"domain:    " + plan.rec.domain,
-                "ip:        " + plan.rec.ip,
-                "disk:      " + human_bytes(plan.rec.size_bytes),
-                "from:      " + rp.file + " (" + rp.archive.manifest.domain + ", " + rp.archive.manifest.archived_at + ")",
-                "ftp user:  " + plan.rec.ftp_user,
-                "ftp pass:  " + plan.password,
-                std::string("password:  ") + (rp.keep_password ? "unchanged (matches the archived hash)"
-                                                               : "new (an archive holds only the hash)"),
-                "ftp tls:   " + plan.rec.ftp_tls + ", sha256 " + plan.fingerprint};
-        report_warnings(plan, fields, text);
+        report_new_jail(plan, fields, text);  // then what a restore adds: its source, the password's fate
+        fields["ftp"]["password_kept"] = rp.keep_password;
+        text.insert(text.begin() + 3, "from:      " + rp.file + " (" + rp.archive.manifest.domain + ", " +
+                                          rp.archive.manifest.archived_at + ")");
+        text.insert(text.begin() + 6, std::string("password:  ") + (rp.keep_password
+                                                                     ? "unchanged (matches the archived hash)"
+                                                                     : "new (an archive holds only the hash)"));
     }
     return report(ctx, outcome, fields, text, log->path());
 }

@@ -5,18 +5,7 @@
 # Prints "blocked: <what> (<evidence>)" or "contained: ..." per attempt; a weakness fails the test.
 set -euo pipefail
 A=a.example.net IPA=203.0.113.32
-JAILS=$JAILCTL_ROOT/jails
-jin() { local d=$1; shift; lxc-attach -P "$JAILS" -n "$d" -- "$@"; }
-try() { TRY_RC=0; TRY_OUT=$("$@" 2>&1) || TRY_RC=$?; }
-msg() { local l=${TRY_OUT%%$'\n'*}; echo "${l##*: }"; }  # the error text of TRY_OUT's first line
-blocked() { echo "blocked: $*"; }
-contained() { echo "contained: $*"; }
-WEAK=()
-weak() { echo "FAIL: $*" >&2; WEAK+=("$*"); }
-put_tool() {  # domain host-file name: copy into the jail's /tmp, owned by the jail's root
-  local r=$JAILS/$1/rootfs
-  cp "$2" "$r/tmp/$3" && chown "$(stat -c %u:%g "$r")" "$r/tmp/$3" && chmod 755 "$r/tmp/$3"
-}
+source "$TESTS_DIR/security/attempts.bash"
 errname() { awk '/^err/{print $2; exit}' <<<"$TRY_OUT"; }
 # expect_err <what> <cmd...>: the attack tool must fail
 expect_err() {

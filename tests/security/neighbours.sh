@@ -9,13 +9,7 @@ A=a.example.net IPA=203.0.113.30
 B=b.example.net IPB=203.0.113.31
 FORGED=203.0.113.99      # nobody's address, in the uplink's subnet
 CLIENT_IP=203.0.113.254
-JAILS=$JAILCTL_ROOT/jails
-jin() { local d=$1; shift; lxc-attach -P "$JAILS" -n "$d" -- "$@"; }
-try() { TRY_RC=0; TRY_OUT=$("$@" 2>&1) || TRY_RC=$?; }
-msg() { local l=${TRY_OUT%%$'\n'*}; echo "${l##*: }"; }
-blocked() { echo "blocked: $*"; }
-WEAK=()
-weak() { echo "FAIL: $*" >&2; WEAK+=("$*"); }
+source "$TESTS_DIR/security/attempts.bash"
 require_python3
 
 info "jails $A and $B"

@@ -7,12 +7,7 @@
 set -euo pipefail
 A=a.example.net IPA=203.0.113.30
 B=b.example.net IPB=203.0.113.31
-JAILS=$JAILCTL_ROOT/jails
-jin() { local d=$1; shift; lxc-attach -P "$JAILS" -n "$d" -- "$@"; }
-try() { TRY_RC=0; TRY_OUT=$("$@" 2>&1) || TRY_RC=$?; }
-contained() { echo "contained: $*"; }
-WEAK=()
-weak() { echo "FAIL: $*" >&2; WEAK+=("$*"); }
+source "$TESTS_DIR/security/attempts.bash"
 
 # cgroup file of a jail's payload, v1 (controller hierarchy) or v2 (unified)
 cg_file() {  # domain controller file-v1 file-v2
