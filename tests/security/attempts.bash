@@ -14,3 +14,11 @@ put_tool() {  # domain host-file name: copy into the jail's /tmp, owned by the j
   local r=$JAILS/$1/rootfs
   cp "$2" "$r/tmp/$3" && chown "$(stat -c %u:%g "$r")" "$r/tmp/$3" && chmod 755 "$r/tmp/$3"
 }
+# verdict <summary>: fails the test when any attempt was recorded weak, else prints the summary
+verdict() {
+  if [ ${#WEAK[@]} -gt 0 ]; then
+    printf 'WEAKNESS: %s\n' "${WEAK[@]}" >&2
+    fail "${#WEAK[@]} attempt(s) not blocked or contained (see WEAKNESS lines)"
+  fi
+  echo "$1"
+}
