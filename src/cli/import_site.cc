@@ -30,6 +30,7 @@
 #include <set>
 
 #include "cli/jail_ops.h"
+#include "cli/site_rules.h"
 #include "cli/verbs.h"
 #include "host/archive.h"
 #include "host/image.h"
@@ -45,12 +46,6 @@
 #include "util/password.h"
 
 namespace jailctl {
-
-// Pure rules, declared for the unit test (tests/unit/cli/import_site_test.cc).
-Result<std::string> clean_site_path(const std::string& raw);
-Result<void> check_site_symlink(const std::string& link_path, const std::string& target);
-mode_t site_mode(bool is_dir, mode_t mode);
-std::string page_marker(const std::string& html);
 
 namespace {
 

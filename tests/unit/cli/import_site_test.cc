@@ -5,14 +5,7 @@
 
 #include <string>
 
-#include "util/result.h"
-
-namespace jailctl {
-Result<std::string> clean_site_path(const std::string& raw);
-Result<void> check_site_symlink(const std::string& link_path, const std::string& target);
-mode_t site_mode(bool is_dir, mode_t mode);
-std::string page_marker(const std::string& html);
-}  // namespace jailctl
+#include "cli/site_rules.h"
 
 using namespace jailctl;
 
