@@ -10,7 +10,7 @@ namespace {
 
 using nlohmann::json;
 
-std::unexpected<Error> bad(const std::string& field, const std::string& why) {
+std::unexpected<Error> invalid_manifest(const std::string& field, const std::string& why) {
     return fail_input("manifest: " + field, why);
 }
 
@@ -32,15 +32,15 @@ bool is_plain_text(const std::string& s, size_t max) {
 template <class T>
 Result<T> get(const json& j, const char* field) {
     auto it = j.find(field);
-    if (it == j.end()) return bad(field, "missing");
+    if (it == j.end()) return invalid_manifest(field, "missing");
     if constexpr (std::is_same_v<T, std::string>) {
-        if (!it->is_string()) return bad(field, "not a string");
+        if (!it->is_string()) return invalid_manifest(field, "not a string");
     } else if constexpr (std::is_same_v<T, bool>) {
-        if (!it->is_boolean()) return bad(field, "not a boolean");
+        if (!it->is_boolean()) return invalid_manifest(field, "not a boolean");
     } else if constexpr (std::is_same_v<T, double>) {
-        if (!it->is_number()) return bad(field, "not a number");
+        if (!it->is_number()) return invalid_manifest(field, "not a number");
     } else {
-        if (!it->is_number_unsigned()) return bad(field, "not a non-negative integer");
+        if (!it->is_number_unsigned()) return invalid_manifest(field, "not a non-negative integer");
     }
     return it->get<T>();
 }
@@ -71,9 +71,9 @@ std::string manifest_to_json(const Manifest& m) {
 }
 
 Result<Manifest> parse_manifest(const std::string& text) {
-    if (text.size() > kMaxManifestBytes) return bad("size", "more than 64 KiB");
+    if (text.size() > kMaxManifestBytes) return invalid_manifest("size", "more than 64 KiB");
     json j = json::parse(text, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return bad("json", "not a JSON object");
+    if (j.is_discarded() || !j.is_object()) return invalid_manifest("json", "not a JSON object");
     Manifest m;
 #define JC_GET(T, var, field)                               \
     do {                                                    \
@@ -83,59 +83,59 @@ Result<Manifest> parse_manifest(const std::string& text) {
     } while (0)
     std::string format;
     JC_GET(std::string, format, "format");
-    if (format != kArchiveFormat) return bad("format", "'" + format + "' is not a jailctl archive");
+    if (format != kArchiveFormat) return invalid_manifest("format", "'" + format + "' is not a jailctl archive");
     uint64_t version = 0;
     JC_GET(uint64_t, version, "format_version");
     if (version != static_cast<uint64_t>(kArchiveFormatVersion))
-        return bad("format_version", std::to_string(version) + " is not supported (this jailctl reads " +
+        return invalid_manifest("format_version", std::to_string(version) + " is not supported (this jailctl reads " +
                                          std::to_string(kArchiveFormatVersion) + ")");
     JC_GET(std::string, m.kind, "kind");
-    if (m.kind != "backup" && m.kind != "export") return bad("kind", "'" + m.kind + "' is not backup or export");
+    if (m.kind != "backup" && m.kind != "export") return invalid_manifest("kind", "'" + m.kind + "' is not backup or export");
     JC_GET(std::string, m.domain, "domain");
     auto domain = Domain::parse(m.domain);
-    if (!domain || domain->str() != m.domain) return bad("domain", "'" + m.domain + "' is not a valid domain");
+    if (!domain || domain->str() != m.domain) return invalid_manifest("domain", "'" + m.domain + "' is not a valid domain");
     JC_GET(std::string, m.ip, "ip");
     auto ip = Ipv4::parse_syntax(m.ip);
-    if (!ip || ip->str() != m.ip) return bad("ip", "'" + m.ip + "' is not a canonical IPv4 address");
+    if (!ip || ip->str() != m.ip) return invalid_manifest("ip", "'" + m.ip + "' is not a canonical IPv4 address");
     JC_GET(uint64_t, m.size_bytes, "size_bytes");
     if (m.size_bytes == 0 || m.size_bytes % 4096 != 0 || m.size_bytes > (1ull << 44))
-        return bad("size_bytes", std::to_string(m.size_bytes) + " is not a disk size (4 KiB multiple, <= 16 TiB)");
+        return invalid_manifest("size_bytes", std::to_string(m.size_bytes) + " is not a disk size (4 KiB multiple, <= 16 TiB)");
     JC_GET(bool, m.sparse, "sparse");
     JC_GET(std::string, m.ftp_user, "ftp_user");
     if (m.ftp_user.empty() || m.ftp_user.size() > 32 ||
         m.ftp_user.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-.") != std::string::npos)
-        return bad("ftp_user", "'" + m.ftp_user + "' is not a valid account name");
+        return invalid_manifest("ftp_user", "'" + m.ftp_user + "' is not a valid account name");
     JC_GET(std::string, m.ftp_password_hash, "ftp_password_hash");
     if (!is_plain_text(m.ftp_password_hash, 512) || m.ftp_password_hash.find(':') != std::string::npos)
-        return bad("ftp_password_hash", "not a crypt(3) string");
+        return invalid_manifest("ftp_password_hash", "not a crypt(3) string");
     JC_GET(std::string, m.ftp_tls, "ftp_tls");
     if (m.ftp_tls != "required" && m.ftp_tls != "optional")
-        return bad("ftp_tls", "'" + m.ftp_tls + "' is not required or optional");
+        return invalid_manifest("ftp_tls", "'" + m.ftp_tls + "' is not required or optional");
     JC_GET(std::string, m.certificate_pem, "certificate_pem");
     if (!m.certificate_pem.empty() && m.certificate_pem.rfind("-----BEGIN CERTIFICATE-----", 0) != 0)
-        return bad("certificate_pem", "not a PEM certificate");
+        return invalid_manifest("certificate_pem", "not a PEM certificate");
     JC_GET(std::string, m.jailctl_version, "jailctl_version");
     JC_GET(std::string, m.jail_created, "jail_created");
     JC_GET(std::string, m.archived_at, "archived_at");
     for (const auto* s : {&m.jailctl_version, &m.jail_created, &m.archived_at})
-        if (!is_plain_text(*s, 64)) return bad("jailctl_version/jail_created/archived_at", "not plain text");
+        if (!is_plain_text(*s, 64)) return invalid_manifest("jailctl_version/jail_created/archived_at", "not plain text");
     auto content = j.find("content");
-    if (content == j.end() || !content->is_object()) return bad("content", "missing or not an object");
+    if (content == j.end() || !content->is_object()) return invalid_manifest("content", "missing or not an object");
     std::string digest;
     {
         auto d = get<std::string>(*content, "digest");
-        if (!d) return bad("content.digest", "missing or not a string");
+        if (!d) return invalid_manifest("content.digest", "missing or not a string");
         digest = *d;
     }
-    if (digest != "sha256-entries-v1") return bad("content.digest", "'" + digest + "' is not supported");
+    if (digest != "sha256-entries-v1") return invalid_manifest("content.digest", "'" + digest + "' is not supported");
     auto sha = get<std::string>(*content, "sha256");
-    if (!sha || !is_hex64(*sha)) return bad("content.sha256", "not 64 lowercase hex digits");
+    if (!sha || !is_hex64(*sha)) return invalid_manifest("content.sha256", "not 64 lowercase hex digits");
     m.content_sha256 = *sha;
     auto entries = get<uint64_t>(*content, "entries");
-    if (!entries) return bad("content.entries", "missing or not a non-negative integer");
+    if (!entries) return invalid_manifest("content.entries", "missing or not a non-negative integer");
     m.entries = *entries;
     auto bytes = get<uint64_t>(*content, "file_bytes");
-    if (!bytes) return bad("content.file_bytes", "missing or not a non-negative integer");
+    if (!bytes) return invalid_manifest("content.file_bytes", "missing or not a non-negative integer");
     m.file_bytes = *bytes;
     if (auto snap = j.find("snapshot"); snap != j.end() && snap->is_object()) {
         if (auto meth = get<std::string>(*snap, "method"); meth && is_plain_text(*meth, 32)) m.snapshot_method = *meth;
