@@ -69,6 +69,7 @@ check_lines() {
   while IFS= read -r line; do
     case "$line" in
       OK\ *|unseen\ *) ;;
+      reflink\ *snapshots\ *|copy\ *snapshots\ *) ;;  # information: how backups copy a running jail
       missing\ *|low\ *|unreadable\ *) [[ "$line" == *fix* ]] || fail "a failing prerequisite without a fix: '$line'" ;;
       *) fail "host check line is neither OK, unseen, missing, low nor unreadable: '$line'" ;;
     esac
@@ -86,6 +87,9 @@ for thing in loop nginx vsftpd lxc forwarding uplink subuid subgid; do
 done
 grep -qiE '^missing .*forwarding' "$OUT_FILE" || fail "forwarding is off in a new netns but check says:"$'\n'"$OUT"
 grep -qiE '^missing .*subuid' "$OUT_FILE" || fail "root has no ids in the empty /etc/subuid but check says:"$'\n'"$OUT"
+# the root is on the sandbox's own filesystem (ext4 or tmpfs here: no reflinks; xfs_root.sh has one)
+grep -qE "^copy +snapshots +$JAILCTL_ROOT is (ext4|tmpfs) without reflinks" "$OUT_FILE" ||
+  fail "host check does not say how snapshots are taken on $JAILCTL_ROOT:"$'\n'"$OUT"
 grep -qE '^OK .*uplink0' "$OUT_FILE" || fail "the uplink from host.conf (uplink0) is not OK:"$'\n'"$OUT"
 grep -qE '^low +kernel\.pid_max .*fix: jailctl host prepare' "$OUT_FILE" ||
   fail "kernel.pid_max at ${SET[kernel.pid_max]} is not 'low' with the fix:"$'\n'"$OUT"
