@@ -305,8 +305,8 @@ Step JailSteps::start_jail() {
                                     "jailctl state root (a second --root) has a jail with the same id; run one state "
                                     "root per host, or remove a leftover with 'jailctl repair " + domain() + "'");
                 if (auto r = lxc_start(paths().lxcpath, domain()); !r) return r;
-                if (auto r = add_gateway_address(veth_name(plan.rec.id)); !r) return r;
-                if (auto r = restrict_to_own_address(veth_name(plan.rec.id)); !r) return r;
+                if (auto r = add_gateway_address(veth); !r) return r;
+                if (auto r = restrict_to_own_address(veth); !r) return r;
                 if (plan.address_check.valid()) {  // consumed once: its warnings join the plan's
                     AddressVerdict verdict = plan.address_check.get();
                     plan.address_check = {};
