@@ -21,6 +21,9 @@ packages=(
   python3-jsonschema   # tests/api: responses checked against the OpenAPI schemas
   wrk                  # bench/api: the HTTP load generator
   xfsprogs             # tests/integration/xfs_root.sh: a reflink root (instant snapshots)
+  uacme pebble         # HTTPS: the ACME client (renew, create), Pebble the test CA in tests/integration
+  php8.2-fpm           # create --profile php: one php-fpm pool per jail, from the host's /usr
+  etcd-server etcd-client  # cluster mode: the cluster's state (tests/cluster runs a 3-member etcd)
 )
 
 # tests/browser's pinned playwright-core (package-lock.json) into tests/browser/node_modules.
