@@ -5,6 +5,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <utility>
@@ -63,6 +64,19 @@ CREATE TABLE IF NOT EXISTS api_tokens(
   last_used TEXT
 );
 )sql";
+
+// Columns added to `jails` after its first release. CREATE TABLE IF NOT EXISTS leaves an
+// older registry's table as it was, so open() adds each missing one with its default: an
+// upgrade never needs a manual step, and a downgrade reads the columns it knows. A new
+// column goes both into kSchema (new registries) and here (old ones), with a DEFAULT.
+struct AddedColumn { const char* name; const char* definition; };
+constexpr AddedColumn kAddedJailColumns[] = {
+    {"autostart", "INTEGER NOT NULL DEFAULT 1"},
+    {"reason", "TEXT NOT NULL DEFAULT ''"},
+    {"memory_bytes", "INTEGER NOT NULL DEFAULT 268435456"},
+    {"millicpus", "INTEGER NOT NULL DEFAULT 1000"},
+    {"pids", "INTEGER NOT NULL DEFAULT 512"},
+};
 
 constexpr const char* kJailColumns =
     "id, domain, ip, size_bytes, sparse, ftp_user, ftp_tls, id_base, state, autostart, created, reason, "
@@ -160,6 +174,8 @@ Result<Registry> Registry::open(const std::string& path) {
         ::usleep(50 * 1000);
     }
     if (!setup) return std::unexpected(setup.error());
+    setup = reg.add_missing_columns();
+    if (!setup) return std::unexpected(setup.error());
     // Jails registered before host names were recorded claim theirs now (once; cheap after).
     setup = reg.exec("BEGIN IMMEDIATE");
     if (setup) {
@@ -175,6 +191,22 @@ Result<Registry> Registry::open(const std::string& path) {
     }
     if (!setup) return std::unexpected(setup.error());
     return reg;
+}
+
+Result<void> Registry::add_missing_columns() {
+    std::vector<std::string> present;
+    {
+        Stmt info(db_, "SELECT name FROM pragma_table_info('jails')");
+        while (info.step() == SQLITE_ROW) present.push_back(info.text(0));
+    }
+    for (const auto& column : kAddedJailColumns) {
+        if (std::ranges::find(present, column.name) != present.end()) continue;
+        auto sql = std::string("ALTER TABLE jails ADD COLUMN ") + column.name + " " + column.definition;
+        auto added = exec(sql.c_str());
+        // Another jailctl opening the same old registry may have added it first.
+        if (!added && added.error().message.find("duplicate column") == std::string::npos) return added;
+    }
+    return {};
 }
 
 Registry::Registry(Registry&& o) noexcept : db_(std::exchange(o.db_, nullptr)) {}

@@ -91,6 +91,7 @@ public:
 
 private:
     explicit Registry(sqlite3* db) : db_(db) {}
+    Result<void> add_missing_columns();  // an older registry's jails table gains new columns
     Result<void> claim_host_names(int64_t jail_id, const std::string& domain);
     Result<std::string> unique_ftp_user(const std::string& wanted);
     Result<void> exec(const char* sql);

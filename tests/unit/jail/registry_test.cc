@@ -34,6 +34,44 @@ protected:
     std::optional<Registry> reg_;
 };
 
+// A registry written before the limits columns existed opens, gains them with their
+// defaults, and keeps its jail.
+TEST(RegistryUpgrade, AnOlderJailsTableGainsTheNewColumns) {
+    auto dir = std::filesystem::temp_directory_path() / ("jailctl-reg-old-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir);
+    auto path = (dir / "jailctl.db").string();
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TABLE jails(id INTEGER PRIMARY KEY AUTOINCREMENT, domain TEXT NOT NULL UNIQUE,"
+                           " ip TEXT NOT NULL UNIQUE, size_bytes INTEGER NOT NULL, sparse INTEGER NOT NULL,"
+                           " ftp_user TEXT NOT NULL, ftp_tls TEXT NOT NULL, id_base INTEGER NOT NULL,"
+                           " state TEXT NOT NULL, created TEXT NOT NULL);"
+                           "INSERT INTO jails(domain, ip, size_bytes, sparse, ftp_user, ftp_tls, id_base, state, created)"
+                           " VALUES('old.example', '203.0.113.9', 134217728, 0, 'oldexample', 'required', 1073741824,"
+                           " 'ready', '2026-01-01T00:00:00Z');",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+    {
+        auto reg = Registry::open(path);
+        ASSERT_TRUE(reg) << reg.error().message;
+        auto old = reg->find("old.example");
+        ASSERT_TRUE(old && *old);
+        EXPECT_EQ((*old)->memory_bytes, 256ull << 20);
+        EXPECT_EQ((*old)->millicpus, 1000u);
+        EXPECT_EQ((*old)->pids, 512u);
+        EXPECT_TRUE((*old)->autostart);
+        ASSERT_TRUE(reg->set_limits("old.example", 64ull << 20, 500, 100));
+    }
+    {
+        auto again = Registry::open(path);  // a second open finds every column present
+        ASSERT_TRUE(again) << again.error().message;
+        EXPECT_EQ((*again->find("old.example"))->memory_bytes, 64ull << 20);
+    }
+    std::filesystem::remove_all(dir);
+}
+
 TEST_F(RegistryTest, InsertAssignsDistinctIdRanges) {
     auto a = reg_->insert_jail(jail("a.example", "203.0.113.10"));
     auto b = reg_->insert_jail(jail("b.example", "203.0.113.11"));
