@@ -15,9 +15,9 @@ cmake --build "$build" -j"$(nproc)"
 
 rc=0
 echo "== unit tests"
-ctest --test-dir "$build" --output-on-failure -LE 'integration|security|api|browser|package' -j"$(nproc)" "$@" || rc=1
-echo "== integration, security, API and browser tests (root, sandboxed); the .deb in a fresh root"
-ctest --test-dir "$build" --output-on-failure -L 'integration|security|api|browser|package' "$@" || rc=1
+ctest --test-dir "$build" --output-on-failure -LE 'integration|security|api|browser|package|cluster' -j"$(nproc)" "$@" || rc=1
+echo "== integration, security, API, browser and cluster tests (root, sandboxed); the .deb in a fresh root"
+ctest --test-dir "$build" --output-on-failure -L 'integration|security|api|browser|package|cluster' "$@" || rc=1
 
 [ $rc -eq 0 ] && echo "test.sh: all tests passed" || echo "test.sh: FAILURES (see above)" >&2
 exit $rc

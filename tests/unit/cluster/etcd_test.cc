@@ -1,0 +1,245 @@
+#include "cluster/etcd.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+extern char** environ;
+
+namespace jailctl {
+namespace {
+
+TEST(Base64, RoundTripsEveryLengthAndByte) {
+    std::string bytes;
+    for (int i = 0; i < 300; ++i) {
+        auto text = base64_encode(bytes);
+        EXPECT_EQ(text.size() % 4, 0u);
+        auto back = base64_decode(text);
+        ASSERT_TRUE(back) << i;
+        EXPECT_EQ(*back, bytes) << i;
+        bytes.push_back(static_cast<char>(i * 7));
+    }
+    EXPECT_EQ(base64_encode("jailctl/x"), "amFpbGN0bC94");
+    EXPECT_FALSE(base64_decode("abc"));
+    EXPECT_FALSE(base64_decode("ab!="));
+}
+
+TEST(PrefixEnd, IsTheFirstKeyAfterThePrefix) {
+    EXPECT_EQ(prefix_end("/jailctl/"), "/jailctl0");
+    EXPECT_EQ(prefix_end(std::string("a\xff\xff", 3)), "b");
+    EXPECT_EQ(prefix_end(std::string("\xff", 1)), std::string(1, '\0'));
+    EXPECT_EQ(prefix_end(""), std::string(1, '\0'));
+}
+
+TEST(EtcdOpen, RefusesEndpointsItCannotUseNamingThem) {
+    EXPECT_FALSE(Etcd::open({}));
+    for (const char* bad : {"127.0.0.1:2379", "ftp://a:1", "http://a", "http://a:0", "http://a:65536", "http://a:x",
+                            "http://:2379", "http://u@a:1", "http://a/b:1"}) {
+        auto e = Etcd::open({.endpoints = {"http://127.0.0.1:2379", bad}});
+        ASSERT_FALSE(e) << bad;
+        EXPECT_EQ(e.error().kind, ErrorKind::BadInput) << bad;
+        EXPECT_NE(e.error().message.find(bad), std::string::npos) << e.error().message;
+    }
+    EXPECT_TRUE(Etcd::open({.endpoints = {"http://127.0.0.1:2379", "https://etcd-2.example:2379"}}));
+}
+
+TEST(EtcdOpen, NoMemberAnsweringIsHostNotReadyAfterTheDeadline) {
+    // Port 1 on loopback: connection refused at once, so the deadline bounds the retries.
+    auto etcd = Etcd::open({.endpoints = {"http://127.0.0.1:1", "http://127.0.0.1:2"},
+                            .deadline = std::chrono::milliseconds(300)});
+    ASSERT_TRUE(etcd);
+    auto start = std::chrono::steady_clock::now();
+    auto got = etcd->get("k");
+    auto took = std::chrono::steady_clock::now() - start;
+    ASSERT_FALSE(got);
+    EXPECT_EQ(got.error().kind, ErrorKind::HostNotReady);
+    EXPECT_NE(got.error().message.find("127.0.0.1:"), std::string::npos) << got.error().message;
+    EXPECT_LT(took, std::chrono::seconds(2));
+}
+
+// ------------------------------------------------------------------------------------------
+// Against a real three-member etcd (Debian etcd-server), started here on loopback ports.
+// Run by tests/cluster/etcd_store.sh inside the sandbox's network namespace (ETCD_LIVE=1);
+// skipped in the plain unit run.
+class EtcdLive : public ::testing::Test {
+protected:
+    static constexpr int kMembers = 3;
+    void SetUp() override {
+        if (!std::getenv("ETCD_LIVE")) GTEST_SKIP() << "needs ETCD_LIVE=1 (tests/cluster/etcd_store.sh)";
+        dir_ = std::filesystem::temp_directory_path() / ("jailctl-etcd-" + std::to_string(getpid()));
+        std::filesystem::create_directories(dir_);
+        for (int i = 0; i < kMembers; ++i) ASSERT_TRUE(start(i, "new"));
+        for (int i = 0; i < kMembers; ++i) ASSERT_TRUE(healthy(i)) << "member " << i << " never became healthy";
+        auto e = Etcd::open({.endpoints = {client_url(0), client_url(1), client_url(2)}});
+        ASSERT_TRUE(e) << e.error().message;
+        etcd_.emplace(std::move(*e));
+    }
+    void TearDown() override {
+        for (pid_t& pid : pids_) stop(pid);
+        if (!dir_.empty()) std::filesystem::remove_all(dir_);
+    }
+    static std::string client_url(int i) { return "http://127.0.0.1:" + std::to_string(22379 + 10 * i); }
+    static std::string peer_url(int i) { return "http://127.0.0.1:" + std::to_string(22380 + 10 * i); }
+    bool start(int i, const std::string& state) {
+        std::string cluster;
+        for (int m = 0; m < kMembers; ++m) cluster += (m ? "," : "") + ("m" + std::to_string(m)) + "=" + peer_url(m);
+        std::vector<std::string> args = {"etcd", "--name", "m" + std::to_string(i),
+                                         "--data-dir", (dir_ / ("m" + std::to_string(i))).string(),
+                                         "--listen-client-urls", client_url(i), "--advertise-client-urls", client_url(i),
+                                         "--listen-peer-urls", peer_url(i), "--initial-advertise-peer-urls", peer_url(i),
+                                         "--initial-cluster", cluster, "--initial-cluster-state", state,
+                                         "--initial-cluster-token", "jailctl-test",
+                                         "--logger", "zap", "--log-outputs", (dir_ / ("m" + std::to_string(i) + ".log")).string()};
+        std::vector<char*> argv;
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
+        int rc = posix_spawnp(&pids_[i], "etcd", &actions, nullptr, argv.data(), environ);
+        posix_spawn_file_actions_destroy(&actions);
+        return rc == 0;
+    }
+    static void stop(pid_t& pid) {
+        if (pid <= 0) return;
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+        pid = 0;
+    }
+    static bool healthy(int i) {
+        for (int tries = 0; tries < 100; ++tries) {
+            httplib::Client c(client_url(i));
+            c.set_connection_timeout(std::chrono::milliseconds(200));
+            auto r = c.Get("/health");
+            if (r && r->status == 200 && r->body.find("\"true\"") != std::string::npos) return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+        return false;
+    }
+    // The member that is the raft leader now, asked to every member (-1: none answers).
+    static int leader() {
+        for (int i = 0; i < kMembers; ++i) {
+            httplib::Client c(client_url(i));
+            c.set_connection_timeout(std::chrono::milliseconds(200));
+            auto r = c.Post("/v3/maintenance/status", "{}", "application/json");
+            if (!r || r->status != 200) continue;
+            auto j = nlohmann::json::parse(r->body, nullptr, false);
+            if (j.is_discarded()) continue;
+            std::string self = j["header"].value("member_id", ""), lead = j.value("leader", "");
+            if (lead.empty()) continue;
+            if (self == lead) return i;
+        }
+        return -1;
+    }
+    // A client that tries member `first` first: after `first` dies, every call of the next
+    // burst starts on the dead member and must fail over.
+    void prefer(int first) {
+        std::vector<std::string> endpoints = {client_url(first)};
+        for (int i = 0; i < kMembers; ++i)
+            if (i != first) endpoints.push_back(client_url(i));
+        etcd_.emplace(*Etcd::open({.endpoints = endpoints}));
+    }
+    // A burst of every kind of call; each must succeed (through retries) and read back.
+    void exercise(const std::string& round) {
+        for (int n = 0; n < 20; ++n) {
+            std::string key = "/jailctl/test/" + round + "/" + std::to_string(n);
+            auto put = etcd_->put(key, "v" + std::to_string(n));
+            ASSERT_TRUE(put) << put.error().message;
+            auto got = etcd_->get(key);
+            ASSERT_TRUE(got) << got.error().message;
+            ASSERT_TRUE(*got);
+            EXPECT_EQ((*got)->value, "v" + std::to_string(n));
+        }
+        auto claimed = etcd_->create({{"/jailctl/test/" + round + "/claim", "mine"}});
+        ASSERT_TRUE(claimed) << claimed.error().message;
+        EXPECT_TRUE(*claimed);
+        auto listed = etcd_->list("/jailctl/test/" + round + "/");
+        ASSERT_TRUE(listed) << listed.error().message;
+        EXPECT_EQ(listed->size(), 21u);
+    }
+    std::filesystem::path dir_;
+    pid_t pids_[kMembers] = {};
+    std::optional<Etcd> etcd_;
+};
+
+TEST_F(EtcdLive, KeysLeasesAndCompareAndSwap) {
+    ASSERT_TRUE(etcd_->put("/jailctl/a", "1"));
+    auto a = etcd_->get("/jailctl/a");
+    ASSERT_TRUE(a && *a);
+    EXPECT_TRUE(*etcd_->replace("/jailctl/a", (*a)->mod_revision, "2"));
+    EXPECT_FALSE(*etcd_->replace("/jailctl/a", (*a)->mod_revision, "3")) << "a stale revision must not win";
+    EXPECT_EQ((*etcd_->get("/jailctl/a"))->value, "2");
+    EXPECT_FALSE(*etcd_->remove_if("/jailctl/a", "1"));
+    EXPECT_TRUE(*etcd_->remove_if("/jailctl/a", "2"));
+    EXPECT_FALSE(*etcd_->get("/jailctl/a"));
+
+    // Either both keys of a claim are created, or neither.
+    EXPECT_TRUE(*etcd_->create({{"/jailctl/domains/x.example", "h1"}, {"/jailctl/ips/203.0.113.5", "h1"}}));
+    EXPECT_FALSE(*etcd_->create({{"/jailctl/domains/y.example", "h2"}, {"/jailctl/ips/203.0.113.5", "h2"}}));
+    EXPECT_FALSE(*etcd_->get("/jailctl/domains/y.example"));
+
+    auto lease = etcd_->grant_lease(std::chrono::seconds(2));
+    ASSERT_TRUE(lease) << lease.error().message;
+    ASSERT_TRUE(etcd_->put("/jailctl/hosts/h1", "alive", *lease));
+    for (int i = 0; i < 3; ++i) {  // kept alive past its TTL
+        std::this_thread::sleep_for(std::chrono::milliseconds(800));
+        auto ttl = etcd_->keep_alive(*lease);
+        ASSERT_TRUE(ttl) << ttl.error().message;
+        EXPECT_GT(*ttl, 0);
+    }
+    EXPECT_TRUE(*etcd_->get("/jailctl/hosts/h1"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(3500));  // not kept alive: gone
+    EXPECT_FALSE(*etcd_->get("/jailctl/hosts/h1"));
+    EXPECT_EQ(*etcd_->keep_alive(*lease), 0);
+}
+
+// Ten rounds of two hosts claiming the same name at the same moment: exactly one wins each.
+TEST_F(EtcdLive, ConcurrentClaimsHaveExactlyOneWinner) {
+    for (int round = 0; round < 10; ++round) {
+        std::string key = "/jailctl/domains/race" + std::to_string(round) + ".example";
+        std::atomic<int> winners = 0, errors = 0;
+        auto claim = [&](int host) {
+            auto e = Etcd::open({.endpoints = {client_url(host % kMembers)}});
+            auto won = e->create({{key, "host" + std::to_string(host)}});
+            if (!won) ++errors;
+            else if (*won) ++winners;
+        };
+        std::thread a(claim, 0), b(claim, 1);
+        a.join();
+        b.join();
+        EXPECT_EQ(errors, 0) << round;
+        EXPECT_EQ(winners, 1) << round;
+    }
+}
+
+// A follower dies: nothing fails. It comes back; then the leader dies: nothing fails either
+// (the calls wait through the election on the remaining members).
+TEST_F(EtcdLive, SurvivesLosingAMemberAndThenTheLeader) {
+    exercise("before");
+    int lead = leader();
+    ASSERT_GE(lead, 0);
+    int follower = (lead + 1) % kMembers;
+    prefer(follower);
+    stop(pids_[follower]);
+    exercise("follower-down");
+    ASSERT_TRUE(start(follower, "existing"));
+    ASSERT_TRUE(healthy(follower));
+    lead = leader();
+    ASSERT_GE(lead, 0);
+    prefer(lead);
+    stop(pids_[lead]);
+    exercise("leader-down");
+}
+
+}  // namespace
+}  // namespace jailctl
