@@ -18,6 +18,7 @@
 #include <memory>
 
 #include "api/actions.h"
+#include "api/agent.h"
 #include "api/assets.h"
 #include "api/auth.h"
 #include "api/serve.h"
@@ -86,7 +87,8 @@ Result<std::pair<std::string, int>> parse_listen(const std::string& text) {
     return std::pair{host, port};
 }
 
-// The API's own certificate: <root>/api/{cert,key}.pem, made on first start.
+}  // namespace
+
 Result<std::pair<std::string, std::string>> ensure_certificate(const Context& ctx, const std::string& host) {
     std::string dir = ctx.paths.root + "/api", cert = dir + "/cert.pem", key = dir + "/key.pem";
     std::error_code ec;
@@ -100,6 +102,8 @@ Result<std::pair<std::string, std::string>> ensure_certificate(const Context& ct
     if (auto r = write_host_file(cert, made->cert_pem, 0644); !r) return std::unexpected(r.error());
     return std::pair{cert, key};
 }
+
+namespace {
 
 std::string read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -540,6 +544,7 @@ int run_serve(Context& ctx, const ServeArgs& args) {
         sd_notify("STOPPING=1");
         server.http().stop();  // returns at once; listen_after_bind() returns once the open requests end
     });
+    api::HostAgent agent(ctx, *fingerprint);  // in a cluster: keeps this host up (docs/FLEET.md)
     sd_notify("READY=1\nSTATUS=listening on " + args.listen);
     bool ok = server.http().listen_after_bind();
     if (!stopping) {  // the listener failed on its own

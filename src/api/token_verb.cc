@@ -8,12 +8,6 @@
 namespace jailctl {
 namespace {
 
-int report_ok(const Context& ctx, nlohmann::json fields, const std::vector<std::string>& text) {
-    TaskOutcome ok;
-    ok.ok = true;
-    return report(ctx, ok, std::move(fields), text, "");
-}
-
 int run_add(Context& ctx, const std::string& name, const std::string& role_text) {
     if (auto r = api::check_token_name(name); !r) return report_error(ctx, "validate", r.error());
     auto role = api::parse_role(role_text);

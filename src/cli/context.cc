@@ -108,6 +108,12 @@ int report(const Context& ctx, const TaskOutcome& outcome, nlohmann::json fields
     return static_cast<int>(outcome.error.kind);
 }
 
+int report_ok(const Context& ctx, nlohmann::json fields, const std::vector<std::string>& text_lines) {
+    TaskOutcome ok;
+    ok.ok = true;
+    return report(ctx, ok, std::move(fields), text_lines, "");
+}
+
 int report_error(const Context& ctx, const std::string& step, const Error& error) {
     TaskOutcome outcome;
     outcome.failed_step = step;

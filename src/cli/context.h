@@ -59,6 +59,8 @@ Result<Fd> lock_jail(const Paths& paths, const std::string& domain);
 // last stderr line "KO: <step>: <cause>"; returns the exit status.
 int report(const Context& ctx, const TaskOutcome& outcome, nlohmann::json fields,
            const std::vector<std::string>& text_lines, const std::string& log_path);
+// A verb that ran no task (tokens, cluster membership): OK with its fields and lines.
+int report_ok(const Context& ctx, nlohmann::json fields, const std::vector<std::string>& text_lines);
 // A failure before any task ran (validation, lookup): KO with step "validate".
 int report_error(const Context& ctx, const std::string& step, const Error& error);
 

@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
     add_metrics(app, ctx, action);
     add_serve(app, ctx, action);
     add_token(app, ctx, action);
+    add_cluster(app, ctx, action);
 
     try {
         app.parse(argc, argv);

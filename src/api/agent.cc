@@ -1,0 +1,129 @@
+#include "api/agent.h"
+
+#include <sys/statvfs.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "cluster/membership.h"
+#include "jail/registry.h"
+
+namespace jailctl::api {
+namespace {
+
+uint64_t available_memory() {
+    std::ifstream in("/proc/meminfo");
+    std::string key;
+    uint64_t kib = 0;
+    std::string unit;
+    while (in >> key >> kib >> unit)
+        if (key == "MemAvailable:") return kib * 1024;
+    return 0;
+}
+
+// What placement reads (docs/FLEET.md): free disk of the root, available memory, jail count.
+nlohmann::json capacity(const std::string& root, Registry* registry) {
+    nlohmann::json c = {{"memory_free", available_memory()}, {"version", JAILCTL_VERSION}};
+    struct statvfs fs{};
+    if (::statvfs(root.c_str(), &fs) == 0) c["disk_free"] = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
+    if (registry)
+        if (auto jails = registry->list()) c["jails"] = jails->size();
+    return c;
+}
+
+void say(const std::string& line) {
+    std::fprintf(stderr, "cluster: %s\n", line.c_str());
+    std::fflush(stderr);
+}
+
+}  // namespace
+
+HostAgent::HostAgent(const Context& ctx, std::string fingerprint)
+    : root_(ctx.paths.root), db_(ctx.paths.db), fingerprint_(std::move(fingerprint)) {
+    auto member = load_membership(root_);
+    if (!member) {
+        say("not refreshing this host's presence: " + member.error().message);
+        return;
+    }
+    if (!*member) return;  // single-host mode
+    thread_ = std::thread([this] { run(); });
+}
+
+HostAgent::~HostAgent() {
+    {
+        std::lock_guard lock(mutex_);
+        stop_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+}
+
+void HostAgent::run() {
+    auto registry = Registry::open(db_);
+    int64_t lease = 0;
+    std::string last_problem = "start";
+    std::optional<Etcd> etcd;
+    std::string host;
+    auto problem = [&](const std::string& what) {
+        if (what != last_problem) say(what + " (retrying every " + std::to_string(kHostRefreshSeconds) + " s)");
+        last_problem = what;
+    };
+    std::unique_lock lock(mutex_);
+    while (!stop_) {
+        lock.unlock();
+        // Re-read each time: `cluster leave` removes the file while serve runs.
+        auto member = load_membership(root_);
+        if (member && !*member) {
+            if (etcd && lease) (void)etcd->revoke(lease);
+            say("this host left the cluster: no longer announcing it");
+            return;
+        }
+        if (!member) {
+            problem(member.error().message);
+        } else {
+            host = (*member)->host;
+            if (!etcd) {
+                auto opened = Etcd::open({.endpoints = (*member)->etcd, .ca_file = (*member)->etcd_ca,
+                                          .deadline = std::chrono::seconds(2)});
+                if (opened) etcd.emplace(std::move(*opened));
+                else problem(opened.error().message);
+            }
+            if (etcd) {
+                Result<void> ok;
+                if (lease == 0) {
+                    auto granted = etcd->grant_lease(std::chrono::seconds(kHostLeaseSeconds));
+                    if (granted) lease = *granted;
+                    else ok = std::unexpected(granted.error());
+                }
+                if (ok) {
+                    nlohmann::json value = capacity(root_, registry ? &*registry : nullptr);
+                    value["api"] = (*member)->api_url;
+                    value["fingerprint"] = fingerprint_;
+                    ok = etcd->put(keys::alive(host), value.dump(), lease);
+                }
+                if (ok) {
+                    auto ttl = etcd->keep_alive(lease);
+                    if (!ttl) ok = std::unexpected(ttl.error());
+                    else if (*ttl == 0) lease = 0;  // expired meanwhile (etcd unreachable too long): a new one
+                }
+                if (ok && last_problem != "") {
+                    say("host " + host + " is up in cluster " + (*member)->cluster_id + " (lease " +
+                        std::to_string(kHostLeaseSeconds) + " s)");
+                    last_problem = "";
+                } else if (!ok) {
+                    if (ok.error().message.find("lease not found") != std::string::npos) lease = 0;
+                    problem(ok.error().message);
+                }
+            }
+        }
+        lock.lock();
+        wake_.wait_for(lock, std::chrono::seconds(kHostRefreshSeconds), [this] { return stop_; });
+    }
+    lock.unlock();
+    if (etcd && lease) {
+        (void)etcd->revoke(lease);
+        say("host " + host + " is down (serve stopped; lease revoked)");
+    }
+}
+
+}  // namespace jailctl::api
