@@ -4,6 +4,8 @@
 
 #include <cstdio>
 #include <fstream>
+#include <map>
+#include <set>
 
 #include "cluster/membership.h"
 #include "jail/registry.h"
@@ -36,6 +38,70 @@ void say(const std::string& line) {
     std::fflush(stderr);
 }
 
+Result<bool> as_written(const Result<void>& r) {
+    if (!r) return std::unexpected(r.error());
+    return true;
+}
+
+// This host's jails as the cluster sees them: domain -> the value of /jailctl/jails/<domain>.
+using Published = std::map<std::string, std::string>;
+
+// Writes to etcd what changed in this host's registry since the last call (`published`
+// holds what etcd has; loaded from etcd on the first call). A domain another host already
+// publishes is not taken over: it is reported once, as the operator must resolve it.
+Result<void> publish_jails(Etcd& etcd, const std::string& host, Registry& registry, std::optional<Published>& published,
+                           std::set<std::string>& reported) {
+    auto jails = registry.list();
+    if (!jails) return std::unexpected(jails.error());
+    if (!published) {
+        auto current = etcd.list(keys::jails());
+        if (!current) return std::unexpected(current.error());
+        published.emplace();
+        for (const auto& kv : *current) {
+            auto v = nlohmann::json::parse(kv.value, nullptr, false);
+            if (v.is_object() && v.value("host", "") == host) (*published)[kv.key.substr(keys::jails().size())] = kv.value;
+        }
+    }
+    Published wanted;
+    for (const auto& j : *jails)
+        wanted[j.domain] = nlohmann::json{{"host", host}, {"ip", j.ip}, {"size_bytes", j.size_bytes}, {"state", j.state}}.dump();
+    for (const auto& [domain, value] : wanted) {
+        auto old = published->find(domain);
+        if (old != published->end() && old->second == value) continue;
+        Result<bool> written;
+        if (old != published->end()) {
+            written = as_written(etcd.put(keys::jail(domain), value));
+        } else {
+            written = etcd.create({{keys::jail(domain), value}, {keys::by_host(host) + domain, ""}});
+            if (written && !*written) {  // held: by this host (a stale value) or by another one
+                auto holder = etcd.get(keys::jail(domain));
+                if (!holder) return std::unexpected(holder.error());
+                auto v = *holder ? nlohmann::json::parse((*holder)->value, nullptr, false) : nlohmann::json();
+                std::string other = v.is_object() ? v.value("host", "") : "";
+                if (other == host || !*holder) {
+                    auto put = etcd.put(keys::jail(domain), value);
+                    if (put) put = etcd.put(keys::by_host(host) + domain, "");
+                    written = as_written(put);
+                } else if (reported.insert(domain).second) {
+                    say(domain + " is also on host " + other + ": not published from here (destroy one of them)");
+                }
+            }
+        }
+        if (!written) return std::unexpected(written.error());
+        if (*written) (*published)[domain] = value;
+    }
+    for (auto it = published->begin(); it != published->end();) {
+        if (wanted.contains(it->first)) {
+            ++it;
+            continue;
+        }
+        if (auto r = etcd.remove_if(keys::jail(it->first), it->second); !r) return std::unexpected(r.error());
+        if (auto r = etcd.remove(keys::by_host(host) + it->first); !r) return std::unexpected(r.error());
+        it = published->erase(it);
+    }
+    return {};
+}
+
 }  // namespace
 
 HostAgent::HostAgent(const Context& ctx, std::string fingerprint)
@@ -64,6 +130,8 @@ void HostAgent::run() {
     std::string last_problem = "start";
     std::optional<Etcd> etcd;
     std::string host;
+    std::optional<Published> published;
+    std::set<std::string> reported;
     auto problem = [&](const std::string& what) {
         if (what != last_problem) say(what + " (retrying every " + std::to_string(kHostRefreshSeconds) + " s)");
         last_problem = what;
@@ -101,6 +169,7 @@ void HostAgent::run() {
                     value["fingerprint"] = fingerprint_;
                     ok = etcd->put(keys::alive(host), value.dump(), lease);
                 }
+                if (ok && registry) ok = publish_jails(*etcd, host, *registry, published, reported);
                 if (ok) {
                     auto ttl = etcd->keep_alive(lease);
                     if (!ttl) ok = std::unexpected(ttl.error());

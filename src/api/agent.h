@@ -3,6 +3,9 @@
 // kHostRefreshSeconds; the key vanishes kHostLeaseSeconds after the agent stops refreshing
 // (killed, host down, network cut), which is how the other hosts see it down. A clean stop
 // revokes the lease: the host is down at once. Not in a cluster: the agent does nothing.
+// The agent also publishes this host's jails (/jailctl/jails/<domain>: host, ip, size,
+// registry state, and the index /jailctl/by-host/<host>/<domain>), writing only what changed,
+// so the cluster still knows a dead host's jails (`cluster status` shows them "?").
 #pragma once
 
 #include <condition_variable>

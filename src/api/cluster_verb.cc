@@ -5,11 +5,15 @@
 #include <ctime>
 #include <fstream>
 #include <iostream>
+#include <algorithm>
+#include <map>
 #include <memory>
+#include <thread>
 
 #include "api/auth.h"
 #include "api/serve.h"
 #include "cluster/membership.h"
+#include "cluster/peer.h"
 #include "services/certificate.h"
 #include "util/random.h"
 #include "util/text.h"
@@ -218,6 +222,86 @@ int run_hosts(Context& ctx) {
     return 0;
 }
 
+// One listing of every host's jails: what etcd knows (host, ip, size), with the live state
+// asked of each up host's serve (all at once, 2 s each); a jail whose host is down is "?".
+int run_status(Context& ctx) {
+    auto m = member_of(ctx);
+    if (!m) return report_error(ctx, "validate", m.error());
+    auto etcd = open_store(*m);
+    if (!etcd) return report_error(ctx, "validate", etcd.error());
+    auto record = etcd->get(keys::cluster());
+    auto hosts = record ? etcd->list(keys::hosts()) : Result<std::vector<KeyValue>>{};
+    auto alive = hosts ? etcd->list(keys::alive_all()) : Result<std::vector<KeyValue>>{};
+    auto jails = alive ? etcd->list(keys::jails()) : Result<std::vector<KeyValue>>{};
+    for (const auto* r : {&hosts, &alive, &jails})
+        if (!*r) return report_error(ctx, "cluster", r->error());
+    if (!record) return report_error(ctx, "cluster", record.error());
+    auto cluster = *record ? nlohmann::json::parse((*record)->value, nullptr, false) : nlohmann::json();
+    if (!cluster.is_object() || !cluster.contains("token"))
+        return report_error(ctx, "cluster", Error{ErrorKind::HostNotReady, keys::cluster() + " in etcd is missing or not a jailctl cluster record"});
+
+    // Each up host's live view, fetched in parallel: host -> {domain -> status object}.
+    struct HostView {
+        Peer peer;
+        std::map<std::string, nlohmann::json> jails;
+        std::string error;
+    };
+    std::map<std::string, HostView> views;
+    for (const auto& kv : *hosts) {
+        std::string name = kv.key.substr(keys::hosts().size());
+        bool up = std::ranges::any_of(*alive, [&](const KeyValue& a) { return a.key == keys::alive(name); });
+        auto h = nlohmann::json::parse(kv.value, nullptr, false);
+        if (!up || !h.is_object()) continue;
+        views[name].peer = {h.value("api", ""), h.value("fingerprint", ""), cluster["token"].get<std::string>()};
+    }
+    std::vector<std::thread> askers;
+    for (auto& [name, view] : views) {
+        askers.emplace_back([&view] {
+            auto got = peer_get(view.peer, "/api/v1/jails");
+            if (!got) {
+                view.error = got.error().message;
+                return;
+            }
+            for (const auto& j : got->value("jails", nlohmann::json::array()))
+                if (j.is_object() && j.contains("domain")) view.jails[j["domain"].get<std::string>()] = j;
+        });
+    }
+    for (auto& t : askers) t.join();
+
+    auto rows = nlohmann::json::array();
+    for (const auto& kv : *jails) {
+        auto v = nlohmann::json::parse(kv.value, nullptr, false);
+        if (!v.is_object()) continue;
+        std::string domain = kv.key.substr(keys::jails().size()), host = v.value("host", "");
+        nlohmann::json row = {{"domain", domain}, {"host", host}, {"ip", v.value("ip", "")},
+                              {"size_bytes", v.value("size_bytes", 0)}, {"state", "unknown"}};
+        auto view = views.find(host);
+        if (view == views.end()) {
+            row["reason"] = "host " + host + " is down (no lease)";
+        } else if (!view->second.error.empty()) {
+            row["reason"] = view->second.error;
+        } else if (auto live = view->second.jails.find(domain); live != view->second.jails.end()) {
+            row = live->second;
+            row["host"] = host;
+        } else {
+            row["reason"] = "not on host " + host + " any more";
+        }
+        rows.push_back(row);
+    }
+    if (ctx.options.json) {
+        std::cout << nlohmann::json{{"cluster", m->cluster_id}, {"jails", rows}}.dump(2) << std::endl;
+        return 0;
+    }
+    std::printf("Jail status (*=running, !=not configured, ?=unknown: its host is down or did not answer):\n");
+    for (const auto& row : rows) {
+        std::string state = row.value("state", "unknown");
+        char marker = state == "running" ? '*' : state == "stopped" ? ' ' : state == "unknown" ? '?' : '!';
+        std::printf("%c%s (%s) on %s\n", marker, row.value("domain", "").c_str(), row.value("ip", "").c_str(),
+                    row.value("host", "").c_str());
+    }
+    return 0;
+}
+
 }  // namespace
 
 void add_cluster(CLI::App& app, Context& ctx, Action& action) {
@@ -240,6 +324,9 @@ void add_cluster(CLI::App& app, Context& ctx, Action& action) {
     join->callback([&ctx, &action, args] { action = [&ctx, args] { return run_join(ctx, *args); }; });
     cluster->add_subcommand("leave", "Leave the cluster (refused while this host holds cluster jails)")->callback([&] {
         action = [&ctx] { return run_leave(ctx); };
+    });
+    cluster->add_subcommand("status", "Every host's jails in one listing; ? for jails whose host is down")->callback([&] {
+        action = [&ctx] { return run_status(ctx); };
     });
     cluster->add_subcommand("hosts", "The cluster's hosts: up or down (lease), jails, free disk and memory")->callback([&] {
         action = [&ctx] { return run_hosts(ctx); };

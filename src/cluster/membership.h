@@ -44,6 +44,8 @@ inline std::string hosts() { return "/jailctl/hosts/"; }
 inline std::string alive(const std::string& name) { return "/jailctl/alive/" + name; }
 inline std::string alive_all() { return "/jailctl/alive/"; }
 inline std::string by_host(const std::string& name) { return "/jailctl/by-host/" + name + "/"; }
+inline std::string jail(const std::string& domain) { return "/jailctl/jails/" + domain; }
+inline std::string jails() { return "/jailctl/jails/"; }
 }  // namespace keys
 
 // How long a host stays "up" after its agent last refreshed its lease, and how often the

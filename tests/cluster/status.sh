@@ -1,0 +1,73 @@
+# One status across hosts: two hosts (two state roots, each with its own serve as agent) on a
+# real three-member etcd each run a jail; `cluster status` lists both with their host and live
+# state; a stopped jail shows stopped; a host whose serve is killed -9 has its jails shown "?"
+# (state unknown) within the lease TTL while the other host's stay live; a destroyed jail
+# leaves the cluster's listing.
+set -euo pipefail
+source "$TESTS_DIR/cluster/cluster.bash"
+A1=a1.example.com A1_IP=203.0.113.50 B1=b1.example.com B1_IP=203.0.113.51
+SERVE_A= SERVE_B=
+stop_pid() { [ -z "$1" ] || { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }; }
+cleanup() { stop_pid "$SERVE_A"; stop_pid "$SERVE_B"; etcd_stop; remove_second_root; }
+second_root "$B1"
+trap cleanup EXIT
+etcd_start
+
+assert_exit 0 jc cluster init --etcd "$ETCD_ENDPOINTS" --api https://203.0.113.1:8443 --name a
+assert_exit 0 jc2 cluster join --etcd "$ETCD_ENDPOINTS" --api https://203.0.113.1:8444 --name b
+# The two simulated hosts share this network namespace, so their jails' interface names
+# (jc<registry id>) must differ: host b's registry ids start at 1001.
+jc2 status >/dev/null
+sqlite3 "$JAILCTL_ROOT2/jailctl.db" "INSERT INTO sqlite_sequence(name, seq) VALUES('jails', 1000)"
+assert_exit 0 jc create "$A1" --ip "$A1_IP" --size 64M
+assert_exit 0 jc2 create "$B1" --ip "$B1_IP" --size 64M
+
+"$JAILCTL" --root "$JAILCTL_ROOT" serve --listen 203.0.113.1:8443 >"$SANDBOX_DIR/serve-a.log" 2>&1 & SERVE_A=$!
+"$JAILCTL" --root "$JAILCTL_ROOT2" serve --listen 203.0.113.1:8444 >"$SANDBOX_DIR/serve-b.log" 2>&1 & SERVE_B=$!
+
+# states: "domain@host:state ..." from cluster status --json
+states() {
+  jc --json cluster status | python3 -c 'import json,sys
+print(" ".join(j["domain"] + "@" + j["host"] + ":" + j["state"] for j in json.load(sys.stdin)["jails"]))'
+}
+states_are() { [ "$(states)" = "$1" ]; }
+
+info "both hosts' jails in one listing, running"
+retry 15 states_are "$A1@a:running $B1@b:running" ||
+  fail "status: '$(states)'; serve a: $(cat "$SANDBOX_DIR/serve-a.log"); serve b: $(cat "$SANDBOX_DIR/serve-b.log")"
+assert_exit 0 jc --json cluster status
+assert_eq "$B1_IP" "$(json_eval "$OUT_FILE" '[j for j in d["jails"] if j["host"] == "b"][0]["ip"]')" "b1's address"
+assert_exit 0 jc cluster status
+assert_contains "$OUT" "*$A1 ($A1_IP) on a"
+assert_contains "$OUT" "*$B1 ($B1_IP) on b"
+
+info "a jail stopped on b shows stopped"
+assert_exit 0 jc2 stop "$B1"
+retry 5 states_are "$A1@a:running $B1@b:stopped" || fail "after stop: '$(states)'"
+
+info "serve b killed -9: b's jail is ? at once (serve does not answer), a's stays live"
+kill -KILL "$SERVE_B"; wait "$SERVE_B" 2>/dev/null || true; SERVE_B=
+assert_eq "$A1@a:running $B1@b:unknown" "$(states)" "states right after the kill"
+assert_exit 0 jc cluster status
+assert_contains "$OUT" "?$B1 ($B1_IP) on b"
+b_reason() { jc --json cluster status | python3 -c 'import json,sys
+print([j for j in json.load(sys.stdin)["jails"] if j["host"] == "b"][0]["reason"])'; }
+assert_contains "$(b_reason)" "cannot connect (is serve running there?)" "reason before the lease expired"
+info "... and once b's lease expired (10 s), the reason is that b is down"
+reason_is_down() { [[ "$(b_reason)" == "host b is down (no lease)" ]]; }
+retry 15 reason_is_down || fail "reason after the lease TTL: $(b_reason)"
+
+info "a peer whose certificate is not the pinned one is not trusted"
+pinned=$(etcd_get /jailctl/hosts/a)
+ETCDCTL_API=3 etcdctl --endpoints "$ETCD_ENDPOINTS" put /jailctl/hosts/a \
+  "$(python3 -c 'import json,sys; h=json.loads(sys.argv[1]); h["fingerprint"]=":".join(["AB"]*32); print(json.dumps(h))' "$pinned")" >/dev/null
+assert_eq "$A1@a:unknown $B1@b:unknown" "$(states)" "states with a wrong pin for a"
+assert_exit 0 jc --json cluster status
+assert_contains "$(json_eval "$OUT_FILE" '[j for j in d["jails"] if j["host"] == "a"][0]["reason"]')" "pinned at join"
+ETCDCTL_API=3 etcdctl --endpoints "$ETCD_ENDPOINTS" put /jailctl/hosts/a "$pinned" >/dev/null
+assert_eq "$A1@a:running $B1@b:unknown" "$(states)" "states with the right pin again"
+
+info "a destroyed jail leaves the cluster's listing"
+assert_exit 0 jc destroy --force "$A1"
+retry 8 states_are "$B1@b:unknown" || fail "after destroy: '$(states)'"
+assert_eq "/jailctl/jails/$B1" "$(etcd_keys /jailctl/jails/)" "jail keys in etcd"
