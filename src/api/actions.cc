@@ -56,7 +56,8 @@ const std::vector<ActionSpec>& action_table() {
           {"cpus", T::Number, "--cpus"},
           {"pids", T::Integer, "--pids"},
           {"sparse", T::Bool, "--sparse"},
-          {"ftp_tls", T::String, "--ftp-tls"}}},
+          {"ftp_tls", T::String, "--ftp-tls"},
+          {"profile", T::String, "--profile"}}},
         {"start", "start", Role::Operator, true, {}},
         {"stop", "stop", Role::Operator, true, {{"timeout", T::Integer, "--timeout"}}},
         {"restart", "restart", Role::Operator, true, {{"timeout", T::Integer, "--timeout"}}},
@@ -69,7 +70,8 @@ const std::vector<ActionSpec>& action_table() {
         {"clone", "clone", Role::Admin, true,
          {{"domain", T::String, "", true}, {"ip", T::String, "--ip", true}, {"size", T::SizeValue, "--size"}}},
         {"set", "set", Role::Operator, true,
-         {{"memory", T::SizeValue, "--memory"}, {"cpus", T::Number, "--cpus"}, {"pids", T::Integer, "--pids"}}},
+         {{"memory", T::SizeValue, "--memory"}, {"cpus", T::Number, "--cpus"}, {"pids", T::Integer, "--pids"},
+          {"profile", T::String, "--profile"}}},
         {"destroy", "destroy", Role::Admin, true, {{"force", T::Bool, "--force"}}},
     };
     return table;

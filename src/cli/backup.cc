@@ -119,6 +119,7 @@ int run_archive(Context& ctx, const std::string& domain_input, std::string outpu
     m.sparse = rec->sparse;
     m.ftp_user = rec->ftp_user;
     m.ftp_tls = rec->ftp_tls;
+    m.profile = rec->profile;
     m.jailctl_version = JAILCTL_VERSION;
     m.jail_created = rec->created;
     m.archived_at = rfc3339_utc(now);

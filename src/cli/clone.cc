@@ -33,6 +33,7 @@
 
 #include "cli/jail_ops.h"
 #include "cli/verbs.h"
+#include "services/php.h"
 #include "host/ext4.h"
 #include "host/id_shift.h"
 #include "host/image.h"
@@ -98,6 +99,8 @@ Result<void> validate(Context& ctx, const CloneArgs& args, JailPlan& plan, Clone
     if (!uplink) return std::unexpected(uplink.error());
     if (::access(ctx.init_path.c_str(), X_OK) != 0)
         return fail(ErrorKind::HostNotReady, "jailctl-init not found at " + ctx.init_path + ": reinstall jailctl");
+    if (src->profile == "php")
+        if (auto r = require_php(find_php()); !r) return r;
     auto by_domain = ctx.registry().find(domain->str());
     if (!by_domain) return std::unexpected(by_domain.error());
     if (*by_domain) return fail(ErrorKind::Conflict, "domain: " + domain->str() + " is already registered");
@@ -114,6 +117,7 @@ Result<void> validate(Context& ctx, const CloneArgs& args, JailPlan& plan, Clone
     plan.rec.ftp_user = derive_ftp_user(*domain);
     plan.rec.ftp_tls = src->ftp_tls;
     plan.rec.autostart = src->autostart;
+    plan.rec.profile = src->profile;
     return give_new_identity(plan);
 }
 

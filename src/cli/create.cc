@@ -11,6 +11,7 @@
 #include "jail/ftp_user.h"
 #include "jail/ipv4.h"
 #include "services/password_hash.h"
+#include "services/php.h"
 #include "util/password.h"
 
 namespace jailctl {
@@ -51,6 +52,10 @@ Result<void> validate_new_jail(Context& ctx, const NewJailArgs& args, JailPlan& 
         return fail_input("ftp-tls", "'" + args.ftp_tls + "' is not one of: required, optional");
     auto limits = parse_limits(args.memory, args.cpus, args.pids);
     if (!limits) return std::unexpected(limits.error());
+    auto profile = parse_profile(args.profile);
+    if (!profile) return std::unexpected(profile.error());
+    if (*profile == Profile::Php)
+        if (auto r = require_php(find_php()); !r) return r;
     if (check_size)
         if (auto r = check_size(*size); !r) return r;
 
@@ -89,6 +94,7 @@ Result<void> validate_new_jail(Context& ctx, const NewJailArgs& args, JailPlan& 
     plan.rec.memory_bytes = limits->memory_bytes;
     plan.rec.millicpus = limits->millicpus;
     plan.rec.pids = limits->pids;
+    plan.rec.profile = std::string(profile_name(*profile));
     return give_new_identity(plan);
 }
 
@@ -101,6 +107,7 @@ Result<void> give_new_identity(JailPlan& plan) {
     plan.spec = JailSpec{plan.rec.domain, plan.rec.ip, plan.rec.ftp_user, *hash,
                          plan.rec.ftp_tls == "optional" ? FtpTls::Optional : FtpTls::Required, cert->cert_pem,
                          cert->key_pem};
+    apply_profile(plan.spec, stored_profile(plan.rec.profile), plan.rec.memory_bytes, plan.rec.pids);
     plan.fingerprint = cert->sha256_fingerprint;
     return {};
 }
@@ -121,6 +128,7 @@ void add_new_jail_options(CLI::App* cmd, NewJailArgs& args) {
     cmd->add_option("--memory", args.memory, "Memory limit of the whole jail (default 256M, at least 32M)");
     cmd->add_option("--cpus", args.cpus, "CPU limit in CPUs, e.g. 0.5 (default 1)");
     cmd->add_option("--pids", args.pids, "Process and thread limit (default 512, at least 16)");
+    cmd->add_option("--profile", args.profile, "What the site runs: static (default) or php (php-fpm)");
     cmd->add_flag("--keep-on-failure", args.keep_on_failure, "On KO, keep what was built, for debugging");
     add_address_options(cmd, args.address);
 }
@@ -133,6 +141,7 @@ void report_new_jail(const JailPlan& plan, nlohmann::json& fields, std::vector<s
     text = {"domain:    " + plan.rec.domain,
             "ip:        " + plan.rec.ip,
             "disk:      " + human_bytes(plan.rec.size_bytes),
+            "profile:   " + plan.rec.profile,
             "ftp user:  " + plan.rec.ftp_user,
             "ftp pass:  " + plan.password,
             "ftp tls:   " + plan.rec.ftp_tls + ", sha256 " + plan.fingerprint};
@@ -157,7 +166,8 @@ int run_create(Context& ctx, const NewJailArgs& args) {
                                jail.start_jail(),     jail.test_from_outside(), jail.mark_ready()};
     TaskOutcome outcome = run_journaled(ctx, *log, plan.rec.domain, "create", steps, {!args.keep_on_failure});
 
-    nlohmann::json fields = {{"domain", plan.rec.domain}, {"ip", plan.rec.ip}, {"size_bytes", plan.rec.size_bytes}};
+    nlohmann::json fields = {{"domain", plan.rec.domain}, {"ip", plan.rec.ip}, {"size_bytes", plan.rec.size_bytes},
+                             {"profile", plan.rec.profile}};
     std::vector<std::string> text;
     if (outcome.ok) {
         report_new_jail(plan, fields, text);

@@ -35,7 +35,8 @@ bool starts_with(const std::string& s, std::string_view prefix) { return s.rfind
 
 // Which step writes a file of the jail tree.
 TreeStep step_writing(const std::string& path) {
-    if (starts_with(path, "etc/nginx/") || path == "srv/site/www/index.html") return TreeStep::ConfigureWww;
+    if (starts_with(path, "etc/nginx/") || starts_with(path, "etc/jailctl/php") || path == "srv/site/www/index.html")
+        return TreeStep::ConfigureWww;
     if (path == "etc/vsftpd.conf" || path == "etc/pam.d/vsftpd" || starts_with(path, "etc/ssl/jailctl/"))
         return TreeStep::ConfigureFtp;
     return TreeStep::Populate;
@@ -466,7 +467,7 @@ Result<void> test_jail(const Context& ctx, const JailRecord& rec, std::optional<
     if (!creds) return std::unexpected(creds.error());
     auto cert = read_jail_certificate(ctx.paths, rec.domain);
     if (!cert) return std::unexpected(cert.error());
-    if (auto r = probe_ftp({rec.ip, rec.domain}, creds->user, creds->password, *cert); !r)
+    if (auto r = probe_ftp({rec.ip, rec.domain}, creds->user, creds->password, *cert, rec.profile == "php"); !r)
         return std::unexpected(r.error().context("FTP"));
     return {};
 }

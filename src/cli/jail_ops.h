@@ -131,7 +131,7 @@ std::string uplink_of(const Context& ctx, const std::string& domain);
 Result<JailPlan> plan_for(const Context& ctx, const JailRecord& rec, bool starts_jail = false);
 // Probes a running jail as a customer would: HTTP page (status 200, containing
 // `expect`, by default the domain as jailctl's own index page shows it), then FTPS
-// login/upload/read/delete.
+// login/upload/read/delete (for the php profile the upload is a PHP script whose answer is read).
 Result<void> test_jail(const Context& ctx, const JailRecord& rec, std::optional<std::string> expect = std::nullopt);
 
 }  // namespace jailctl

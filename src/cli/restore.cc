@@ -42,6 +42,7 @@
 #include "jail/ftp_user.h"
 #include "jail/ipv4.h"
 #include "services/password_hash.h"
+#include "services/php.h"
 #include "util/atomic_file.h"
 #include "util/password.h"
 #include "util/progress.h"
@@ -127,6 +128,8 @@ Result<void> validate(Context& ctx, const RestoreArgs& args, JailPlan& plan, Res
     if (!uplink) return std::unexpected(uplink.error());
     if (::access(ctx.init_path.c_str(), X_OK) != 0)
         return fail(ErrorKind::HostNotReady, "jailctl-init not found at " + ctx.init_path + ": reinstall jailctl");
+    if (m.profile == "php")
+        if (auto r = require_php(find_php()); !r) return r;
     if (auto r = ctx.open(); !r) return r;
     auto by_domain = ctx.registry().find(domain->str());
     if (!by_domain) return std::unexpected(by_domain.error());
@@ -164,6 +167,7 @@ Result<void> validate(Context& ctx, const RestoreArgs& args, JailPlan& plan, Res
     plan.rec.sparse = m.sparse;
     plan.rec.ftp_user = domain->str() == m.domain ? m.ftp_user : derive_ftp_user(*domain);
     plan.rec.ftp_tls = m.ftp_tls;
+    plan.rec.profile = m.profile;
     rp.keep_certificate = domain->str() == m.domain && ip->str() == m.ip && !m.certificate_pem.empty();
     std::string hash;
     if (rp.old && m.domain == rp.old->domain && m.ftp_user == rp.old->ftp_user) {
@@ -182,6 +186,7 @@ Result<void> validate(Context& ctx, const RestoreArgs& args, JailPlan& plan, Res
     }
     plan.spec = JailSpec{plan.rec.domain, plan.rec.ip, plan.rec.ftp_user, hash,
                          m.ftp_tls == "required" ? FtpTls::Required : FtpTls::Optional, "", ""};
+    apply_profile(plan.spec, stored_profile(plan.rec.profile), plan.rec.memory_bytes, plan.rec.pids);
     if (!rp.keep_certificate) {
         auto cert = make_certificate(plan.rec.domain, plan.rec.ip);
         if (!cert) return std::unexpected(cert.error());

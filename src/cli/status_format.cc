@@ -38,6 +38,7 @@ nlohmann::json status_json(const std::vector<JailStatus>& jails) {
                        {"free_bytes", j.disk_known ? nlohmann::json(j.free_bytes) : nlohmann::json(nullptr)},
                        {"used_percent", j.disk_known ? nlohmann::json(disk_of(j).used_percent()) : nlohmann::json(nullptr)},
                        {"ftp_user", j.rec.ftp_user},
+                       {"profile", j.rec.profile},
                        {"created", j.rec.created},
                        {"reason", j.reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(j.reason)},
                        {"limits",

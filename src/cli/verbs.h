@@ -58,11 +58,12 @@ void add_metrics(CLI::App& app, Context& ctx, Action& action);      // metrics.c
 struct NewJailArgs {
     std::string domain, ip, size, ftp_tls = "required";
     std::string memory = "256M", cpus = "1", pids = "512";
+    std::string profile = "static";
     bool sparse = false, keep_on_failure = false;
     AddressOptions address;
 };
 // Adds the options of NewJailArgs (the DOMAIN argument, --ip, --size, --sparse, --ftp-tls, --memory,
-// --cpus, --pids, --keep-on-failure, --routed, --force-ip).
+// --cpus, --pids, --profile, --keep-on-failure, --routed, --force-ip).
 void add_new_jail_options(CLI::App* cmd, NewJailArgs& args);
 // Adds --routed and --force-ip to a verb that puts a new address on the customer network.
 void add_address_options(CLI::App* cmd, AddressOptions& options);

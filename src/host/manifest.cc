@@ -60,6 +60,7 @@ std::string manifest_to_json(const Manifest& m) {
         {"ftp_password_hash", m.ftp_password_hash},
         {"ftp_tls", m.ftp_tls},
         {"certificate_pem", m.certificate_pem},
+        {"profile", m.profile},
         {"jailctl_version", m.jailctl_version},
         {"jail_created", m.jail_created},
         {"archived_at", m.archived_at},
@@ -114,6 +115,11 @@ Result<Manifest> parse_manifest(const std::string& text) {
     JC_GET(std::string, m.certificate_pem, "certificate_pem");
     if (!m.certificate_pem.empty() && m.certificate_pem.rfind("-----BEGIN CERTIFICATE-----", 0) != 0)
         return invalid_manifest("certificate_pem", "not a PEM certificate");
+    if (j.contains("profile")) {  // added with the php profile: archives made before have none
+        JC_GET(std::string, m.profile, "profile");
+        if (m.profile != "static" && m.profile != "php")
+            return invalid_manifest("profile", "'" + m.profile + "' is not static or php");
+    }
     JC_GET(std::string, m.jailctl_version, "jailctl_version");
     JC_GET(std::string, m.jail_created, "jail_created");
     JC_GET(std::string, m.archived_at, "archived_at");

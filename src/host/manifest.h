@@ -26,6 +26,7 @@ struct Manifest {
     std::string ftp_password_hash;  // crypt(3) string from the jail's etc/shadow ("" if none)
     std::string ftp_tls;            // "required" | "optional"
     std::string certificate_pem;    // the FTPS certificate (its key stays inside the archived tree)
+    std::string profile = "static";  // "static" | "php"; optional: older archives restore as static
     std::string jailctl_version;
     std::string jail_created;       // RFC 3339 UTC, from the registry
     std::string archived_at;        // RFC 3339 UTC

@@ -29,7 +29,8 @@ CREATE TABLE IF NOT EXISTS jails(
   reason     TEXT NOT NULL DEFAULT '',
   memory_bytes INTEGER NOT NULL DEFAULT 268435456,
   millicpus    INTEGER NOT NULL DEFAULT 1000,
-  pids         INTEGER NOT NULL DEFAULT 512
+  pids         INTEGER NOT NULL DEFAULT 512,
+  profile      TEXT NOT NULL DEFAULT 'static'
 );
 -- Every host name a jail serves (Domain host_names(): the domain and its www. form; aliases
 -- later): a name is served by one jail only. Rows go with their jail (ON DELETE CASCADE).
@@ -76,11 +77,12 @@ constexpr AddedColumn kAddedJailColumns[] = {
     {"memory_bytes", "INTEGER NOT NULL DEFAULT 268435456"},
     {"millicpus", "INTEGER NOT NULL DEFAULT 1000"},
     {"pids", "INTEGER NOT NULL DEFAULT 512"},
+    {"profile", "TEXT NOT NULL DEFAULT 'static'"},
 };
 
 constexpr const char* kJailColumns =
     "id, domain, ip, size_bytes, sparse, ftp_user, ftp_tls, id_base, state, autostart, created, reason, "
-    "memory_bytes, millicpus, pids";
+    "memory_bytes, millicpus, pids, profile";
 
 // A prepared statement that finalizes itself.
 class Stmt {
@@ -144,6 +146,7 @@ JailRecord read_jail(const Stmt& s) {
     j.memory_bytes = static_cast<uint64_t>(s.integer(12));
     j.millicpus = static_cast<uint32_t>(s.integer(13));
     j.pids = static_cast<uint32_t>(s.integer(14));
+    j.profile = s.text(15);
     return j;
 }
 
@@ -292,11 +295,12 @@ Result<JailRecord> Registry::insert_jail(JailRecord jail) {
     jail.state = "creating";
     Stmt ins(db_,
              "INSERT INTO jails(domain, ip, size_bytes, sparse, ftp_user, ftp_tls, id_base, state, autostart, "
-             "created, memory_bytes, millicpus, pids) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10, ?11, ?12)");
+             "created, memory_bytes, millicpus, pids, profile) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
     ins.bind(1, jail.domain).bind(2, jail.ip).bind(3, static_cast<int64_t>(jail.size_bytes));
     ins.bind(4, int64_t{jail.sparse}).bind(5, jail.ftp_user).bind(6, jail.ftp_tls).bind(7, jail.state);
     ins.bind(8, int64_t{jail.autostart}).bind(9, jail.created);
     ins.bind(10, static_cast<int64_t>(jail.memory_bytes)).bind(11, int64_t{jail.millicpus}).bind(12, int64_t{jail.pids});
+    ins.bind(13, jail.profile);
     if (ins.step() != SQLITE_DONE) return rollback(db_error("insert jail " + jail.domain, ins));
     jail.id = sqlite3_last_insert_rowid(db_);
     if (jail.id > kMaxJailIds)
@@ -349,6 +353,13 @@ Result<void> Registry::set_size(const std::string& domain, uint64_t size_bytes) 
     Stmt s(db_, "UPDATE jails SET size_bytes = ?1 WHERE domain = ?2");
     s.bind(1, static_cast<int64_t>(size_bytes)).bind(2, domain);
     if (s.step() != SQLITE_DONE) return db_error("set size of " + domain, s);
+    return {};
+}
+
+Result<void> Registry::set_profile(const std::string& domain, const std::string& profile) {
+    Stmt s(db_, "UPDATE jails SET profile = ?1 WHERE domain = ?2");
+    s.bind(1, profile).bind(2, domain);
+    if (s.step() != SQLITE_DONE) return db_error("set profile of " + domain, s);
     return {};
 }
 

@@ -38,6 +38,7 @@ struct JailRecord {
     uint64_t memory_bytes = 256ull << 20;  // resource limits (host/limits.h)
     uint32_t millicpus = 1000;
     uint32_t pids = 512;
+    std::string profile = "static";  // hosting profile: "static" | "php" (services/profile.h)
 };
 
 // An API token (jailctl token add): only the SHA-256 of the secret is stored.
@@ -70,6 +71,7 @@ public:
     Result<void> remove_id(int64_t id);
     Result<void> set_size(const std::string& domain, uint64_t size_bytes);  // after grow
     Result<void> set_limits(const std::string& domain, uint64_t memory_bytes, uint32_t millicpus, uint32_t pids);
+    Result<void> set_profile(const std::string& domain, const std::string& profile);  // set --profile
 
     // Task journal.
     Result<int64_t> begin_task(const std::string& domain, const std::string& verb, const std::string& log_path);

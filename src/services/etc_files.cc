@@ -1,5 +1,7 @@
 #include "services/etc_files.h"
 
+#include "services/php.h"
+
 namespace jailctl {
 namespace {
 
@@ -100,7 +102,8 @@ std::string render_services_list(const JailSpec& spec) {
            // vsftpd 3.0.3 cannot cap the TLS version itself; with TLS 1.3 its data
            // connections intermittently end in "426 Failure reading network stream" after an
            // upload. OpenSSL's own configuration caps it at TLS 1.2 (env execs vsftpd: same pid).
-           "vsftpd TERM /usr/bin/env OPENSSL_CONF=/etc/ssl/jailctl/openssl.cnf /usr/sbin/vsftpd /etc/vsftpd.conf\n";
+           "vsftpd TERM /usr/bin/env OPENSSL_CONF=/etc/ssl/jailctl/openssl.cnf /usr/sbin/vsftpd /etc/vsftpd.conf\n" +
+           php_service_line(spec);
 }
 
 std::string render_index_html(const std::string& domain) {

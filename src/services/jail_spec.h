@@ -7,11 +7,22 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace jailctl {
 
 // FTPS is required by default; Optional lets legacy clients log in in clear text.
 enum class FtpTls { Required, Optional };
+
+// What the site runs: static files only (the default), or PHP through php-fpm (services/php.h).
+enum class Profile { Static, Php };
+
+// The host's PHP, which every jail sees through the shared read-only /usr (find_php()).
+struct PhpRuntime {
+    std::string fpm;                      // e.g. "/usr/sbin/php-fpm8.2"; empty: no PHP on this host
+    std::string extension_dir;            // e.g. "/usr/lib/php/20220829"
+    std::vector<std::string> extensions;  // shared extensions present there, in load order
+};
 
 struct JailSpec {
     std::string domain;             // ASCII (punycode) form, e.g. "shop.example.com"
@@ -20,6 +31,9 @@ struct JailSpec {
     std::string ftp_password_hash;  // from hash_password(): "$y$..."
     FtpTls ftp_tls = FtpTls::Required;
     std::string cert_pem, key_pem;  // from make_certificate()
+    Profile profile = Profile::Static;
+    PhpRuntime php;                    // profile php only
+    unsigned php_max_children = 1;     // php_max_children(): within the jail's memory and pids
 };
 
 // Ids as seen INSIDE the jail (the tree writer shifts them into the jail's host range).

@@ -1,5 +1,7 @@
 #include "services/jail_tree.h"
 
+#include "services/php.h"
+
 namespace jailctl {
 namespace {
 
@@ -36,6 +38,14 @@ void add_skeleton_dirs(JailTree& t) {
     root_dir("srv", 0755);
     root_dir("srv/site", 0755);
     t.dirs.push_back({"srv/site/www", 0755, kFtpUid, kFtpUid});
+    // The customer's logs (nginx, php-fpm), readable over FTPS in logs/ but theirs neither to
+    // change nor to delete: the services' masters (root) write them; jailctl-init caps them.
+    root_dir("srv/site/logs", 0755);
+    // PHP's sessions and uploads in progress, the FTP user's (its pool's user) and nobody
+    // else's. Made for every profile, so that `set --profile php` needs no new directory.
+    root_dir("var/lib/php", 0755);
+    t.dirs.push_back({"var/lib/php/sessions", 0700, kFtpUid, kFtpUid});
+    t.dirs.push_back({"var/lib/php/tmp", 0700, kFtpUid, kFtpUid});
 }
 
 void add_etc_files(JailTree& t, const JailSpec& s) {
@@ -70,6 +80,11 @@ void add_service_files(JailTree& t, const JailSpec& s) {
               "openssl_conf = jailctl_conf\n[jailctl_conf]\nssl_conf = jailctl_ssl\n"
               "[jailctl_ssl]\nsystem_default = jailctl_tls\n[jailctl_tls]\nMinProtocol = TLSv1.2\n"
               "MaxProtocol = TLSv1.2\n");
+    if (s.profile == Profile::Php) {
+        root_file("etc/nginx/fastcgi_params", render_fastcgi_params());
+        root_file("etc/jailctl/php-fpm.conf", render_php_fpm_conf(s));
+        root_file("etc/jailctl/php.ini", render_php_ini(s));
+    }
     t.files.push_back({"srv/site/www/index.html", render_index_html(s.domain), 0644, kFtpUid, kFtpUid});
 }
 

@@ -1,6 +1,7 @@
 #include "services/nginx.h"
 
 #include "jail/domain.h"
+#include "services/php.h"
 
 namespace jailctl {
 
@@ -43,7 +44,7 @@ std::string render_nginx_conf(const JailSpec& spec) {
            "        listen " + spec.ip + ":80 default_server;\n"
            "        server_name " + server_names + ";\n"
            "        root /srv/site/www;\n"
-           "        index index.html index.htm;\n"
+           "        index " + std::string(spec.profile == Profile::Php ? "index.php " : "") + "index.html index.htm;\n"
            "        location / {\n"
            "            try_files $uri $uri/ =404;\n"
            "        }\n"
@@ -55,6 +56,7 @@ std::string render_nginx_conf(const JailSpec& spec) {
            "        location ~ \"/\\.(?!well-known(/|$))\" {\n"
            "            return 403;\n"
            "        }\n"
+           + render_php_location(spec) +
            "        location ~* \"\\.ph(p[0-9]*|tml|ar)(~|\\.(bak|old|orig|save?|sw[op]|tmp|dist|[0-9]+))?(/|$)\" {\n"
            "            return 403;\n"
            "        }\n"

@@ -299,16 +299,31 @@ Result<void> ftp_delete(FtpsSession& session, const ProbeTarget& t, const std::s
     return {};
 }
 
-Result<void> read_back(const ProbeTarget& t, const std::string& name, const std::string& content) {
+// What the web server must answer for the uploaded probe: its bytes, or for a PHP probe the
+// answer its script computed.
+struct Expected {
+    std::string body;
+    bool php = false;
+};
+
+Result<void> read_back(const ProbeTarget& t, const std::string& name, const Expected& expected) {
     auto reply = http_get(t, "/" + name);
     if (!reply) return std::unexpected(reply.error().context("read back the uploaded probe"));
     const std::string what = "read back the uploaded probe: GET " + http_url(t, "/" + name) + " (Host: " + t.domain + ")";
+    if (expected.php && (reply->status == 502 || reply->status == 504))
+        return fail(what + ": HTTP " + std::to_string(reply->status) +
+                    " (nginx cannot reach php-fpm: see the jail's logs/php-fpm.log and logs/error.log)");
     if (reply->status != 200)
         return fail(what + ": HTTP " + std::to_string(reply->status) +
-                    " (the FTP upload went somewhere the web server does not serve, or is unreadable to it)");
-    if (reply->body != content)
+                    (expected.php ? " (PHP is not enabled for this site, or the upload is unreadable to it)"
+                                  : " (the FTP upload went somewhere the web server does not serve, or is unreadable to it)"));
+    if (expected.php && reply->body != expected.body)
+        return fail(what + ": PHP did not run the script: expected its answer " + expected.body.substr(0, expected.body.size() - 1) +
+                    ", got " + std::to_string(reply->body.size()) + " bytes" +
+                    (reply->body.starts_with("<?php") ? " of the script's source" : ""));
+    if (reply->body != expected.body)
         return fail(what + ": the content differs from what was uploaded (" + std::to_string(reply->body.size()) +
-                    " bytes instead of " + std::to_string(content.size()) + ")");
+                    " bytes instead of " + std::to_string(expected.body.size()) + ")");
     return {};
 }
 
@@ -396,16 +411,23 @@ Result<void> probe_http(const ProbeTarget& target, std::string_view expect) {
 }
 
 Result<void> probe_ftp(const ProbeTarget& target, const std::string& user, const std::string& password,
-                       const std::string& cert_pem) {
+                       const std::string& cert_pem, bool php) {
     // Not a dotfile: a static site refuses those (403), see nginx.cc.
-    const std::string name = "jailctl-probe-" + random_hex(8) + ".txt";
+    const std::string name = "jailctl-probe-" + random_hex(8) + (php ? ".php" : ".txt");
     const std::string rel_path = "www/" + name;
-    const std::string content = "jailctl probe " + random_hex(32) + "\n";
+    std::string content = "jailctl probe " + random_hex(32) + "\n";
+    Expected expected{content, php};
+    if (php) {
+        // The same upload proves PHP runs: a product only an interpreter can print (< 2^48).
+        const uint64_t a = std::stoull(random_hex(3), nullptr, 16) | 1, b = std::stoull(random_hex(3), nullptr, 16) | 1;
+        content = "<?php echo " + std::to_string(a) + " * " + std::to_string(b) + ", \"\\n\";\n";
+        expected.body = std::to_string(a * b) + "\n";
+    }
     char errbuf[CURL_ERROR_SIZE];
     auto session = ftps_session(ftp_base(target), user, password, cert_pem, errbuf);
     if (!session) return std::unexpected(session.error().context("FTPS session as " + user));
     if (auto r = ftp_upload(*session, target, rel_path, content, user, password, errbuf); !r) return r;
-    auto read = read_back(target, name, content);
+    auto read = read_back(target, name, expected);
     auto removed = ftp_delete(*session, target, rel_path, password, errbuf);
     if (!read && !removed)
         return fail(read.error().message + "; and the probe file could not be removed: " + removed.error().message);

@@ -36,9 +36,11 @@ Result<void> tcp_accepts(const std::string& ip, uint16_t port);
 // `cert_pem` and checking that it names IP. Passive mode uses PASV (not EPSV) and connects to
 // the address the server announces, so a wrong passive address fails here as it would for a
 // customer. Uploads www/jailctl-probe-<random>.txt, reads it back over HTTP byte for byte,
-// and deletes it (also when the read-back failed).
+// and deletes it (also when the read-back failed). With `php` the probe is
+// www/jailctl-probe-<random>.php, a script printing the product of two random numbers, and the
+// read-back expects the product: the one upload proves both FTP and PHP (the php profile).
 Result<void> probe_ftp(const ProbeTarget& target, const std::string& user, const std::string& password,
-                       const std::string& cert_pem);
+                       const std::string& cert_pem, bool php = false);
 
 // What a libcurl result code means for an operator, e.g. 67 -> "login denied (...)".
 std::string describe_curl_code(int code);

