@@ -45,6 +45,23 @@ assert_exit 0 jc test "$N"
 assert_eq "42 $FTP_USER /var/lib/php/sessions" "$(client_curl -H "Host: $D" "http://$IP/hello.php")" "hello.php after the hog"
 assert_exit 0 jc test "$D"
 
+info "set --profile static: *.php is 403 again and php-fpm is gone; php brings it back"
+assert_exit 0 jc set "$D" --profile static
+assert_contains "$OUT" "profile:   static" "set's report"
+assert_eq 403 "$(status_of hello.php)" "GET /hello.php with the static profile"
+assert_not_contains "$(cat "$JAILCTL_ROOT/jails/$D/rootfs/run/jailctl/init.json")" php-fpm "services after set --profile static"
+assert_exit 0 jc --json status "$D"
+assert_eq static "$(json_eval "$OUT_FILE" "d[0]['profile']")" "status --json profile after set"
+assert_exit 0 jc set "$D" --profile php
+assert_eq "42 $FTP_USER /var/lib/php/sessions" "$(client_curl -H "Host: $D" "http://$IP/hello.php")" "hello.php after set --profile php"
+snapshot_state php
+assert_exit 2 jc set "$D" --profile perl
+assert_contains "$ERR" "profile" "stderr of set --profile perl"
+assert_state_unchanged php "state after set --profile perl"
+assert_exit 2 jc create bad.example.com --ip 203.0.113.62 --size 64M --profile PHP
+assert_contains "$ERR" "profile" "stderr of create --profile PHP"
+assert_state_unchanged php "state after create --profile PHP"
+
 info "jailctl test fails when nginx hands out *.php instead of running it"
 conf="$JAILCTL_ROOT/jails/$D/rootfs/etc/nginx/nginx.conf"
 cp "$conf" "$SANDBOX_DIR/nginx.conf.saved"
