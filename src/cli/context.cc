@@ -48,9 +48,8 @@ Result<void> Context::open() {
     return {};
 }
 
-std::string configured_uplink(const Context& ctx) {
-    if (!ctx.options.uplink.empty()) return ctx.options.uplink;
-    std::ifstream in(ctx.paths.host_conf);
+std::string host_conf_value(const Paths& paths, const std::string& key) {
+    std::ifstream in(paths.host_conf);
     std::string line;
     while (std::getline(in, line)) {
         auto eq = line.find('=');
@@ -60,9 +59,19 @@ std::string configured_uplink(const Context& ctx) {
             s.erase(s.find_last_not_of(" \t\r") + 1);
             return s;
         };
-        if (trim(line.substr(0, eq)) == "uplink") return trim(line.substr(eq + 1));
+        if (trim(line.substr(0, eq)) == key) return trim(line.substr(eq + 1));
     }
     return "";
+}
+
+std::string configured_uplink(const Context& ctx) {
+    if (!ctx.options.uplink.empty()) return ctx.options.uplink;
+    return host_conf_value(ctx.paths, "uplink");
+}
+
+AcmeSettings configured_acme(const Paths& paths) {
+    return {host_conf_value(paths, "acme_directory"), host_conf_value(paths, "acme_email"),
+            host_conf_value(paths, "acme_ca_bundle")};
 }
 
 Result<Fd> lock_jail(const Paths& paths, const std::string& domain) {

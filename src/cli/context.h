@@ -9,6 +9,7 @@
 
 #include "jail/byte_size.h"
 #include "jail/registry.h"
+#include "services/acme.h"
 #include "task/task.h"
 #include "util/fd.h"
 #include "util/result.h"
@@ -30,6 +31,7 @@ struct Paths {
     std::string rootfs(const std::string& domain) const { return jail_dir(domain) + "/rootfs"; }
     std::string lxc_config(const std::string& domain) const { return jail_dir(domain) + "/config"; }
     std::string credentials(const std::string& domain) const { return jail_dir(domain) + "/credentials"; }
+    std::string acme() const { return root + "/acme"; }  // uacme's state: account, keys, certificates
 };
 
 struct Context {
@@ -50,6 +52,10 @@ private:
 Paths make_paths(const GlobalOptions& options, bool root_given);
 // The uplink named by --uplink, else "uplink = IF" in <root>/host.conf, else "" (default route).
 std::string configured_uplink(const Context& ctx);
+// The value of "key = value" in <root>/host.conf, "" when the key (or the file) is absent.
+std::string host_conf_value(const Paths& paths, const std::string& key);
+// host.conf's acme_directory, acme_email and acme_ca_bundle (ACME is off without a directory).
+AcmeSettings configured_acme(const Paths& paths);
 
 // Exclusive lock on one jail for the duration of a task: two jailctl commands on the
 // same jail are serialised (the second waits).

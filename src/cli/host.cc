@@ -125,6 +125,20 @@ Check snapshot_check(const Context& ctx) {
     return check;
 }
 
+// ACME (host.conf): "off" is information (sites keep self-signed certificates), not a failure.
+Check acme_check(const Context& ctx) {
+    auto acme = configured_acme(ctx.paths);
+    if (!acme.enabled())
+        return {"acme", true, "no acme_directory in " + ctx.paths.host_conf + ": sites serve self-signed certificates", "",
+                "off"};
+    if (auto r = check_acme_settings(acme); !r)
+        return {"acme", false, r.error().message, "correct it in " + ctx.paths.host_conf, "invalid"};
+    if (!executable("/usr/bin/uacme")) return {"acme", false, "/usr/bin/uacme (the ACME client)", "apt-get install uacme"};
+    std::string detail = acme.directory + (acme.email.empty() ? ", no contact e-mail" : ", account " + acme.email);
+    if (!acme.ca_bundle.empty()) detail += ", also trusting " + acme.ca_bundle;
+    return {"acme", true, detail, ""};
+}
+
 std::vector<Check> run_checks(const Context& ctx) {
     std::vector<Check> c;
     c.push_back({"root", ::geteuid() == 0, "effective uid " + std::to_string(::geteuid()), "run jailctl as root"});
@@ -154,6 +168,7 @@ std::vector<Check> run_checks(const Context& ctx) {
                                         : up.error().message,
                  "--uplink IF, or 'uplink = IF' in " + ctx.paths.host_conf});
     c.push_back(snapshot_check(ctx));
+    c.push_back(acme_check(ctx));
     add_tunable_checks(c);
     for (auto& check : c)
         if (check.ok) check.fix.clear();

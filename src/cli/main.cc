@@ -7,6 +7,7 @@
 
 #include "api/serve.h"
 #include "cli/verbs.h"
+#include "host/acme_challenge.h"
 
 namespace {
 
@@ -27,6 +28,9 @@ std::string find_init() {
 
 int main(int argc, char** argv) {
     using namespace jailctl;
+    // The ACME client runs this program as its trampoline and hook (host/acme_challenge.h).
+    if (argc > 1 && argv[1] == kAcmeExecVerb) return acme_exec_main(argc, argv);
+    if (is_acme_hook_call(argc)) return acme_hook_main(argc, argv);
     // `start --all` keeps two memfds per running worker, a thousand jails' logs and locks:
     // the soft open-files limit (often 1024) is raised to the hard one.
     if (rlimit nofile{}; ::getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {

@@ -1,5 +1,6 @@
 #include "services/jail_tree.h"
 
+#include "services/acme.h"
 #include "services/php.h"
 
 namespace jailctl {
@@ -30,6 +31,8 @@ void add_skeleton_dirs(JailTree& t) {
     root_dir("var/log/nginx", 0755);  // opened by nginx's master, which runs as root
     root_dir("var/lib", 0755);
     root_dir("var/lib/nginx", 0755);
+    // ACME HTTP-01 tokens (services/acme.h): written by jailctl, served by nginx, out of FTP's reach.
+    t.dirs.push_back({std::string(kAcmeChallengeDir), 0755, kRootUid, kRootGid});
     // nginx's temp paths: written by its workers (www-data). nginx would create them itself
     // on start, but only if it can; owning them in advance keeps the start side-effect free.
     for (const char* sub : {"body", "proxy", "fastcgi", "uwsgi", "scgi"})
