@@ -69,8 +69,9 @@ assert_ko() {
   local line; line=$(last_err_line)
   [[ "$line" =~ ^KO:\ ($1):\ (.*)$ ]] || fail "last stderr line is not 'KO: $1: ...': '$line'"
   if [ -n "${2:-}" ]; then
+    local cause=${BASH_REMATCH[2]}  # the next match resets BASH_REMATCH
     shopt -s nocasematch
-    [[ "${BASH_REMATCH[2]}" =~ $2 ]] || { shopt -u nocasematch; fail "KO cause '${BASH_REMATCH[2]}' does not match /$2/"; }
+    [[ "$cause" =~ $2 ]] || { shopt -u nocasematch; fail "KO cause '$cause' does not match /$2/"; }
     shopt -u nocasematch
   fi
 }

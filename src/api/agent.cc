@@ -43,12 +43,18 @@ Result<bool> as_written(const Result<void>& r) {
     return true;
 }
 
-// This host's jails as the cluster sees them: domain -> the value of /jailctl/jails/<domain>.
-using Published = std::map<std::string, std::string>;
+// This host's jails as the cluster sees them: domain -> {the jails/ value, the ips/ value}.
+struct Publication {
+    std::string ip, jail_value, ip_value;
+    bool operator==(const Publication&) const = default;
+};
+using Published = std::map<std::string, Publication>;
 
 // Writes to etcd what changed in this host's registry since the last call (`published`
-// holds what etcd has; loaded from etcd on the first call). A domain another host already
-// publishes is not taken over: it is reported once, as the operator must resolve it.
+// holds what etcd has; loaded from etcd on the first call): jails/<domain>, ips/<ip> and
+// by-host/<host>/<domain>. A jail claimed by `--cluster create` for this host is taken over
+// (its claim values replaced); a domain or address another host publishes is not, and is
+// reported once, as the operator must resolve it.
 Result<void> publish_jails(Etcd& etcd, const std::string& host, Registry& registry, std::optional<Published>& published,
                            std::set<std::string>& reported) {
     auto jails = registry.list();
@@ -59,44 +65,56 @@ Result<void> publish_jails(Etcd& etcd, const std::string& host, Registry& regist
         published.emplace();
         for (const auto& kv : *current) {
             auto v = nlohmann::json::parse(kv.value, nullptr, false);
-            if (v.is_object() && v.value("host", "") == host) (*published)[kv.key.substr(keys::jails().size())] = kv.value;
+            if (!v.is_object() || v.value("host", "") != host) continue;
+            std::string domain = kv.key.substr(keys::jails().size()), ip = v.value("ip", "");
+            (*published)[domain] = {ip, kv.value, nlohmann::json{{"domain", domain}, {"host", host}}.dump()};
         }
     }
     Published wanted;
     for (const auto& j : *jails)
-        wanted[j.domain] = nlohmann::json{{"host", host}, {"ip", j.ip}, {"size_bytes", j.size_bytes}, {"state", j.state}}.dump();
-    for (const auto& [domain, value] : wanted) {
+        wanted[j.domain] = {j.ip,
+                            nlohmann::json{{"host", host}, {"ip", j.ip}, {"size_bytes", j.size_bytes}, {"state", j.state}}.dump(),
+                            nlohmann::json{{"domain", j.domain}, {"host", host}}.dump()};
+    for (const auto& [domain, p] : wanted) {
         auto old = published->find(domain);
-        if (old != published->end() && old->second == value) continue;
+        if (old != published->end() && old->second == p) continue;
         Result<bool> written;
         if (old != published->end()) {
-            written = as_written(etcd.put(keys::jail(domain), value));
+            written = as_written(etcd.put(keys::jail(domain), p.jail_value));
         } else {
-            written = etcd.create({{keys::jail(domain), value}, {keys::by_host(host) + domain, ""}});
-            if (written && !*written) {  // held: by this host (a stale value) or by another one
+            written = etcd.create({{keys::jail(domain), p.jail_value}, {keys::ip(p.ip), p.ip_value},
+                                   {keys::by_host(host) + domain, ""}});
+            if (written && !*written) {  // held: claimed for this host, or another host's
                 auto holder = etcd.get(keys::jail(domain));
-                if (!holder) return std::unexpected(holder.error());
-                auto v = *holder ? nlohmann::json::parse((*holder)->value, nullptr, false) : nlohmann::json();
-                std::string other = v.is_object() ? v.value("host", "") : "";
-                if (other == host || !*holder) {
-                    auto put = etcd.put(keys::jail(domain), value);
+                auto ip_holder = holder ? etcd.get(keys::ip(p.ip)) : Result<std::optional<KeyValue>>{};
+                if (!holder || !ip_holder) return std::unexpected(!holder ? holder.error() : ip_holder.error());
+                auto host_of = [](const std::optional<KeyValue>& kv) {
+                    auto v = kv ? nlohmann::json::parse(kv->value, nullptr, false) : nlohmann::json();
+                    return v.is_object() ? v.value("host", "") : std::string();
+                };
+                std::string other = !*holder || host_of(*holder) == host ? host_of(*ip_holder) : host_of(*holder);
+                if (other.empty() || other == host) {
+                    auto put = etcd.put(keys::jail(domain), p.jail_value);
+                    if (put) put = etcd.put(keys::ip(p.ip), p.ip_value);
                     if (put) put = etcd.put(keys::by_host(host) + domain, "");
                     written = as_written(put);
                 } else if (reported.insert(domain).second) {
-                    say(domain + " is also on host " + other + ": not published from here (destroy one of them)");
+                    say(domain + " (" + p.ip + ") is also on host " + other + ": not published from here (destroy one of them)");
                 }
             }
         }
         if (!written) return std::unexpected(written.error());
-        if (*written) (*published)[domain] = value;
+        if (*written) (*published)[domain] = p;
     }
     for (auto it = published->begin(); it != published->end();) {
         if (wanted.contains(it->first)) {
             ++it;
             continue;
         }
-        if (auto r = etcd.remove_if(keys::jail(it->first), it->second); !r) return std::unexpected(r.error());
-        if (auto r = etcd.remove(keys::by_host(host) + it->first); !r) return std::unexpected(r.error());
+        const auto& [domain, p] = *it;
+        for (auto r : {etcd.remove_if(keys::jail(domain), p.jail_value), etcd.remove_if(keys::ip(p.ip), p.ip_value)})
+            if (!r) return std::unexpected(r.error());
+        if (auto r = etcd.remove(keys::by_host(host) + domain); !r) return std::unexpected(r.error());
         it = published->erase(it);
     }
     return {};

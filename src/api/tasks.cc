@@ -342,7 +342,8 @@ nlohmann::json TaskRunner::to_json(const Task& task) const {
         steps.push_back({{"name", s.name}, {"status", s.status}, {"start", s.start}, {"end", null_or(s.end)}, {"ms", s.ms}});
     return {{"id", std::to_string(task.id)}, {"verb", task.verb}, {"domain", task.domain}, {"state", task.state},
             {"started", task.started}, {"ended", null_or(task.ended)}, {"steps", steps},
-            {"result", task.result}, {"error", task.error}, {"log", null_or(task.log)}};
+            {"result", task.result}, {"error", task.error}, {"log", null_or(task.log)},
+            {"exit_status", task.exited ? nlohmann::json(task.exit_status) : nlohmann::json(nullptr)}};
 }
 
 std::shared_ptr<TaskRunner::Task> TaskRunner::find(const std::string& id) const {

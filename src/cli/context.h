@@ -21,6 +21,8 @@ struct GlobalOptions {
     std::string log_dir;  // default: /var/log/jailctl, or <root>/log when --root is given
     std::string uplink;   // default: host.conf, else the default route's interface
     bool json = false;
+    bool cluster = false;     // --cluster: the verb runs through the cluster (api/cluster_route.h)
+    std::string cluster_host; // --host with --cluster create: where the new jail goes
 };
 
 // The on-disk layout (DESIGN.md "Storage layout").

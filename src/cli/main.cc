@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "api/cluster_route.h"
 #include "api/serve.h"
 #include "cli/verbs.h"
 #include "host/acme_challenge.h"
@@ -46,6 +47,8 @@ int main(int argc, char** argv) {
     app.add_option("--log-dir", ctx.options.log_dir, "Log directory (default /var/log/jailctl, or ROOT/log)");
     app.add_option("--uplink", ctx.options.uplink, "Interface that answers ARP for the jails' addresses");
     app.add_flag("--json", ctx.options.json, "Machine-readable output");
+    app.add_flag("--cluster", ctx.options.cluster, "Run the verb through the cluster, on the jail's host (docs/FLEET.md)");
+    app.add_option("--host", ctx.options.cluster_host, "With --cluster create: the host of the new jail (default: placed)");
 
     Action action;
     add_create(app, ctx, action);
@@ -81,5 +84,8 @@ int main(int argc, char** argv) {
     ctx.paths = make_paths(ctx.options, root->count() > 0);
     ctx.init_path = find_init();
     if (::geteuid() != 0) return report_error(ctx, "validate", Error{ErrorKind::HostNotReady, "jailctl must run as root"});
+    if (ctx.options.cluster) return run_in_cluster(ctx, std::vector<std::string>(argv + 1, argv + argc), ctx.options.cluster_host);
+    if (!ctx.options.cluster_host.empty())
+        return report_error(ctx, "validate", Error{ErrorKind::BadInput, "host: --host goes with --cluster create"});
     return action ? action() : 0;
 }

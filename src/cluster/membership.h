@@ -46,6 +46,7 @@ inline std::string alive_all() { return "/jailctl/alive/"; }
 inline std::string by_host(const std::string& name) { return "/jailctl/by-host/" + name + "/"; }
 inline std::string jail(const std::string& domain) { return "/jailctl/jails/" + domain; }
 inline std::string jails() { return "/jailctl/jails/"; }
+inline std::string ip(const std::string& address) { return "/jailctl/ips/" + address; }
 }  // namespace keys
 
 // How long a host stays "up" after its agent last refreshed its lease, and how often the

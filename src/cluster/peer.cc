@@ -23,7 +23,8 @@ int verify_pinned(X509_STORE_CTX* store, void* arg) {
 
 }  // namespace
 
-Result<nlohmann::json> peer_get(const Peer& peer, const std::string& path, std::chrono::milliseconds timeout) {
+Result<PeerAnswer> peer_request(const Peer& peer, const std::string& method, const std::string& path,
+                                const nlohmann::json& body, std::chrono::milliseconds timeout) {
     const std::string where = peer.api_url + path;
     if (!peer.api_url.starts_with("https://")) return fail("peer " + where + ": not an https:// URL");
     std::string host_port = peer.api_url.substr(8);
@@ -41,7 +42,10 @@ Result<nlohmann::json> peer_get(const Peer& peer, const std::string& path, std::
     client.set_connection_timeout(us);
     client.set_read_timeout(us);
     client.set_bearer_token_auth(peer.token);
-    auto res = client.Get(path);
+    const std::string text = body.is_null() ? "" : body.dump();
+    httplib::Result res = method == "POST"     ? client.Post(path, text, "application/json")
+                          : method == "DELETE" ? client.Delete(path)
+                                               : client.Get(path);
     if (!res) {
         std::string why = httplib::to_string(res.error());
         if (res.error() == httplib::Error::Connection) why = "cannot connect (is serve running there?)";
@@ -49,10 +53,17 @@ Result<nlohmann::json> peer_get(const Peer& peer, const std::string& path, std::
             why += " (is the certificate still the one pinned at join? its fingerprint must be " + peer.fingerprint + ")";
         return fail("peer " + where + ": " + why);
     }
-    if (res->status != 200) return fail("peer " + where + ": HTTP " + std::to_string(res->status) + " " + quote_input(res->body));
-    auto body = nlohmann::json::parse(res->body, nullptr, false);
-    if (body.is_discarded()) return fail("peer " + where + ": the answer is not JSON");
-    return body;
+    auto answer = nlohmann::json::parse(res->body, nullptr, false);
+    return PeerAnswer{res->status, answer.is_discarded() ? nlohmann::json(nullptr) : std::move(answer)};
+}
+
+Result<nlohmann::json> peer_get(const Peer& peer, const std::string& path, std::chrono::milliseconds timeout) {
+    auto answer = peer_request(peer, "GET", path, nullptr, timeout);
+    if (!answer) return std::unexpected(answer.error());
+    if (answer->status != 200 || answer->body.is_null())
+        return fail("peer " + peer.api_url + path + ": HTTP " + std::to_string(answer->status) +
+                    (answer->body.is_null() ? ", not JSON" : " " + quote_input(answer->body.dump())));
+    return std::move(answer->body);
 }
 
 }  // namespace jailctl

@@ -18,8 +18,18 @@ struct Peer {
     std::string token;        // the cluster's bearer token
 };
 
-// GET `path` on the peer; the JSON body of a 200 answer. Anything else (unreachable, wrong
-// certificate, another status) is an error naming the peer.
+struct PeerAnswer {
+    int status = 0;
+    nlohmann::json body;  // null when the body is not JSON
+};
+
+// One request to the peer (method GET, POST or DELETE; `body` sent as JSON unless null).
+// Unreachable or a wrong certificate is an error naming the peer; any HTTP status is an answer.
+Result<PeerAnswer> peer_request(const Peer& peer, const std::string& method, const std::string& path,
+                                const nlohmann::json& body = nullptr,
+                                std::chrono::milliseconds timeout = std::chrono::seconds(2));
+
+// GET `path` on the peer; the JSON body of a 200 answer, anything else an error.
 Result<nlohmann::json> peer_get(const Peer& peer, const std::string& path,
                                 std::chrono::milliseconds timeout = std::chrono::seconds(2));
 

@@ -1,0 +1,321 @@
+#include "api/cluster_route.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "api/actions.h"
+#include "cluster/membership.h"
+#include "cluster/peer.h"
+#include "jail/byte_size.h"
+#include "jail/domain.h"
+#include "jail/ipv4.h"
+#include "util/random.h"
+#include "util/text.h"
+
+namespace jailctl {
+namespace {
+
+using nlohmann::json;
+
+// Global options of jailctl and whether they take a value (they may follow the verb).
+constexpr std::pair<const char*, bool> kGlobalOptions[] = {
+    {"--root", true}, {"--log-dir", true}, {"--uplink", true}, {"--host", true}, {"--json", false}, {"--cluster", false}};
+
+struct Routed {
+    const api::ActionSpec* spec = nullptr;
+    std::string domain;  // the jail: the path's for verbs on a jail, the new one's for create
+    json body = json::object();
+};
+
+// The verb and its arguments as the API's action and JSON body, through the action table.
+Result<Routed> route(const std::vector<std::string>& args) {
+    std::vector<std::string> words;  // without the global options
+    for (size_t i = 0; i < args.size(); ++i) {
+        if (args[i] == "--") {
+            words.insert(words.end(), args.begin() + static_cast<long>(i), args.end());
+            break;
+        }
+        auto global = std::ranges::find_if(kGlobalOptions, [&](const auto& g) {
+            return args[i] == g.first || args[i].starts_with(std::string(g.first) + "=");
+        });
+        if (global == std::end(kGlobalOptions)) {
+            words.push_back(args[i]);
+            continue;
+        }
+        if (global->second && args[i].find('=') == std::string::npos) ++i;  // its value
+    }
+    if (words.empty()) return fail_input("verb", "missing");
+    std::string verb = words[0];
+    Routed r;
+    for (const auto& spec : api::action_table())
+        if (spec.verb == verb) r.spec = &spec;
+    if (!r.spec) {
+        std::string routed;
+        for (const auto& spec : api::action_table()) routed += (routed.empty() ? "" : ", ") + spec.verb;
+        return fail_input("verb", "'" + verb + "' does not run through the cluster (routed verbs: " + routed +
+                                      ", and `jailctl cluster status` for the listing)");
+    }
+    std::vector<std::string> positionals;
+    bool only_positionals = false;
+    for (size_t i = 1; i < words.size(); ++i) {
+        const std::string& w = words[i];
+        if (only_positionals || !w.starts_with("--")) {
+            if (w == "--") only_positionals = true;
+            else positionals.push_back(w);
+            continue;
+        }
+        if (w == "--") {
+            only_positionals = true;
+            continue;
+        }
+        std::string name = w.substr(0, w.find('='));
+        auto field = std::ranges::find_if(r.spec->fields, [&](const auto& f) { return f.option == name; });
+        if (field == r.spec->fields.end())
+            return fail_input(name.substr(2), "is not available for " + verb + " through the cluster");
+        if (field->type == api::FieldType::Bool) {
+            r.body[field->name] = true;
+            continue;
+        }
+        std::string value;
+        if (w.find('=') != std::string::npos) value = w.substr(w.find('=') + 1);
+        else if (i + 1 < words.size()) value = words[++i];
+        else return fail_input(field->name, "needs a value");
+        r.body[field->name] = value;  // the host checks types and values, as for any API call
+    }
+    size_t next = 0;
+    if (r.spec->path_domain) {
+        if (positionals.empty()) return fail_input("domain", "is required");
+        r.domain = positionals[next++];
+    }
+    for (const auto& f : r.spec->fields) {
+        if (!f.option.empty()) continue;
+        if (next < positionals.size()) r.body[f.name] = positionals[next++];
+    }
+    if (next < positionals.size()) return fail_input("arguments", "unexpected " + quote_input(positionals[next]));
+    // The cluster's keys hold the canonical forms, as the registries do.
+    if (!r.spec->path_domain && !(r.body.contains("domain") && r.body["domain"].is_string()))
+        return fail_input("domain", "is required");
+    if (r.body.contains("ip")) {
+        auto ip = Ipv4::parse(r.body["ip"].get<std::string>());
+        if (!ip) return std::unexpected(ip.error());
+        r.body["ip"] = ip->str();
+    }
+    std::string& named = r.spec->path_domain ? r.domain : r.body["domain"].get_ref<std::string&>();
+    auto canonical = Domain::parse(named);
+    if (!canonical) return std::unexpected(canonical.error());
+    named = canonical->str();
+    if (!r.spec->path_domain) r.domain = named;
+    return r;
+}
+
+// What the cluster knows, read once per run.
+struct ClusterView {
+    json record;                          // /jailctl/cluster
+    std::map<std::string, json> hosts;    // name -> hosts/ value
+    std::map<std::string, json> alive;    // name -> alive/ value (up hosts only)
+};
+
+Result<ClusterView> read_cluster(Etcd& etcd) {
+    ClusterView v;
+    auto record = etcd.get(keys::cluster());
+    if (!record) return std::unexpected(record.error());
+    if (!*record) return fail(ErrorKind::HostNotReady, "no cluster record in etcd (was it wiped?)");
+    v.record = json::parse((*record)->value, nullptr, false);
+    for (auto [prefix, into] : {std::pair{keys::hosts(), &v.hosts}, std::pair{keys::alive_all(), &v.alive}}) {
+        auto list = etcd.list(prefix);
+        if (!list) return std::unexpected(list.error());
+        for (const auto& kv : *list) (*into)[kv.key.substr(prefix.size())] = json::parse(kv.value, nullptr, false);
+    }
+    return v;
+}
+
+// Placement (docs/FLEET.md): among up hosts with room for the disk, the fewest jails, then
+// the most free disk, then the name.
+Result<std::string> place(const ClusterView& v, uint64_t size_bytes) {
+    std::string best;
+    std::tuple<int64_t, int64_t, std::string> best_key;
+    for (const auto& [name, cap] : v.alive) {
+        if (!cap.is_object() || !v.hosts.contains(name)) continue;
+        auto disk = cap.value("disk_free", uint64_t{0});
+        if (disk < size_bytes + size_bytes / 10) continue;
+        std::tuple<int64_t, int64_t, std::string> key{cap.value("jails", int64_t{0}), -static_cast<int64_t>(disk), name};
+        if (best.empty() || key < best_key) best = name, best_key = key;
+    }
+    if (best.empty())
+        return fail(ErrorKind::HostNotReady, v.alive.empty() ? "no host of the cluster is up (is serve running on them?)"
+                                                             : "no up host has room for this disk");
+    return best;
+}
+
+Peer peer_of(const ClusterView& v, const std::string& host) {
+    const json& h = v.hosts.at(host);
+    return {h.value("api", ""), h.value("fingerprint", ""), v.record.value("token", "")};
+}
+
+// Follows the task on `host` until it ends, printing each step as it finishes (stderr), then
+// prints the result as the verb would; returns the verb's exit status.
+int follow(const Context& ctx, const Peer& peer, const std::string& host, const std::string& task) {
+    size_t printed = 0;
+    json t;
+    for (int failures = 0;;) {
+        auto got = peer_get(peer, "/api/v1/tasks/" + task);
+        if (!got) {
+            if (++failures >= 25)  // ~5 s without an answer: say so, the task goes on there
+                return report_error(ctx, "cluster", Error{ErrorKind::StepFailed, got.error().message + "; task " + task +
+                                                                                     " may still be running on " + host});
+        } else {
+            failures = 0;
+            t = std::move(*got);
+            const auto& steps = t["steps"];
+            while (steps.is_array() && printed < steps.size() && steps[printed].value("status", "") != "running") {
+                const auto& s = steps[printed++];
+                std::fprintf(stderr, "[%s] %-16s %s (%.0f ms)\n", host.c_str(), s.value("name", "").c_str(),
+                             s.value("status", "").c_str(), s.value("ms", 0.0));
+            }
+            if (t.value("state", "running") != "running") break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    int status = t.contains("exit_status") && t["exit_status"].is_number_integer() ? t["exit_status"].get<int>()
+                 : t.value("state", "") == "ok"                                      ? 0
+                                                                                     : 5;
+    json result = t["result"].is_object() ? t["result"] : json::object();
+    result["host"] = host;
+    if (ctx.options.json) {
+        std::cout << result.dump(2) << std::endl;
+    } else if (status == 0) {
+        std::cout << "OK\nhost:      " << host << "\n";
+        for (const auto& [key, value] : result.items())
+            if (key != "result" && key != "host" && key != "steps" && !value.is_structured())
+                std::printf("%-10s %s\n", (key + ":").c_str(), value.is_string() ? value.get<std::string>().c_str() : value.dump().c_str());
+            else if (value.is_object() && key == "ftp")
+                for (const auto& [k, v] : value.items())
+                    std::printf("ftp %-6s %s\n", (k + ":").c_str(), v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
+    }
+    if (status != 0) {
+        const json& e = t["error"];
+        std::cerr << "KO: " << (e.is_object() ? e.value("step", "task") : "task") << ": "
+                  << (e.is_object() ? e.value("message", "") : "failed on " + host) << " (on host " << host << ")" << std::endl;
+    }
+    return status;
+}
+
+// The host refused the action before it began (400/409/503): its verdict, as the CLI's.
+int refused(const Context& ctx, const PeerAnswer& a, const std::string& host) {
+    const json& e = a.body.is_object() ? a.body["error"] : json();
+    std::string field = e.is_object() && e["field"].is_string() ? e["field"].get<std::string>() + ": " : "";
+    std::string message = e.is_object() ? e.value("message", "") : "HTTP " + std::to_string(a.status);
+    ErrorKind kind = a.status == 400 ? ErrorKind::BadInput : a.status == 409 ? ErrorKind::Conflict
+                     : a.status == 503 ? ErrorKind::HostNotReady : ErrorKind::StepFailed;
+    return report_error(ctx, "validate", Error{kind, field + message + " (on host " + host + ")"});
+}
+
+int create_in_cluster(Context& ctx, Etcd& etcd, const ClusterView& v, const Routed& r, const std::string& wanted_host) {
+    const std::string domain = r.domain, ip = r.body.value("ip", "");
+    if (ip.empty()) return report_error(ctx, "validate", Error{ErrorKind::BadInput, "ip: is required (--ip)"});
+    auto size = ByteSize::parse_disk(r.body.value("size", ""));
+    if (!size) return report_error(ctx, "validate", size.error());
+    std::string host = wanted_host;
+    if (host.empty()) {
+        auto placed = place(v, size->bytes());
+        if (!placed) return report_error(ctx, "placement", placed.error());
+        host = *placed;
+    } else if (!v.hosts.contains(host)) {
+        return report_error(ctx, "validate", Error{ErrorKind::BadInput, "host: no host '" + host + "' in the cluster (see `jailctl cluster hosts`)"});
+    } else if (!v.alive.contains(host)) {
+        return report_error(ctx, "validate", Error{ErrorKind::HostNotReady, "host: " + host + " is down (its serve is not running)"});
+    }
+    // The claim: the domain and the address in one transaction; its token makes it ours.
+    uint8_t token[8];
+    random_bytes(token);
+    std::string claim = hex(std::span<const unsigned char>(token));
+    std::string jail_value = json{{"host", host}, {"ip", ip}, {"size_bytes", size->bytes()}, {"state", "creating"}, {"claim", claim}}.dump();
+    std::string ip_value = json{{"domain", domain}, {"host", host}, {"claim", claim}}.dump();
+    auto claimed = etcd.create({{keys::jail(domain), jail_value}, {keys::ip(ip), ip_value}});
+    if (!claimed) return report_error(ctx, "claim", claimed.error());
+    if (!*claimed) {
+        auto holder = etcd.get(keys::jail(domain));
+        auto ip_holder = etcd.get(keys::ip(ip));
+        auto field = [](const Result<std::optional<KeyValue>>& kv, const char* name) {
+            auto j = kv && *kv ? json::parse((*kv)->value, nullptr, false) : json();
+            return j.is_object() ? j.value(name, std::string("?")) : std::string("?");
+        };
+        std::string why = holder && *holder ? "domain: " + domain + " is already a jail on host " + field(holder, "host")
+                                            : "ip: " + ip + " is already used by " + field(ip_holder, "domain") + " on host " +
+                                                  field(ip_holder, "host");
+        return report_error(ctx, "validate", Error{ErrorKind::Conflict, why});
+    }
+    auto release = [&] {
+        (void)etcd.remove_if(keys::jail(domain), jail_value);
+        (void)etcd.remove_if(keys::ip(ip), ip_value);
+    };
+    std::fprintf(stderr, "cluster: %s placed on host %s\n", domain.c_str(), host.c_str());
+    Peer peer = peer_of(v, host);
+    auto started = peer_request(peer, "POST", "/api/v1/jails", r.body, std::chrono::seconds(60));
+    if (!started) {
+        release();
+        return report_error(ctx, "cluster", started.error());
+    }
+    if (started->status != 202) {
+        release();
+        return refused(ctx, *started, host);
+    }
+    int status = follow(ctx, peer, host, started->body.value("task", ""));
+    if (status != 0) release();  // a KO create left nothing there; the claim goes too
+    return status;
+}
+
+}  // namespace
+
+int run_in_cluster(Context& ctx, const std::vector<std::string>& args, const std::string& wanted_host) {
+    auto r = route(args);
+    if (!r) return report_error(ctx, "validate", r.error());
+    if (!wanted_host.empty() && r->spec->verb != "create")
+        return report_error(ctx, "validate", Error{ErrorKind::BadInput, "host: --host chooses where a new jail goes (create only); "
+                                                                        "other verbs run on the jail's host"});
+    auto m = load_membership(ctx.paths.root);
+    if (!m) return report_error(ctx, "validate", m.error());
+    if (!*m)
+        return report_error(ctx, "validate", Error{ErrorKind::HostNotReady, "--cluster: this host is in no cluster "
+                                                                            "(`jailctl cluster init` or `join` first)"});
+    auto etcd = open_store(**m);
+    if (!etcd) return report_error(ctx, "validate", etcd.error());
+    auto v = read_cluster(*etcd);
+    if (!v) return report_error(ctx, "cluster", v.error());
+    if (r->spec->verb == "create") return create_in_cluster(ctx, *etcd, *v, *r, wanted_host);
+
+    auto jail = etcd->get(keys::jail(r->domain));
+    if (!jail) return report_error(ctx, "cluster", jail.error());
+    if (!*jail)
+        return report_error(ctx, "validate", Error{ErrorKind::BadInput, "domain: no jail " + quote_input(r->domain) +
+                                                                            " in the cluster (see `jailctl cluster status`)"});
+    std::string host = json::parse((*jail)->value, nullptr, false).value("host", "");
+    if (!v->hosts.contains(host))
+        return report_error(ctx, "validate", Error{ErrorKind::HostNotReady, r->domain + " is on host '" + host + "', which left the cluster"});
+    if (!v->alive.contains(host))
+        return report_error(ctx, "validate", Error{ErrorKind::HostNotReady, r->domain + " is on host " + host + ", which is down"});
+    Peer peer = peer_of(*v, host);
+    std::string path = "/api/v1/jails/" + r->domain;  // a domain has no character that needs escaping in a path
+    Result<PeerAnswer> started;
+    if (r->spec->action == "destroy")
+        started = peer_request(peer, "DELETE", path + (r->body.value("force", false) ? "?force=true" : ""), nullptr,
+                               std::chrono::seconds(60));
+    else
+        started = peer_request(peer, "POST", path + "/" + r->spec->action, r->body, std::chrono::seconds(60));
+    if (!started) return report_error(ctx, "cluster", started.error());
+    if (started->status != 202) return refused(ctx, *started, host);
+    int status = follow(ctx, peer, host, started->body.value("task", ""));
+    if (status == 0 && r->spec->action == "destroy") {
+        // The host's agent unpublishes it too, but only at its next refresh: the name and the
+        // address are free for the cluster as soon as destroy says OK.
+        std::string ip = json::parse((*jail)->value, nullptr, false).value("ip", "");
+        (void)etcd->remove(keys::jail(r->domain));
+        if (!ip.empty()) (void)etcd->remove(keys::ip(ip));
+        (void)etcd->remove(keys::by_host(host) + r->domain);
+    }
+    return status;
+}
+
+}  // namespace jailctl

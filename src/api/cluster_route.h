@@ -1,0 +1,19 @@
+// jailctl --cluster VERB ...: the cluster-aware front door (docs/FLEET.md). `create` places the
+// jail (or takes --host), claims its domain and address in etcd in one transaction, and runs
+// the create on the chosen host through its serve; every other routed verb runs on the
+// jail's host. The verb's options are the API's fields (api/actions.h): one table for both
+// front doors. Steps are printed as the host reports them; the result and the exit status
+// are the host's.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cli/context.h"
+
+namespace jailctl {
+
+// `args`: the command line after the program name, global options included.
+int run_in_cluster(Context& ctx, const std::vector<std::string>& args, const std::string& host);
+
+}  // namespace jailctl

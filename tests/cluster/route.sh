@@ -1,0 +1,94 @@
+# The cluster-aware CLI (jailctl --cluster VERB) on two hosts (two state roots, each with its own
+# serve) and a real three-member etcd: placement (fewest jails, then free disk, then name) and
+# --host; every routed verb runs on the jail's host whichever host the operator is on; the
+# domain/IP race (10 rounds of both hosts creating at once: exactly one winner, the other
+# exit 3); bad input is refused with the field named and leaves no claim in etcd.
+set -euo pipefail
+source "$TESTS_DIR/cluster/cluster.bash"
+SERVE_A= SERVE_B=
+stop_pid() { [ -z "$1" ] || { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }; }
+cleanup() { stop_pid "$SERVE_A"; stop_pid "$SERVE_B"; etcd_stop; remove_second_root; }
+second_root p1.example.com p2.example.com x.example.com race{0..9}.example.com racer{0..9}.example.com
+trap cleanup EXIT
+etcd_start
+
+assert_exit 0 jc cluster init --etcd "$ETCD_ENDPOINTS" --api https://203.0.113.1:8443 --name a
+assert_exit 0 jc2 cluster join --etcd "$ETCD_ENDPOINTS" --api https://203.0.113.1:8444 --name b
+# Both simulated hosts share this network namespace: b's interface names (jc<registry id>) start at jc1001.
+jc2 status >/dev/null
+sqlite3 "$JAILCTL_ROOT2/jailctl.db" "INSERT INTO sqlite_sequence(name, seq) VALUES('jails', 1000)"
+"$JAILCTL" --root "$JAILCTL_ROOT" serve --listen 203.0.113.1:8443 >"$SANDBOX_DIR/serve-a.log" 2>&1 & SERVE_A=$!
+"$JAILCTL" --root "$JAILCTL_ROOT2" serve --listen 203.0.113.1:8444 >"$SANDBOX_DIR/serve-b.log" 2>&1 & SERVE_B=$!
+jails_on() {  # jails_on a|b: the up host's published jail count
+  jc --json cluster hosts | python3 -c 'import json,sys
+print([h.get("jails", "-") for h in json.load(sys.stdin)["hosts"] if h["name"] == sys.argv[1] and h["state"] == "up"][0])' "$1" 2>/dev/null
+}
+counts_are() { [ "$(jails_on a) $(jails_on b)" = "$1" ]; }
+retry 10 counts_are "0 0" || fail "hosts not up: $(jc cluster hosts)"
+local_domains() { "$JAILCTL" --root "$1" --json status | python3 -c 'import json,sys; print(" ".join(j["domain"] + ":" + j["state"] for j in (lambda d: d["jails"] if isinstance(d, dict) else d)(json.load(sys.stdin))))'; }
+
+info "bad input: exit 2 naming the field; nothing claimed"
+assert_exit 2 jc --cluster create bad..example --ip 203.0.113.70 --size 64M
+assert_ko validate "domain"
+assert_exit 2 jc --cluster create ok.example.com --ip 203.0.113.300 --size 64M
+assert_ko validate "ip"
+assert_exit 2 jc --cluster create ok.example.com --ip 203.0.113.70 --size 1K
+assert_ko validate "size"
+assert_exit 2 jc --cluster create ok.example.com --ip 203.0.113.70 --size 64M --host nosuch
+assert_ko validate "host: no host 'nosuch'"
+assert_exit 2 jc --cluster create ok.example.com --ip 203.0.113.70 --size 64M --bogus
+assert_ko validate "bogus"
+assert_exit 2 jc --cluster credentials ok.example.com
+assert_ko validate "does not run through the cluster"
+assert_exit 2 jc --cluster stop nosuch.example.com
+assert_ko validate "no jail 'nosuch.example.com' in the cluster"
+assert_eq "" "$(etcd_keys /jailctl/jails/)$(etcd_keys /jailctl/ips/)" "claims left by refused creates"
+
+info "placement: the first jail goes to one host (0 jails each: the most free disk), the next to the other (fewer jails)"
+assert_exit 0 jc --json --cluster create p1.example.com --ip 203.0.113.61 --size 64M
+first=$(json_eval "$OUT_FILE" 'd["host"]')
+case $first in a) second=b root1=$JAILCTL_ROOT root2=$JAILCTL_ROOT2 ;; b) second=a root1=$JAILCTL_ROOT2 root2=$JAILCTL_ROOT ;;
+  *) fail "p1 placed on '$first'" ;; esac
+assert_contains "$(local_domains "$root1")" "p1.example.com:running"
+if [ "$first" = a ]; then retry 8 counts_are "1 0"; else retry 8 counts_are "0 1"; fi || fail "$first's jail count never reached 1: $(jc cluster hosts)"
+assert_exit 0 jc --json --cluster create p2.example.com --ip 203.0.113.62 --size 64M
+assert_eq "$second" "$(json_eval "$OUT_FILE" 'd["host"]')" "host of p2"
+assert_eq OK "$(json_eval "$OUT_FILE" 'd["result"]')" "result of p2"
+[ -n "$(json_eval "$OUT_FILE" 'd["ftp"]["password"]')" ] || fail "no FTP password in the routed create's result"
+assert_contains "$(local_domains "$root2")" "p2.example.com:running"
+assert_exit 0 jc2 --cluster create x.example.com --ip 203.0.113.63 --size 64M --host b
+assert_contains "$OUT" "host:      b"
+assert_contains "$(local_domains "$JAILCTL_ROOT2")" "x.example.com:running"
+
+info "routed verbs: run from host a on b's jail x, and on both hosts' jails"
+assert_exit 0 jc --cluster stop x.example.com
+assert_contains "$(local_domains "$JAILCTL_ROOT2")" "x.example.com:stopped"
+assert_exit 0 jc --cluster start x.example.com
+assert_exit 0 jc --cluster stop p2.example.com
+assert_contains "$(local_domains "$root2")" "p2.example.com:stopped"
+assert_exit 0 jc --cluster start p2.example.com
+assert_exit 0 jc --cluster test p2.example.com
+assert_exit 0 jc --cluster set p2.example.com --memory 128M
+assert_exit 3 jc --cluster create p2.example.com --ip 203.0.113.64 --size 64M
+assert_ko validate "p2.example.com is already a jail on host $second"
+assert_exit 3 jc2 --cluster create other.example.com --ip 203.0.113.61 --size 64M
+assert_ko validate "203.0.113.61 is already used by p1.example.com on host $first"
+assert_exit 0 jc2 --cluster destroy --force p1.example.com
+assert_not_contains "$(local_domains "$root1")" "p1.example.com" "$first's jails after the routed destroy"
+assert_eq "" "$(etcd_get /jailctl/jails/p1.example.com)" "p1's key after destroy"
+
+info "the race: 10 rounds of both hosts creating at once (same domain, or same address)"
+for round in 0 1 2 3 4 5 6 7 8 9; do
+  if [ $((round % 2)) -eq 0 ]; then da=race$round.example.com db=$da ipa=203.0.113.$((100 + round)) ipb=203.0.113.$((120 + round))
+  else da=race$round.example.com db=racer$round.example.com ipa=203.0.113.$((100 + round)) ipb=$ipa; fi
+  jc --cluster create "$da" --ip "$ipa" --size 64M >"$SANDBOX_DIR/ra.out" 2>&1 & pa=$!
+  jc2 --cluster create "$db" --ip "$ipb" --size 64M >"$SANDBOX_DIR/rb.out" 2>&1 & pb=$!
+  ra=0; wait $pa || ra=$?
+  rb=0; wait $pb || rb=$?
+  [ "$(printf '%s\n' $ra $rb | sort | tr '\n' ' ')" = "0 3 " ] ||
+    fail "round $round: exit statuses $ra and $rb (want one 0, one 3): $(cat "$SANDBOX_DIR/ra.out" "$SANDBOX_DIR/rb.out")"
+  if [ $ra -eq 0 ]; then winner=$da; else winner=$db; fi
+  grep -q "^KO: validate: .*already" "$SANDBOX_DIR/r$([ $ra -eq 0 ] && echo b || echo a).out" || fail "round $round: the loser's message"
+  assert_exit 0 jc --cluster destroy --force "$winner"
+done
+info "10 rounds, one winner each"
