@@ -120,6 +120,9 @@ int run_archive(Context& ctx, const std::string& domain_input, std::string outpu
     m.ftp_user = rec->ftp_user;
     m.ftp_tls = rec->ftp_tls;
     m.profile = rec->profile;
+    m.aliases = rec->aliases;
+    m.https_only = rec->https_only;
+    m.tls = rec->tls;
     m.jailctl_version = JAILCTL_VERSION;
     m.jail_created = rec->created;
     m.archived_at = rfc3339_utc(now);

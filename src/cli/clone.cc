@@ -118,6 +118,8 @@ Result<void> validate(Context& ctx, const CloneArgs& args, JailPlan& plan, Clone
     plan.rec.ftp_tls = src->ftp_tls;
     plan.rec.autostart = src->autostart;
     plan.rec.profile = src->profile;
+    // The site's policy travels; its names and certificate do not (they belong to SRC's domain).
+    plan.rec.https_only = src->https_only;
     return give_new_identity(plan);
 }
 

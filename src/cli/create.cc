@@ -3,6 +3,7 @@
 
 #include "cli/jail_ops.h"
 #include "cli/verbs.h"
+#include "cli/web_ops.h"
 #include "host/image.h"
 #include "host/limits.h"
 #include "host/network.h"
@@ -50,6 +51,8 @@ Result<void> validate_new_jail(Context& ctx, const NewJailArgs& args, JailPlan& 
     if (auto min = size->at_least(kMinSize, "size"); !min) return std::unexpected(min.error());
     if (args.ftp_tls != "required" && args.ftp_tls != "optional")
         return fail_input("ftp-tls", "'" + args.ftp_tls + "' is not one of: required, optional");
+    auto custom_tls = read_custom_tls(args.tls_cert, args.tls_key, domain->host_names());
+    if (!custom_tls) return std::unexpected(custom_tls.error());
     auto limits = parse_limits(args.memory, args.cpus, args.pids);
     if (!limits) return std::unexpected(limits.error());
     auto profile = parse_profile(args.profile);
@@ -95,6 +98,11 @@ Result<void> validate_new_jail(Context& ctx, const NewJailArgs& args, JailPlan& 
     plan.rec.millicpus = limits->millicpus;
     plan.rec.pids = limits->pids;
     plan.rec.profile = std::string(profile_name(*profile));
+    if (*custom_tls) {
+        plan.rec.tls = "custom";
+        plan.spec.site_cert_pem = (*custom_tls)->cert_pem;
+        plan.spec.site_key_pem = (*custom_tls)->key_pem;
+    }
     return give_new_identity(plan);
 }
 
@@ -104,10 +112,23 @@ Result<void> give_new_identity(JailPlan& plan) {
     if (!hash) return std::unexpected(hash.error());
     auto cert = make_certificate(plan.rec.domain, plan.rec.ip);
     if (!cert) return std::unexpected(cert.error());
-    plan.spec = JailSpec{plan.rec.domain, plan.rec.ip, plan.rec.ftp_user, *hash,
-                         plan.rec.ftp_tls == "optional" ? FtpTls::Optional : FtpTls::Required, cert->cert_pem,
-                         cert->key_pem};
-    apply_profile(plan.spec, stored_profile(plan.rec.profile), plan.rec.memory_bytes, plan.rec.pids);
+    JailSpec spec = web_spec(plan.rec);
+    spec.ftp_user = plan.rec.ftp_user;
+    spec.ftp_password_hash = *hash;
+    spec.ftp_tls = plan.rec.ftp_tls == "optional" ? FtpTls::Optional : FtpTls::Required;
+    spec.cert_pem = cert->cert_pem;
+    spec.key_pem = cert->key_pem;
+    apply_profile(spec, stored_profile(plan.rec.profile), plan.rec.memory_bytes, plan.rec.pids);
+    spec.site_cert_pem = std::move(plan.spec.site_cert_pem);
+    spec.site_key_pem = std::move(plan.spec.site_key_pem);
+    if (spec.site_cert_pem.empty()) {
+        auto site = self_signed_site_tls(plan.rec);
+        if (!site) return std::unexpected(site.error());
+        spec.site_cert_pem = site->cert_pem;
+        spec.site_key_pem = site->key_pem;
+        plan.rec.tls = "self-signed";
+    }
+    plan.spec = std::move(spec);
     plan.fingerprint = cert->sha256_fingerprint;
     return {};
 }
@@ -129,6 +150,9 @@ void add_new_jail_options(CLI::App* cmd, NewJailArgs& args) {
     cmd->add_option("--cpus", args.cpus, "CPU limit in CPUs, e.g. 0.5 (default 1)");
     cmd->add_option("--pids", args.pids, "Process and thread limit (default 512, at least 16)");
     cmd->add_option("--profile", args.profile, "What the site runs: static (default) or php (php-fpm)");
+    cmd->add_option("--tls-cert", args.tls_cert,
+                    "The site's own certificate (PEM file: the certificate, then its chain) instead of a self-signed one");
+    cmd->add_option("--tls-key", args.tls_key, "The unencrypted PEM private key of --tls-cert");
     cmd->add_flag("--keep-on-failure", args.keep_on_failure, "On KO, keep what was built, for debugging");
     add_address_options(cmd, args.address);
 }

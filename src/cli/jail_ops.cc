@@ -1,4 +1,5 @@
 #include "cli/jail_ops.h"
+#include "cli/web_ops.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -35,7 +36,8 @@ bool starts_with(const std::string& s, std::string_view prefix) { return s.rfind
 
 // Which step writes a file of the jail tree.
 TreeStep step_writing(const std::string& path) {
-    if (starts_with(path, "etc/nginx/") || starts_with(path, "etc/jailctl/php") || path == "srv/site/www/index.html")
+    if (starts_with(path, "etc/nginx/") || starts_with(path, "etc/jailctl/php") ||
+        starts_with(path, "etc/ssl/jailctl/site.") || path == "srv/site/www/index.html")
         return TreeStep::ConfigureWww;
     if (path == "etc/vsftpd.conf" || path == "etc/pam.d/vsftpd" || starts_with(path, "etc/ssl/jailctl/"))
         return TreeStep::ConfigureFtp;
@@ -461,13 +463,22 @@ Result<std::string> read_jail_certificate(const Paths& paths, const std::string&
 }
 
 Result<void> test_jail(const Context& ctx, const JailRecord& rec, std::optional<std::string> expect) {
-    if (auto r = probe_http({rec.ip, rec.domain}, expect.value_or(rec.domain)); !r)
+    const ProbeTarget plain{rec.ip, rec.domain};
+    if (auto r = rec.https_only ? probe_https_redirect(plain) : probe_http(plain, expect.value_or(rec.domain)); !r)
         return std::unexpected(r.error().context("HTTP"));
+    // A jail created before HTTPS has no site certificate until a `set` gives it one.
+    ProbeTarget secure = plain;
+    if (auto site = read_site_certificate(ctx.paths, rec.domain); site && !site->empty()) {
+        secure.site_cert_pem = *site;
+        if (auto r = probe_http(secure, expect.value_or(rec.domain)); !r)
+            return std::unexpected(r.error().context("HTTPS"));
+    }
     auto creds = read_credentials(ctx.paths, rec.domain);
     if (!creds) return std::unexpected(creds.error());
     auto cert = read_jail_certificate(ctx.paths, rec.domain);
     if (!cert) return std::unexpected(cert.error());
-    if (auto r = probe_ftp({rec.ip, rec.domain}, creds->user, creds->password, *cert, rec.profile == "php"); !r)
+    // The upload is read back the way the site serves it: over HTTPS when HTTP only redirects.
+    if (auto r = probe_ftp(rec.https_only ? secure : plain, creds->user, creds->password, *cert, rec.profile == "php"); !r)
         return std::unexpected(r.error().context("FTP"));
     return {};
 }

@@ -66,6 +66,7 @@ int main(int argc, char** argv) {
     add_backup(app, ctx, action);
     add_restore(app, ctx, action);
     add_set(app, ctx, action);
+    add_alias(app, ctx, action);
     add_repair(app, ctx, action);
     add_credentials(app, ctx, action);
     add_metrics(app, ctx, action);

@@ -29,6 +29,7 @@
 
 #include "cli/jail_ops.h"
 #include "cli/verbs.h"
+#include "cli/web_ops.h"
 #include "host/archive.h"
 #include "host/ext4.h"
 #include "host/image.h"
@@ -168,6 +169,19 @@ Result<void> validate(Context& ctx, const RestoreArgs& args, JailPlan& plan, Res
     plan.rec.ftp_user = domain->str() == m.domain ? m.ftp_user : derive_ftp_user(*domain);
     plan.rec.ftp_tls = m.ftp_tls;
     plan.rec.profile = m.profile;
+    if (!rp.old) {  // the archive's web site; its aliases only under its own domain
+        const bool same_domain = domain->str() == m.domain;
+        plan.rec.aliases = same_domain ? m.aliases : std::vector<std::string>{};
+        plan.rec.https_only = m.https_only;
+        plan.rec.tls = same_domain ? m.tls : "self-signed";
+        for (const auto& alias : plan.rec.aliases) {
+            auto holder = ctx.registry().name_holder(alias);
+            if (!holder) return std::unexpected(holder.error());
+            if (*holder)
+                return fail(ErrorKind::Conflict, "alias: the archive's alias " + alias + " is already served by jail " +
+                                                     **holder + " ('jailctl alias remove " + **holder + " " + alias + "' first)");
+        }
+    }
     rp.keep_certificate = domain->str() == m.domain && ip->str() == m.ip && !m.certificate_pem.empty();
     std::string hash;
     if (rp.old && m.domain == rp.old->domain && m.ftp_user == rp.old->ftp_user) {
@@ -225,6 +239,23 @@ Result<void> rewrite_identity(const std::string& rootfs, JailPlan& plan, const R
                                          0644, kFtpUid, kFtpUid, plan.rec.id_base);
                 !r)
                 return r;
+    }
+    // The archived site certificate stays while it still fits the jail (same domain, valid now,
+    // naming every name it serves); else the site gets a new self-signed one.
+    plan.spec.aliases = plan.rec.aliases;
+    plan.spec.https_only = plan.rec.https_only;
+    auto site_cert = read_jail_file(root->get(), "etc/ssl/jailctl/site.crt", 256 * 1024);
+    auto site_key = read_jail_file(root->get(), "etc/ssl/jailctl/site.key", 256 * 1024);
+    if (plan.rec.domain == rp.archive.manifest.domain && site_cert && site_key &&
+        check_custom_tls({*site_cert, *site_key}, served_names(plan.spec))) {
+        plan.spec.site_cert_pem = *site_cert;
+        plan.spec.site_key_pem = *site_key;
+    } else {
+        auto site = self_signed_site_tls(plan.rec);
+        if (!site) return std::unexpected(site.error());
+        plan.spec.site_cert_pem = site->cert_pem;
+        plan.spec.site_key_pem = site->key_pem;
+        plan.rec.tls = "self-signed";
     }
     JailTree tree = build_jail_tree(plan.spec);
     for (const auto& f : tree.files) {
@@ -294,7 +325,10 @@ std::vector<Step> replace_steps(Context& ctx, JailSteps& jail, JailPlan& plan, R
                          if (!r) return std::unexpected(r.error());
                          return {};
                      }});
-    steps.push_back({"identity", [=, &plan, &rp]() { return rewrite_identity(stage_root, plan, rp); }});
+    steps.push_back({"identity", [=, &ctx, &plan, &rp]() {
+                         auto r = rewrite_identity(stage_root, plan, rp);
+                         return r ? ctx.registry().set_web(plan.rec.domain, plan.rec.https_only, plan.rec.tls) : r;
+                     }});
     steps.push_back({"stage-unmount", [=]() -> Result<void> {
                          if (auto r = unmount(stage_root); !r) return r;
                          (void)::rmdir(stage_root.c_str());
@@ -423,7 +457,10 @@ int run_restore(Context& ctx, const RestoreArgs& args) {
                                                       std::to_string(r->file_bytes) + " file bytes");
                              return {};
                          }});
-        steps.push_back({"identity", [&]() { return rewrite_identity(ctx.paths.rootfs(plan.rec.domain), plan, rp); }});
+        steps.push_back({"identity", [&]() {
+                             auto r = rewrite_identity(ctx.paths.rootfs(plan.rec.domain), plan, rp);
+                             return r ? ctx.registry().set_web(plan.rec.domain, plan.rec.https_only, plan.rec.tls) : r;
+                         }});
         for (auto s : {jail.write_lxc_config(), jail.save_credentials(), jail.start_jail(), jail.test_from_outside(),
                        jail.mark_ready()})
             steps.push_back(s);

@@ -1,14 +1,18 @@
-// jailctl set DOMAIN [--memory M] [--cpus C] [--pids N] [--profile P]: changes a jail's resource
-// limits, live when it is running, and for every later start; and what the site runs (static or
-// php): its nginx, php-fpm and service-list files are rewritten and the jail restarted, then tested.
+// jailctl set DOMAIN [--memory M] [--cpus C] [--pids N] [--profile P] [--tls-cert F --tls-key K]
+//                    [--https-only | --no-https-only]: changes a jail's resource limits, live when
+// it is running, and for every later start; what the site runs (static or php): its nginx,
+// php-fpm and service-list files are rewritten and the jail restarted, then tested; and its
+// HTTPS (cli/web_ops.h): a certificate and nginx.conf, taken by a reload, then tested.
 #include <memory>
 
 #include "cli/jail_ops.h"
 #include "cli/verbs.h"
+#include "cli/web_ops.h"
+#include "host/jail_fs.h"
 #include "host/limits.h"
 #include "host/lxc.h"
-#include "host/jail_fs.h"
 #include "jail/byte_size.h"
+#include "services/nginx.h"
 #include "services/php.h"
 
 namespace jailctl {
@@ -16,6 +20,10 @@ namespace {
 
 struct SetArgs {
     std::string domain, memory, cpus, pids, profile;
+    std::string tls_cert, tls_key;
+    bool https_only = false, no_https_only = false;
+    bool limits() const { return !memory.empty() || !cpus.empty() || !pids.empty(); }
+    bool web() const { return !tls_cert.empty() || !tls_key.empty() || https_only || no_https_only; }
 };
 
 // The files a profile decides (services/php.h): nginx's site, php-fpm's, and jailctl-init's list.
@@ -34,20 +42,36 @@ Result<void> write_profile_files(const Context& ctx, const JailRecord& rec, cons
     return {};
 }
 
+// The record's spec (its web side included: aliases, https_only) with `profile`'s fields.
 JailSpec profile_spec(const JailRecord& rec, Profile profile) {
-    JailSpec spec;
-    spec.domain = rec.domain, spec.ip = rec.ip, spec.ftp_user = rec.ftp_user;
+    JailSpec spec = web_spec(rec);
     apply_profile(spec, profile, rec.memory_bytes, rec.pids);
     return spec;
+}
+
+// The limits' steps: the registry, the running jail's cgroup, its LXC config.
+void add_limit_steps(Context& ctx, JailSteps& jail, const Limits& limits, const Limits& old, std::vector<Step>& steps) {
+    const CgroupLayout layout = detect_cgroup_layout();
+    const std::string domain = jail.domain();
+    steps.push_back({"limits", [&ctx, domain, limits] { return ctx.registry().set_limits(domain, limits.memory_bytes, limits.millicpus, limits.pids); },
+                     [&ctx, domain, old] { return ctx.registry().set_limits(domain, old.memory_bytes, old.millicpus, old.pids); }});
+    steps.push_back({"apply", [&ctx, domain, limits, layout] { return apply_limits_live(ctx.paths.lxcpath, domain, limits, layout); },
+                     [&ctx, domain, old, layout] { return apply_limits_live(ctx.paths.lxcpath, domain, old, layout); }});
+    // The config is rewritten at every start; a running jail's config is updated too so
+    // that `lxc-*` tools and the next start agree with the registry.
+    if (lxc_running(ctx.paths.lxcpath, domain)) steps.push_back(jail.write_lxc_config());
 }
 
 int run_set(Context& ctx, const SetArgs& args) {
     auto locked = locked_jail(ctx, args.domain);
     if (!locked) return report_error(ctx, locked.error());
     const JailRecord& rec = locked->rec;
-    if (args.memory.empty() && args.cpus.empty() && args.pids.empty() && args.profile.empty())
-        return report_error(ctx, "validate",
-                            Error{ErrorKind::BadInput, "limits: give --memory, --cpus, --pids or --profile"});
+    if (!args.limits() && !args.web() && args.profile.empty())
+        return report_error(ctx, "validate", Error{ErrorKind::BadInput,
+                                                   "set: give --memory, --cpus, --pids, --profile, --tls-cert/--tls-key, "
+                                                   "--https-only or --no-https-only"});
+    if (args.https_only && args.no_https_only)
+        return report_error(ctx, "validate", Error{ErrorKind::BadInput, "https-only: give --https-only or --no-https-only, not both"});
     const Profile old_profile = stored_profile(rec.profile);
     Profile profile = old_profile;
     if (!args.profile.empty()) {
@@ -63,35 +87,40 @@ int run_set(Context& ctx, const SetArgs& args) {
                                                                "so start it first"});
     }
     const Limits old{rec.memory_bytes, rec.millicpus, rec.pids};
-    auto limits = parse_limits(args.memory.empty() ? std::to_string(old.memory_bytes) : args.memory,
-                               args.cpus.empty() ? format_cpus(old.millicpus) : args.cpus,
-                               args.pids.empty() ? std::to_string(old.pids) : args.pids);
-    if (!limits) return report_error(ctx, "validate", limits.error());
+    Limits limits = old;
+    if (args.limits()) {
+        auto parsed = parse_limits(args.memory.empty() ? std::to_string(old.memory_bytes) : args.memory,
+                                   args.cpus.empty() ? format_cpus(old.millicpus) : args.cpus,
+                                   args.pids.empty() ? std::to_string(old.pids) : args.pids);
+        if (!parsed) return report_error(ctx, "validate", parsed.error());
+        limits = *parsed;
+    }
+    auto tls = read_custom_tls(args.tls_cert, args.tls_key, served_names(web_spec(rec)));
+    if (!tls) return report_error(ctx, "validate", tls.error());
     auto log = open_task_log(ctx, rec.domain, "set");
     if (!log) return report_error(ctx, "log", log.error());
 
     auto plan = plan_for(ctx, rec, profile != old_profile);  // a new profile starts it again
     if (!plan) return report_error(ctx, "validate", plan.error());
-    plan->rec.memory_bytes = limits->memory_bytes;
-    plan->rec.millicpus = limits->millicpus;
-    plan->rec.pids = limits->pids;
+    plan->rec.memory_bytes = limits.memory_bytes;
+    plan->rec.millicpus = limits.millicpus;
+    plan->rec.pids = limits.pids;
+    plan->rec.profile = std::string(profile_name(profile));
+    if (args.https_only || args.no_https_only) plan->rec.https_only = args.https_only;
+    if (*tls) plan->rec.tls = "custom";
     JailSteps jail{ctx, *plan};
-    const CgroupLayout layout = detect_cgroup_layout();
     const std::string& domain = rec.domain;
-    std::vector<Step> steps = {
-        {"limits", [&] { return ctx.registry().set_limits(domain, limits->memory_bytes, limits->millicpus, limits->pids); },
-         [&] { return ctx.registry().set_limits(domain, old.memory_bytes, old.millicpus, old.pids); }},
-        {"apply", [&] { return apply_limits_live(ctx.paths.lxcpath, domain, *limits, layout); },
-         [&] { return apply_limits_live(ctx.paths.lxcpath, domain, old, layout); }},
-    };
-    // The config is rewritten at every start; a running jail's config is updated too so
-    // that `lxc-*` tools and the next start agree with the registry.
-    if (lxc_running(ctx.paths.lxcpath, domain)) steps.push_back(jail.write_lxc_config());
+    const JailRecord& after = plan->rec;
+    std::vector<Step> steps;
+    if (args.limits()) add_limit_steps(ctx, jail, limits, old, steps);
+    if (args.web()) {
+        steps.push_back({"web-record", [&] { return ctx.registry().set_web(domain, after.https_only, after.tls); },
+                         [&] { return ctx.registry().set_web(domain, rec.https_only, rec.tls); }});
+        for (auto& step : web_update_steps(jail, *tls)) steps.push_back(std::move(step));
+    }
     // A new profile: its files, then a restart of the jail (jailctl-init reads its service list
     // at start), then the customer's view of it (for php: a PHP script's computed answer).
     Restart restart;
-    JailRecord after = plan->rec;
-    after.profile = std::string(profile_name(profile));
     if (profile != old_profile) {
         steps.push_back({"profile", [&] { return ctx.registry().set_profile(domain, after.profile); },
                          [&] { return ctx.registry().set_profile(domain, rec.profile); }});
@@ -101,16 +130,19 @@ int run_set(Context& ctx, const SetArgs& args) {
         steps.push_back(jail.unmount_disk());  // start_from_disk mounts it again
         for (auto& step : restart.start(jail)) steps.push_back(std::move(step));
         steps.push_back({"test", [&] { return test_jail(ctx, after, ""); }});
+    } else if (args.web() && lxc_running(ctx.paths.lxcpath, domain)) {
+        steps.push_back({"test", [&] { return test_jail(ctx, after, ""); }});
     }
     TaskOutcome outcome = run_journaled(ctx, *log, domain, "set", steps);
     nlohmann::json fields = {{"domain", domain},
-                             {"limits", {{"memory_bytes", limits->memory_bytes},
-                                         {"cpus", format_cpus(limits->millicpus)},
-                                         {"pids", limits->pids}}},
+                             {"limits", {{"memory_bytes", limits.memory_bytes},
+                                         {"cpus", format_cpus(limits.millicpus)},
+                                         {"pids", limits.pids}}},
                              {"profile", after.profile}};
-    std::vector<std::string> text = {"domain:    " + domain, "memory:    " + human_bytes(limits->memory_bytes),
-                                     "cpus:      " + format_cpus(limits->millicpus),
-                                     "pids:      " + std::to_string(limits->pids), "profile:   " + after.profile};
+    std::vector<std::string> text = {"domain:    " + domain, "memory:    " + human_bytes(limits.memory_bytes),
+                                     "cpus:      " + format_cpus(limits.millicpus),
+                                     "pids:      " + std::to_string(limits.pids), "profile:   " + after.profile};
+    report_web(ctx.paths, outcome.ok ? after : rec, fields, text);
     if (outcome.ok && profile != old_profile) restart.report_downtime(*log, fields, text);
     return report(ctx, outcome, fields, text, log->path());
 }
@@ -118,14 +150,19 @@ int run_set(Context& ctx, const SetArgs& args) {
 }  // namespace
 
 void add_set(CLI::App& app, Context& ctx, Action& action) {
-    auto [cmd, args] =
-        add_command<SetArgs>(app, ctx, action, "set",
-                             "Change a jail's resource limits (live when running) or its profile (restarts it)", run_set);
+    auto [cmd, args] = add_command<SetArgs>(
+        app, ctx, action, "set",
+        "Change a jail's resource limits and HTTPS (live when running) or its profile (restarts it)", run_set);
     cmd->add_option("domain", args->domain, "The jail")->required();
     cmd->add_option("--memory", args->memory, "Memory limit, e.g. 512M");
     cmd->add_option("--cpus", args->cpus, "CPU limit in CPUs, e.g. 0.5");
     cmd->add_option("--pids", args->pids, "Process and thread limit");
     cmd->add_option("--profile", args->profile, "What the site runs: static or php (the running jail restarts)");
+    cmd->add_option("--tls-cert", args->tls_cert,
+                    "Install the site's own certificate (PEM file: the certificate, then its chain)");
+    cmd->add_option("--tls-key", args->tls_key, "The unencrypted PEM private key of --tls-cert");
+    cmd->add_flag("--https-only", args->https_only, "Redirect HTTP to HTTPS (301), except ACME's challenge");
+    cmd->add_flag("--no-https-only", args->no_https_only, "Serve the site over HTTP too (the default)");
 }
 
 }  // namespace jailctl

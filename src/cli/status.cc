@@ -10,6 +10,7 @@
 
 #include "cli/jail_ops.h"
 #include "cli/status_format.h"
+#include "cli/web_ops.h"
 #include "cli/verbs.h"
 #include "host/image.h"
 #include "host/jail_fs.h"
@@ -93,6 +94,7 @@ JailStatus inspect(const Context& ctx, const HostView& host, const JailRecord& r
         s.cpu_usec = cg.usage.cpu_usec;
         s.services = init_services(ctx, rec.domain);
     }
+    if (s.disk_known) s.web = web_json(ctx.paths, rec);  // the certificate is read from the mounted disk
     return s;
 }
 

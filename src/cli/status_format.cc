@@ -44,7 +44,12 @@ nlohmann::json status_json(const std::vector<JailStatus>& jails) {
                        {"limits",
                         {{"memory_bytes", j.rec.memory_bytes}, {"cpus", j.rec.millicpus / 1000.0}, {"pids", j.rec.pids}}},
                        {"usage", {{"memory_bytes", j.memory_used}, {"pids", j.pids_used}}},
-                       {"services", j.services}});
+                       {"services", j.services},
+                       {"web", j.web.is_null() ? nlohmann::json{{"aliases", j.rec.aliases},
+                                                               {"https_only", j.rec.https_only},
+                                                               {"tls", j.rec.tls},
+                                                               {"certificate", nullptr}}
+                                               : j.web}});
     }
     return arr;
 }

@@ -23,6 +23,7 @@ struct JailStatus {
     uint64_t memory_used = 0, pids_used = 0;  // from the jail's cgroups, when running
     uint64_t cpu_usec = 0;                    // CPU time since start, when running
     nlohmann::json services = nlohmann::json::array();  // jailctl-init's view, when running
+    nlohmann::json web;  // web_json (cli/web_ops.h): aliases, https_only, tls, certificate
 };
 
 // "Jail status (*=running, !=not configured):" then "*example.com (203.0.113.10)" per jail,

@@ -48,6 +48,7 @@ void add_backup(CLI::App& app, Context& ctx, Action& action);       // backup.cc
 void add_restore(CLI::App& app, Context& ctx, Action& action);      // restore.cc: restore, import
 // Isolation and resilience (issue #4)
 void add_set(CLI::App& app, Context& ctx, Action& action);          // set.cc
+void add_alias(CLI::App& app, Context& ctx, Action& action);        // alias.cc
 void add_repair(CLI::App& app, Context& ctx, Action& action);       // repair.cc
 // The operator's first week (issue #14)
 void add_credentials(CLI::App& app, Context& ctx, Action& action);  // credentials.cc
@@ -61,6 +62,7 @@ struct NewJailArgs {
     std::string profile = "static";
     bool sparse = false, keep_on_failure = false;
     AddressOptions address;
+    std::string tls_cert, tls_key;  // the customer's own site certificate (files), else self-signed
 };
 // Adds the options of NewJailArgs (the DOMAIN argument, --ip, --size, --sparse, --ftp-tls, --memory,
 // --cpus, --pids, --profile, --keep-on-failure, --routed, --force-ip).
@@ -73,8 +75,9 @@ void add_address_options(CLI::App* cmd, AddressOptions& options);
 Result<void> validate_new_jail(Context& ctx, const NewJailArgs& args, JailPlan& plan,
                                const std::function<Result<void>(const ByteSize&)>& check_size = {});
 
-// A new jail's FTP password (its hash in plan.spec) and certificate, for the plan's domain, IP,
-// FTP user and TLS policy (create, import-site, clone).
+// A new jail's FTP password (its hash in plan.spec) and certificates, for the plan's domain, IP,
+// FTP user and TLS policy (create, import-site, clone): FTPS's self-signed one, and the site's
+// unless plan.spec already holds one (--tls-cert), self-signed.
 Result<void> give_new_identity(JailPlan& plan);
 // --memory/--cpus/--pids of create and set, validated together.
 // The OK report of a new jail (create, clone, import-site): identity and FTP account.

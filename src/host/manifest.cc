@@ -61,6 +61,9 @@ std::string manifest_to_json(const Manifest& m) {
         {"ftp_tls", m.ftp_tls},
         {"certificate_pem", m.certificate_pem},
         {"profile", m.profile},
+        {"aliases", m.aliases},
+        {"https_only", m.https_only},
+        {"tls", m.tls},
         {"jailctl_version", m.jailctl_version},
         {"jail_created", m.jail_created},
         {"archived_at", m.archived_at},
@@ -119,6 +122,21 @@ Result<Manifest> parse_manifest(const std::string& text) {
         JC_GET(std::string, m.profile, "profile");
         if (m.profile != "static" && m.profile != "php")
             return invalid_manifest("profile", "'" + m.profile + "' is not static or php");
+    }
+    if (auto a = j.find("aliases"); a != j.end()) {
+        if (!a->is_array() || a->size() > 100) return invalid_manifest("aliases", "not an array of at most 100 names");
+        for (const auto& name : *a) {
+            auto d = name.is_string() ? Domain::parse(name.get<std::string>()) : Result<Domain>(std::unexpected(Error{}));
+            if (!d || d->str() != name.get<std::string>())
+                return invalid_manifest("aliases", "an entry is not a canonical domain name");
+            m.aliases.push_back(d->str());
+        }
+    }
+    if (j.contains("https_only")) JC_GET(bool, m.https_only, "https_only");
+    if (j.contains("tls")) {
+        JC_GET(std::string, m.tls, "tls");
+        if (m.tls != "self-signed" && m.tls != "custom" && m.tls != "acme")
+            return invalid_manifest("tls", "'" + m.tls + "' is not self-signed, custom or acme");
     }
     JC_GET(std::string, m.jailctl_version, "jailctl_version");
     JC_GET(std::string, m.jail_created, "jail_created");

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "util/result.h"
 
@@ -27,6 +28,11 @@ struct Manifest {
     std::string ftp_tls;            // "required" | "optional"
     std::string certificate_pem;    // the FTPS certificate (its key stays inside the archived tree)
     std::string profile = "static";  // "static" | "php"; optional: older archives restore as static
+    // The web site (optional: archives from before HTTPS lack them and get these defaults).
+    // The site certificate and key travel inside the archived tree (etc/ssl/jailctl/site.*).
+    std::vector<std::string> aliases;
+    bool https_only = false;
+    std::string tls = "self-signed";  // "self-signed" | "custom" | "acme"
     std::string jailctl_version;
     std::string jail_created;       // RFC 3339 UTC, from the registry
     std::string archived_at;        // RFC 3339 UTC

@@ -30,10 +30,12 @@ CREATE TABLE IF NOT EXISTS jails(
   memory_bytes INTEGER NOT NULL DEFAULT 268435456,
   millicpus    INTEGER NOT NULL DEFAULT 1000,
   pids         INTEGER NOT NULL DEFAULT 512,
-  profile      TEXT NOT NULL DEFAULT 'static'
+  profile      TEXT NOT NULL DEFAULT 'static',
+  https_only   INTEGER NOT NULL DEFAULT 0,
+  tls          TEXT NOT NULL DEFAULT 'self-signed'
 );
--- Every host name a jail serves (Domain host_names(): the domain and its www. form; aliases
--- later): a name is served by one jail only. Rows go with their jail (ON DELETE CASCADE).
+-- Every host name a jail serves (Domain host_names(): the domain and its www. form; and its
+-- aliases, the other rows): a name is served by one jail only. Rows go with their jail (ON DELETE CASCADE).
 CREATE TABLE IF NOT EXISTS host_names(
   name    TEXT PRIMARY KEY,
   jail_id INTEGER NOT NULL REFERENCES jails(id) ON DELETE CASCADE
@@ -78,11 +80,13 @@ constexpr AddedColumn kAddedJailColumns[] = {
     {"millicpus", "INTEGER NOT NULL DEFAULT 1000"},
     {"pids", "INTEGER NOT NULL DEFAULT 512"},
     {"profile", "TEXT NOT NULL DEFAULT 'static'"},
+    {"https_only", "INTEGER NOT NULL DEFAULT 0"},
+    {"tls", "TEXT NOT NULL DEFAULT 'self-signed'"},
 };
 
 constexpr const char* kJailColumns =
     "id, domain, ip, size_bytes, sparse, ftp_user, ftp_tls, id_base, state, autostart, created, reason, "
-    "memory_bytes, millicpus, pids, profile";
+    "memory_bytes, millicpus, pids, profile, https_only, tls";
 
 // A prepared statement that finalizes itself.
 class Stmt {
@@ -147,6 +151,8 @@ JailRecord read_jail(const Stmt& s) {
     j.millicpus = static_cast<uint32_t>(s.integer(13));
     j.pids = static_cast<uint32_t>(s.integer(14));
     j.profile = s.text(15);
+    j.https_only = s.integer(16) != 0;
+    j.tls = s.text(17);
     return j;
 }
 
@@ -295,12 +301,13 @@ Result<JailRecord> Registry::insert_jail(JailRecord jail) {
     jail.state = "creating";
     Stmt ins(db_,
              "INSERT INTO jails(domain, ip, size_bytes, sparse, ftp_user, ftp_tls, id_base, state, autostart, "
-             "created, memory_bytes, millicpus, pids, profile) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10, ?11, ?12, ?13)");
+             "created, memory_bytes, millicpus, pids, profile, https_only, tls) "
+             "VALUES(?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)");
     ins.bind(1, jail.domain).bind(2, jail.ip).bind(3, static_cast<int64_t>(jail.size_bytes));
     ins.bind(4, int64_t{jail.sparse}).bind(5, jail.ftp_user).bind(6, jail.ftp_tls).bind(7, jail.state);
     ins.bind(8, int64_t{jail.autostart}).bind(9, jail.created);
     ins.bind(10, static_cast<int64_t>(jail.memory_bytes)).bind(11, int64_t{jail.millicpus}).bind(12, int64_t{jail.pids});
-    ins.bind(13, jail.profile);
+    ins.bind(13, jail.profile).bind(14, int64_t{jail.https_only}).bind(15, jail.tls);
     if (ins.step() != SQLITE_DONE) return rollback(db_error("insert jail " + jail.domain, ins));
     jail.id = sqlite3_last_insert_rowid(db_);
     if (jail.id > kMaxJailIds)
@@ -311,6 +318,16 @@ Result<JailRecord> Registry::insert_jail(JailRecord jail) {
     upd.bind(1, static_cast<int64_t>(jail.id_base)).bind(2, jail.id);
     if (upd.step() != SQLITE_DONE) return rollback(db_error("assign id range", upd));
     if (auto r = claim_host_names(jail.id, jail.domain); !r) return rollback(std::unexpected(r.error()));
+    for (const auto& alias : jail.aliases) {  // restore and import bring them
+        Stmt a(db_, "INSERT INTO host_names(name, jail_id) VALUES(?1, ?2) ON CONFLICT(name) DO NOTHING");
+        a.bind(1, alias).bind(2, jail.id);
+        if (a.step() != SQLITE_DONE) return rollback(db_error("record alias " + alias, a));
+        if (sqlite3_changes(db_) == 0) {
+            auto served_by = name_holder(alias);
+            return rollback(fail(ErrorKind::Conflict, "alias: " + alias + " is already served by jail " +
+                                                          (served_by && *served_by ? **served_by : std::string("?"))));
+        }
+    }
     if (auto r = exec("COMMIT"); !r) return rollback(std::unexpected(r.error()));
     return jail;
 }
@@ -319,7 +336,11 @@ Result<std::optional<JailRecord>> Registry::find(const std::string& domain) {
     Stmt s(db_, (std::string("SELECT ") + kJailColumns + " FROM jails WHERE domain = ?1").c_str());
     s.bind(1, domain);
     int rc = s.step();
-    if (rc == SQLITE_ROW) return read_jail(s);
+    if (rc == SQLITE_ROW) {
+        JailRecord jail = read_jail(s);
+        if (auto r = read_aliases(jail); !r) return std::unexpected(r.error());
+        return jail;
+    }
     if (rc == SQLITE_DONE) return std::nullopt;
     return db_error("look up " + domain, s);
 }
@@ -328,7 +349,11 @@ Result<std::optional<JailRecord>> Registry::find_by_ip(const std::string& ip) {
     Stmt s(db_, (std::string("SELECT ") + kJailColumns + " FROM jails WHERE ip = ?1").c_str());
     s.bind(1, ip);
     int rc = s.step();
-    if (rc == SQLITE_ROW) return read_jail(s);
+    if (rc == SQLITE_ROW) {
+        JailRecord jail = read_jail(s);
+        if (auto r = read_aliases(jail); !r) return std::unexpected(r.error());
+        return jail;
+    }
     if (rc == SQLITE_DONE) return std::nullopt;
     return db_error("look up " + ip, s);
 }
@@ -339,6 +364,8 @@ Result<std::vector<JailRecord>> Registry::list() {
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) out.push_back(read_jail(s));
     if (rc != SQLITE_DONE) return db_error("list jails", s);
+    for (auto& jail : out)
+        if (auto r = read_aliases(jail); !r) return std::unexpected(r.error());
     return out;
 }
 
@@ -369,6 +396,61 @@ Result<void> Registry::set_limits(const std::string& domain, uint64_t memory_byt
     s.bind(1, static_cast<int64_t>(memory_bytes)).bind(2, int64_t{millicpus}).bind(3, int64_t{pids}).bind(4, domain);
     if (s.step() != SQLITE_DONE) return db_error("set limits of " + domain, s);
     return {};
+}
+
+Result<void> Registry::set_web(const std::string& domain, bool https_only, const std::string& tls) {
+    Stmt s(db_, "UPDATE jails SET https_only = ?1, tls = ?2 WHERE domain = ?3");
+    s.bind(1, int64_t{https_only}).bind(2, tls).bind(3, domain);
+    if (s.step() != SQLITE_DONE) return db_error("set the web settings of " + domain, s);
+    return {};
+}
+
+Result<void> Registry::read_aliases(JailRecord& jail) {
+    jail.aliases.clear();
+    const auto own = host_names(jail.domain);
+    Stmt s(db_, "SELECT name FROM host_names WHERE jail_id = ?1 ORDER BY name");
+    s.bind(1, jail.id);
+    int rc;
+    while ((rc = s.step()) == SQLITE_ROW)
+        if (std::string name = s.text(0); std::ranges::find(own, name) == own.end()) jail.aliases.push_back(name);
+    if (rc != SQLITE_DONE) return db_error("read the aliases of " + jail.domain, s);
+    return {};
+}
+
+Result<std::optional<std::string>> Registry::name_holder(const std::string& name) {
+    Stmt s(db_, "SELECT j.domain FROM host_names h JOIN jails j ON j.id = h.jail_id WHERE h.name = ?1");
+    s.bind(1, name);
+    int rc = s.step();
+    if (rc == SQLITE_ROW) return s.text(0);
+    if (rc == SQLITE_DONE) return std::nullopt;
+    return db_error("look up host name " + name, s);
+}
+
+Result<void> Registry::add_alias(const std::string& domain, const std::string& name) {
+    if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
+    auto rollback = [&](std::unexpected<Error> e) {
+        (void)exec("ROLLBACK");
+        return e;
+    };
+    auto holder = name_holder(name);
+    if (!holder) return rollback(std::unexpected(holder.error()));
+    if (*holder)
+        return rollback(fail(ErrorKind::Conflict, "alias: " + name + " is already served by jail " + **holder +
+                                                      (**holder == domain ? " (this one)" : "")));
+    Stmt s(db_, "INSERT INTO host_names(name, jail_id) SELECT ?1, id FROM jails WHERE domain = ?2");
+    s.bind(1, name).bind(2, domain);
+    if (s.step() != SQLITE_DONE) return rollback(db_error("record alias " + name, s));
+    if (sqlite3_changes(db_) != 1) return rollback(fail("registry: no jail " + domain));
+    return exec("COMMIT");
+}
+
+Result<bool> Registry::remove_alias(const std::string& domain, const std::string& name) {
+    const auto own = host_names(domain);
+    if (std::ranges::find(own, name) != own.end()) return false;
+    Stmt s(db_, "DELETE FROM host_names WHERE name = ?1 AND jail_id = (SELECT id FROM jails WHERE domain = ?2)");
+    s.bind(1, name).bind(2, domain);
+    if (s.step() != SQLITE_DONE) return db_error("remove alias " + name, s);
+    return sqlite3_changes(db_) == 1;
 }
 
 Result<void> Registry::remove_id(int64_t id) {

@@ -39,6 +39,10 @@ struct JailRecord {
     uint32_t millicpus = 1000;
     uint32_t pids = 512;
     std::string profile = "static";  // hosting profile: "static" | "php" (services/profile.h)
+    // The web site (services/nginx.h): extra names, HTTP policy, where the certificate comes from.
+    std::vector<std::string> aliases;  // sorted; held in host_names beside host_names(domain)
+    bool https_only = false;
+    std::string tls = "self-signed";   // "self-signed" | "custom" | "acme"
 };
 
 // An API token (jailctl token add): only the SHA-256 of the secret is stored.
@@ -72,6 +76,15 @@ public:
     Result<void> set_size(const std::string& domain, uint64_t size_bytes);  // after grow
     Result<void> set_limits(const std::string& domain, uint64_t memory_bytes, uint32_t millicpus, uint32_t pids);
     Result<void> set_profile(const std::string& domain, const std::string& profile);  // set --profile
+    // The web columns (https_only, tls) of a jail.
+    Result<void> set_web(const std::string& domain, bool https_only, const std::string& tls);
+    // One more name the jail serves: ErrorKind::Conflict naming the jail that already serves it
+    // (this one included). Decided in one transaction, like insert_jail's names.
+    Result<void> add_alias(const std::string& domain, const std::string& name);
+    // False when `name` is not one of the jail's aliases (its own host_names never are).
+    Result<bool> remove_alias(const std::string& domain, const std::string& name);
+    // Which jail serves exactly `name` (a domain, www. form or alias); nullopt: none.
+    Result<std::optional<std::string>> name_holder(const std::string& name);
 
     // Task journal.
     Result<int64_t> begin_task(const std::string& domain, const std::string& verb, const std::string& log_path);
@@ -95,6 +108,7 @@ private:
     explicit Registry(sqlite3* db) : db_(db) {}
     Result<void> add_missing_columns();  // an older registry's jails table gains new columns
     Result<void> claim_host_names(int64_t jail_id, const std::string& domain);
+    Result<void> read_aliases(JailRecord& jail);
     Result<std::string> unique_ftp_user(const std::string& wanted);
     Result<void> exec(const char* sql);
     sqlite3* db_ = nullptr;

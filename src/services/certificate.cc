@@ -97,10 +97,13 @@ Result<void> add_dns_name(GENERAL_NAMES* names, const std::string& dns) {
 
 // The SAN is built as structures, not from a "DNS:...,IP:..." string, so no input can
 // smuggle in another name.
-Result<void> add_subject_alt_names(X509* cert, const std::string& domain, const std::string& ip) {
+Result<void> add_subject_alt_names(X509* cert, const std::string& domain, const std::string& ip,
+                                   const std::vector<std::string>& aliases) {
     GeneralNames names(sk_GENERAL_NAME_new_null());
     if (!names) return fail_ssl("certificate: SAN");
     for (const auto& host : host_names(domain))
+        if (auto r = add_dns_name(names.get(), host); !r) return r;
+    for (const auto& host : aliases)
         if (auto r = add_dns_name(names.get(), host); !r) return r;
     ASN1_OCTET_STRING* addr = a2i_IPADDRESS(ip.c_str());
     if (!addr) return fail_input("ip", "'" + ip + "' is not an IP address for the certificate");
@@ -129,13 +132,14 @@ Result<void> add_extension(X509* cert, int nid, const char* value) {
     return {};
 }
 
-Result<void> add_extensions(X509* cert, const std::string& domain, const std::string& ip) {
+Result<void> add_extensions(X509* cert, const std::string& domain, const std::string& ip,
+                            const std::vector<std::string>& aliases) {
     // No keyUsage: OpenSSL only treats a self-signed certificate as its own issuer (a trust
     // anchor for the probe) when a keyUsage, if present, includes keyCertSign.
     if (auto r = add_extension(cert, NID_basic_constraints, "critical,CA:FALSE"); !r) return r;
     if (auto r = add_extension(cert, NID_ext_key_usage, "serverAuth"); !r) return r;
     if (auto r = add_extension(cert, NID_subject_key_identifier, "hash"); !r) return r;
-    return add_subject_alt_names(cert, domain, ip);
+    return add_subject_alt_names(cert, domain, ip, aliases);
 }
 
 Result<std::string> pem_of_cert(X509* cert) {
@@ -151,9 +155,113 @@ Result<std::string> pem_of_key(EVP_PKEY* key) {
     return bio_contents(bio.get());
 }
 
+std::string name_text(const X509_NAME* name) {
+    Bio bio(BIO_new(BIO_s_mem()));
+    if (!bio || X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253) < 0) return {};
+    return bio_contents(bio.get());
+}
+
+std::string rfc3339(const ASN1_TIME* t, std::time_t* out) {
+    std::tm tm{};
+    if (!ASN1_TIME_to_tm(t, &tm)) return {};
+    if (out) *out = timegm(&tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+std::vector<std::string> dns_names_of(X509* cert) {
+    std::vector<std::string> out;
+    GeneralNames names(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+    if (!names) return out;
+    for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
+        const GENERAL_NAME* gn = sk_GENERAL_NAME_value(names.get(), i);
+        if (gn->type != GEN_DNS) continue;
+        const ASN1_IA5STRING* dns = gn->d.dNSName;
+        out.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(dns)),
+                         static_cast<std::size_t>(ASN1_STRING_length(dns)));
+    }
+    return out;
+}
+
+Result<CertificateFacts> facts_of(X509* cert) {
+    CertificateFacts f;
+    f.fingerprint = fingerprint_of(cert);
+    f.not_before = rfc3339(X509_get0_notBefore(cert), nullptr);
+    f.not_after = rfc3339(X509_get0_notAfter(cert), &f.not_after_time);
+    if (f.fingerprint.empty() || f.not_before.empty() || f.not_after.empty())
+        return fail_ssl("certificate: fingerprint and validity");
+    f.subject = name_text(X509_get_subject_name(cert));
+    f.issuer = name_text(X509_get_issuer_name(cert));
+    EVP_PKEY* pub = X509_get0_pubkey(cert);
+    f.self_signed = X509_check_issued(cert, cert) == X509_V_OK && pub && X509_verify(cert, pub) == 1;
+    ERR_clear_error();
+    f.dns_names = dns_names_of(cert);
+    return f;
+}
+
+// Every certificate of a PEM text, in order; none is BadInput for `field`.
+Result<std::vector<X509Ptr>> read_certificates(const std::string& pem, const std::string& field) {
+    Bio bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    if (!bio) return fail_ssl("read certificate");
+    std::vector<X509Ptr> certs;
+    while (X509* c = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) certs.emplace_back(c);
+    unsigned long last = ERR_peek_last_error();
+    ERR_clear_error();
+    // The loop ends at the end of the text (PEM_R_NO_START_LINE); anything else is a damaged block.
+    if (last != 0 && !(ERR_GET_LIB(last) == ERR_LIB_PEM && ERR_GET_REASON(last) == PEM_R_NO_START_LINE))
+        return fail_input(field, "a PEM block is damaged (" + std::string(ERR_reason_error_string(last) ? ERR_reason_error_string(last) : "unreadable") + ")");
+    if (certs.empty()) return fail_input(field, "holds no PEM certificate (-----BEGIN CERTIFICATE-----)");
+    return certs;
+}
+
 }  // namespace
 
-Result<Certificate> make_certificate(const std::string& domain, const std::string& ip) {
+Result<CertificateFacts> certificate_facts(const std::string& cert_pem) {
+    ERR_clear_error();
+    auto certs = read_certificates(cert_pem, "certificate");
+    if (!certs) return std::unexpected(certs.error());
+    return facts_of(certs->front().get());
+}
+
+Result<CertificateFacts> check_site_certificate(const std::string& cert_pem, const std::string& key_pem,
+                                                const std::vector<std::string>& names, std::time_t now) {
+    ERR_clear_error();
+    if (cert_pem.find("PRIVATE KEY-----") != std::string::npos)
+        return fail_input("tls-cert", "holds a private key: give the certificates only, the key with --tls-key");
+    auto certs = read_certificates(cert_pem, "tls-cert");
+    if (!certs) return std::unexpected(certs.error());
+    X509* leaf = certs->front().get();
+    if (key_pem.find("ENCRYPTED") != std::string::npos)
+        return fail_input("tls-key", "is encrypted: nginx starts unattended, give the key without a passphrase "
+                                     "(openssl pkey -in KEY -out PLAIN)");
+    Bio kbio(BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())));
+    Pkey key(kbio ? PEM_read_bio_PrivateKey(kbio.get(), nullptr, nullptr, nullptr) : nullptr);
+    ERR_clear_error();
+    if (!key) return fail_input("tls-key", "holds no PEM private key (-----BEGIN PRIVATE KEY-----)");
+    if (X509_check_private_key(leaf, key.get()) != 1) {
+        ERR_clear_error();
+        return fail_input("tls-key", "does not match the certificate (the first one in --tls-cert)");
+    }
+    auto facts = facts_of(leaf);
+    if (!facts) return std::unexpected(facts.error());
+    if (X509_cmp_time(X509_get0_notBefore(leaf), &now) > 0)
+        return fail_input("tls-cert", "is not valid yet: valid from " + facts->not_before);
+    if (X509_cmp_time(X509_get0_notAfter(leaf), &now) < 0)
+        return fail_input("tls-cert", "expired on " + facts->not_after);
+    for (const auto& name : names)
+        if (X509_check_host(leaf, name.data(), name.size(), 0, nullptr) != 1) {
+            ERR_clear_error();
+            std::string has;
+            for (const auto& d : facts->dns_names) has += (has.empty() ? "" : ", ") + d;
+            return fail_input("tls-cert", "does not cover " + name + " (it names: " + (has.empty() ? "no DNS name" : has) +
+                                              "); the site answers " + name + ", so its certificate must name it");
+        }
+    return facts;
+}
+
+Result<Certificate> make_certificate(const std::string& domain, const std::string& ip,
+                                     const std::vector<std::string>& aliases) {
     if (domain.empty()) return fail_input("domain", "is empty");
     ERR_clear_error();
     Pkey key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
@@ -167,7 +275,7 @@ Result<Certificate> make_certificate(const std::string& domain, const std::strin
         return fail_ssl("certificate for " + domain + ": validity");
     if (!X509_set_pubkey(cert.get(), key.get())) return fail_ssl("certificate for " + domain + ": public key");
     if (auto r = set_names(cert.get(), domain); !r) return std::unexpected(r.error());
-    if (auto r = add_extensions(cert.get(), domain, ip); !r) return std::unexpected(r.error());
+    if (auto r = add_extensions(cert.get(), domain, ip, aliases); !r) return std::unexpected(r.error());
     if (!X509_sign(cert.get(), key.get(), EVP_sha256())) return fail_ssl("certificate for " + domain + ": sign");
 
     auto cert_pem = pem_of_cert(cert.get());

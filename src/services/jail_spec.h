@@ -30,10 +30,14 @@ struct JailSpec {
     std::string ftp_user;           // the jail's only FTP account
     std::string ftp_password_hash;  // from hash_password(): "$y$..."
     FtpTls ftp_tls = FtpTls::Required;
-    std::string cert_pem, key_pem;  // from make_certificate()
+    std::string cert_pem, key_pem;  // FTPS: from make_certificate(), pinned for the jail's life
     Profile profile = Profile::Static;
     PhpRuntime php;                    // profile php only
     unsigned php_max_children = 1;     // php_max_children(): within the jail's memory and pids
+    // The web site (services/nginx.h): its extra names and HTTPS.
+    std::vector<std::string> aliases;         // canonical, beyond host_names(domain); sorted
+    bool https_only = false;                  // HTTP answers 301 to HTTPS (except ACME's challenge)
+    std::string site_cert_pem, site_key_pem;  // what nginx serves on 443 (cli/web_ops.h)
 };
 
 // Ids as seen INSIDE the jail (the tree writer shifts them into the jail's host range).

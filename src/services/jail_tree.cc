@@ -76,6 +76,8 @@ void add_service_files(JailTree& t, const JailSpec& s) {
     root_file("etc/nginx/mime.types", render_mime_types());
     root_file("etc/vsftpd.conf", render_vsftpd_conf(s));
     root_file("etc/pam.d/vsftpd", render_pam_vsftpd());
+    root_file("etc/ssl/jailctl/site.crt", s.site_cert_pem);
+    root_file("etc/ssl/jailctl/site.key", s.site_key_pem, 0600);
     root_file("etc/ssl/jailctl/ftp.crt", s.cert_pem);
     root_file("etc/ssl/jailctl/ftp.key", s.key_pem, 0600);
     root_file("etc/ssl/jailctl/openssl.cnf",

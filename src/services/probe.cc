@@ -14,6 +14,7 @@
 #include <mutex>
 #include <vector>
 
+#include "services/certificate.h"
 #include "util/fd.h"
 #include "util/random.h"
 #include "util/text.h"
@@ -209,10 +210,45 @@ std::string random_hex(std::size_t bytes) {
 struct HttpReply {
     long status = 0;
     std::string body;
+    std::string location;  // of a redirect
 };
 
 std::string http_url(const ProbeTarget& t, std::string_view path) {
+    if (!t.site_cert_pem.empty())
+        return "https://" + t.domain + (t.https_port == 443 ? "" : ":" + std::to_string(t.https_port)) +
+               std::string(path);
     return "http://" + t.ip + (t.http_port == 80 ? "" : ":" + std::to_string(t.http_port)) + std::string(path);
+}
+
+// HTTPS to the jail: DOMAIN resolved to its IP, only the installed chain trusted (libcurl's
+// OpenSSL backend accepts a partial chain, so the installed leaf itself anchors it).
+void set_site_tls(CURL* c, const ProbeTarget& t, curl_slist*& resolve) {
+    resolve = g_curl->slist_append(nullptr, (t.domain + ":" + std::to_string(t.https_port) + ":" + t.ip).c_str());
+    g_curl->easy_setopt(c, CURLOPT_RESOLVE, resolve);
+    curl_blob blob{const_cast<char*>(t.site_cert_pem.data()), t.site_cert_pem.size(), CURL_BLOB_COPY};
+    g_curl->easy_setopt(c, CURLOPT_CAINFO_BLOB, &blob);
+    g_curl->easy_setopt(c, CURLOPT_CAPATH, nullptr);
+    g_curl->easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
+    g_curl->easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
+    g_curl->easy_setopt(c, CURLOPT_CERTINFO, 1L);
+}
+
+// The certificate served is the installed one (not merely one the installed chain's CA signed:
+// an nginx that did not reload yet serves the previous certificate of the same CA).
+Result<void> check_served_certificate(CURL* c, const ProbeTarget& t, const std::string& what) {
+    curl_certinfo* info = nullptr;
+    if (g_curl->easy_getinfo(c, CURLINFO_CERTINFO, &info) != CURLE_OK || !info || info->num_of_certs < 1)
+        return fail(what + ": libcurl did not report the certificate served");
+    std::string served;
+    for (curl_slist* l = info->certinfo[0]; l; l = l->next)
+        if (std::string_view(l->data).starts_with("Cert:")) served = l->data + 5;
+    auto served_fp = certificate_fingerprint(served);
+    auto installed_fp = certificate_fingerprint(t.site_cert_pem);
+    if (!served_fp || !installed_fp) return fail(what + ": cannot read the certificate served or installed");
+    if (*served_fp != *installed_fp)
+        return fail(what + ": the server presents certificate sha256 " + *served_fp + ", not the installed " +
+                    *installed_fp + " (nginx did not load it)");
+    return {};
 }
 
 // GET `path` from the jail's address with the jail's Host header.
@@ -225,6 +261,9 @@ Result<HttpReply> http_get(const ProbeTarget& t, std::string_view path) {
     char errbuf[CURL_ERROR_SIZE];
     set_common(c, errbuf, kConnectTimeoutMs, kHttpTimeoutMs);
     Slist headers(g_curl->slist_append(nullptr, ("Host: " + t.domain).c_str()));
+    curl_slist* resolve_list = nullptr;
+    if (!t.site_cert_pem.empty()) set_site_tls(c, t, resolve_list);
+    Slist resolve(resolve_list);
     HttpReply reply;
     g_curl->easy_setopt(c, CURLOPT_URL, url.c_str());
     g_curl->easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
@@ -234,6 +273,10 @@ Result<HttpReply> http_get(const ProbeTarget& t, std::string_view path) {
     if (rc == CURLE_WRITE_ERROR) return fail(what + ": the response is larger than 1 MiB");
     if (rc != CURLE_OK) return fail(what + ": " + curl_failure(rc, errbuf));
     g_curl->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &reply.status);
+    if (!t.site_cert_pem.empty())
+        if (auto r = check_served_certificate(c, t, what); !r) return std::unexpected(r.error());
+    if (char* location = nullptr; g_curl->easy_getinfo(c, CURLINFO_REDIRECT_URL, &location) == CURLE_OK && location)
+        reply.location = location;
     return reply;
 }
 
@@ -407,6 +450,20 @@ Result<void> probe_http(const ProbeTarget& target, std::string_view expect) {
     if (reply->status != 200) return fail(what + ": HTTP " + std::to_string(reply->status) + " instead of 200");
     if (reply->body.find(expect) == std::string::npos)
         return fail(what + ": the page does not contain \"" + std::string(expect) + "\"");
+    return {};
+}
+
+Result<void> probe_https_redirect(const ProbeTarget& target) {
+    ProbeTarget plain = target;
+    plain.site_cert_pem.clear();
+    auto reply = http_get(plain, "/");
+    if (!reply) return std::unexpected(reply.error());
+    const std::string what = "GET " + http_url(plain, "/") + " (Host: " + target.domain + ")";
+    const std::string want = "https://" + target.domain + "/";
+    if (reply->status != 301 || reply->location != want)
+        return fail(what + ": HTTP " + std::to_string(reply->status) +
+                    (reply->location.empty() ? "" : " to " + reply->location) + " instead of 301 to " + want +
+                    " (the site is https-only)");
     return {};
 }
 

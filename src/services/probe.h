@@ -16,11 +16,21 @@ struct ProbeTarget {
     std::string ip, domain;
     uint16_t http_port = 80;  // other ports only for tests against local servers
     uint16_t ftp_port = 21;
+    // Not empty: the web requests (probe_http, probe_ftp's read-back) go to https://DOMAIN/
+    // (resolved to IP, port https_port), trusting exactly this PEM chain (the site certificate
+    // installed in the jail; any of its certificates may anchor it), the name checked against
+    // DOMAIN, and the certificate served must be the chain's first, byte for byte.
+    std::string site_cert_pem;
+    uint16_t https_port = 443;
 };
 
-// GET http://IP/ with "Host: DOMAIN": OK when the status is 200 and the body contains
-// `expect` ("" accepts any 200). Connect timeout 2 s, total 5 s; proxies are never used.
+// GET http://IP/ with "Host: DOMAIN" (https://DOMAIN/ when target.site_cert_pem is set): OK
+// when the status is 200 and the body contains `expect` ("" accepts any 200). Connect timeout
+// 2 s, total 5 s; proxies are never used.
 Result<void> probe_http(const ProbeTarget& target, std::string_view expect);
+
+// GET http://IP/ with "Host: DOMAIN" answers 301 to https://DOMAIN/ (https-only sites).
+Result<void> probe_https_redirect(const ProbeTarget& target);
 
 // The web server's status line only, over a plain socket (no libcurl: `start` polls this
 // every few ms and must not pay for loading libcurl): OK on "HTTP/1.x 200". Each of

@@ -170,5 +170,54 @@ TEST(Certificate, RefusesAnInvalidIp) {
     EXPECT_EQ(r.error().kind, ErrorKind::BadInput);
 }
 
+// The SAN carries the aliases after DOMAIN and www.DOMAIN; certificate_facts reads them back.
+TEST(Certificate, AliasesInTheSanAndFacts) {
+    auto c = make_certificate("shop.example.com", "203.0.113.10", {"shop.example.org", "xn--bcher-kva.example"});
+    ASSERT_TRUE(c) << c.error().message;
+    auto facts = certificate_facts(c->cert_pem);
+    ASSERT_TRUE(facts) << facts.error().message;
+    EXPECT_EQ(facts->dns_names, (std::vector<std::string>{"shop.example.com", "www.shop.example.com",
+                                                         "shop.example.org", "xn--bcher-kva.example"}));
+    EXPECT_TRUE(facts->self_signed);
+    EXPECT_EQ(facts->fingerprint, c->sha256_fingerprint);
+    EXPECT_GT(facts->not_after_time, ::time(nullptr) + 3649L * 86400);
+    EXPECT_EQ(facts->not_after.size(), 20u);  // 2036-12-01T12:00:00Z
+}
+
+// Issue 12: a customer's own certificate is checked before anything is installed, every
+// refusal naming the option (tls-cert / tls-key).
+TEST(SiteCertificate, ChecksKeyValidityNamesAndFormat) {
+    const std::vector<std::string> names{"shop.example.com", "www.shop.example.com"};
+    const std::time_t now = ::time(nullptr);
+    auto chain = cert().cert_pem + cert().cert_pem;  // a leaf and (here: the same) chain certificate
+    auto ok = check_site_certificate(chain, cert().key_pem, names, now);
+    ASSERT_TRUE(ok) << ok.error().message;
+    EXPECT_EQ(ok->fingerprint, cert().sha256_fingerprint);
+
+    auto refused = [&](const std::string& c, const std::string& k, const std::vector<std::string>& n, std::time_t t,
+                       const std::string& field, const std::string& why) {
+        auto r = check_site_certificate(c, k, n, t);
+        ASSERT_FALSE(r) << why;
+        EXPECT_EQ(r.error().kind, ErrorKind::BadInput) << r.error().message;
+        EXPECT_EQ(r.error().message.rfind(field + ": ", 0), 0u) << r.error().message;
+        EXPECT_NE(r.error().message.find(why), std::string::npos) << r.error().message;
+    };
+    auto other = make_certificate("shop.example.com", "203.0.113.10");
+    ASSERT_TRUE(other);
+    refused(cert().cert_pem, other->key_pem, names, now, "tls-key", "does not match");
+    refused(cert().cert_pem, cert().key_pem, {"shop.example.com", "shop.example.org"}, now, "tls-cert",
+            "does not cover shop.example.org");
+    refused(cert().cert_pem, cert().key_pem, names, now + 3651L * 86400, "tls-cert", "expired on");
+    refused(cert().cert_pem, cert().key_pem, names, now - 86400, "tls-cert", "not valid yet");
+    refused("hello", cert().key_pem, names, now, "tls-cert", "no PEM certificate");
+    refused(cert().cert_pem, "hello", names, now, "tls-key", "no PEM private key");
+    refused(cert().cert_pem + cert().key_pem, cert().key_pem, names, now, "tls-cert", "holds a private key");
+    refused(cert().cert_pem, "-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
+            names, now, "tls-key", "encrypted");
+    std::string damaged = cert().cert_pem;
+    damaged[damaged.size() / 2] = '*';
+    refused(damaged, cert().key_pem, names, now, "tls-cert", "");
+}
+
 }  // namespace
 }  // namespace jailctl

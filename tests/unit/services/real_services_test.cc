@@ -142,6 +142,11 @@ struct Child {
         if (!cert || !hash) return out << "certificate or hash failed\n", false;
         JailSpec spec{"shop.example.com", kIp, "shopexamplecom", *hash, FtpTls::Required, cert->cert_pem,
                       cert->key_pem};
+        spec.aliases = {"shop.example.org"};
+        auto site = make_certificate("shop.example.com", kIp, spec.aliases);
+        if (!site) return out << "site certificate failed\n", false;
+        spec.site_cert_pem = site->cert_pem;
+        spec.site_key_pem = site->key_pem;
         if (!mount_all(build_jail_tree(spec)) || !loopback_with_jail_address()) return false;
 
         int status = 0;
@@ -150,11 +155,26 @@ struct Child {
             return out << "nginx -t refused the config:\n" << file("var/log/nginx-t.out"), false;
         spawn({"/usr/sbin/nginx", "-c", "/etc/nginx/nginx.conf"}, "nginx.out");
         spawn({"/usr/sbin/vsftpd", "/etc/vsftpd.conf"}, "vsftpd.out");
-        bool ok = wait_for_port(80) && wait_for_port(21);
+        bool ok = wait_for_port(80) && wait_for_port(443) && wait_for_port(21);
         ProbeTarget target{kIp, "shop.example.com"};
         if (ok) {
             auto http = probe_http(target, "shop.example.com");
             if (!http) ok = false, out << "probe_http: " << http.error().message << "\n";
+        }
+        if (ok) {  // HTTPS for the domain and the alias, pinned to the site certificate
+            for (const char* name : {"shop.example.com", "www.shop.example.com", "shop.example.org"}) {
+                ProbeTarget secure{kIp, name};
+                secure.site_cert_pem = site->cert_pem;
+                auto https = probe_http(secure, "shop.example.com");
+                if (!https) ok = false, out << "probe_http over HTTPS for " << name << ": " << https.error().message << "\n";
+            }
+            ProbeTarget wrong{kIp, "shop.example.com"};  // FTP's certificate is not the site's
+            wrong.site_cert_pem = cert->cert_pem;
+            auto other = probe_http(wrong, "");
+            if (other) ok = false, out << "HTTPS accepted a certificate other than the site's\n";
+            ProbeTarget unnamed{kIp, "other.example.net"};
+            unnamed.site_cert_pem = site->cert_pem;
+            if (probe_http(unnamed, "")) ok = false, out << "HTTPS accepted a name the certificate lacks\n";
         }
         if (ok) {
             auto ftp = probe_ftp(target, "shopexamplecom", password, cert->cert_pem);

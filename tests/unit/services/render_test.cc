@@ -34,6 +34,12 @@ std::multimap<std::string, std::string> nginx_directives(const std::string& conf
     return out;
 }
 
+std::vector<std::string> all(const std::multimap<std::string, std::string>& m, const std::string& key) {
+    std::vector<std::string> out;
+    for (auto [it, end] = m.equal_range(key); it != end; ++it) out.push_back(it->second);
+    return out;
+}
+
 std::string only(const std::multimap<std::string, std::string>& m, const std::string& key) {
     EXPECT_EQ(m.count(key), 1u) << key;
     auto it = m.find(key);
@@ -42,9 +48,10 @@ std::string only(const std::multimap<std::string, std::string>& m, const std::st
 
 TEST(NginxConf, ServesTheDomainOnTheJailAddress) {
     auto d = nginx_directives(render_nginx_conf(spec()));
-    EXPECT_EQ(only(d, "listen"), "203.0.113.10:80 default_server");
-    EXPECT_EQ(only(d, "server_name"), "shop.example.com www.shop.example.com");
-    EXPECT_EQ(only(d, "root"), "/srv/site/www");
+    using V = std::vector<std::string>;
+    EXPECT_EQ(all(d, "listen"), (V{"203.0.113.10:80 default_server", "203.0.113.10:443 ssl http2 default_server"}));
+    EXPECT_EQ(all(d, "server_name"), (V{"shop.example.com www.shop.example.com", "shop.example.com www.shop.example.com"}));
+    EXPECT_EQ(all(d, "root"), (V{"/srv/site/www", "/srv/site/www"}));
     EXPECT_EQ(only(d, "worker_processes"), "1");
     EXPECT_EQ(only(d, "daemon"), "off");
     EXPECT_EQ(only(d, "user"), "www-data");
@@ -66,11 +73,43 @@ TEST(NginxConf, ServerNamesAndForbiddenFiles) {
     s.domain = "www.example.com";
     auto conf = render_nginx_conf(s);
     auto d = nginx_directives(conf);
-    EXPECT_EQ(only(d, "server_name"), "www.example.com example.com");
+    EXPECT_EQ(all(d, "server_name"), (std::vector<std::string>(2, "www.example.com example.com")));
     EXPECT_EQ(conf.find("www.www."), std::string::npos);
     EXPECT_EQ(only(d, "server_names_hash_bucket_size"), "512");
     EXPECT_NE(conf.find("location ~ \"/\\.(?!well-known(/|$))\" {\n            return 403;"), std::string::npos) << conf;
     EXPECT_NE(conf.find("location ~* \"\\.ph(p[0-9]*|tml|ar)(~|\\.(bak|old|orig|save?|sw[op]|tmp|dist|[0-9]+))?(/|$)\" {\n            return 403;"), std::string::npos) << conf;
+}
+
+// Issue 12: HTTPS on 443 with the site certificate, TLS 1.2+ only; aliases in both servers.
+TEST(NginxConf, HttpsWithTheSiteCertificateAndAliases) {
+    auto s = spec();
+    s.aliases = {"shop.example.org", "xn--bcher-kva.example"};
+    auto d = nginx_directives(render_nginx_conf(s));
+    EXPECT_EQ(only(d, "ssl_certificate"), "/etc/ssl/jailctl/site.crt");
+    EXPECT_EQ(only(d, "ssl_certificate_key"), "/etc/ssl/jailctl/site.key");
+    EXPECT_EQ(only(d, "ssl_protocols"), "TLSv1.2 TLSv1.3");
+    EXPECT_EQ(only(d, "ssl_session_tickets"), "off");
+    EXPECT_EQ(all(d, "server_name"),
+              (std::vector<std::string>(
+                  2, "shop.example.com www.shop.example.com shop.example.org xn--bcher-kva.example")));
+    EXPECT_EQ(d.count("return"), 4u);  // the two 403 locations, on :80 and on :443; no redirect
+}
+
+// https_only: :80 only redirects (301 to the same host and URI over HTTPS); :443 serves the site.
+TEST(NginxConf, HttpsOnlyRedirectsPlainHttp) {
+    auto s = spec();
+    s.https_only = true;
+    auto conf = render_nginx_conf(s);
+    auto d = nginx_directives(conf);
+    auto http = conf.substr(0, conf.find(":443"));
+    EXPECT_NE(http.find("location / {\n            return 301 https://$host$request_uri;"), std::string::npos) << http;
+    EXPECT_EQ(http.find("root "), std::string::npos) << http;
+    // ACME's HTTP-01 challenge stays on HTTP, from a directory outside the customer's www/.
+    EXPECT_NE(http.find("location ^~ /.well-known/acme-challenge/ {\n            alias /var/lib/acme-challenge/;"),
+              std::string::npos) << http;
+    EXPECT_EQ(all(d, "root"), (std::vector<std::string>{"/srv/site/www"}));
+    s.https_only = false;
+    EXPECT_EQ(render_nginx_conf(s).find("return 301"), std::string::npos);
 }
 
 TEST(NginxConf, MimeTypesCoverAStaticSite) {

@@ -1,0 +1,52 @@
+#include "host/procs.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+
+namespace jailctl {
+namespace {
+
+// "PID (comm) S PPID ...": comm may hold spaces and parentheses, so it ends at the LAST ')'.
+bool read_stat(pid_t pid, std::string& comm, pid_t& ppid) {
+    char path[32];
+    std::snprintf(path, sizeof path, "/proc/%d/stat", static_cast<int>(pid));
+    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    char buf[512];
+    ssize_t n = ::read(fd, buf, sizeof buf - 1);
+    ::close(fd);
+    if (n <= 0) return false;
+    std::string_view text(buf, static_cast<std::size_t>(n));
+    auto open = text.find('('), close = text.rfind(')');
+    if (open == std::string_view::npos || close == std::string_view::npos || close + 4 >= text.size()) return false;
+    comm.assign(text.substr(open + 1, close - open - 1));
+    std::string rest(text.substr(close + 4));  // after ") S "
+    ppid = static_cast<pid_t>(std::strtol(rest.c_str(), nullptr, 10));
+    return true;
+}
+
+}  // namespace
+
+std::vector<pid_t> child_processes(pid_t parent, std::string_view comm) {
+    std::vector<pid_t> out;
+    DIR* dir = ::opendir("/proc");
+    if (!dir) return out;
+    while (dirent* e = ::readdir(dir)) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
+        pid_t pid = static_cast<pid_t>(std::strtol(e->d_name, nullptr, 10));
+        std::string name;
+        pid_t ppid = 0;
+        if (!read_stat(pid, name, ppid) || ppid != parent) continue;
+        if (comm.empty() || name == comm) out.push_back(pid);
+    }
+    ::closedir(dir);
+    std::ranges::sort(out);
+    return out;
+}
+
+}  // namespace jailctl

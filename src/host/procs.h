@@ -1,0 +1,17 @@
+// Processes seen from the host's /proc: what `reload` needs to find a jail's nginx master
+// (a child of the jail's init) and its workers without entering the jail.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string_view>
+#include <vector>
+
+namespace jailctl {
+
+// The processes whose parent is `parent` and, when `comm` is not empty, whose command name
+// (/proc/PID/stat's second field) is `comm`; host pids, ascending. Processes that exit while
+// /proc is read are skipped.
+std::vector<pid_t> child_processes(pid_t parent, std::string_view comm = {});
+
+}  // namespace jailctl
