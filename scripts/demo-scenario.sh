@@ -38,8 +38,10 @@ show $CLIENT curl -sS --max-time 20 --ssl-reqd --insecure --pinnedpubkey "$pin" 
   --user "$FTP_USER:$FTP_PASS" -T "$SANDBOX_DIR/index-demo.html" "ftp://$IP/www/demo.html"
 echo "-> upload done (curl exit 0)"
 
-say "4. The uploaded page, served over HTTP"
+say "4. The uploaded page, served over HTTP, and over HTTPS with the site's certificate"
 show $CLIENT curl -sS --max-time 10 -H "Host: $D" "http://$IP/demo.html"
+site="$JAILCTL_ROOT/jails/$D/rootfs/etc/ssl/jailctl/site.crt"   # self-signed until the customer brings one
+show $CLIENT curl -sS --max-time 10 --cacert "$site" --resolve "$D:443:$IP" "https://$D/demo.html"
 
 say "5. The operator's view"
 show "$JAILCTL" --root "$JAILCTL_ROOT" status
@@ -56,6 +58,6 @@ jailctl turned three inputs (domain, IPv4 address, disk size) into a running web
 an unprivileged LXC container on its own 128 MiB ext4 disk image, reachable at $IP through
 proxy ARP and a host route, serving $D with nginx and accepting FTP logins only over TLS.
 It tested the site itself before saying OK; the customer's own curl then proved the printed
-credentials work, uploaded a page and fetched it over HTTP. destroy removed the container,
+credentials work, uploaded a page and fetched it over HTTP and HTTPS. destroy removed the container,
 disk, route and ARP entry; the sandbox has just checked that nothing was left behind.
 EOF

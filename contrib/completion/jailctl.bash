@@ -58,7 +58,7 @@ _jailctl() {
   fi
 
   case $prev in
-    --root | --log-dir | --from | --output)
+    --root | --log-dir | --from | --output | --tls-cert | --tls-key)
       mapfile -t COMPREPLY < <(compgen -f -- "$cur")
       return ;;
     --uplink)

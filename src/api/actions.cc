@@ -71,7 +71,11 @@ const std::vector<ActionSpec>& action_table() {
          {{"domain", T::String, "", true}, {"ip", T::String, "--ip", true}, {"size", T::SizeValue, "--size"}}},
         {"set", "set", Role::Operator, true,
          {{"memory", T::SizeValue, "--memory"}, {"cpus", T::Number, "--cpus"}, {"pids", T::Integer, "--pids"},
-          {"profile", T::String, "--profile"}}},
+          {"profile", T::String, "--profile"},
+          {"https_only", T::Bool, "--https-only", false, "--no-https-only"}}},
+        // --tls-cert/--tls-key name files on the host running jailctl: CLI-only (docs/DECISIONS.md).
+        {"alias-add", "alias add", Role::Operator, true, {{"name", T::String, "", true}}},
+        {"alias-remove", "alias remove", Role::Operator, true, {{"name", T::String, "", true}}},
         {"destroy", "destroy", Role::Admin, true, {{"force", T::Bool, "--force"}}},
     };
     return table;
@@ -96,7 +100,13 @@ Result<std::vector<std::string>> action_args(const ActionSpec& spec, const std::
                                   (allowed.empty() ? " (it takes no fields)" : " (allowed: " + allowed + ")"));
         }
     }
-    std::vector<std::string> args = {spec.verb};
+    std::vector<std::string> args;
+    for (std::size_t at = 0; at < spec.verb.size();) {  // "alias add": the verb, then its subcommand
+        auto space = spec.verb.find(' ', at);
+        if (space == std::string::npos) space = spec.verb.size();
+        args.push_back(spec.verb.substr(at, space - at));
+        at = space + 1;
+    }
     std::vector<std::string> positionals;
     if (spec.path_domain) positionals.push_back(path_domain);
     for (const auto& f : spec.fields) {
@@ -110,6 +120,7 @@ Result<std::vector<std::string>> action_args(const ActionSpec& spec, const std::
         if (text->find('\0') != std::string::npos) return fail_input(f.name, "must not contain a NUL character");
         if (f.type == T::Bool) {
             if (*text == "true") args.push_back(f.option);
+            else if (!f.off_option.empty()) args.push_back(f.off_option);
         } else if (f.option.empty()) {
             positionals.push_back(*text);
         } else {

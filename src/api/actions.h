@@ -22,11 +22,12 @@ struct FieldSpec {
     FieldType type;
     std::string option;  // "--ip" (given as --ip=VALUE; a flag for Bool); "" = the positional
     bool required = false;
+    std::string off_option = {};  // Bool only: the flag false gives ("" = false gives nothing)
 };
 
 struct ActionSpec {
     std::string action;  // the URL's action ("create" for POST /jails, "destroy" for DELETE)
-    std::string verb;    // the jailctl verb that runs it
+    std::string verb;    // the jailctl verb that runs it ("alias add": a verb and its subcommand)
     Role role;           // the least role allowed
     bool path_domain;    // the jail named in the URL is the verb's first positional
     std::vector<FieldSpec> fields;

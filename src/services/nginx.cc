@@ -1,6 +1,7 @@
 #include "services/nginx.h"
 
 #include "jail/domain.h"
+#include "services/acme.h"
 #include "services/php.h"
 
 namespace jailctl {
@@ -33,7 +34,7 @@ std::string site_locations(const JailSpec& spec) {
 // them; `^~` keeps the regex locations (dotfiles) from matching first.
 std::string http_only_locations(const JailSpec&) {
     return "        location ^~ /.well-known/acme-challenge/ {\n"
-           "            alias /var/lib/acme-challenge/;\n"
+           "            alias /" + std::string(kAcmeChallengeDir) + "/;\n"
            "            default_type text/plain;\n"
            "        }\n";
 }

@@ -191,6 +191,20 @@ row 2 'pids'                         "set: 10 KB --pids"              set "$GOOD
 row 2 'cpus'                         "set: good --memory, bad --cpus (nothing applied)" set "$GOOD" --memory 512M --cpus abc
 row 2 'domain'                       "set: unknown jail"              set unknown.example.com --memory 512M
 row 2 'domain'                       "set: empty domain"              set "" --memory 512M
+row 2 'tls-cert'                     "set: --tls-cert not PEM"        set "$GOOD" --tls-cert "$W/plain.txt" --tls-key "$W/plain.txt"
+row 2 'tls-cert'                     "set: --tls-cert missing file"   set "$GOOD" --tls-cert "$W/none.pem" --tls-key "$W/plain.txt"
+row 2 'tls-cert'                     "set: --tls-cert a directory"    set "$GOOD" --tls-cert "$W/adir" --tls-key "$W/plain.txt"
+row 2 'tls-key'                      "set: --tls-cert without --tls-key" set "$GOOD" --tls-cert "$W/plain.txt"
+row 2 'https-only'                   "set: --https-only and --no-https-only" set "$GOOD" --https-only --no-https-only
+row 2 'tls-cert'                     "create: --tls-cert not PEM"     create "$NEW" --ip "$NEW_IP" --size 128M --tls-cert "$W/plain.txt" --tls-key "$W/plain.txt"
+# ---- alias
+row 2 'alias'                        "alias add: 10 KB name"          alias add "$GOOD" "$BIGDOM"
+row 2 'alias'                        "alias add: control character"   alias add "$GOOD" "a${NUL_LIKE}b.example.com"
+row 2 'alias'                        "alias add: non-UTF-8"           alias add "$GOOD" "$FF"
+row 2 'alias'                        "alias add: an IPv4 address"     alias add "$GOOD" 203.0.113.99
+row 2 'alias'                        "alias add: the jail's own www." alias add "$GOOD" "www.$GOOD"
+row 2 'alias'                        "alias remove: not an alias"     alias remove "$GOOD" none.example.com
+row 2 'domain'                       "alias add: unknown jail"        alias add unknown.example.com x.example.com
 # ---- fsck / grow
 row 2 'domain'                       "fsck: empty domain"             fsck ""
 row 2 'domain'                       "fsck: unknown jail"             fsck unknown.example.com

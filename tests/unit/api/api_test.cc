@@ -47,6 +47,18 @@ TEST(ActionArgs, FalseFlagsAndEmptyBodies) {
               (Args{"clone", "--ip=203.0.113.9", "--", "a.example", "b.example"}));
 }
 
+// Issue 12: aliases are actions of their own (a verb and its subcommand); https_only is a
+// three-state field of set (absent: unchanged, true, false).
+TEST(ActionArgs, AliasesAndHttpsOnly) {
+    EXPECT_EQ(*args_of("alias-add", R"({"name":"shop.example.org"})"),
+              (Args{"alias", "add", "--", "a.example", "shop.example.org"}));
+    EXPECT_EQ(*args_of("alias-remove", R"({"name":"-x"})"), (Args{"alias", "remove", "--", "a.example", "-x"}));
+    EXPECT_EQ(error_of("alias-add", "{}"), "name: is required");
+    EXPECT_EQ(*args_of("set", R"({"https_only":true})"), (Args{"set", "--https-only", "--", "a.example"}));
+    EXPECT_EQ(*args_of("set", R"({"https_only":false})"), (Args{"set", "--no-https-only", "--", "a.example"}));
+    EXPECT_EQ(*args_of("set", R"({"pids":64})"), (Args{"set", "--pids=64", "--", "a.example"}));
+}
+
 struct Bad {
     const char* action;
     const char* body;
