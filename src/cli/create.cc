@@ -128,6 +128,7 @@ Result<void> give_new_identity(JailPlan& plan) {
         spec.site_key_pem = site->key_pem;
         plan.rec.tls = "self-signed";
     }
+    spec.log_cap_bytes = log_cap_for(plan.rec.size_bytes);
     plan.spec = std::move(spec);
     plan.fingerprint = cert->sha256_fingerprint;
     return {};

@@ -12,6 +12,7 @@
 #include <lxc/version.h>
 
 #include "cli/verbs.h"
+#include "services/php.h"
 #include "host/network.h"
 #include "host/snapshot.h"
 #include "host/subid.h"
@@ -139,6 +140,20 @@ Check acme_check(const Context& ctx) {
     return {"acme", true, detail, ""};
 }
 
+// Informational (PHP is optional): whether `--profile php` can be used on this host.
+Check php_check() {
+    PhpRuntime php = find_php();
+    Check check{"php", true, "", ""};
+    if (php.fpm.empty()) {
+        check.state = "absent";
+        check.detail = std::string("no php-fpm in /usr/sbin: --profile php is refused; apt-get install ") +
+                       std::string(kPhpPackage) + " to offer it";
+    } else {
+        check.detail = php.fpm + " with " + std::to_string(php.extensions.size()) + " extensions: --profile php available";
+    }
+    return check;
+}
+
 std::vector<Check> run_checks(const Context& ctx) {
     std::vector<Check> c;
     c.push_back({"root", ::geteuid() == 0, "effective uid " + std::to_string(::geteuid()), "run jailctl as root"});
@@ -169,6 +184,7 @@ std::vector<Check> run_checks(const Context& ctx) {
                  "--uplink IF, or 'uplink = IF' in " + ctx.paths.host_conf});
     c.push_back(snapshot_check(ctx));
     c.push_back(acme_check(ctx));
+    c.push_back(php_check());
     add_tunable_checks(c);
     for (auto& check : c)
         if (check.ok) check.fix.clear();

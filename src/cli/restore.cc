@@ -201,6 +201,7 @@ Result<void> validate(Context& ctx, const RestoreArgs& args, JailPlan& plan, Res
     plan.spec = JailSpec{plan.rec.domain, plan.rec.ip, plan.rec.ftp_user, hash,
                          m.ftp_tls == "required" ? FtpTls::Required : FtpTls::Optional, "", ""};
     apply_profile(plan.spec, stored_profile(plan.rec.profile), plan.rec.memory_bytes, plan.rec.pids);
+    plan.spec.log_cap_bytes = log_cap_for(plan.rec.size_bytes);
     if (!rp.keep_certificate) {
         auto cert = make_certificate(plan.rec.domain, plan.rec.ip);
         if (!cert) return std::unexpected(cert.error());
@@ -258,6 +259,8 @@ Result<void> rewrite_identity(const std::string& rootfs, JailPlan& plan, const R
         plan.rec.tls = "self-signed";
     }
     JailTree tree = build_jail_tree(plan.spec);
+    for (const auto& d : tree.dirs)  // an archive of an older jailctl lacks e.g. srv/site/logs
+        if (auto r = make_jail_dir(root->get(), d, plan.rec.id_base, true); !r) return r;
     for (const auto& f : tree.files) {
         if (f.path.starts_with("srv/")) continue;
         if (auto r = write_jail_file(root->get(), f.path, f.content, f.mode, f.uid, f.gid, plan.rec.id_base); !r)

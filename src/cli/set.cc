@@ -28,14 +28,17 @@ struct SetArgs {
 
 // The files a profile decides (services/php.h): nginx's site, php-fpm's, and jailctl-init's list.
 constexpr const char* kProfileFiles[] = {"etc/nginx/nginx.conf", "etc/nginx/fastcgi_params", "etc/jailctl/php-fpm.conf",
-                                         "etc/jailctl/php.ini", "etc/jailctl/services"};
+                                         "etc/jailctl/php.ini", "etc/jailctl/services", "etc/jailctl/logs"};
 
 // Writes the profile's files of `spec`'s tree into the running jail (files the profile does not
 // have stay: nothing reads them then).
 Result<void> write_profile_files(const Context& ctx, const JailRecord& rec, const JailSpec& spec) {
     auto root = open_jail_root(ctx.paths.rootfs(rec.domain));
     if (!root) return std::unexpected(root.error());
-    for (const auto& f : build_jail_tree(spec).files) {
+    const JailTree tree = build_jail_tree(spec);
+    for (const auto& d : tree.dirs)  // a jail made by an older jailctl lacks e.g. srv/site/logs
+        if (auto r = make_jail_dir(root->get(), d, rec.id_base, true); !r) return r;
+    for (const auto& f : tree.files) {
         if (std::ranges::find(kProfileFiles, f.path) == std::end(kProfileFiles)) continue;
         if (auto r = write_jail_file(root->get(), f.path, f.content, f.mode, f.uid, f.gid, rec.id_base); !r) return r;
     }
@@ -46,6 +49,7 @@ Result<void> write_profile_files(const Context& ctx, const JailRecord& rec, cons
 JailSpec profile_spec(const JailRecord& rec, Profile profile) {
     JailSpec spec = web_spec(rec);
     apply_profile(spec, profile, rec.memory_bytes, rec.pids);
+    spec.log_cap_bytes = log_cap_for(rec.size_bytes);
     return spec;
 }
 

@@ -97,20 +97,26 @@ Result<void> remove_jail_file(int root_fd, const std::string& rel_path) {
     return {};
 }
 
+Result<void> make_jail_dir(int root_fd, const JailDir& d, uint32_t id_base, bool keep_existing) {
+    auto [parent, base] = split(d.path);
+    auto parent_fd = open_jail_dir(root_fd, parent, O_RDONLY | O_DIRECTORY);
+    if (!parent_fd) return std::unexpected(parent_fd.error());
+    if (::mkdirat(parent_fd->get(), base.c_str(), 0700) != 0) {
+        if (errno != EEXIST) return fail_errno("create directory /" + d.path + " in the jail", errno);
+        if (keep_existing) return {};
+    }
+    Fd dir(::openat(parent_fd->get(), base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dir.valid()) return fail_errno("open directory /" + d.path + " in the jail", errno);
+    if (::fchown(dir.get(), id_base + d.uid, id_base + d.gid) != 0 || ::fchmod(dir.get(), d.mode) != 0)
+        return fail_errno("set owner and mode of /" + d.path + " in the jail", errno);
+    return {};
+}
+
 Result<void> write_jail_tree(const std::string& rootfs, const JailTree& tree, uint32_t id_base) {
     auto root = open_jail_root(rootfs);
     if (!root) return std::unexpected(root.error());
-    for (const auto& d : tree.dirs) {
-        auto [parent, base] = split(d.path);
-        auto parent_fd = open_jail_dir(root->get(), parent, O_RDONLY | O_DIRECTORY);
-        if (!parent_fd) return std::unexpected(parent_fd.error());
-        if (::mkdirat(parent_fd->get(), base.c_str(), 0700) != 0 && errno != EEXIST)
-            return fail_errno("create directory /" + d.path + " in the jail", errno);
-        Fd dir(::openat(parent_fd->get(), base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-        if (!dir.valid()) return fail_errno("open directory /" + d.path + " in the jail", errno);
-        if (::fchown(dir.get(), id_base + d.uid, id_base + d.gid) != 0 || ::fchmod(dir.get(), d.mode) != 0)
-            return fail_errno("set owner and mode of /" + d.path + " in the jail", errno);
-    }
+    for (const auto& d : tree.dirs)
+        if (auto r = make_jail_dir(root->get(), d, id_base); !r) return r;
     for (const auto& f : tree.files) {
         if (auto r = write_jail_file(root->get(), f.path, f.content, f.mode, f.uid, f.gid, id_base); !r) return r;
     }

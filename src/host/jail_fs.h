@@ -28,6 +28,10 @@ Result<void> write_jail_file(int root_fd, const std::string& rel_path, const std
 Result<std::string> read_jail_file(int root_fd, const std::string& rel_path, size_t max_bytes = 1 << 20);
 Result<void> remove_jail_file(int root_fd, const std::string& rel_path);  // absent: OK
 
+// Creates directory `d` (its parent must exist) with its owner and mode; an existing one gets
+// them too, unless `keep_existing` (then it is left as it is: a jail made by an older jailctl
+// gains the directories a newer one expects, and nothing else changes).
+Result<void> make_jail_dir(int root_fd, const JailDir& d, uint32_t id_base, bool keep_existing = false);
 // Materialises the whole tree of a new jail (dirs, then files, then links).
 Result<void> write_jail_tree(const std::string& rootfs, const JailTree& tree, uint32_t id_base);
 

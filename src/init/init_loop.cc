@@ -25,8 +25,8 @@ Now clock_now() {
 
 class Loop {
 public:
-    Loop(Supervisor supervisor, const InitOptions& options, Fd signal_fd)
-        : sup_(std::move(supervisor)), options_(options), signal_fd_(std::move(signal_fd)) {}
+    Loop(Supervisor supervisor, const InitOptions& options, Fd signal_fd, std::vector<CappedLog> logs)
+        : sup_(std::move(supervisor)), options_(options), signal_fd_(std::move(signal_fd)), logs_(std::move(logs)) {}
 
     int run();
 
@@ -37,6 +37,7 @@ private:
     void enter_kill_phase(Now now);
     void reap_children(int64_t now_ms);
     void write_state_if_changed();
+    void cap_logs(int64_t now_ms);
     int poll_timeout_ms(int64_t now_ms) const;
 
     Supervisor sup_;
@@ -47,12 +48,16 @@ private:
     bool children_left_ = true;
     uint64_t written_generation_ = 0;
     std::string last_write_error_;
+    std::vector<CappedLog> logs_;
+    int64_t next_log_check_ms_ = 0;
 };
 
 int Loop::run() {
+    next_log_check_ms_ = clock_now().mono_ms + kLogCheckMs;
     for (;;) {
         Now now = clock_now();
         start_due_services(now);
+        cap_logs(now.mono_ms);
         if (sup_.stopping() && !killing_ && (sup_.none_running() || sup_.grace_over(now.mono_ms)))
             enter_kill_phase(now);
         if (killing_) {
@@ -188,8 +193,26 @@ void Loop::write_state_if_changed() {
     written_generation_ = sup_.generation();
 }
 
+void Loop::cap_logs(int64_t now_ms) {
+    if (logs_.empty() || sup_.stopping() || now_ms < next_log_check_ms_) return;
+    next_log_check_ms_ = now_ms + kLogCheckMs;
+    Rotation rotation = rotate_full_logs(logs_);
+    for (const auto& message : rotation.messages) print_message(message);
+    for (const auto& name : rotation.services) {
+        for (const auto& log : logs_) {
+            if (log.service != name) continue;
+            for (const auto& s : sup_.services())
+                if (s.spec.name == name && s.state == ServiceState::Running && ::kill(s.pid, log.signal) != 0)
+                    print_message(name + ": send log reopen signal: " + std::strerror(errno));
+            break;
+        }
+    }
+}
+
 int Loop::poll_timeout_ms(int64_t now_ms) const {
     std::optional<int64_t> wake = killing_ ? std::optional(now_ms + kKillSweepMs) : sup_.next_wakeup_ms();
+    if (!killing_ && !sup_.stopping() && !logs_.empty())
+        wake = std::min(wake.value_or(next_log_check_ms_), next_log_check_ms_);
     if (!wake) return -1;  // idle: nothing to do until a signal
     int64_t delta = std::clamp<int64_t>(*wake - now_ms, 0, INT_MAX);
     return static_cast<int>(delta);
@@ -217,6 +240,8 @@ Result<InitOptions> parse_options(int argc, const char* const* argv, const char*
         if (argv[1][0] == '\0') return fail_input("service list path", "empty");
         options.services_path = argv[1];
     }
+    const auto slash = options.services_path.rfind('/');
+    options.logs_path = (slash == std::string::npos ? std::string() : options.services_path.substr(0, slash + 1)) + "logs";
     if (state_env) {
         if (*state_env == '\0') return fail_input("JAILCTL_INIT_STATE", "empty");
         options.state_path = state_env;
@@ -238,8 +263,8 @@ void print_message(std::string_view message) {
     }
 }
 
-int run_init(Supervisor supervisor, const InitOptions& options, Fd signal_fd) {
-    return Loop(std::move(supervisor), options, std::move(signal_fd)).run();
+int run_init(Supervisor supervisor, const InitOptions& options, Fd signal_fd, std::vector<CappedLog> logs) {
+    return Loop(std::move(supervisor), options, std::move(signal_fd), std::move(logs)).run();
 }
 
 }  // namespace jailctl::init

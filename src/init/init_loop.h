@@ -9,7 +9,8 @@
 //     remaining service's process group and to every other process (as PID 1: kill(-1));
 //  4. children are reaped until none is left (at most kKillWaitMs), the state file is
 //     written with every service stopped, and run_init returns 0.
-// SIGHUP is logged and otherwise ignored. A service whose main process exits takes its
+// Every kLogCheckMs the capped logs (log_cap.h) are checked and full ones rotated; their
+// writers get their reopen signal. SIGHUP is logged and otherwise ignored. A service whose main process exits takes its
 // process group with it: the rest of the group is SIGKILLed before the zombie is reaped.
 #pragma once
 
@@ -17,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "init/log_cap.h"
 #include "init/service_list.h"
 #include "init/state_file.h"
 #include "init/supervisor.h"
@@ -37,6 +39,7 @@ inline constexpr int64_t kKillSweepMs = 50;
 
 struct InitOptions {
     std::string services_path = kDefaultServicesPath;
+    std::string logs_path;  // capped logs (log_cap.h): "logs" beside the service list
     std::string state_path = kDefaultStatePath;
     int64_t grace_ms = kDefaultGraceMs;
     bool is_pid1 = false;
@@ -55,6 +58,7 @@ void print_message(std::string_view message);
 
 // Runs the services until a stop signal; returns the exit status (0 after a stop, 1 if the
 // loop itself failed). `signal_fd` comes from open_signal_fd(), opened before anything else.
-int run_init(Supervisor supervisor, const InitOptions& options, Fd signal_fd);
+// `logs`: the capped logs (load_log_list(options.logs_path)).
+int run_init(Supervisor supervisor, const InitOptions& options, Fd signal_fd, std::vector<CappedLog> logs = {});
 
 }  // namespace jailctl::init

@@ -3,6 +3,7 @@
 //   jailctl-init [service-list]        default /etc/jailctl/services (format: service_list.h)
 //   env JAILCTL_INIT_STATE=<path>      state file, default /run/jailctl/init.json (state_file.h)
 //   env JAILCTL_INIT_GRACE_MS=<ms>     grace period of a stop, default 5000
+//   <dir of the service list>/logs     the logs it caps (log_cap.h), optional
 //
 // Exit status: 0 after a stop signal (SIGTERM, SIGINT, SIGPWR; see init_loop.h), 1 when it
 // cannot start (bad command line or environment, unreadable or malformed service list,
@@ -66,9 +67,13 @@ int start(int argc, char** argv) {
         print_message(services.error().message);
         return 1;
     }
+    // A bad log list only costs the capping, never the services.
+    auto logs = load_log_list(options->logs_path);
+    if (!logs) print_message(logs.error().message + " (logs are not capped)");
     print_message("starting " + std::to_string(services->size()) + " service(s) from " +
                   options->services_path);
-    return run_init(Supervisor(std::move(*services)), *options, std::move(*signal_fd));
+    return run_init(Supervisor(std::move(*services)), *options, std::move(*signal_fd),
+                    logs ? std::move(*logs) : std::vector<CappedLog>{});
 }
 
 }  // namespace

@@ -38,6 +38,7 @@ struct JailSpec {
     std::vector<std::string> aliases;         // canonical, beyond host_names(domain); sorted
     bool https_only = false;                  // HTTP answers 301 to HTTPS (except ACME's challenge)
     std::string site_cert_pem, site_key_pem;  // what nginx serves on 443 (cli/web_ops.h)
+    uint64_t log_cap_bytes = 1u << 20;  // log_cap_for(): each customer log's rotation size
 };
 
 // Ids as seen INSIDE the jail (the tree writer shifts them into the jail's host range).

@@ -66,6 +66,11 @@ void add_etc_files(JailTree& t, const JailSpec& s) {
     root_file("etc/nsswitch.conf", render_nsswitch_conf());
     root_file("etc/shells", render_shells());
     root_file("etc/jailctl/services", render_services_list(s));
+    root_file("etc/jailctl/logs", render_log_list(s));
+    // Made in advance so that they are readable (0644) whoever creates them: php-fpm would make
+    // its log 0600, which the customer could not read. jailctl-init keeps owner and mode on rotation.
+    for (const char* log : {"srv/site/logs/access.log", "srv/site/logs/error.log", "srv/site/logs/php-fpm.log"})
+        root_file(log, "");
 }
 
 void add_service_files(JailTree& t, const JailSpec& s) {

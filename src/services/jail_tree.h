@@ -43,7 +43,9 @@ struct JailTree {
 //   etc/ (accounts, PAM, nginx, vsftpd, certificate, service list); srv/site (root, 0755:
 //   the FTP chroot) with www/ (the FTP user's document root and index.html);
 //   var/log, var/lib/nginx/*, run/vsftpd/empty, tmp, var/tmp, root.
-// Runtime files the services create themselves: /run/nginx.pid, /var/log/nginx/*.log,
+// srv/site/logs (root's: the customer's logs, readable over FTPS) with empty access.log,
+// error.log and php-fpm.log; var/lib/php/{sessions,tmp} (the FTP user's, 0700).
+// Runtime files the services create themselves: /run/nginx.pid, /run/php-fpm.{pid,sock},
 // /var/log/vsftpd.log, /var/log/xferlog.
 JailTree build_jail_tree(const JailSpec& spec);
 

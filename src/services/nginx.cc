@@ -2,6 +2,7 @@
 
 #include "jail/domain.h"
 #include "services/acme.h"
+#include "services/etc_files.h"
 #include "services/php.h"
 
 namespace jailctl {
@@ -95,7 +96,7 @@ std::string render_nginx_conf(const JailSpec& spec) {
            "worker_processes 1;\n"
            "daemon off;\n"
            "pid /run/nginx.pid;\n"
-           "error_log /var/log/nginx/error.log warn;\n"
+           "error_log " + std::string(kLogDir) + "/error.log warn;\n"
            "\n"
            "events {\n"
            "    worker_connections 256;\n"
@@ -104,7 +105,7 @@ std::string render_nginx_conf(const JailSpec& spec) {
            "http {\n"
            "    include /etc/nginx/mime.types;\n"
            "    default_type application/octet-stream;\n"
-           "    access_log /var/log/nginx/access.log;\n"
+           "    access_log " + std::string(kLogDir) + "/access.log;\n"
            "    sendfile on;\n"
            "    server_tokens off;\n"
            "    keepalive_timeout 30s;\n"

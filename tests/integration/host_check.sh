@@ -71,8 +71,9 @@ check_lines() {
       OK\ *|unseen\ *) ;;
       reflink\ *snapshots\ *|copy\ *snapshots\ *) ;;  # information: how backups copy a running jail
       off\ *acme\ *) ;;  # information: no ACME CA in host.conf, sites keep self-signed certificates
+      absent\ *php\ *) ;;  # information: --profile php needs php-fpm (optional)
       missing\ *|low\ *|unreadable\ *|invalid\ *) [[ "$line" == *fix* ]] || fail "a failing prerequisite without a fix: '$line'" ;;
-      *) fail "host check line is neither OK, unseen, off, missing, low, unreadable nor invalid: '$line'" ;;
+      *) fail "host check line is neither OK, unseen, off, absent, missing, low, unreadable nor invalid: '$line'" ;;
     esac
   done <<<"$body"
   assert_match "$last" '^(OK|KO: )' "host check's last line"
@@ -89,6 +90,8 @@ done
 grep -qiE '^missing .*forwarding' "$OUT_FILE" || fail "forwarding is off in a new netns but check says:"$'\n'"$OUT"
 grep -qiE '^missing .*subuid' "$OUT_FILE" || fail "root has no ids in the empty /etc/subuid but check says:"$'\n'"$OUT"
 # the root is on the sandbox's own filesystem (ext4 or tmpfs here: no reflinks; xfs_root.sh has one)
+grep -qE "^(OK +php +/usr/sbin/php-fpm[0-9.]+ with [0-9]+ extensions: --profile php available|absent +php +no php-fpm in /usr/sbin: --profile php is refused; apt-get install php8.2-fpm)" "$OUT_FILE" ||
+  fail "host check does not say whether PHP is available:"$'\n'"$OUT"
 grep -qE "^copy +snapshots +$JAILCTL_ROOT is (ext4|tmpfs) without reflinks" "$OUT_FILE" ||
   fail "host check does not say how snapshots are taken on $JAILCTL_ROOT:"$'\n'"$OUT"
 grep -qE '^OK .*uplink0' "$OUT_FILE" || fail "the uplink from host.conf (uplink0) is not OK:"$'\n'"$OUT"

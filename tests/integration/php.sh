@@ -45,6 +45,30 @@ assert_exit 0 jc test "$N"
 assert_eq "42 $FTP_USER /var/lib/php/sessions" "$(client_curl -H "Host: $D" "http://$IP/hello.php")" "hello.php after the hog"
 assert_exit 0 jc test "$D"
 
+info "the customer reads the logs over FTPS in logs/, cannot delete them, and they are capped"
+client_curl "${FTPS[@]}" "ftp://$IP/logs/access.log" > "$SANDBOX_DIR/access.log" || fail "FTPS download of logs/access.log"
+assert_contains "$(cat "$SANDBOX_DIR/access.log")" "GET /hello.php" "logs/access.log"
+client_curl "${FTPS[@]}" "ftp://$IP/logs/php-fpm.log" > "$SANDBOX_DIR/php-fpm.log" || fail "FTPS download of logs/php-fpm.log"
+assert_contains "$(cat "$SANDBOX_DIR/php-fpm.log")" "ready to handle connections" "logs/php-fpm.log"
+rc=0; client_curl "${FTPS[@]}" -Q "DELE logs/access.log" "ftp://$IP/" > /dev/null 2>&1 || rc=$?
+[ "$rc" != 0 ] || fail "the customer deleted logs/access.log"
+rc=0; client_curl "${FTPS[@]}" -T "$SANDBOX_DIR/access.log" "ftp://$IP/logs/access.log" > /dev/null 2>&1 || rc=$?
+[ "$rc" != 0 ] || fail "the customer overwrote logs/access.log"
+logs="$JAILCTL_ROOT/jails/$D/rootfs/srv/site/logs"
+cap=$(awk '$1 == "/srv/site/logs/access.log" {print $2}' "$JAILCTL_ROOT/jails/$D/rootfs/etc/jailctl/logs")
+assert_eq $((128 * 1024 * 1024 / 128)) "$cap" "access.log's cap for a 128 MiB disk"
+long=$(head -c 3000 /dev/zero | tr '\0' 'q')
+client_curl -H "Host: $D" "http://$IP/index.html?[1-500]$long" > /dev/null || fail "the request flood"
+size=$(stat -c %s "$logs/access.log")
+[ "$size" -gt "$cap" ] || fail "the flood wrote only $size bytes to access.log"
+retry 15 test -e "$logs/access.log.1" || fail "access.log ($size bytes) was not rotated within 15 s"
+[ "$(stat -c %s "$logs/access.log")" -le "$cap" ] || fail "access.log is still past its cap after the rotation"
+total=$(du -cb "$logs"/access.log* | tail -n 1 | cut -f1)
+[ "$total" -le $((2 * cap + 2 * 1024 * 1024)) ] || fail "access.log and its old copy take $total bytes"
+client_curl -o /dev/null -H "Host: $D" "http://$IP/index.html?after-rotation"
+retry 5 grep -q after-rotation "$logs/access.log" || fail "nginx did not reopen access.log after the rotation"
+client_curl "${FTPS[@]}" "ftp://$IP/logs/access.log" | grep -q after-rotation || fail "the new access.log is unreadable over FTPS"
+
 info "set --profile static: *.php is 403 again and php-fpm is gone; php brings it back"
 assert_exit 0 jc set "$D" --profile static
 assert_contains "$OUT" "profile:   static" "set's report"
@@ -73,6 +97,18 @@ cp "$SANDBOX_DIR/nginx.conf.saved" "$conf"
 assert_exit 0 jc restart "$D"
 assert_exit 0 jc test "$D"
 
-echo "php: OK"
 assert_exit 0 jc destroy --force "$D"
 assert_exit 0 jc destroy --force "$N"
+
+info "a host without php-fpm: --profile php is refused (exit 4, naming the package), nothing changed"
+# Inside the sandbox's private mount namespace only: php-fpm is no longer an executable.
+fpm=$(ls /usr/sbin/php-fpm[0-9]* | head -n 1)
+mount --bind /dev/null "$fpm"
+snapshot_state nophp
+assert_exit 4 jc create nophp.example.com --ip 203.0.113.63 --size 64M --profile php
+assert_contains "$ERR" "php8.2-fpm" "create's error without php-fpm"
+assert_state_unchanged nophp "state after create --profile php without php-fpm"
+jc host check > "$SANDBOX_DIR/check.txt" 2>&1 || true
+grep -qE "^absent +php +no php-fpm" "$SANDBOX_DIR/check.txt" || fail "host check does not say PHP is absent: $(cat "$SANDBOX_DIR/check.txt")"
+umount "$fpm"
+echo "php: OK"

@@ -138,5 +138,17 @@ TEST(Php, ServiceListAndTree) {
     EXPECT_EQ(logs->uid, kRootUid);  // readable by the customer, not theirs to change
 }
 
+TEST(Php, LogsAreCappedAndListedForInit) {
+    EXPECT_EQ(log_cap_for(64ull << 20), 512u << 10);
+    EXPECT_EQ(log_cap_for(16ull << 20), 256u << 10);  // floor
+    EXPECT_EQ(log_cap_for(1ull << 40), 16u << 20);    // ceiling
+    JailSpec php = spec(Profile::Php), stat = spec(Profile::Static);
+    php.log_cap_bytes = stat.log_cap_bytes = 4096;
+    EXPECT_TRUE(has(render_log_list(php), "/srv/site/logs/access.log 4096 nginx USR1\n"));
+    EXPECT_TRUE(has(render_log_list(php), "/srv/site/logs/php-fpm.log 4096 php-fpm USR1\n"));
+    EXPECT_TRUE(has(render_log_list(stat), "/srv/site/logs/error.log 4096 nginx USR1\n"));
+    EXPECT_FALSE(has(render_log_list(stat), "php-fpm"));
+}
+
 }  // namespace
 }  // namespace jailctl

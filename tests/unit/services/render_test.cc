@@ -58,8 +58,8 @@ TEST(NginxConf, ServesTheDomainOnTheJailAddress) {
     EXPECT_EQ(only(d, "pid"), "/run/nginx.pid");
     EXPECT_EQ(only(d, "worker_connections"), "256");
     EXPECT_EQ(only(d, "include"), "/etc/nginx/mime.types");
-    EXPECT_EQ(only(d, "access_log"), "/var/log/nginx/access.log");
-    EXPECT_EQ(only(d, "error_log"), "/var/log/nginx/error.log warn");
+    EXPECT_EQ(only(d, "access_log"), "/srv/site/logs/access.log");
+    EXPECT_EQ(only(d, "error_log"), "/srv/site/logs/error.log warn");
     for (const char* temp : {"client_body", "proxy", "fastcgi", "uwsgi", "scgi"}) {
         std::string key = std::string(temp) + "_temp_path";
         EXPECT_EQ(only(d, key).rfind("/var/lib/nginx/", 0), 0u) << key;
