@@ -64,7 +64,7 @@ _jailctl() {
     --uplink)
       mapfile -t COMPREPLY < <(compgen -W "$(ls /sys/class/net 2>/dev/null)" -- "$cur")
       return ;;
-    --ip | --size | --memory | --cpus | --pids | --jobs | --timeout | --ftp-tls | --profile | --domain | -U | --user)
+    --ip | --size | --memory | --cpus | --pids | --jobs | --timeout | --ftp-tls | --profile | --domain | -U | --user | --days)
       [ "$prev" = --ftp-tls ] && mapfile -t COMPREPLY < <(compgen -W "required optional" -- "$cur")
       [ "$prev" = --profile ] && mapfile -t COMPREPLY < <(compgen -W "static php" -- "$cur")
       return ;;

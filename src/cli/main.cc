@@ -70,6 +70,7 @@ int main(int argc, char** argv) {
     add_repair(app, ctx, action);
     add_credentials(app, ctx, action);
     add_metrics(app, ctx, action);
+    add_renew(app, ctx, action);
     add_serve(app, ctx, action);
     add_token(app, ctx, action);
     add_cluster(app, ctx, action);

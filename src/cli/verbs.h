@@ -53,6 +53,8 @@ void add_repair(CLI::App& app, Context& ctx, Action& action);       // repair.cc
 // The operator's first week (issue #14)
 void add_credentials(CLI::App& app, Context& ctx, Action& action);  // credentials.cc
 void add_metrics(CLI::App& app, Context& ctx, Action& action);      // metrics.cc
+// HTTPS (issue #12)
+void add_renew(CLI::App& app, Context& ctx, Action& action);        // renew.cc
 
 // The options every verb that makes a new jail from the operator's inputs shares
 // (create, import-site).

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -112,6 +113,17 @@ Result<IssuedCertificate> acme_issue(const AcmeSettings& settings, const AcmeOrd
     auto key = read_small_file(order.state_dir + "/private/" + name + "/key.pem");
     if (!key) return std::unexpected(key.error());
     return IssuedCertificate{*cert, *key};
+}
+
+std::optional<std::string> renewal_reason(const CertificateFacts& facts, const std::vector<std::string>& names,
+                                          int days, std::time_t now) {
+    if (facts.self_signed) return "self-signed";
+    for (const auto& name : names)
+        if (std::find(facts.dns_names.begin(), facts.dns_names.end(), name) == facts.dns_names.end())
+            return "does not cover " + name;
+    if (facts.not_after_time - now < static_cast<std::time_t>(days) * 86400)
+        return "expires " + facts.not_after + ", within " + std::to_string(days) + " days";
+    return std::nullopt;
 }
 
 }  // namespace jailctl

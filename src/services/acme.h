@@ -7,10 +7,13 @@
 #pragma once
 
 #include <cstdint>
+#include <ctime>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "services/certificate.h"
 #include "util/result.h"
 
 namespace jailctl {
@@ -50,5 +53,15 @@ struct IssuedCertificate {
 // and fetches a certificate for every name. Fails with uacme's last line (the CA down, a
 // challenge that failed and why).
 Result<IssuedCertificate> acme_issue(const AcmeSettings& settings, const AcmeOrder& order);
+
+// renew's default threshold: a certificate expiring within this many days is renewed (what
+// Let's Encrypt's clients do with 90-day certificates).
+inline constexpr int kRenewBeforeDays = 30;
+// Why the site certificate `facts` is due for an ACME certificate, or nullopt when it is not:
+// still self-signed (ACME failed or was off at create), expiring within `days` days of `now`,
+// or missing one of `names` (an alias added since). A customer's own certificate is never
+// passed here (renew leaves it alone).
+std::optional<std::string> renewal_reason(const CertificateFacts& facts, const std::vector<std::string>& names,
+                                          int days, std::time_t now);
 
 }  // namespace jailctl

@@ -49,7 +49,7 @@ challtestsrv_start() {
   CHALLTESTSRV_PID=$!
   retry 10 $CLIENT curl -s -o /dev/null "http://$PEBBLE_IP:8055/" || fail "pebble-challtestsrv did not start: $(cat "$SANDBOX_DIR/challtestsrv.log")"
 }
-challtestsrv_stop() { [ -z "$CHALLTESTSRV_PID" ] || { kill "$CHALLTESTSRV_PID" 2>/dev/null; wait "$CHALLTESTSRV_PID" 2>/dev/null; }; CHALLTESTSRV_PID=''; }
+challtestsrv_stop() { [ -z "$CHALLTESTSRV_PID" ] || { kill "$CHALLTESTSRV_PID" 2>/dev/null; wait "$CHALLTESTSRV_PID" 2>/dev/null || true; }; CHALLTESTSRV_PID=''; }
 
 # dns_a NAME IP: challtestsrv answers A queries for NAME with IP (what Pebble validates against).
 dns_a() {
@@ -72,7 +72,7 @@ pebble_start() {
     fail "pebble's management port gave no root"
   grep -q 'BEGIN CERTIFICATE' "$PEBBLE_DIR/root.pem" || fail "pebble's root is not PEM: $(cat "$PEBBLE_DIR/root.pem")"
 }
-pebble_stop() { [ -z "$PEBBLE_PID" ] || { kill "$PEBBLE_PID" 2>/dev/null; wait "$PEBBLE_PID" 2>/dev/null; }; PEBBLE_PID=''; }
+pebble_stop() { [ -z "$PEBBLE_PID" ] || { kill "$PEBBLE_PID" 2>/dev/null; wait "$PEBBLE_PID" 2>/dev/null || true; }; PEBBLE_PID=""; }
 
 acme_cleanup() { pebble_stop; challtestsrv_stop; }
 

@@ -15,7 +15,7 @@ FORBIDDEN=(config.php CONFIG.PHP index.php5 page.phtml app.phar config.php~ conf
            wp-config.php.orig config.php.1 sub/x.php
            x.php/extra .env .htaccess .htpasswd .git/config .git/HEAD a/.git/config a/b/.svn/entries
            .hidden sub/.env .well-known/.htaccess .ssh/authorized_keys)
-ALLOWED=(index2.html sub/page.html a/b/c.txt phpinfo.html my.php.html .well-known/acme-challenge/token1
+ALLOWED=(index2.html sub/page.html a/b/c.txt phpinfo.html my.php.html .well-known/pki-validation/token1
          .well-known/security.txt)
 
 info "upload over FTPS from the customer network"
