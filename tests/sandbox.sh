@@ -157,6 +157,13 @@ leaked_processes() {  # "pid why: cmdline"
   { printf '%s\n' "$JAILCTL_ROOT"
     for d in $(our_domains); do printf 'lxc.payload.%s\nlxc.monitor.%s\n' "$d" "$d"; done
   } > "$pats"
+  # A destroyed jail's processes were killed, but the last of them may still be exiting (an
+  # empty cmdline, not yet reaped) for a moment: a leak is what is still there after 3 s.
+  local i
+  for i in $(seq 30); do
+    grep -qF -f "$pats" /proc/[0-9]*/cgroup 2>/dev/null || break
+    sleep 0.1
+  done
   {
     # one pass over the namespace, cwd and root links of every process
     find /proc/[0-9]*/ns/net /proc/[0-9]*/ns/mnt /proc/[0-9]*/cwd /proc/[0-9]*/root \

@@ -8,10 +8,12 @@
 #include <sys/time.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cerrno>
 #include <cstdlib>
 #include <memory>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "services/certificate.h"
@@ -351,6 +353,12 @@ struct Expected {
 
 Result<void> read_back(const ProbeTarget& t, const std::string& name, const Expected& expected) {
     auto reply = http_get(t, "/" + name);
+    // php-fpm starts beside nginx, which start waits for: right after a start its socket may
+    // not listen yet, and nginx answers 502 (CI saw it). Give php-fpm up to 3 s to come up.
+    for (int i = 0; expected.php && reply && reply->status == 502 && i < 50; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(60));
+        reply = http_get(t, "/" + name);
+    }
     if (!reply) return std::unexpected(reply.error().context("read back the uploaded probe"));
     const std::string what = "read back the uploaded probe: GET " + http_url(t, "/" + name) + " (Host: " + t.domain + ")";
     if (expected.php && (reply->status == 502 || reply->status == 504))
