@@ -1,6 +1,5 @@
 # tests/cluster/cluster.bash — helpers of the cluster tests (sourced): a real three-member etcd
 # on loopback inside the sandbox's network namespace, its members started and stopped by PID.
-# The test calls etcd_stop in its own EXIT trap.
 ETCD_PIDS=()
 ETCD_ENDPOINTS=
 etcd_url() { echo "http://127.0.0.1:$((23379 + 10 * $1))"; }
@@ -35,3 +34,26 @@ etcd_stop() {
 etcd_get() { ETCDCTL_API=3 etcdctl --endpoints "$ETCD_ENDPOINTS" get --print-value-only "$1"; }
 # etcd_keys PREFIX: the keys under PREFIX, one per line
 etcd_keys() { ETCDCTL_API=3 etcdctl --endpoints "$ETCD_ENDPOINTS" get --prefix --keys-only "$1" | sed '/^$/d'; }
+
+# Two simulated hosts: a (the sandbox's root) and b (second_root), each with its own serve.
+SERVE_A= SERVE_B=
+stop_pid() { [ -z "$1" ] || { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }; }
+# the EXIT trap of every cluster test: serves, etcd and the second root (with its jails)
+cluster_cleanup() { stop_pid "$SERVE_A"; stop_pid "$SERVE_B"; etcd_stop; remove_second_root; }
+# two_hosts JAIL...: etcd, then host a inits the cluster and host b joins it (JAILs: b's, destroyed at exit)
+two_hosts() {
+  second_root "$@"
+  trap cluster_cleanup EXIT
+  etcd_start
+  assert_exit 0 jc cluster init --etcd "$ETCD_ENDPOINTS" --api https://203.0.113.1:8443 --name a
+  assert_exit 0 jc2 cluster join --etcd "$ETCD_ENDPOINTS" --api https://203.0.113.1:8444 --name b
+  # Both simulated hosts share this network namespace, so their jails' interface names
+  # (jc<registry id>) must differ: host b's registry ids start at 1001.
+  jc2 status >/dev/null
+  sqlite3 "$JAILCTL_ROOT2/jailctl.db" "INSERT INTO sqlite_sequence(name, seq) VALUES('jails', 1000)"
+}
+# start_serves: both hosts' serve (the binary itself in the background: $! must be serve's PID)
+start_serves() {
+  "$JAILCTL" --root "$JAILCTL_ROOT" serve --listen 203.0.113.1:8443 >"$SANDBOX_DIR/serve-a.log" 2>&1 & SERVE_A=$!
+  "$JAILCTL" --root "$JAILCTL_ROOT2" serve --listen 203.0.113.1:8444 >"$SANDBOX_DIR/serve-b.log" 2>&1 & SERVE_B=$!
+}

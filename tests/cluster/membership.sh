@@ -5,11 +5,8 @@
 # nothing touches etcd (the single-host mode).
 set -euo pipefail
 source "$TESTS_DIR/cluster/cluster.bash"
-SERVE_A= SERVE_B=
-stop_pid() { [ -z "$1" ] || { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }; }
-cleanup() { stop_pid "$SERVE_A"; stop_pid "$SERVE_B"; etcd_stop; remove_second_root; }
 second_root
-trap cleanup EXIT
+trap cluster_cleanup EXIT
 etcd_start
 A_API=https://203.0.113.1:8443 B_API=https://203.0.113.1:8444
 
@@ -53,9 +50,7 @@ assert_exit 0 jc --json cluster hosts
 assert_eq "a:down b:down" "$(json_eval "$OUT_FILE" '" ".join(h["name"] + ":" + h["state"] for h in d["hosts"])')"
 
 info "serve on both: both up, with their capacity"
-# (the binary itself in the background, not the jc function: $! must be serve's own PID)
-"$JAILCTL" --root "$JAILCTL_ROOT" serve --listen 203.0.113.1:8443 >"$SANDBOX_DIR/serve-a.log" 2>&1 & SERVE_A=$!
-"$JAILCTL" --root "$JAILCTL_ROOT2" serve --listen 203.0.113.1:8444 >"$SANDBOX_DIR/serve-b.log" 2>&1 & SERVE_B=$!
+start_serves
 hosts_states() { jc --json cluster hosts | python3 -c 'import json,sys; d=json.load(sys.stdin); print(" ".join(h["name"] + ":" + h["state"] for h in d["hosts"]))'; }
 hosts_are() { [ "$(hosts_states)" = "$1" ]; }
 retry 10 hosts_are 'a:up b:up' ||

@@ -5,20 +5,8 @@
 # exit 3); bad input is refused with the field named and leaves no claim in etcd.
 set -euo pipefail
 source "$TESTS_DIR/cluster/cluster.bash"
-SERVE_A= SERVE_B=
-stop_pid() { [ -z "$1" ] || { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }; }
-cleanup() { stop_pid "$SERVE_A"; stop_pid "$SERVE_B"; etcd_stop; remove_second_root; }
-second_root p1.example.com p2.example.com x.example.com race{0..9}.example.com racer{0..9}.example.com
-trap cleanup EXIT
-etcd_start
-
-assert_exit 0 jc cluster init --etcd "$ETCD_ENDPOINTS" --api https://203.0.113.1:8443 --name a
-assert_exit 0 jc2 cluster join --etcd "$ETCD_ENDPOINTS" --api https://203.0.113.1:8444 --name b
-# Both simulated hosts share this network namespace: b's interface names (jc<registry id>) start at jc1001.
-jc2 status >/dev/null
-sqlite3 "$JAILCTL_ROOT2/jailctl.db" "INSERT INTO sqlite_sequence(name, seq) VALUES('jails', 1000)"
-"$JAILCTL" --root "$JAILCTL_ROOT" serve --listen 203.0.113.1:8443 >"$SANDBOX_DIR/serve-a.log" 2>&1 & SERVE_A=$!
-"$JAILCTL" --root "$JAILCTL_ROOT2" serve --listen 203.0.113.1:8444 >"$SANDBOX_DIR/serve-b.log" 2>&1 & SERVE_B=$!
+two_hosts p1.example.com p2.example.com x.example.com race{0..9}.example.com racer{0..9}.example.com
+start_serves
 jails_on() {  # jails_on a|b: the up host's published jail count
   jc --json cluster hosts | python3 -c 'import json,sys
 print([h.get("jails", "-") for h in json.load(sys.stdin)["hosts"] if h["name"] == sys.argv[1] and h["state"] == "up"][0])' "$1" 2>/dev/null

@@ -6,24 +6,11 @@
 set -euo pipefail
 source "$TESTS_DIR/cluster/cluster.bash"
 A1=a1.example.com A1_IP=203.0.113.50 B1=b1.example.com B1_IP=203.0.113.51
-SERVE_A= SERVE_B=
-stop_pid() { [ -z "$1" ] || { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }; }
-cleanup() { stop_pid "$SERVE_A"; stop_pid "$SERVE_B"; etcd_stop; remove_second_root; }
-second_root "$B1"
-trap cleanup EXIT
-etcd_start
-
-assert_exit 0 jc cluster init --etcd "$ETCD_ENDPOINTS" --api https://203.0.113.1:8443 --name a
-assert_exit 0 jc2 cluster join --etcd "$ETCD_ENDPOINTS" --api https://203.0.113.1:8444 --name b
-# The two simulated hosts share this network namespace, so their jails' interface names
-# (jc<registry id>) must differ: host b's registry ids start at 1001.
-jc2 status >/dev/null
-sqlite3 "$JAILCTL_ROOT2/jailctl.db" "INSERT INTO sqlite_sequence(name, seq) VALUES('jails', 1000)"
+two_hosts "$B1"
 assert_exit 0 jc create "$A1" --ip "$A1_IP" --size 64M
 assert_exit 0 jc2 create "$B1" --ip "$B1_IP" --size 64M
 
-"$JAILCTL" --root "$JAILCTL_ROOT" serve --listen 203.0.113.1:8443 >"$SANDBOX_DIR/serve-a.log" 2>&1 & SERVE_A=$!
-"$JAILCTL" --root "$JAILCTL_ROOT2" serve --listen 203.0.113.1:8444 >"$SANDBOX_DIR/serve-b.log" 2>&1 & SERVE_B=$!
+start_serves
 
 # states: "domain@host:state ..." from cluster status --json
 states() {
