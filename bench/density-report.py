@@ -1,19 +1,24 @@
 #!/usr/bin/env python3
 """bench/density's report: reads the raw lines of density-scenario.sh, prints a table per N,
-writes density.json and PNG plots (create latency distribution; memory and status time
-against N) into the results directory."""
+writes <stem>.json and PNG plots (create latency distribution; memory and status time
+against N) into the results directory, <stem> being the raw file's name without .raw (density,
+density-php). With PHP jails, also the first request to an idle PHP site per N."""
 import json
+import os
 import statistics
 import sys
 
 raw, outdir = sys.argv[1], sys.argv[2]
-creates, at, machine = [], {}, ""
+stem = os.path.basename(raw).removesuffix(".raw")
+creates, at, machine, php = [], {}, "", {}
 for line in open(raw):
     f = line.split()
     if not f:
         continue
     if f[0] == "create":
         creates.append(float(f[1]))
+    elif f[0] == "php":  # php N cold|idle|warm total_ms first_byte_ms connect_ms
+        php.setdefault(int(f[1]), {}).setdefault(f[2], []).append(tuple(map(float, f[3:6])))
     elif f[0] == "at" and f[2] == "pss_by_process":  # comm:kB:count ...
         at.setdefault(int(f[1]), {})[f[2]] = {c: (int(kb), int(k)) for c, kb, k in (w.split(":") for w in f[3:])}
     elif f[0] == "at":
@@ -42,6 +47,28 @@ for n in sorted(at):
                            m.get("pss_by_process", {}).items()},
         http_ok=int(m["http_ok"]), ftp_ok=int(m["ftp_ok"]), load1=m.get("load1")))
 
+
+
+def spread(xs):
+    xs = sorted(xs)
+    return dict(n=len(xs), median=statistics.median(xs), p90=xs[int(0.9 * (len(xs) - 1))],
+                min=xs[0], max=xs[-1]) if xs else {}
+
+
+def php_rows(n):
+    """First request to an idle PHP site at checkpoint n: cold (the script never ran), idle (the
+    ondemand spawn after pm.process_idle_timeout), warm (the worker already there); ms."""
+    return {phase: dict(total_ms=spread([t for t, _, _ in v]), first_byte_ms=spread([b for _, b, _ in v]),
+                        connect_ms=spread([c for _, _, c in v]))
+            for phase, v in php.get(n, {}).items()}
+
+
+for r in rows:
+    m = at[r["n"]]
+    if "php_ok" in m:
+        r["php"] = dict(ok=int(m["php_ok"]), requests=int(m["php_requests"]),
+                        workers_when_idle=int(m.get("php_workers_idle", -1)), **php_rows(r["n"]))
+
 cs = sorted(creates)
 create = dict(n=len(cs), median=statistics.median(cs), p95=cs[int(0.95 * (len(cs) - 1))],
               min=cs[0], max=cs[-1]) if cs else {}
@@ -60,7 +87,18 @@ for r in rows:
 if rows and rows[-1]["pss_by_process_kb"]:
     print(f"PSS by process at N={rows[-1]['n']} (kB each, count):", ", ".join(
         f"{c} {v['kb_each']:.0f} x{v['count']}" for c, v in sorted(rows[-1]["pss_by_process_kb"].items())))
-json.dump(dict(machine=machine, create_ms=create, checkpoints=rows), open(f"{outdir}/density.json", "w"), indent=1)
+for r in rows:
+    if "php" not in r:
+        continue
+    p = r["php"]
+    print(f"PHP at N={r['n']}: {p['ok']}/{p['requests']} answers right, {p['workers_when_idle']} workers while idle; "
+          "GET of a PHP page, total ms (median, p90, min-max; time to first byte median):")
+    for phase in ("cold", "idle", "warm"):
+        if phase in p:
+            t, b = p[phase]["total_ms"], p[phase]["first_byte_ms"]
+            print(f"  {phase:5s} n={t['n']:3d} median {t['median']:6.1f}  p90 {t['p90']:6.1f}  "
+                  f"{t['min']:6.1f}-{t['max']:6.1f}  (first byte {b['median']:.1f})")
+json.dump(dict(machine=machine, create_ms=create, checkpoints=rows), open(f"{outdir}/{stem}.json", "w"), indent=1)
 
 try:
     import matplotlib
@@ -79,14 +117,15 @@ if cs:
     ax.set_title(f"Create latency, {len(cs)} jails created one after another")
     ax.legend()
     fig.tight_layout()
-    fig.savefig(f"{outdir}/density-create.png", dpi=100)
+    fig.savefig(f"{outdir}/{stem}-create.png", dpi=100)
 
 ns = [r["n"] for r in rows]
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
 ax1.plot(ns, [r["pss_per_jail_mib"] for r in rows], "o-", label="PSS: jail processes + LXC monitor")
 ax1.plot(ns, [r["pss_monitor_per_jail_mib"] for r in rows], "s--", label="of which LXC monitor")
 ax1.plot(ns, [r["memavailable_drop_per_jail_mib"] for r in rows], "^:", label="host MemAvailable drop (kernel incl.)")
-ax1.axhline(5, color="red", linewidth=0.8, label="target 5 MiB (PSS)")
+target_mib = 6 if any("php" in r for r in rows) else 5  # issue 12: 6 MiB per idle PHP jail
+ax1.axhline(target_mib, color="red", linewidth=0.8, label=f"target {target_mib} MiB (PSS)")
 ax1.set_xlabel("jails (N)"); ax1.set_ylabel("MiB per jail"); ax1.set_ylim(bottom=0)
 ax1.set_title("Memory per idle jail"); ax1.legend(fontsize=7)
 ax2.plot(ns, [r["status_ms"] for r in rows], "o-", label="status")
@@ -99,5 +138,5 @@ for r in rows:  # beyond 500 jails: two jailctl hosts (registries), their times 
 ax2.set_xlabel("jails (N)"); ax2.set_ylabel("ms (median of 5)"); ax2.set_ylim(bottom=0)
 ax2.set_title("status time"); ax2.legend(fontsize=7)
 fig.tight_layout()
-fig.savefig(f"{outdir}/density-memory-status.png", dpi=100)
-print(f"plots: {outdir}/density-create.png {outdir}/density-memory-status.png")
+fig.savefig(f"{outdir}/{stem}-memory-status.png", dpi=100)
+print(f"plots: {outdir}/{stem}-create.png {outdir}/{stem}-memory-status.png")

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs inside tests/sandbox.sh for bench/density (which documents the method). Appends to
-# $BENCH_OUT lines "create <ms>" (one per jail) and "at <N> <metric> <value>" per checkpoint.
+# $BENCH_OUT lines "create <ms>" (one per jail) and "at <N> <metric> <value>" per checkpoint;
+# with BENCH_PROFILE=php also "php <N> cold|idle|warm <total ms> <first byte ms> <connect ms>" per
+# sampled site.
 set -euo pipefail
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 out() { echo "$*" >> "$BENCH_OUT"; }
@@ -8,6 +10,8 @@ say() { echo "density: $(date +%T) $*" >&2; }
 read -r -a CHECKPOINTS <<< "$BENCH_CHECKPOINTS"
 PER_SHARD=${BENCH_PER_SHARD:-500}         # 252 addresses in 203.0.113.0/24 + 254 in 198.51.100.0/24 per shard
 JOBS=${BENCH_JOBS:-4}  # parallel clients for the HTTP/FTP sweep and the teardown
+PROFILE=${BENCH_PROFILE:-static}
+PHP_SAMPLES=${BENCH_PHP_SAMPLES:-20}
 
 # ---- shards: a = the sandbox itself; b = a second jailctl host in its own network namespace
 ROOT_B=$JAILCTL_ROOT/b
@@ -52,7 +56,7 @@ create_up_to() {  # create_up_to SHARD COUNT
   while [ "${COUNT[$s]}" -lt "$target" ]; do
     i=$((COUNT[$s] + 1))
     t0=$(ms)
-    shard_jc "$s" create "$(domain_of "$s" "$i")" --ip "$(ip_of "$i")" --size 64M --sparse > /dev/null ||
+    shard_jc "$s" create "$(domain_of "$s" "$i")" --ip "$(ip_of "$i")" --size 64M --sparse --profile "$PROFILE" > /dev/null ||
       { say "create $(domain_of "$s" "$i") failed"; exit 1; }
     t1=$(ms)
     out "create $((t1 - t0))"
@@ -62,6 +66,7 @@ create_up_to() {  # create_up_to SHARD COUNT
 }
 
 # PSS of every process of our jails (payload) and of their LXC monitors, from smaps_rollup.
+# php-fpm's master and its pool workers have the same comm: told apart by their titles.
 pss() {
   python3 - "$@" <<'PY'
 import os, re, sys
@@ -77,6 +82,9 @@ for pid in filter(str.isdigit, os.listdir("/proc")):
         continue
     tot[m.group(1)] += kb; n[m.group(1)] += 1
     comm = open(f"/proc/{pid}/comm").read().strip()
+    if comm.startswith("php-fpm"):
+        title = open(f"/proc/{pid}/cmdline").read()
+        comm = "php-fpm-master" if title.startswith("php-fpm: master") else "php-fpm-worker"
     by.setdefault(comm, [0, 0]); by[comm][0] += kb; by[comm][1] += 1
 with open(sys.argv[1], "w") as f:  # (written before the summary line is read)
     print(" ".join(f"{c}:{kb}:{k}" for c, (kb, k) in sorted(by.items())), file=f)
@@ -106,6 +114,52 @@ sweep() {
     awk '{h += ($1 == 200); f += $2} END {print h + 0, f + 0}'
 }
 
+# PHP workers running in our jails (an idle ondemand pool has none)
+php_workers() {
+  local n=0 pid
+  for pid in $(pgrep -f '^php-fpm: pool' || true); do
+    grep -qE 'lxc\.payload\.[ab][0-9]+\.example\.net' "/proc/$pid/cgroup" 2>/dev/null && n=$((n + 1))
+  done
+  echo "$n"
+}
+# Waits until no PHP worker runs (pm.process_idle_timeout has passed): the seconds waited.
+wait_php_idle() {
+  local t0; t0=$(ms)
+  while [ "$(php_workers)" -gt 0 ]; do
+    [ $(( $(ms) - t0 )) -lt 60000 ] || { say "PHP workers still running after 60 s"; break; }
+    sleep 0.5
+  done
+  awk -v ms=$(( $(ms) - t0 )) 'BEGIN {print ms / 1000}'
+}
+
+# The first request to an idle PHP site, for the first PHP_SAMPLES sites of shard a: a script
+# uploaded over FTPS is run once (cold: opcache compiles it; the worker then idles), then, once
+# every worker has been stopped by pm.process_idle_timeout, each site gets one GET (idle: the
+# ondemand spawn) and a second right after (warm). curl -w from the client namespace.
+php_first_request() {
+  local k=$(( COUNT[a] < PHP_SAMPLES ? COUNT[a] : PHP_SAMPLES )) i d ip cred phase ok=0
+  printf '<?php echo 6 * 7, "\\n";\n' > "$SANDBOX_DIR/bench.php"
+  for i in $(seq 1 "$k"); do
+    d=$(domain_of a "$i"); ip=$(ip_of "$i")
+    cred=$(awk '$1 == "user:" {u=$2} $1 == "password:" {p=$2} END {print u ":" p}' "$JAILCTL_ROOT/jails/$d/credentials")
+    shard_client a curl -s --max-time 20 --ssl-reqd -k --user "$cred" -T "$SANDBOX_DIR/bench.php" "ftp://$ip/www/bench.php" ||
+      { say "FTPS upload of bench.php to $d failed"; exit 1; }
+  done
+  php_get() {  # php_get PHASE INDEX: one timed GET of bench.php; its answer must be 42
+    local d ip r
+    d=$(domain_of a "$2"); ip=$(ip_of "$2")
+    r=$(shard_client a curl -s -o "$SANDBOX_DIR/php.body" --max-time 10 -H "Host: $d" \
+        -w '%{http_code} %{time_total} %{time_starttransfer} %{time_connect}' "http://$ip/bench.php") || true
+    [ "${r%% *}" = 200 ] && [ "$(cat "$SANDBOX_DIR/php.body")" = 42 ] && ok=$((ok + 1)) ||
+      say "GET http://$d/bench.php ($1): ${r%% *} $(head -c 200 "$SANDBOX_DIR/php.body")"
+    echo "$r" | awk -v n="$N" -v p="$1" '{printf "php %d %s %.2f %.2f %.2f\n", n, p, $2 * 1000, $3 * 1000, $4 * 1000}' >> "$BENCH_OUT"
+  }
+  for i in $(seq 1 "$k"); do php_get cold "$i"; done
+  out "at $N php_idle_wait_s $(wait_php_idle)"
+  for i in $(seq 1 "$k"); do php_get idle "$i"; php_get warm "$i"; done
+  out "at $N php_ok $ok"; out "at $N php_requests $((3 * k))"
+}
+
 # both WHAT VERB: `jailctl VERB --all` on every shard at once; a KO is recorded, not fatal
 both() {
   local s p pids=() failed=0
@@ -129,6 +183,9 @@ for N in "${CHECKPOINTS[@]}"; do
   if [ "$b" -gt 0 ]; then [ "$B_READY" = 1 ] || setup_shard_b; create_up_to b "$b"; fi
   out "at $N create_all_s $(awk -v ms=$(( $(ms) - t0 )) 'BEGIN {print ms / 1000}')"
   sleep 5   # let the new jails' services settle (idle)
+  if [ "$PROFILE" = php ]; then   # and the pools stop the worker of create's test
+    out "at $N php_settle_s $(wait_php_idle)"; out "at $N php_workers_idle $(php_workers)"
+  fi
   read -r p_payload p_monitor n_payload n_monitor < <(pss "$SANDBOX_DIR/by-comm")
   out "at $N pss_by_process $(cat "$SANDBOX_DIR/by-comm")"
   out "at $N pss_payload_kb $p_payload"; out "at $N pss_monitor_kb $p_monitor"
@@ -140,6 +197,7 @@ for N in "${CHECKPOINTS[@]}"; do
     out "at $N status_json_ms_$s $(median_ms shard_jc "$s" --json status)"
   done
   out "at $N load1 $(cut -d' ' -f1 /proc/loadavg)"
+  if [ "$PROFILE" = php ]; then say "first requests to idle PHP sites"; php_first_request; fi
   say "stop --all, then start --all"
   t0=$(ms)
   both "stop --all" stop
