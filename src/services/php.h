@@ -19,8 +19,8 @@ std::string_view profile_name(Profile profile);
 inline Profile stored_profile(std::string_view stored) { return stored == "php" ? Profile::Php : Profile::Static; }
 
 // The newest php-fpm in <usr>/sbin (php-fpmX.Y) and the shared extensions of the newest
-// extension directory <usr>/lib/php/<api>/: mysqlnd and pdo first (others depend on them),
-// then by name. fpm empty: PHP is not installed.
+// extension directory <usr>/lib/php/<api>/ but readline and ffi (no use in a pool): mysqlnd and
+// pdo first (others depend on them), then by name. fpm empty: PHP is not installed.
 PhpRuntime find_php(const std::string& usr = "/usr");
 // The Debian package to install when find_php() finds none (for "host not ready" messages).
 inline constexpr std::string_view kPhpPackage = "php8.2-fpm";

@@ -65,7 +65,7 @@ TEST(Php, FindPhpPicksTheNewestAndOrdersExtensions) {
         std::ofstream(usr / "sbin" / name) << "";
         fs::permissions(usr / "sbin" / name, fs::perms::owner_all);
     }
-    for (const char* name : {"tokenizer.so", "pdo.so", "mysqlnd.so", "opcache.so", "README"})
+    for (const char* name : {"tokenizer.so", "pdo.so", "readline.so", "mysqlnd.so", "ffi.so", "opcache.so", "README"})
         std::ofstream(usr / "lib/php/20220829" / name) << "";
     PhpRuntime php = find_php(usr.string());
     EXPECT_EQ(php.fpm, "/usr/sbin/php-fpm8.2");
@@ -94,6 +94,8 @@ TEST(Php, IniLoadsTheExtensionsFoundAndKeepsStateInTheJail) {
     EXPECT_LT(ini.find("extension = pdo"), ini.find("extension = ctype"));
     EXPECT_TRUE(has(ini, "session.save_path = /var/lib/php/sessions\n"));
     EXPECT_TRUE(has(ini, "upload_tmp_dir = /var/lib/php/tmp\n"));
+    // opcache caches scripts, but an idle master keeps no copy of PHP's names (bench/density)
+    EXPECT_TRUE(has(ini, "opcache.interned_strings_buffer = 0\n"));
 }
 
 TEST(Php, NginxRunsPhpOnlyForThePhpProfile) {
