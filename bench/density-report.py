@@ -140,3 +140,21 @@ ax2.set_title("status time"); ax2.legend(fontsize=7)
 fig.tight_layout()
 fig.savefig(f"{outdir}/{stem}-memory-status.png", dpi=100)
 print(f"plots: {outdir}/{stem}-create.png {outdir}/{stem}-memory-status.png")
+
+if php:  # the first request to an idle PHP site, per checkpoint and phase
+    fig, ax = plt.subplots(figsize=(7, 4))
+    labels, data = [], []
+    for n in sorted(php):
+        for phase in ("cold", "idle", "warm"):
+            if phase in php[n]:
+                labels.append(f"N={n}\n{phase}")
+                data.append([t for t, _, _ in php[n][phase]])
+    ax.boxplot(data, labels=labels, whis=(0, 100))
+    ax.axhline(50, color="red", linewidth=0.8, label="target 50 ms (idle: the ondemand spawn)")
+    ax.set_ylabel("GET of a PHP page from the client namespace (ms)")
+    ax.set_title("PHP: cold (script never run), idle (worker stopped), warm")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(f"{outdir}/{stem}-first-request.png", dpi=100)
+    print(f"plot: {outdir}/{stem}-first-request.png")

@@ -132,14 +132,16 @@ wait_php_idle() {
   awk -v ms=$(( $(ms) - t0 )) 'BEGIN {print ms / 1000}'
 }
 
-# The first request to an idle PHP site, for the first PHP_SAMPLES sites of shard a: a script
+# The first request to an idle PHP site, for the newest PHP_SAMPLES sites of shard a (so each
+# checkpoint samples sites whose opcache never saw the script): a script
 # uploaded over FTPS is run once (cold: opcache compiles it; the worker then idles), then, once
 # every worker has been stopped by pm.process_idle_timeout, each site gets one GET (idle: the
 # ondemand spawn) and a second right after (warm). curl -w from the client namespace.
 php_first_request() {
-  local k=$(( COUNT[a] < PHP_SAMPLES ? COUNT[a] : PHP_SAMPLES )) i d ip cred phase ok=0
+  local k=$(( COUNT[a] < PHP_SAMPLES ? COUNT[a] : PHP_SAMPLES )) i d ip cred ok=0 first
   printf '<?php echo 6 * 7, "\\n";\n' > "$SANDBOX_DIR/bench.php"
-  for i in $(seq 1 "$k"); do
+  first=$(( COUNT[a] - k + 1 ))
+  for i in $(seq "$first" "${COUNT[a]}"); do
     d=$(domain_of a "$i"); ip=$(ip_of "$i")
     cred=$(awk '$1 == "user:" {u=$2} $1 == "password:" {p=$2} END {print u ":" p}' "$JAILCTL_ROOT/jails/$d/credentials")
     shard_client a curl -s --max-time 20 --ssl-reqd -k --user "$cred" -T "$SANDBOX_DIR/bench.php" "ftp://$ip/www/bench.php" ||
@@ -154,9 +156,9 @@ php_first_request() {
       say "GET http://$d/bench.php ($1): ${r%% *} $(head -c 200 "$SANDBOX_DIR/php.body")"
     echo "$r" | awk -v n="$N" -v p="$1" '{printf "php %d %s %.2f %.2f %.2f\n", n, p, $2 * 1000, $3 * 1000, $4 * 1000}' >> "$BENCH_OUT"
   }
-  for i in $(seq 1 "$k"); do php_get cold "$i"; done
+  for i in $(seq "$first" "${COUNT[a]}"); do php_get cold "$i"; done
   out "at $N php_idle_wait_s $(wait_php_idle)"
-  for i in $(seq 1 "$k"); do php_get idle "$i"; php_get warm "$i"; done
+  for i in $(seq "$first" "${COUNT[a]}"); do php_get idle "$i"; php_get warm "$i"; done
   out "at $N php_ok $ok"; out "at $N php_requests $((3 * k))"
 }
 
