@@ -1,18 +1,20 @@
-# The cluster-aware CLI (jailctl --cluster VERB) on two hosts (two state roots, each with its own
-# serve) and a real three-member etcd: placement (fewest jails, then free disk, then name) and
-# --host; every routed verb runs on the jail's host whichever host the operator is on; the
+# The cluster-aware CLI (jailctl --cluster VERB) on three hosts (each in its own network
+# namespace with its own state root and serve, tests/cluster/cluster.bash) and a real
+# three-member etcd: placement (fewest jails, then free disk, then name: three jails land on
+# three hosts) and --host; every routed verb runs on the jail's host whichever host the operator is on; the
 # domain/IP race (10 rounds of both hosts creating at once: exactly one winner, the other
 # exit 3); bad input is refused with the field named and leaves no claim in etcd.
 set -euo pipefail
 source "$TESTS_DIR/cluster/cluster.bash"
-two_hosts p1.example.com p2.example.com x.example.com race{0..9}.example.com racer{0..9}.example.com
+cluster_hosts 3
 start_serves
-jails_on() {  # jails_on a|b: the up host's published jail count
+jails_on() {  # jails_on a|b|c: the up host's published jail count
   jc --json cluster hosts | python3 -c 'import json,sys
 print([h.get("jails", "-") for h in json.load(sys.stdin)["hosts"] if h["name"] == sys.argv[1] and h["state"] == "up"][0])' "$1" 2>/dev/null
 }
-counts_are() { [ "$(jails_on a) $(jails_on b)" = "$1" ]; }
-retry 10 counts_are "0 0" || fail "hosts not up: $(jc cluster hosts)"
+counts() { echo "$(jails_on a) $(jails_on b) $(jails_on c)"; }
+counts_are() { [ "$(counts)" = "$1" ]; }
+retry 10 counts_are "0 0 0" || fail "hosts not up: $(jc cluster hosts)"
 local_domains() { "$JAILCTL" --root "$1" --json status | python3 -c 'import json,sys; print(" ".join(j["domain"] + ":" + j["state"] for j in (lambda d: d["jails"] if isinstance(d, dict) else d)(json.load(sys.stdin))))'; }
 
 info "bad input: exit 2 naming the field; nothing claimed"
@@ -32,23 +34,26 @@ assert_exit 2 jc --cluster stop nosuch.example.com
 assert_ko validate "no jail 'nosuch.example.com' in the cluster"
 assert_eq "" "$(etcd_keys /jailctl/jails/)$(etcd_keys /jailctl/ips/)" "claims left by refused creates"
 
-info "placement: the first jail goes to one host (0 jails each: the most free disk), the next to the other (fewer jails)"
-assert_exit 0 jc --json --cluster create p1.example.com --ip 203.0.113.61 --size 64M
-first=$(json_eval "$OUT_FILE" 'd["host"]')
-case $first in a) second=b root1=$JAILCTL_ROOT root2=$JAILCTL_ROOT2 ;; b) second=a root1=$JAILCTL_ROOT2 root2=$JAILCTL_ROOT ;;
-  *) fail "p1 placed on '$first'" ;; esac
-assert_contains "$(local_domains "$root1")" "p1.example.com:running"
-if [ "$first" = a ]; then retry 8 counts_are "1 0"; else retry 8 counts_are "0 1"; fi || fail "$first's jail count never reached 1: $(jc cluster hosts)"
-assert_exit 0 jc --json --cluster create p2.example.com --ip 203.0.113.62 --size 64M
-assert_eq "$second" "$(json_eval "$OUT_FILE" 'd["host"]')" "host of p2"
-assert_eq OK "$(json_eval "$OUT_FILE" 'd["result"]')" "result of p2"
-[ -n "$(json_eval "$OUT_FILE" 'd["ftp"]["password"]')" ] || fail "no FTP password in the routed create's result"
-assert_contains "$(local_domains "$root2")" "p2.example.com:running"
-assert_exit 0 jc2 --cluster create x.example.com --ip 203.0.113.63 --size 64M --host b
+info "placement: each jail goes to a host with the fewest jails (0 each: the most free disk), so three land on three hosts"
+placed=()
+for n in 1 2 3; do
+  assert_exit 0 jc --json --cluster create p$n.example.com --ip 203.0.113.6$n --size 64M
+  assert_eq OK "$(json_eval "$OUT_FILE" 'd["result"]')" "result of p$n"
+  [ -n "$(json_eval "$OUT_FILE" 'd["ftp"]["password"]')" ] || fail "no FTP password in the routed create's result"
+  h=$(json_eval "$OUT_FILE" 'd["host"]')
+  case " ${placed[*]} " in *" $h "*) fail "p$n placed on $h, which already has ${placed[*]}'s jail" ;; esac
+  case $h in a|b|c) ;; *) fail "p$n placed on '$h'" ;; esac
+  placed+=("$h")
+  assert_contains "$(local_domains "$(host_root "$h")")" "p$n.example.com:running"
+  want=$(for x in a b c; do case " ${placed[*]} " in *" $x "*) printf '1 ' ;; *) printf '0 ' ;; esac; done)
+  retry 8 counts_are "${want% }" || fail "jail counts never reached '${want% }': $(counts)"
+done
+first=${placed[0]} second=${placed[1]} root1=$(host_root "${placed[0]}") root2=$(host_root "${placed[1]}")
+assert_exit 0 jc2 --cluster create x.example.com --ip 203.0.113.65 --size 64M --host b
 assert_contains "$OUT" "host:      b"
 assert_contains "$(local_domains "$JAILCTL_ROOT2")" "x.example.com:running"
 
-info "routed verbs: run from host a on b's jail x, and on both hosts' jails"
+info "routed verbs: run from host a on b's jail x, and from every host on the others' jails"
 assert_exit 0 jc --cluster stop x.example.com
 assert_contains "$(local_domains "$JAILCTL_ROOT2")" "x.example.com:stopped"
 assert_exit 0 jc --cluster start x.example.com
@@ -61,6 +66,8 @@ assert_exit 3 jc --cluster create p2.example.com --ip 203.0.113.64 --size 64M
 assert_ko validate "p2.example.com is already a jail on host $second"
 assert_exit 3 jc2 --cluster create other.example.com --ip 203.0.113.61 --size 64M
 assert_ko validate "203.0.113.61 is already used by p1.example.com on host $first"
+assert_exit 0 jc3 --cluster restart p1.example.com
+assert_contains "$(local_domains "$root1")" "p1.example.com:running"
 assert_exit 0 jc2 --cluster destroy --force p1.example.com
 assert_not_contains "$(local_domains "$root1")" "p1.example.com" "$first's jails after the routed destroy"
 assert_eq "" "$(etcd_get /jailctl/jails/p1.example.com)" "p1's key after destroy"
