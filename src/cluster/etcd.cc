@@ -21,6 +21,17 @@ using nlohmann::json;
 constexpr int kGrpcDeadlineExceeded = 4;
 constexpr int kGrpcUnavailable = 14;
 
+// Two answers of a member during a leader election that etcd 3.4 does not file as Unavailable:
+// a write proposed while the member knows no leader is dropped by raft ("raft proposal
+// dropped", code Unknown), and a lease or read call that needs the leader may meet "not
+// leader" (FailedPrecondition). Nothing was written; the same call succeeds once a leader is
+// elected (~1 s), so they are retried like Unavailable.
+bool transient(int code, std::string_view message) {
+    if (code == kGrpcUnavailable || code == kGrpcDeadlineExceeded) return true;
+    return message.find("raft proposal dropped") != std::string_view::npos ||
+           message.find("etcdserver: not leader") != std::string_view::npos;
+}
+
 // The gateway writes int64 fields as JSON strings ("revision": "12").
 int64_t integer(const json& object, const char* field) {
     auto it = object.find(field);
@@ -78,7 +89,7 @@ Attempt attempt(const std::string& endpoint, const std::string& path, const std:
     if (answer.contains("error")) {
         std::string message = answer["error"].is_string() ? answer["error"].get<std::string>() : answer["error"].dump();
         int code = static_cast<int>(integer(answer, "code"));
-        return {std::nullopt, message, code == kGrpcUnavailable || code == kGrpcDeadlineExceeded};
+        return {std::nullopt, message, transient(code, message)};
     }
     if (res->status != 200) return {std::nullopt, "HTTP " + std::to_string(res->status), res->status >= 500};
     return {std::move(answer), "", false};

@@ -1,8 +1,9 @@
 // The cluster's store (docs/FLEET.md): etcd 3.4's v3 API through its JSON gateway
 // (POST <endpoint>/v3/..., keys and values base64-encoded in JSON), with cpp-httplib, the
 // HTTP library serve already uses. One client speaks to every member it is given: a call
-// that cannot reach a member, or that a member answers "unavailable" (no leader, leader
-// changed, quorum lost for a moment), is retried on the next member until the deadline.
+// that cannot reach a member, or that a member answers as it does during a leader election
+// ("unavailable": no leader, leader changed, quorum lost for a moment; "raft proposal
+// dropped"; "not leader"), is retried on the next member until the deadline.
 // So losing one member of three, or the leader, fails no call; losing quorum fails after
 // the deadline with a message naming every member tried.
 #pragma once

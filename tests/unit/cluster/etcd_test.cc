@@ -66,6 +66,65 @@ TEST(EtcdOpen, NoMemberAnsweringIsHostNotReadyAfterTheDeadline) {
     EXPECT_LT(took, std::chrono::seconds(2));
 }
 
+// A member's gateway faked on a loopback port: the first `transient` answers are what etcd 3.4
+// says during a leader election, then it answers the range with one key.
+class FakeMember {
+public:
+    FakeMember(std::string error, int code, int transient) : error_(std::move(error)), code_(code), transient_(transient) {
+        server_.Post("/v3/kv/range", [this](const httplib::Request&, httplib::Response& res) {
+            if (calls_++ < transient_) {
+                res.status = 500;
+                res.set_content(nlohmann::json{{"error", error_}, {"code", code_}, {"message", error_}}.dump(),
+                                "application/json");
+                return;
+            }
+            nlohmann::json kv = {{"key", base64_encode("k")}, {"value", base64_encode("v")}, {"mod_revision", "7"}};
+            res.set_content(nlohmann::json{{"kvs", {kv}}, {"count", "1"}}.dump(), "application/json");
+        });
+        port_ = server_.bind_to_any_port("127.0.0.1");
+        thread_ = std::thread([this] { server_.listen_after_bind(); });
+        while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    ~FakeMember() {
+        server_.stop();
+        thread_.join();
+    }
+    std::string endpoint() const { return "http://127.0.0.1:" + std::to_string(port_); }
+    int calls() const { return calls_; }
+
+private:
+    std::string error_;
+    int code_, transient_, port_ = 0;
+    std::atomic<int> calls_{0};
+    httplib::Server server_;
+    std::thread thread_;
+};
+
+// Before: a write proposed while the member knew no leader failed the verb at once.
+TEST(EtcdElection, AnswersOfAnElectionAreRetriedUntilALeaderAnswers) {
+    for (auto [error, code] : {std::pair{"raft proposal dropped", 2}, std::pair{"etcdserver: not leader", 9},
+                               std::pair{"etcdserver: no leader", 14}, std::pair{"etcdserver: leader changed", 14}}) {
+        FakeMember member(error, code, 3);
+        auto etcd = Etcd::open({.endpoints = {member.endpoint()}, .deadline = std::chrono::milliseconds(5000)});
+        ASSERT_TRUE(etcd);
+        auto got = etcd->get("k");
+        ASSERT_TRUE(got) << error << ": " << got.error().message;
+        ASSERT_TRUE(*got);
+        EXPECT_EQ((*got)->value, "v");
+        EXPECT_EQ(member.calls(), 4) << error;
+    }
+}
+
+TEST(EtcdElection, OtherErrorsAreFinalAtOnce) {
+    FakeMember member("etcdserver: mvcc: required revision has been compacted", 11, 100);
+    auto etcd = Etcd::open({.endpoints = {member.endpoint()}, .deadline = std::chrono::milliseconds(5000)});
+    ASSERT_TRUE(etcd);
+    auto got = etcd->get("k");
+    ASSERT_FALSE(got);
+    EXPECT_NE(got.error().message.find("compacted"), std::string::npos) << got.error().message;
+    EXPECT_EQ(member.calls(), 1);
+}
+
 // ------------------------------------------------------------------------------------------
 // Against a real three-member etcd (Debian etcd-server), started here on loopback ports.
 // Run by tests/cluster/etcd_store.sh inside the sandbox's network namespace (ETCD_LIVE=1);
