@@ -123,9 +123,12 @@ Result<std::vector<JailStatus>> collect_status(Context& ctx, const std::vector<s
 }
 
 int run_status(Context& ctx, const std::vector<std::string>& filter) {
-    auto statuses = collect_status(ctx, filter, ctx.options.json);
+    // Named jails: their details in the text too (the certificate is read from each one's disk).
+    auto statuses = collect_status(ctx, filter, ctx.options.json || !filter.empty());
     if (!statuses) return report_error(ctx, "validate", statuses.error());
-    std::cout << (ctx.options.json ? status_json(*statuses).dump(2) + "\n" : status_text(*statuses));
+    std::cout << (ctx.options.json     ? status_json(*statuses).dump(2) + "\n"
+                  : filter.empty() ? status_text(*statuses)
+                                   : status_detail_text(*statuses));
     return 0;
 }
 

@@ -13,9 +13,32 @@ const char* state_name(JailState s) {
 
 DiskUse disk_of(const JailStatus& j) { return {j.used_bytes, j.free_bytes}; }
 
+// web_json when status read it, else what the registry knows (a stopped jail: no certificate).
+nlohmann::json web_of(const JailStatus& j) {
+    if (!j.web.is_null()) return j.web;
+    return {{"aliases", j.rec.aliases}, {"https_only", j.rec.https_only}, {"tls", j.rec.tls}, {"certificate", nullptr}};
+}
+
 }  // namespace
 
-std::string status_text(const std::vector<JailStatus>& jails) {
+std::vector<std::string> web_text(const nlohmann::json& web) {
+    std::string aliases;
+    for (const auto& a : web.value("aliases", nlohmann::json::array()))
+        aliases += (aliases.empty() ? "" : " ") + a.get<std::string>();
+    std::vector<std::string> lines = {
+        "aliases:   " + (aliases.empty() ? std::string("-") : aliases),
+        "https:     " + web.value("tls", std::string("self-signed")) +
+            (web.value("https_only", false) ? ", https-only" : ", http too")};
+    if (const auto cert = web.find("certificate"); cert != web.end() && cert->is_object())
+        lines.push_back("site cert: until " + cert->value("not_after", std::string("?")) + ", sha256 " +
+                        cert->value("fingerprint", std::string("?")) +
+                        (cert->value("self_signed", false) ? ", self-signed" : ""));
+    return lines;
+}
+
+namespace {
+
+std::string text_listing(const std::vector<JailStatus>& jails, bool detail) {
     std::string out = "Jail status (*=running, !=not configured):\n";
     for (const auto& j : jails) {
         out += std::string(1, marker(j.state)) + j.rec.domain + " (" + j.rec.ip + ")";
@@ -23,9 +46,17 @@ std::string status_text(const std::vector<JailStatus>& jails) {
             out += "  disk " + std::to_string(disk_of(j).used_percent()) + "% full (" + human_bytes(j.free_bytes) +
                    " free)";
         out += "\n";
+        if (!detail || j.state == JailState::NotConfigured) continue;
+        out += "  profile:   " + j.rec.profile + "\n";
+        for (const auto& line : web_text(web_of(j))) out += "  " + line + "\n";
     }
     return out;
 }
+
+}  // namespace
+
+std::string status_text(const std::vector<JailStatus>& jails) { return text_listing(jails, false); }
+std::string status_detail_text(const std::vector<JailStatus>& jails) { return text_listing(jails, true); }
 
 nlohmann::json status_json(const std::vector<JailStatus>& jails) {
     auto arr = nlohmann::json::array();
@@ -45,11 +76,7 @@ nlohmann::json status_json(const std::vector<JailStatus>& jails) {
                         {{"memory_bytes", j.rec.memory_bytes}, {"cpus", j.rec.millicpus / 1000.0}, {"pids", j.rec.pids}}},
                        {"usage", {{"memory_bytes", j.memory_used}, {"pids", j.pids_used}}},
                        {"services", j.services},
-                       {"web", j.web.is_null() ? nlohmann::json{{"aliases", j.rec.aliases},
-                                                               {"https_only", j.rec.https_only},
-                                                               {"tls", j.rec.tls},
-                                                               {"certificate", nullptr}}
-                                               : j.web}});
+                       {"web", web_of(j)}});
     }
     return arr;
 }

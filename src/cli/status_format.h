@@ -29,6 +29,13 @@ struct JailStatus {
 // "Jail status (*=running, !=not configured):" then "*example.com (203.0.113.10)" per jail,
 // with "  disk 95% full (1.2 MiB free)" appended when the disk is at least 90 % full.
 std::string status_text(const std::vector<JailStatus>& jails);
+// `status DOMAIN...`: the same listing, each jail followed by what it serves, indented:
+// "  profile:   php", then web_text's lines.
+std::string status_detail_text(const std::vector<JailStatus>& jails);
+// The web side (web_json of cli/web_ops.h) as text: "aliases:   a b" ("-" for none),
+// "https:     custom, https-only" (or ", http too"), and, when the certificate was read,
+// "site cert: until <notAfter>, sha256 <fingerprint>" (", self-signed" when it is).
+std::vector<std::string> web_text(const nlohmann::json& web);
 nlohmann::json status_json(const std::vector<JailStatus>& jails);
 
 // What status sees of every registered jail (status.cc), sorted by domain; `detail`: usage,

@@ -16,6 +16,7 @@
 #include <memory>
 #include <thread>
 
+#include "cli/status_format.h"
 #include "host/jail_fs.h"
 #include "host/lxc.h"
 #include "host/mount.h"
@@ -156,13 +157,7 @@ nlohmann::json web_json(const Paths& paths, const JailRecord& rec) {
 
 void report_web(const Paths& paths, const JailRecord& rec, nlohmann::json& fields, std::vector<std::string>& text) {
     nlohmann::json web = web_json(paths, rec);
-    std::string aliases;
-    for (const auto& a : rec.aliases) aliases += (aliases.empty() ? "" : " ") + a;
-    text.push_back("aliases:   " + (aliases.empty() ? std::string("-") : aliases));
-    text.push_back("https:     " + rec.tls + (rec.https_only ? ", https-only" : ", http too"));
-    if (!web["certificate"].is_null())
-        text.push_back("site cert: sha256 " + web["certificate"]["fingerprint"].get<std::string>() + ", until " +
-                       web["certificate"]["not_after"].get<std::string>());
+    for (auto& line : web_text(web)) text.push_back(std::move(line));
     fields["web"] = std::move(web);
 }
 

@@ -61,5 +61,38 @@ TEST(StatusFormat, FullDisks) {
     EXPECT_TRUE(j[1]["used_percent"].is_null());
 }
 
+// Issue 12: `status DOMAIN` shows the web side the JSON has: profile, aliases, certificate
+// source, https-only, and the certificate's expiry once its disk was read; the plain listing
+// stays one line a jail.
+TEST(StatusFormat, DetailShowsTheWebSide) {
+    auto shop = status("shop.example", "203.0.113.161", JailState::Running);
+    shop.rec.profile = "php";
+    shop.rec.aliases = {"blog.example.org", "shop.example.org"};
+    shop.rec.https_only = true;
+    shop.rec.tls = "acme";
+    shop.web = {{"aliases", shop.rec.aliases}, {"https_only", true}, {"tls", "acme"},
+                {"certificate", {{"fingerprint", "ab12"}, {"not_after", "2027-03-01T00:00:00Z"}, {"self_signed", false},
+                                 {"names", {"shop.example"}}}}};
+    auto stopped = status("b.example", "203.0.113.162", JailState::Stopped);
+    stopped.rec.profile = "static";
+    stopped.rec.tls = "self-signed";
+    auto broken = status("c.example", "203.0.113.175", JailState::NotConfigured, "image missing");
+    EXPECT_EQ(status_detail_text({shop, stopped, broken}),
+              "Jail status (*=running, !=not configured):\n"
+              "*shop.example (203.0.113.161)\n"
+              "  profile:   php\n"
+              "  aliases:   blog.example.org shop.example.org\n"
+              "  https:     acme, https-only\n"
+              "  site cert: until 2027-03-01T00:00:00Z, sha256 ab12\n"
+              " b.example (203.0.113.162)\n"
+              "  profile:   static\n"
+              "  aliases:   -\n"
+              "  https:     self-signed, http too\n"
+              "!c.example (203.0.113.175)\n");
+    EXPECT_EQ(status_text({shop}), "Jail status (*=running, !=not configured):\n*shop.example (203.0.113.161)\n");
+    shop.web["certificate"]["self_signed"] = true;
+    EXPECT_EQ(web_text(shop.web).back(), "site cert: until 2027-03-01T00:00:00Z, sha256 ab12, self-signed");
+}
+
 }  // namespace
 }  // namespace jailctl
