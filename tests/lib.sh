@@ -185,13 +185,16 @@ retry() {
   done
 }
 
-# http_load_start IP HOST PATH: the customer fetching http://IP/PATH (Host: HOST) in a loop from
-# the client namespace until http_load_stop, which sets LOAD_OK and LOAD_FAILED (request counts).
+# http_load_start IP HOST PATH [CACERT]: the customer fetching http://IP/PATH (Host: HOST) in a
+# loop from the client namespace until http_load_stop, which sets LOAD_OK and LOAD_FAILED (request
+# counts). With CACERT: https://HOST/PATH resolved to IP, verified against CACERT.
 http_load_start() {
   rm -f "$SANDBOX_DIR/load.stop" "$SANDBOX_DIR/load.ok" "$SANDBOX_DIR/load.fail"
-  $CLIENT bash -c 'while [ ! -e "$1/load.stop" ]; do
-      if curl -s -f --max-time 5 -H "Host: $3" -o /dev/null "http://$2/$4"; then echo >> "$1/load.ok"; else echo >> "$1/load.fail"; fi
-    done' _ "$SANDBOX_DIR" "$1" "$2" "$3" &
+  $CLIENT bash -c 'url="http://$2/$4" how=(-H "Host: $3")
+    [ -z "$5" ] || { url="https://$3/$4" how=(--cacert "$5" --resolve "$3:443:$2"); }
+    while [ ! -e "$1/load.stop" ]; do
+      if curl -s -f --max-time 5 "${how[@]}" -o /dev/null "$url"; then echo >> "$1/load.ok"; else echo >> "$1/load.fail"; fi
+    done' _ "$SANDBOX_DIR" "$1" "$2" "$3" "${4:-}" &
   HTTP_LOAD_PID=$!
 }
 http_load_stop() {

@@ -169,18 +169,18 @@ Result<void> validate(Context& ctx, const RestoreArgs& args, JailPlan& plan, Res
     plan.rec.ftp_user = domain->str() == m.domain ? m.ftp_user : derive_ftp_user(*domain);
     plan.rec.ftp_tls = m.ftp_tls;
     plan.rec.profile = m.profile;
-    if (!rp.old) {  // the archive's web site; its aliases only under its own domain
-        const bool same_domain = domain->str() == m.domain;
-        plan.rec.aliases = same_domain ? m.aliases : std::vector<std::string>{};
-        plan.rec.https_only = m.https_only;
-        plan.rec.tls = same_domain ? m.tls : "self-signed";
-        for (const auto& alias : plan.rec.aliases) {
-            auto holder = ctx.registry().name_holder(alias);
-            if (!holder) return std::unexpected(holder.error());
-            if (*holder)
-                return fail(ErrorKind::Conflict, "alias: the archive's alias " + alias + " is already served by jail " +
-                                                     **holder + " ('jailctl alias remove " + **holder + " " + alias + "' first)");
-        }
+    // The archive's web site, --replace included (the jail goes back to what was archived); its
+    // aliases only under its own domain (a --replace onto another jail keeps that jail's).
+    const bool same_domain = domain->str() == m.domain;
+    plan.rec.aliases = same_domain ? m.aliases : rp.old ? rp.old->aliases : std::vector<std::string>{};
+    plan.rec.https_only = m.https_only;
+    plan.rec.tls = same_domain ? m.tls : "self-signed";
+    for (const auto& alias : plan.rec.aliases) {
+        auto holder = ctx.registry().name_holder(alias);
+        if (!holder) return std::unexpected(holder.error());
+        if (*holder && **holder != plan.rec.domain)
+            return fail(ErrorKind::Conflict, "alias: the archive's alias " + alias + " is already served by jail " +
+                                                 **holder + " ('jailctl alias remove " + **holder + " " + alias + "' first)");
     }
     rp.keep_certificate = domain->str() == m.domain && ip->str() == m.ip && !m.certificate_pem.empty();
     std::string hash;
@@ -281,6 +281,13 @@ Result<void> rename_path(const std::string& from, const std::string& to) {
     return {};
 }
 
+// What a restore changes in the registry record of a jail it replaces: its site's side.
+Result<void> record_site(Registry& registry, const JailRecord& rec) {
+    if (auto r = registry.set_profile(rec.domain, rec.profile); !r) return r;
+    if (auto r = registry.set_aliases(rec.domain, rec.aliases); !r) return r;
+    return registry.set_web(rec.domain, rec.https_only, rec.tls);
+}
+
 // Names of the --replace scratch files beside the jail's own (repair knows them too).
 struct ReplaceFiles {
     std::string img, stage_img, old_img, stage_root, old_creds;
@@ -328,10 +335,7 @@ std::vector<Step> replace_steps(Context& ctx, JailSteps& jail, JailPlan& plan, R
                          if (!r) return std::unexpected(r.error());
                          return {};
                      }});
-    steps.push_back({"identity", [=, &ctx, &plan, &rp]() {
-                         auto r = rewrite_identity(stage_root, plan, rp);
-                         return r ? ctx.registry().set_web(plan.rec.domain, plan.rec.https_only, plan.rec.tls) : r;
-                     }});
+    steps.push_back({"identity", [=, &plan, &rp]() { return rewrite_identity(stage_root, plan, rp); }});
     steps.push_back({"stage-unmount", [=]() -> Result<void> {
                          if (auto r = unmount(stage_root); !r) return r;
                          (void)::rmdir(stage_root.c_str());
@@ -384,6 +388,15 @@ std::vector<Step> replace_steps(Context& ctx, JailSteps& jail, JailPlan& plan, R
                          return jail.cleanup_network().apply();
                      }});
     steps.push_back(jail.test_from_outside());
+    // The registry follows the archive too, once it passed its test: profile, aliases, https-only,
+    // certificate source. Undo (and a half-done change): the replaced jail's, as its disk is.
+    steps.push_back({"record",
+                     [&ctx, &plan, &rp]() -> Result<void> {
+                         auto r = record_site(ctx.registry(), plan.rec);
+                         if (!r) (void)record_site(ctx.registry(), *rp.old);
+                         return r;
+                     },
+                     [&ctx, &rp]() { return record_site(ctx.registry(), *rp.old); }});
     steps.push_back({"finish", [=, &ctx, &plan]() -> Result<void> {
                          if (auto r = ctx.registry().set_size(d, plan.rec.size_bytes); !r) return r;
                          if (auto r = remove_path(old_creds); !r) return r;

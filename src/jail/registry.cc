@@ -453,6 +453,32 @@ Result<bool> Registry::remove_alias(const std::string& domain, const std::string
     return sqlite3_changes(db_) == 1;
 }
 
+Result<void> Registry::set_aliases(const std::string& domain, const std::vector<std::string>& names) {
+    if (auto r = exec("BEGIN IMMEDIATE"); !r) return r;
+    auto rollback = [&](std::unexpected<Error> e) {
+        (void)exec("ROLLBACK");
+        return e;
+    };
+    auto jail = find(domain);
+    if (!jail) return rollback(std::unexpected(jail.error()));
+    if (!*jail) return rollback(fail("registry: no jail " + domain));
+    for (const auto& old : (*jail)->aliases) {
+        Stmt del(db_, "DELETE FROM host_names WHERE name = ?1 AND jail_id = ?2");
+        del.bind(1, old).bind(2, (*jail)->id);
+        if (del.step() != SQLITE_DONE) return rollback(db_error("remove alias " + old, del));
+    }
+    for (const auto& name : names) {
+        auto holder = name_holder(name);
+        if (!holder) return rollback(std::unexpected(holder.error()));
+        if (*holder)
+            return rollback(fail(ErrorKind::Conflict, "alias: " + name + " is already served by jail " + **holder));
+        Stmt ins(db_, "INSERT INTO host_names(name, jail_id) VALUES(?1, ?2)");
+        ins.bind(1, name).bind(2, (*jail)->id);
+        if (ins.step() != SQLITE_DONE) return rollback(db_error("record alias " + name, ins));
+    }
+    return exec("COMMIT");
+}
+
 Result<void> Registry::remove_id(int64_t id) {
     Stmt s(db_, "DELETE FROM jails WHERE id = ?1");
     s.bind(1, id);

@@ -83,6 +83,9 @@ public:
     Result<void> add_alias(const std::string& domain, const std::string& name);
     // False when `name` is not one of the jail's aliases (its own host_names never are).
     Result<bool> remove_alias(const std::string& domain, const std::string& name);
+    // The jail's aliases become exactly `names` (restore --replace, and its undo), in one
+    // transaction: ErrorKind::Conflict naming the jail that serves one of them already.
+    Result<void> set_aliases(const std::string& domain, const std::vector<std::string>& names);
     // Which jail serves exactly `name` (a domain, www. form or alias); nullopt: none.
     Result<std::optional<std::string>> name_holder(const std::string& name);
 

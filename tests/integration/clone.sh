@@ -1,6 +1,8 @@
 # clone: DST serves SRC's content on its own IP with its own credentials, certificate and id
 # range; SRC answers every HTTP request made during the clone; a clone that fails at its last
-# step leaves nothing behind and SRC untouched.
+# step leaves nothing behind and SRC untouched. A php, https-only SRC with its own certificate
+# and an alias: the clone keeps profile and https-only, gets a self-signed certificate for its
+# own names, and not the alias (it stays SRC's).
 set -euo pipefail
 SRC=src.example.com SRC_IP=203.0.113.63 DST=dst.example.com DST_IP=203.0.113.64
 
@@ -90,4 +92,28 @@ assert_ko validate '\bip'
 assert_exit 2 jc clone nosuch.example.com other.example.com --ip 203.0.113.66
 assert_exit 2 jc clone "$SRC" other.example.com --ip 203.0.113.66 --size 32M
 assert_ko validate 'size'
+info "SRC with php, its own certificate, an alias and https-only: what its clone keeps"
+ALIAS=alias.example.org DST2=dst2.example.com DST2_IP=203.0.113.67
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 20 -subj "/CN=$SRC" \
+  -addext "subjectAltName=DNS:$SRC,DNS:www.$SRC,DNS:$ALIAS" -keyout "$SANDBOX_DIR/own.key" -out "$SANDBOX_DIR/own.pem" 2>/dev/null
+assert_exit 0 jc set "$SRC" --profile php
+assert_exit 0 jc set "$SRC" --tls-cert "$SANDBOX_DIR/own.pem" --tls-key "$SANDBOX_DIR/own.key" --https-only
+assert_exit 0 jc alias add "$SRC" "$ALIAS"
+printf '<?php echo 6 * 7;\n' > "$SANDBOX_DIR/calc.php"
+client_curl --ssl-reqd --insecure --user "$SRC_USER:$SRC_PASS" -T "$SANDBOX_DIR/calc.php" "ftp://$SRC_IP/www/calc.php" ||
+  fail "FTPS upload of calc.php to SRC failed"
+assert_exit 0 jc clone "$SRC" "$DST2" --ip "$DST2_IP"
+assert_exit 0 jc --json status "$DST2"
+assert_eq "php self-signed True " "$(json_eval "$OUT_FILE" \
+  'd[0]["profile"] + " " + d[0]["web"]["tls"] + " " + str(d[0]["web"]["https_only"]) + " " + ",".join(d[0]["web"]["aliases"])')" \
+  "profile, tls, https-only, aliases of the clone"
+DST2_CRT=$JAILCTL_ROOT/jails/$DST2/rootfs/etc/ssl/jailctl/site.crt
+$CLIENT openssl s_client -connect "$DST2_IP:443" -servername "$DST2" </dev/null 2>/dev/null | openssl x509 -outform PEM > "$SANDBOX_DIR/dst2.pem"
+[ "$(cert_fpr "$SANDBOX_DIR/dst2.pem")" != "$(cert_fpr "$SANDBOX_DIR/own.pem")" ] || fail "the clone serves SRC's own certificate"
+assert_eq 42 "$(client_curl --cacert "$DST2_CRT" --resolve "$DST2:443:$DST2_IP" "https://$DST2/calc.php")" "calc.php on the clone, verified for $DST2"
+assert_eq 301 "$(client_curl -o /dev/null -w '%{http_code}' -H "Host: $DST2" "http://$DST2_IP/")" "HTTP to the clone (https-only)"
+assert_exit 3 jc alias add "$DST2" "$ALIAS"
+assert_ko validate "served by jail $SRC"
+assert_eq 42 "$(client_curl --cacert "$SANDBOX_DIR/own.pem" --resolve "$ALIAS:443:$SRC_IP" "https://$ALIAS/calc.php")" "calc.php through SRC's alias"
+assert_exit 0 jc destroy --force "$DST2"
 echo "clone: OK"

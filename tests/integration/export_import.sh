@@ -1,14 +1,17 @@
 # export (running and stopped) -> import under another --root with a new domain and IP:
-# the site's files are equal, the manifest describes the source, ids land in the new range.
+# the site's files are equal, the manifest describes the source, ids land in the new range; the
+# php profile travels (a PHP page still runs under the new identity).
 set -euo pipefail
 D=shop.example.com IP=203.0.113.30 D2=moved.example.org IP2=203.0.113.31
 second_root "$D2"
 
-assert_exit 0 jc create "$D" --ip "$IP" --size 128M
+assert_exit 0 jc create "$D" --ip "$IP" --size 128M --profile php
 parse_create_output
 head -c 200000 /dev/urandom > "$SANDBOX_DIR/data.bin"
 client_curl --ssl-reqd --insecure --user "$FTP_USER:$FTP_PASS" --ftp-create-dirs -T "$SANDBOX_DIR/data.bin" \
   "ftp://$IP/www/files/data.bin"
+printf '<?php echo 6 * 7;\n' > "$SANDBOX_DIR/calc.php"
+client_curl --ssl-reqd --insecure --user "$FTP_USER:$FTP_PASS" -T "$SANDBOX_DIR/calc.php" "ftp://$IP/www/calc.php"
 
 info "export while running, then while stopped"
 assert_exit 0 jc export "$D" "$SANDBOX_DIR/live.tar.zst"
@@ -25,6 +28,7 @@ assert_eq export "$(json_eval "$SANDBOX_DIR/m.json" 'd["kind"]')" "kind"
 assert_eq "$D" "$(json_eval "$SANDBOX_DIR/m.json" 'd["domain"]')" "domain"
 assert_eq "$IP" "$(json_eval "$SANDBOX_DIR/m.json" 'd["ip"]')" "ip"
 assert_eq 134217728 "$(json_eval "$SANDBOX_DIR/m.json" 'd["size_bytes"]')" "size_bytes"
+assert_eq php "$(json_eval "$SANDBOX_DIR/m.json" 'd["profile"]')" "profile"
 assert_eq "$sha" "$(json_eval "$SANDBOX_DIR/m.json" 'd["content"]["sha256"]')" "content sha256"
 assert_match "$(json_eval "$SANDBOX_DIR/m.json" 'd["certificate_pem"]')" 'BEGIN CERTIFICATE' "certificate"
 [[ "$(zstd -dc "$SANDBOX_DIR/moved.tar.zst" | tar -tvf - rootfs/etc/ssl/jailctl/ftp.key)" == *"0/0"* ]] ||
@@ -43,6 +47,9 @@ cmp "$SANDBOX_DIR/data.bin" "$SANDBOX_DIR/got.bin" || fail "imported file differ
 client_curl --ssl-reqd --insecure --user "$FTP_USER:$FTP_PASS" "ftp://$IP2/www/files/data.bin" -o "$SANDBOX_DIR/ftp.bin"
 cmp "$SANDBOX_DIR/data.bin" "$SANDBOX_DIR/ftp.bin" || fail "file over FTPS differs"
 assert_exit 0 jc2 test "$D2"
+assert_eq 42 "$(client_curl -H "Host: $D2" "http://$IP2/calc.php")" "calc.php on the import"
+assert_exit 0 jc2 --json status "$D2"
+assert_eq php "$(json_eval "$OUT_FILE" 'd[0]["profile"]')" "profile of the import"
 base=$(sqlite3 "$JAILCTL_ROOT2/jailctl.db" "SELECT id_base FROM jails WHERE domain='$D2'")
 [ "$base" != "$src_base" ] || fail "the import got the source's id range $base"
 assert_eq "$((base + 2000))" "$(stat -c %u "$JAILCTL_ROOT2/jails/$D2/rootfs/srv/site/www/files/data.bin")" "host uid of an uploaded file"
