@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "cli/web_ops.h"
+#include "host/lxc.h"
 #include "services/nginx.h"
 
 namespace jailctl {
@@ -61,7 +62,7 @@ std::vector<Step> acme_certificate_steps(JailSteps& jail, const AcmeSettings& ac
                    }
                    if (!best_effort) return std::unexpected(issued.error());
                    jail.plan.warnings.push_back("no ACME certificate yet (" + issued.error().message +
-                                                "): the site serves a self-signed one until 'jailctl renew " +
+                                                "): the site keeps its " + rec.tls + " one until 'jailctl renew " +
                                                 rec.domain + "' succeeds");
                    return {};
                }};
@@ -80,6 +81,16 @@ std::vector<Step> acme_certificate_steps(JailSteps& jail, const AcmeSettings& ac
                     return jail.ctx.registry().set_web(rec.domain, rec.https_only, rec.tls);
                 }};
     return {order, install_step(jail, tls), record};
+}
+
+std::vector<Step> acme_reissue_steps(JailSteps& jail, const AcmeSettings& acme) {
+    if (!acme.enabled()) return {};
+    if (!lxc_running(jail.paths().lxcpath, jail.domain())) {
+        jail.plan.warnings.push_back("ACME: " + jail.domain() + " is stopped and the CA validates through its web server: "
+                                     "start it, then 'jailctl renew " + jail.domain() + "' gets a certificate for its names");
+        return {};
+    }
+    return acme_certificate_steps(jail, acme, true);
 }
 
 }  // namespace jailctl

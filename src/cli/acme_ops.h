@@ -18,4 +18,10 @@ namespace jailctl {
 // skipped, and the site keeps its self-signed certificate for renew to replace later.
 std::vector<Step> acme_certificate_steps(JailSteps& jail, const AcmeSettings& acme, bool best_effort);
 
+// After a change of the names a jail serves (alias add/remove) or of its certificate source
+// (set --tls-auto): a new ACME certificate for plan.rec's names, best effort like create's.
+// None when ACME is off; for a stopped jail (HTTP-01 needs its nginx) a warning in
+// plan.warnings instead: renew gets it once the jail runs.
+std::vector<Step> acme_reissue_steps(JailSteps& jail, const AcmeSettings& acme);
+
 }  // namespace jailctl

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "cli/acme_ops.h"
 #include "cli/jail_ops.h"
 #include "cli/verbs.h"
 #include "cli/web_ops.h"
@@ -74,18 +75,26 @@ int run_change(Context& ctx, Change change, const std::string& domain_input, con
     } else {
         std::erase(plan->rec.aliases, *name);
     }
-    // A self-signed certificate is made again for the new names; a customer's own stays (with a
-    // warning when it does not name the alias); an ACME one is re-issued by `jailctl renew`.
+    // A self-signed certificate is made again for the new names; an ACME one is ordered again
+    // once nginx answers the new names (best effort: a CA that fails leaves the current one and
+    // a warning, and renew orders later); a customer's own stays (a warning when it lacks NAME).
     std::optional<SiteTls> tls;
+    AcmeSettings acme;
     if (rec.tls == "self-signed") {
         auto made = self_signed_site_tls(plan->rec);
         if (!made) return report_error(ctx, "validate", made.error());
         tls = *made;
+    } else if (rec.tls == "acme") {
+        acme = configured_acme(ctx.paths);
+        if (auto r = check_acme_settings(acme); !r)
+            return report_error(ctx, "validate",
+                                Error{ErrorKind::HostNotReady, ctx.paths.host_conf + ": " + r.error().message});
+        if (!acme.enabled())
+            plan->warnings.push_back("alias: ACME is off (no acme_directory in " + ctx.paths.host_conf +
+                                     "): the site keeps its ACME certificate, which does not follow its names");
     } else if (change == Change::Add) {
-        plan->warnings.push_back("alias: the site's " + rec.tls + " certificate is kept; " +
-                                 (rec.tls == "acme" ? "'jailctl renew " + rec.domain + "' gets one that names " + *name
-                                                    : "install one that names " + *name + " with 'jailctl set " +
-                                                          rec.domain + " --tls-cert F --tls-key K'"));
+        plan->warnings.push_back("alias: the site's " + rec.tls + " certificate is kept; install one that names " +
+                                 *name + " with 'jailctl set " + rec.domain + " --tls-cert F --tls-key K'");
     }
     auto log = open_task_log(ctx, rec.domain, verb);
     if (!log) return report_error(ctx, "log", log.error());
@@ -106,10 +115,18 @@ int run_change(Context& ctx, Change change, const std::string& domain_input, con
         steps.push_back({"alias", unserve,
                          [&] { return ctx.registry().add_alias(domain, alias); }});
     for (auto& step : web_update_steps(jail, tls)) steps.push_back(std::move(step));
+    const std::size_t warned = plan->warnings.size();
+    if (rec.tls == "acme")
+        for (auto& step : acme_reissue_steps(jail, acme)) steps.push_back(std::move(step));
     if (lxc_running(ctx.paths.lxcpath, domain)) {
         steps.push_back({"test", [&] { return test_jail(ctx, plan->rec, ""); }});
-        if (change == Change::Add && rec.tls == "self-signed")
-            steps.push_back({"test-alias", [&] { return test_alias(ctx, plan->rec, alias); }});
+        // NAME over HTTPS with a certificate that names it: made here, or ordered (unless the
+        // order failed: then a warning says so and the site keeps the previous certificate).
+        if (change == Change::Add && (rec.tls == "self-signed" || rec.tls == "acme"))
+            steps.push_back({"test-alias", [&, warned]() -> Result<void> {
+                                 if (plan->warnings.size() > warned) return {};
+                                 return test_alias(ctx, plan->rec, alias);
+                             }});
     }
     TaskOutcome outcome = run_journaled(ctx, *log, domain, verb, steps);
     nlohmann::json fields = {{"domain", domain}, {"alias", alias}};

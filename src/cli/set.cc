@@ -1,10 +1,13 @@
-// jailctl set DOMAIN [--memory M] [--cpus C] [--pids N] [--profile P] [--tls-cert F --tls-key K]
-//                    [--https-only | --no-https-only]: changes a jail's resource limits, live when
-// it is running, and for every later start; what the site runs (static or php): its nginx,
-// php-fpm and service-list files are rewritten and the jail restarted, then tested; and its
-// HTTPS (cli/web_ops.h): a certificate and nginx.conf, taken by a reload, then tested.
+// jailctl set DOMAIN [--memory M] [--cpus C] [--pids N] [--profile P]
+//                    [--tls-cert F --tls-key K | --tls-auto] [--https-only | --no-https-only]:
+// changes a jail's resource limits, live when it is running, and for every later start; what
+// the site runs (static or php): its nginx, php-fpm and service-list files are rewritten and
+// the jail restarted, then tested; and its HTTPS (cli/web_ops.h): a certificate and nginx.conf,
+// taken by a reload, then tested. --tls-auto goes back from a customer's own certificate to
+// what create gives: self-signed, then ACME when host.conf names a CA (best effort).
 #include <memory>
 
+#include "cli/acme_ops.h"
 #include "cli/jail_ops.h"
 #include "cli/verbs.h"
 #include "cli/web_ops.h"
@@ -21,9 +24,10 @@ namespace {
 struct SetArgs {
     std::string domain, memory, cpus, pids, profile;
     std::string tls_cert, tls_key;
+    bool tls_auto = false;
     bool https_only = false, no_https_only = false;
     bool limits() const { return !memory.empty() || !cpus.empty() || !pids.empty(); }
-    bool web() const { return !tls_cert.empty() || !tls_key.empty() || https_only || no_https_only; }
+    bool web() const { return !tls_cert.empty() || !tls_key.empty() || tls_auto || https_only || no_https_only; }
 };
 
 // The files a profile decides (services/php.h): nginx's site, php-fpm's, and jailctl-init's list.
@@ -73,9 +77,20 @@ int run_set(Context& ctx, const SetArgs& args) {
     if (!args.limits() && !args.web() && args.profile.empty())
         return report_error(ctx, "validate", Error{ErrorKind::BadInput,
                                                    "set: give --memory, --cpus, --pids, --profile, --tls-cert/--tls-key, "
-                                                   "--https-only or --no-https-only"});
+                                                   "--tls-auto, --https-only or --no-https-only"});
     if (args.https_only && args.no_https_only)
         return report_error(ctx, "validate", Error{ErrorKind::BadInput, "https-only: give --https-only or --no-https-only, not both"});
+    if (args.tls_auto && (!args.tls_cert.empty() || !args.tls_key.empty()))
+        return report_error(ctx, "validate", Error{ErrorKind::BadInput,
+                                                   "tls-auto: give --tls-auto (jailctl's certificate) or --tls-cert/--tls-key "
+                                                   "(the customer's own), not both"});
+    AcmeSettings acme;
+    if (args.tls_auto) {
+        acme = configured_acme(ctx.paths);
+        if (auto r = check_acme_settings(acme); !r)
+            return report_error(ctx, "validate",
+                                Error{ErrorKind::HostNotReady, ctx.paths.host_conf + ": " + r.error().message});
+    }
     const Profile old_profile = stored_profile(rec.profile);
     Profile profile = old_profile;
     if (!args.profile.empty()) {
@@ -101,6 +116,11 @@ int run_set(Context& ctx, const SetArgs& args) {
     }
     auto tls = read_custom_tls(args.tls_cert, args.tls_key, served_names(web_spec(rec)));
     if (!tls) return report_error(ctx, "validate", tls.error());
+    if (args.tls_auto) {  // a fresh self-signed one first: the ACME order (if any) replaces it
+        auto made = self_signed_site_tls(rec);
+        if (!made) return report_error(ctx, "validate", made.error());
+        *tls = *made;
+    }
     auto log = open_task_log(ctx, rec.domain, "set");
     if (!log) return report_error(ctx, "log", log.error());
 
@@ -111,7 +131,7 @@ int run_set(Context& ctx, const SetArgs& args) {
     plan->rec.pids = limits.pids;
     plan->rec.profile = std::string(profile_name(profile));
     if (args.https_only || args.no_https_only) plan->rec.https_only = args.https_only;
-    if (*tls) plan->rec.tls = "custom";
+    if (*tls) plan->rec.tls = args.tls_auto ? "self-signed" : "custom";
     JailSteps jail{ctx, *plan};
     const std::string& domain = rec.domain;
     const JailRecord& after = plan->rec;
@@ -121,6 +141,8 @@ int run_set(Context& ctx, const SetArgs& args) {
         steps.push_back({"web-record", [&] { return ctx.registry().set_web(domain, after.https_only, after.tls); },
                          [&] { return ctx.registry().set_web(domain, rec.https_only, rec.tls); }});
         for (auto& step : web_update_steps(jail, *tls)) steps.push_back(std::move(step));
+        if (args.tls_auto)
+            for (auto& step : acme_reissue_steps(jail, acme)) steps.push_back(std::move(step));
     }
     // A new profile: its files, then a restart of the jail (jailctl-init reads its service list
     // at start), then the customer's view of it (for php: a PHP script's computed answer).
@@ -148,6 +170,7 @@ int run_set(Context& ctx, const SetArgs& args) {
                                      "pids:      " + std::to_string(limits.pids), "profile:   " + after.profile};
     report_web(ctx.paths, outcome.ok ? after : rec, fields, text);
     if (outcome.ok && profile != old_profile) restart.report_downtime(*log, fields, text);
+    report_warnings(*plan, fields, text);
     return report(ctx, outcome, fields, text, log->path());
 }
 
@@ -165,6 +188,8 @@ void add_set(CLI::App& app, Context& ctx, Action& action) {
     cmd->add_option("--tls-cert", args->tls_cert,
                     "Install the site's own certificate (PEM file: the certificate, then its chain)");
     cmd->add_option("--tls-key", args->tls_key, "The unencrypted PEM private key of --tls-cert");
+    cmd->add_flag("--tls-auto", args->tls_auto,
+                  "Back to jailctl's certificate: ACME when host.conf names a CA, else self-signed");
     cmd->add_flag("--https-only", args->https_only, "Redirect HTTP to HTTPS (301), except ACME's challenge");
     cmd->add_flag("--no-https-only", args->no_https_only, "Serve the site over HTTP too (the default)");
 }

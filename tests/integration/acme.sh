@@ -2,8 +2,9 @@
 # as its DNS) on the customer network, trusted through host.conf's acme_ca_bundle. create
 # answers over HTTPS with a Pebble-issued certificate for DOMAIN and www.DOMAIN before OK;
 # renew replaces a certificate that is due while a client polls every 20 ms without one failed
-# request; with the CA down create is still OK (self-signed, a warning) and renew issues later;
-# a customer's own certificate is never replaced. Pebble rejects 5 % of good nonces throughout
+# request; alias add orders a certificate that names the alias (alias remove one without it);
+# with the CA down create is still OK (self-signed, a warning) and renew issues later; a
+# customer's own certificate is never replaced by renew, and set --tls-auto goes back to ACME. Pebble rejects 5 % of good nonces throughout
 # (its default): uacme must retry them.
 set -euo pipefail
 source "$TESTS_DIR/integration/acme.bash"
@@ -62,6 +63,24 @@ served_https_cert "$A_IP" "$A" "$SANDBOX_DIR/a2.pem"
 assert_eq 0 "$(wc -l < "$SANDBOX_DIR/poll.fail")" "failed HTTPS requests during renew"
 [ "$(wc -l < "$SANDBOX_DIR/poll.ok")" -ge 10 ] || fail "the poller made too few requests to prove anything"
 
+info "alias add: the alias answers over HTTPS with a new Pebble certificate that names it, before OK"
+AL=blog.example.org
+dns_a "$AL" "$A_IP"
+assert_exit 0 jc alias add "$A" "$AL"
+assert_not_contains "$OUT" "warning"
+for name in $A www.$A $AL; do https_ok "$A_IP" "$name" || fail "https://$name/ does not verify after alias add"; done
+served_https_cert "$A_IP" "$AL" "$SANDBOX_DIR/al.pem"
+assert_match "$(openssl x509 -in "$SANDBOX_DIR/al.pem" -noout -issuer)" "Pebble" "issuer after alias add"
+assert_contains "$(openssl x509 -in "$SANDBOX_DIR/al.pem" -noout -ext subjectAltName)" "DNS:$AL" "SAN after alias add"
+info "alias remove: a new Pebble certificate without it"
+assert_exit 0 jc alias remove "$A" "$AL"
+served_https_cert "$A_IP" "$A" "$SANDBOX_DIR/a3.pem"
+assert_match "$(openssl x509 -in "$SANDBOX_DIR/a3.pem" -noout -issuer)" "Pebble" "issuer after alias remove"
+assert_not_contains "$(openssl x509 -in "$SANDBOX_DIR/a3.pem" -noout -ext subjectAltName)" "$AL" "SAN after alias remove"
+for name in $A www.$A; do https_ok "$A_IP" "$name" || fail "https://$name/ does not verify after alias remove"; done
+assert_exit 0 jc --json status "$A"
+assert_eq "acme" "$(json_eval "$OUT_FILE" 'd[0]["web"]["tls"]')" "tls source after the aliases"
+
 info "ACME down: create is OK with the self-signed certificate and a warning"
 pebble_stop
 assert_exit 0 jc create "$B" --ip "$B_IP" --size 64M --sparse --json
@@ -85,6 +104,13 @@ assert_exit 0 jc renew "$C" --days 3650
 assert_match "$OUT" "$C: skipped"
 served_https_cert "$C_IP" "$C" "$SANDBOX_DIR/c1.pem"
 assert_eq "$(cert_fpr "$SANDBOX_DIR/c.pem")" "$(cert_fpr "$SANDBOX_DIR/c1.pem")" "$C's certificate after renew"
+info "set --tls-auto: from the customer's certificate to a Pebble one"
+for d in $C www.$C; do dns_a "$d" "$C_IP"; done
+assert_exit 0 jc set "$C" --tls-auto
+assert_not_contains "$OUT" "warning"
+for name in $C www.$C; do https_ok "$C_IP" "$name" || fail "https://$name/ does not verify after set --tls-auto"; done
+assert_exit 0 jc --json status "$C"
+assert_eq "acme" "$(json_eval "$OUT_FILE" 'd[0]["web"]["tls"]')" "tls source after set --tls-auto"
 
 info "bad input: renew without a jail, with both, with --days 0"
 assert_exit 2 jc renew

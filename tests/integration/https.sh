@@ -1,8 +1,10 @@
 # HTTPS for every site (issue 12): nginx answers on 443 for DOMAIN, www.DOMAIN and the aliases
 # with the certificate installed in the jail (self-signed until the customer brings one),
 # TLS 1.2+ and HTTP/2; --tls-cert installs the customer's own; --https-only redirects HTTP;
-# alias add/remove change the names and the self-signed certificate; every bad input is
-# refused (exit 2 or 3) with nothing changed. Real curl from the client namespace.
+# alias add/remove change the names and the self-signed certificate; set --tls-auto goes back
+# from the customer's certificate to a self-signed one; `status DOMAIN` shows all of it in text;
+# every bad input is refused (exit 2 or 3) with nothing changed. Real curl from the client
+# namespace.
 set -euo pipefail
 D=secure.example.com IP=203.0.113.70
 D2=other.example.com IP2=203.0.113.71
@@ -98,6 +100,7 @@ bad tls-key "no PEM private key" --tls-cert "$CA/good.chain" --tls-key "$CA/junk
 bad tls-key "encrypted" --tls-cert "$CA/good.chain" --tls-key "$CA/encrypted.key"
 bad tls-key "missing" --tls-cert "$CA/good.chain"
 bad https-only "not both" --https-only --no-https-only
+bad tls-auto "not both" --tls-auto --tls-cert "$CA/good.chain" --tls-key "$CA/good.key"
 assert_exit 2 jc create "$D2" --ip "$IP2" --size 64M --tls-cert "$CA/good.chain" --tls-key "$CA/good.key"
 assert_ko validate "tls-cert: does not cover $D2"
 for name in bad-.example.com "a..b.example.com" "$(printf 'x%.0s' {1..64}).example.com" 203.0.113.5 ""; do
@@ -123,6 +126,11 @@ served_cert "$D" > "$SANDBOX_DIR/served.crt"
 assert_eq "$(cert_fpr "$CA/good.crt")" "$(cert_fpr "$SANDBOX_DIR/served.crt")" "served = the customer's certificate"
 assert_exit 0 jc --json status "$D"
 assert_contains "$OUT" '"tls": "custom"' "status tls"
+assert_exit 0 jc status "$D"
+assert_contains "$OUT" "https:     custom, http too" "status text: certificate source"
+assert_contains "$OUT" "site cert: until $(openssl x509 -in "$CA/good.crt" -noout -enddate | sed 's/notAfter=//' |
+  xargs -I{} date -u -d {} +%Y-%m-%dT%H:%M:%SZ), sha256 $(openssl x509 -noout -fingerprint -sha256 -in "$CA/good.crt" | sed 's/.*=//')" \
+  "status text: expiry and fingerprint"
 assert_exit 0 jc test "$D"
 
 info "--https-only: HTTP answers 301 to HTTPS, except ACME's challenge"
@@ -158,6 +166,20 @@ assert_state_unchanged alias "refused alias"
 info "alias on a stopped jail, and on a custom certificate (kept, with a warning)"
 assert_exit 0 jc alias add "$D" "shop.$D"
 assert_contains "$OUT" "warning:" "custom certificate kept with a warning"
+info "set --tls-auto: back from the customer's certificate to a self-signed one naming every name (ACME off)"
+assert_exit 0 jc set "$D" --tls-auto
+assert_not_contains "$OUT" "warning:" "set --tls-auto without ACME"
+crt=$(installed_crt)
+assert_eq "$(openssl x509 -in "$crt" -noout -subject | sed 's/^subject=//')" \
+  "$(openssl x509 -in "$crt" -noout -issuer | sed 's/^issuer=//')" "the new certificate is self-signed"
+for name in "$D" "www.$D" "shop.$D"; do
+  assert_eq 200 "$(https_status "$name" --cacert "$crt")" "HTTPS for $name after --tls-auto"
+done
+[ "$(cert_fpr "$crt")" != "$(cert_fpr "$CA/good.crt")" ] || fail "--tls-auto kept the customer's certificate"
+assert_exit 0 jc status "$D"
+assert_contains "$OUT" "https:     self-signed, http too" "status text after --tls-auto"
+assert_contains "$OUT" "aliases:   shop.$D" "status text: aliases"
+assert_contains "$OUT" ", self-signed" "status text: the certificate is self-signed"
 assert_exit 0 jc stop "$D2"
 assert_exit 0 jc alias remove "$D2" shop.example.org
 assert_exit 0 jc start "$D2"
