@@ -31,8 +31,13 @@ contents=$(dpkg-deb --contents "$deb" | awk '{print $NF}')
 for f in ./usr/sbin/jailctl ./usr/lib/jailctl/jailctl-init ./usr/share/man/man8/jailctl.8.gz \
   ./usr/share/bash-completion/completions/jailctl ./usr/share/zsh/vendor-completions/_jailctl \
   ./lib/systemd/system/jailctl.service ./lib/systemd/system/jailctl-metrics.service \
-  ./lib/systemd/system/jailctl-metrics.timer; do
+  ./lib/systemd/system/jailctl-metrics.timer ./lib/systemd/system/jailctl-renew.service \
+  ./lib/systemd/system/jailctl-renew.timer ./lib/systemd/system/jailctl-api.service; do
   grep -qx -- "$f" <<<"$contents" || fail "the package lacks $f:"$'\n'"$contents"
+done
+for unit in "jailctl-renew.service:renew --all" "jailctl-api.service:serve --listen"; do  # units run the packaged binary
+  assert_contains "$(dpkg-deb --fsys-tarfile "$deb" | tar -xOf - "./lib/systemd/system/${unit%%:*}" | grep '^ExecStart=')" \
+    "ExecStart=/usr/sbin/jailctl ${unit#*:}" "ExecStart of ${unit%%:*}"
 done
 
 info "apt-get install ./$(basename "$deb") in a root without jailctl (overlay of /, private mount namespace)"

@@ -52,7 +52,8 @@ echo "exit $rc"; cat "$r.check.json"
 echo "== files"
 for f in /usr/share/man/man8/jailctl.8.gz /usr/share/bash-completion/completions/jailctl \
   /usr/share/zsh/vendor-completions/_jailctl /lib/systemd/system/jailctl.service \
-  /lib/systemd/system/jailctl-metrics.timer; do
+  /lib/systemd/system/jailctl-metrics.timer /lib/systemd/system/jailctl-renew.timer \
+  /lib/systemd/system/jailctl-renew.service /lib/systemd/system/jailctl-api.service; do
   [ -f "$r$f" ] && echo "present $f"
 done
 grep -h '^ExecStart=' "$r/lib/systemd/system/jailctl.service"
@@ -81,7 +82,8 @@ print(checks["jailctl-init"]["detail"])' "$json") || { echo "FAIL: host check --
 [ -z "$(head -n 1 <<<"$missing")" ] || { echo "FAIL: the package's Depends miss what host check needs: $(head -n 1 <<<"$missing")"; fail=1; }
 [ "$(tail -n 1 <<<"$missing")" = /usr/lib/jailctl/jailctl-init ] || { echo "FAIL: jailctl-init found at $(tail -n 1 <<<"$missing")"; fail=1; }
 for f in /usr/share/man/man8/jailctl.8.gz /usr/share/bash-completion/completions/jailctl \
-  /usr/share/zsh/vendor-completions/_jailctl /lib/systemd/system/jailctl.service /lib/systemd/system/jailctl-metrics.timer; do
+  /usr/share/zsh/vendor-completions/_jailctl /lib/systemd/system/jailctl.service /lib/systemd/system/jailctl-metrics.timer \
+  /lib/systemd/system/jailctl-renew.timer /lib/systemd/system/jailctl-renew.service /lib/systemd/system/jailctl-api.service; do
   check "present $f" "$f not installed"
 done
 check "ExecStart=/usr/sbin/jailctl start --all" "jailctl.service does not start /usr/sbin/jailctl"
