@@ -196,6 +196,7 @@ row 2 'tls-cert'                     "set: --tls-cert missing file"   set "$GOOD
 row 2 'tls-cert'                     "set: --tls-cert a directory"    set "$GOOD" --tls-cert "$W/adir" --tls-key "$W/plain.txt"
 row 2 'tls-key'                      "set: --tls-cert without --tls-key" set "$GOOD" --tls-cert "$W/plain.txt"
 row 2 'https-only'                   "set: --https-only and --no-https-only" set "$GOOD" --https-only --no-https-only
+row 2 'tls-auto'                     "set: --tls-auto and --tls-cert" set "$GOOD" --tls-auto --tls-cert "$W/plain.txt" --tls-key "$W/plain.txt"
 row 2 'tls-cert'                     "create: --tls-cert not PEM"     create "$NEW" --ip "$NEW_IP" --size 128M --tls-cert "$W/plain.txt" --tls-key "$W/plain.txt"
 # ---- alias
 row 2 'alias'                        "alias add: 10 KB name"          alias add "$GOOD" "$BIGDOM"

@@ -56,6 +56,7 @@ TEST(ActionArgs, AliasesAndHttpsOnly) {
     EXPECT_EQ(error_of("alias-add", "{}"), "name: is required");
     EXPECT_EQ(*args_of("set", R"({"https_only":true})"), (Args{"set", "--https-only", "--", "a.example"}));
     EXPECT_EQ(*args_of("set", R"({"https_only":false})"), (Args{"set", "--no-https-only", "--", "a.example"}));
+    EXPECT_EQ(*args_of("set", R"({"tls_auto":true})"), (Args{"set", "--tls-auto", "--", "a.example"}));
     EXPECT_EQ(*args_of("set", R"({"pids":64})"), (Args{"set", "--pids=64", "--", "a.example"}));
 }
 
