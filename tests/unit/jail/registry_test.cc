@@ -116,6 +116,26 @@ TEST_F(RegistryTest, HostNamesAreClaimedOnce) {
 }
 
 // Issue 14, defect 8: FTP users unique on the host, in the order the jails come.
+// restore --replace: a jail's aliases become exactly the archive's, in one transaction; one
+// that another jail serves is a conflict naming it and changes nothing.
+TEST_F(RegistryTest, SetAliasesReplacesTheListOrChangesNothing) {
+    ASSERT_TRUE(reg_->insert_jail(jail("a.example", "203.0.113.10")));
+    ASSERT_TRUE(reg_->insert_jail(jail("b.example", "203.0.113.11")));
+    ASSERT_TRUE(reg_->add_alias("a.example", "old.example.org"));
+    ASSERT_TRUE(reg_->add_alias("b.example", "taken.example.org"));
+    ASSERT_TRUE(reg_->set_aliases("a.example", {"one.example.org", "two.example.org"}));
+    EXPECT_EQ((*reg_->find("a.example"))->aliases, (std::vector<std::string>{"one.example.org", "two.example.org"}));
+    EXPECT_FALSE(*reg_->name_holder("old.example.org"));
+    EXPECT_EQ(**reg_->name_holder("www.a.example"), "a.example");  // its own names stay
+    auto taken = reg_->set_aliases("a.example", {"three.example.org", "taken.example.org"});
+    ASSERT_FALSE(taken);
+    EXPECT_EQ(taken.error().kind, ErrorKind::Conflict);
+    EXPECT_NE(taken.error().message.find("served by jail b.example"), std::string::npos) << taken.error().message;
+    EXPECT_EQ((*reg_->find("a.example"))->aliases, (std::vector<std::string>{"one.example.org", "two.example.org"}));
+    ASSERT_TRUE(reg_->set_aliases("a.example", {}));
+    EXPECT_TRUE((*reg_->find("a.example"))->aliases.empty());
+}
+
 TEST_F(RegistryTest, FtpUsersAreMadeUnique) {
     auto a = jail("example.com", "203.0.113.10"), b = jail("examplec.om", "203.0.113.11");
     a.ftp_user = b.ftp_user = "examplecom";
