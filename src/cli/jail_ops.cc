@@ -68,13 +68,14 @@ Result<void> remove_host_file(const std::string& path) {
     return {};
 }
 
-// Until the web server answers and the FTP server accepts connections.
+// Until the web server answers (200, or an https-only site's 301) and the FTP server accepts
+// connections.
 Result<void> wait_for_services(const JailRecord& rec, std::chrono::milliseconds limit) {
     auto deadline = std::chrono::steady_clock::now() + limit;
     bool http_ok = false;
     for (;;) {
         Result<void> r;
-        if (!http_ok) r = http_answers({rec.ip, rec.domain});
+        if (!http_ok) r = http_answers({rec.ip, rec.domain}, rec.https_only ? "301" : "200");
         http_ok = http_ok || r;
         if (http_ok)
             if (auto ftp = tcp_accepts(rec.ip, 21); !ftp)

@@ -403,7 +403,7 @@ Result<void> tcp_accepts(const std::string& ip, uint16_t port) {
     return {};
 }
 
-Result<void> http_answers(const ProbeTarget& t) {
+Result<void> http_answers(const ProbeTarget& t, std::string_view expected) {
     const std::string what = "HTTP " + t.ip + ":" + std::to_string(t.http_port);
     auto connected = connect_tcp(t.ip, t.http_port, what);
     if (!connected) return std::unexpected(connected.error());
@@ -421,7 +421,7 @@ Result<void> http_answers(const ProbeTarget& t) {
     }
     std::string_view status(buf, got);
     if (!status.starts_with("HTTP/1.")) return fail(what + ": not an HTTP answer");
-    if (status.size() < 12 || status.substr(9, 3) != "200")
+    if (status.size() < 12 || status.substr(9, 3) != expected)
         return fail(what + ": status " + std::string(status.substr(9, std::min<std::size_t>(3, status.size() - 9))));
     return {};
 }

@@ -33,9 +33,9 @@ Result<void> probe_http(const ProbeTarget& target, std::string_view expect);
 Result<void> probe_https_redirect(const ProbeTarget& target);
 
 // The web server's status line only, over a plain socket (no libcurl: `start` polls this
-// every few ms and must not pay for loading libcurl): OK on "HTTP/1.x 200". Each of
-// connect, send and receive gives up after 1 s.
-Result<void> http_answers(const ProbeTarget& target);
+// every few ms and must not pay for loading libcurl): OK on "HTTP/1.x <status>" (an
+// https-only site answers 301). Each of connect, send and receive gives up after 1 s.
+Result<void> http_answers(const ProbeTarget& target, std::string_view status = "200");
 
 // A TCP connection to IP:PORT is accepted within 1 s, over the same plain socket as
 // http_answers: `start` polls FTP's port this way (a port check: vsftpd's greeting and login
