@@ -25,7 +25,7 @@ SERVE_A='' SERVE_B='' SERVE_C=''
 JAILCTL_ROOT2='' JAILCTL_ROOT3='' NAMESPACES_UP=''
 
 host_index() { case $1 in a) echo 0 ;; b) echo 1 ;; c) echo 2 ;; *) fail "no simulated host '$1'" ;; esac; }
-host_of() { local names=abc; echo "${names:$1:1}"; }  # host_of 0 = a
+member_host() { local names=abc; echo "${names:$1:1}"; }  # etcd member 0 runs on host a
 host_ns() { echo "jh-$1"; }
 host_mgmt_ip() { echo "198.51.100.$(($(host_index "$1") + 1))"; }
 host_uplink_ip() { echo "203.0.113.$(($(host_index "$1") + 1))"; }
@@ -97,7 +97,7 @@ etcd_peer() { echo "http://198.51.100.$(($1 + 1)):2380"; }
 etcd_member_start() {  # etcd_member_start I: (re)starts member I on its data dir
   local i=$1 j cluster=""
   for j in 0 1 2; do cluster+="${cluster:+,}m$j=$(etcd_peer $j)"; done
-  nsenter --net="$(host_netns "$(host_of "$i")")" etcd --name "m$i" --data-dir "$SANDBOX_DIR/etcd-m$i" \
+  nsenter --net="$(host_netns "$(member_host "$i")")" etcd --name "m$i" --data-dir "$SANDBOX_DIR/etcd-m$i" \
       --listen-client-urls "$(etcd_url "$i")" --advertise-client-urls "$(etcd_url "$i")" \
       --listen-peer-urls "$(etcd_peer "$i")" --initial-advertise-peer-urls "$(etcd_peer "$i")" \
       --initial-cluster "$cluster" --initial-cluster-state new --initial-cluster-token jailctl-test \

@@ -15,7 +15,8 @@ print([h.get("jails", "-") for h in json.load(sys.stdin)["hosts"] if h["name"] =
 counts() { echo "$(jails_on a) $(jails_on b) $(jails_on c)"; }
 counts_are() { [ "$(counts)" = "$1" ]; }
 retry 10 counts_are "0 0 0" || fail "hosts not up: $(jc cluster hosts)"
-local_domains() { "$JAILCTL" --root "$1" --json status | python3 -c 'import json,sys; print(" ".join(j["domain"] + ":" + j["state"] for j in (lambda d: d["jails"] if isinstance(d, dict) else d)(json.load(sys.stdin))))'; }
+# local_domains a|b|c: that host's own jails and their state, as its jailctl sees them
+local_domains() { jch "$1" --json status | python3 -c 'import json,sys; print(" ".join(j["domain"] + ":" + j["state"] for j in (lambda d: d["jails"] if isinstance(d, dict) else d)(json.load(sys.stdin))))'; }
 
 info "bad input: exit 2 naming the field; nothing claimed"
 assert_exit 2 jc --cluster create bad..example --ip 203.0.113.70 --size 64M
@@ -44,21 +45,21 @@ for n in 1 2 3; do
   case " ${placed[*]} " in *" $h "*) fail "p$n placed on $h, which already has ${placed[*]}'s jail" ;; esac
   case $h in a|b|c) ;; *) fail "p$n placed on '$h'" ;; esac
   placed+=("$h")
-  assert_contains "$(local_domains "$(host_root "$h")")" "p$n.example.com:running"
+  assert_contains "$(local_domains "$h")" "p$n.example.com:running"
   want=$(for x in a b c; do case " ${placed[*]} " in *" $x "*) printf '1 ' ;; *) printf '0 ' ;; esac; done)
   retry 8 counts_are "${want% }" || fail "jail counts never reached '${want% }': $(counts)"
 done
-first=${placed[0]} second=${placed[1]} root1=$(host_root "${placed[0]}") root2=$(host_root "${placed[1]}")
+first=${placed[0]} second=${placed[1]}
 assert_exit 0 jc2 --cluster create x.example.com --ip 203.0.113.65 --size 64M --host b
 assert_contains "$OUT" "host:      b"
-assert_contains "$(local_domains "$JAILCTL_ROOT2")" "x.example.com:running"
+assert_contains "$(local_domains b)" "x.example.com:running"
 
 info "routed verbs: run from host a on b's jail x, and from every host on the others' jails"
 assert_exit 0 jc --cluster stop x.example.com
-assert_contains "$(local_domains "$JAILCTL_ROOT2")" "x.example.com:stopped"
+assert_contains "$(local_domains b)" "x.example.com:stopped"
 assert_exit 0 jc --cluster start x.example.com
 assert_exit 0 jc --cluster stop p2.example.com
-assert_contains "$(local_domains "$root2")" "p2.example.com:stopped"
+assert_contains "$(local_domains "$second")" "p2.example.com:stopped"
 assert_exit 0 jc --cluster start p2.example.com
 assert_exit 0 jc --cluster test p2.example.com
 assert_exit 0 jc --cluster set p2.example.com --memory 128M
@@ -67,9 +68,9 @@ assert_ko validate "p2.example.com is already a jail on host $second"
 assert_exit 3 jc2 --cluster create other.example.com --ip 203.0.113.61 --size 64M
 assert_ko validate "203.0.113.61 is already used by p1.example.com on host $first"
 assert_exit 0 jc3 --cluster restart p1.example.com
-assert_contains "$(local_domains "$root1")" "p1.example.com:running"
+assert_contains "$(local_domains "$first")" "p1.example.com:running"
 assert_exit 0 jc2 --cluster destroy --force p1.example.com
-assert_not_contains "$(local_domains "$root1")" "p1.example.com" "$first's jails after the routed destroy"
+assert_not_contains "$(local_domains "$first")" "p1.example.com" "$first's jails after the routed destroy"
 assert_eq "" "$(etcd_get /jailctl/jails/p1.example.com)" "p1's key after destroy"
 
 info "the race: 10 rounds of both hosts creating at once (same domain, or same address)"
