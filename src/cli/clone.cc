@@ -31,6 +31,7 @@
 #include <chrono>
 #include <memory>
 
+#include "cli/acme_ops.h"
 #include "cli/jail_ops.h"
 #include "cli/verbs.h"
 #include "services/php.h"
@@ -201,6 +202,9 @@ int run_clone(Context& ctx, const CloneArgs& args) {
     JailPlan plan;
     ClonePlan clone;
     if (auto r = validate(ctx, args, plan, clone); !r) return report_error(ctx, "validate", r.error());
+    auto acme = configured_acme(ctx.paths);
+    if (auto r = check_acme_settings(acme); !r)
+        return report_error(ctx, "validate", Error{ErrorKind::HostNotReady, ctx.paths.host_conf + ": " + r.error().message});
     auto log = open_task_log(ctx, plan.rec.domain, "clone");
     if (!log) return report_error(ctx, "log", log.error());
     log_warnings(plan, *log);
@@ -213,8 +217,13 @@ int run_clone(Context& ctx, const CloneArgs& args) {
     JailSteps jail{ctx, plan};
     std::vector<Step> steps = {jail.register_jail(),     jail.prepare_host(),      copy_disk(jail, clone),
                                jail.mount_disk(),        shift_ids_step(jail, clone), identity_step(jail, clone),
-                               jail.write_lxc_config(),  jail.save_credentials(),  jail.start_jail(),
-                               test_step(jail, clone),   jail.mark_ready()};
+                               jail.write_lxc_config(),  jail.save_credentials(),  jail.start_jail()};
+    // DST's own names get an ACME certificate as at create (best effort: a CA that fails leaves
+    // the self-signed one and a warning), tested with the site.
+    if (acme.enabled())
+        for (auto& step : acme_certificate_steps(jail, acme, true)) steps.push_back(std::move(step));
+    steps.push_back(test_step(jail, clone));
+    steps.push_back(jail.mark_ready());
     log->info("task", "clone of " + clone.src.domain + " (" + clone.src.ip + ")");
     TaskOutcome outcome = run_journaled(ctx, *log, plan.rec.domain, "clone", steps);
     if (clone.snapshot.copy_ms > 0 || clone.snapshot.frozen) {

@@ -2,7 +2,8 @@
 # as its DNS) on the customer network, trusted through host.conf's acme_ca_bundle. create
 # answers over HTTPS with a Pebble-issued certificate for DOMAIN and www.DOMAIN before OK;
 # renew replaces a certificate that is due while a client polls every 20 ms without one failed
-# request; alias add orders a certificate that names the alias (alias remove one without it);
+# request; alias add orders a certificate that names the alias (alias remove one without it); a
+# clone gets one for its own names;
 # with the CA down create is still OK (self-signed, a warning) and renew issues later; a
 # customer's own certificate is never replaced by renew, and set --tls-auto goes back to ACME. Pebble rejects 5 % of good nonces throughout
 # (its default): uacme must retry them.
@@ -80,6 +81,16 @@ assert_not_contains "$(openssl x509 -in "$SANDBOX_DIR/a3.pem" -noout -ext subjec
 for name in $A www.$A; do https_ok "$A_IP" "$name" || fail "https://$name/ does not verify after alias remove"; done
 assert_exit 0 jc --json status "$A"
 assert_eq "acme" "$(json_eval "$OUT_FILE" 'd[0]["web"]["tls"]')" "tls source after the aliases"
+
+info "clone of an ACME site: the clone gets a Pebble certificate for its own names, before OK"
+A2=copy.example.com A2_IP=203.0.113.74
+for d in $A2 www.$A2; do dns_a "$d" "$A2_IP"; done
+assert_exit 0 jc clone "$A" "$A2" --ip "$A2_IP"
+assert_not_contains "$OUT" "warning"
+for name in $A2 www.$A2; do https_ok "$A2_IP" "$name" || fail "https://$name/ (the clone) does not verify against Pebble's root"; done
+assert_exit 0 jc --json status "$A2"
+assert_eq "acme" "$(json_eval "$OUT_FILE" 'd[0]["web"]["tls"]')" "tls source of the clone"
+assert_exit 0 jc destroy --force "$A2"
 
 info "ACME down: create is OK with the self-signed certificate and a warning"
 pebble_stop
