@@ -83,6 +83,16 @@ std::vector<Step> acme_certificate_steps(JailSteps& jail, const AcmeSettings& ac
     return {order, install_step(jail, tls), record};
 }
 
+std::vector<Step> acme_if_self_signed_steps(JailSteps& jail, const AcmeSettings& acme) {
+    auto steps = acme_certificate_steps(jail, acme, true);
+    auto order = steps.front().apply;  // install and record do nothing without its certificate
+    steps.front().apply = [&jail, order]() -> Result<void> {
+        if (jail.plan.rec.tls != "self-signed") return {};
+        return order();
+    };
+    return steps;
+}
+
 std::vector<Step> acme_reissue_steps(JailSteps& jail, const AcmeSettings& acme) {
     if (!acme.enabled()) return {};
     if (!lxc_running(jail.paths().lxcpath, jail.domain())) {

@@ -24,4 +24,9 @@ std::vector<Step> acme_certificate_steps(JailSteps& jail, const AcmeSettings& ac
 // plan.warnings instead: renew gets it once the jail runs.
 std::vector<Step> acme_reissue_steps(JailSteps& jail, const AcmeSettings& acme);
 
+// acme_certificate_steps (best effort) that order only when, by the time they run, the jail's
+// certificate source is self-signed: restore decides in its identity step whether the archived
+// certificate still fits the jail.
+std::vector<Step> acme_if_self_signed_steps(JailSteps& jail, const AcmeSettings& acme);
+
 }  // namespace jailctl

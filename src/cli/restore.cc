@@ -27,6 +27,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "cli/acme_ops.h"
 #include "cli/jail_ops.h"
 #include "cli/verbs.h"
 #include "cli/web_ops.h"
@@ -445,6 +446,9 @@ int run_restore(Context& ctx, const RestoreArgs& args) {
     JailPlan plan;
     RestorePlan rp;
     if (auto r = validate(ctx, args, plan, rp); !r) return report_error(ctx, "validate", r.error());
+    auto acme = configured_acme(ctx.paths);
+    if (auto r = check_acme_settings(acme); !r)
+        return report_error(ctx, "validate", Error{ErrorKind::HostNotReady, ctx.paths.host_conf + ": " + r.error().message});
     auto log = open_task_log(ctx, plan.rec.domain, args.verb);
     if (!log) return report_error(ctx, "log", log.error());
     log_warnings(plan, *log);
@@ -477,9 +481,13 @@ int run_restore(Context& ctx, const RestoreArgs& args) {
                              auto r = rewrite_identity(ctx.paths.rootfs(plan.rec.domain), plan, rp);
                              return r ? ctx.registry().set_web(plan.rec.domain, plan.rec.https_only, plan.rec.tls) : r;
                          }});
-        for (auto s : {jail.write_lxc_config(), jail.save_credentials(), jail.start_jail(), jail.test_from_outside(),
-                       jail.mark_ready()})
-            steps.push_back(s);
+        for (auto s : {jail.write_lxc_config(), jail.save_credentials(), jail.start_jail()}) steps.push_back(s);
+        // A site that ends up self-signed (a new identity, an archived certificate that no longer
+        // fits) gets an ACME one as at create, best effort, before its test.
+        if (acme.enabled())
+            for (auto& step : acme_if_self_signed_steps(jail, acme)) steps.push_back(std::move(step));
+        steps.push_back(jail.test_from_outside());
+        steps.push_back(jail.mark_ready());
     }
     // The journal says whether a --replace found the jail running: repair restarts it after a kill.
     std::string journal_verb = args.verb;

@@ -3,7 +3,7 @@
 # answers over HTTPS with a Pebble-issued certificate for DOMAIN and www.DOMAIN before OK;
 # renew replaces a certificate that is due while a client polls every 20 ms without one failed
 # request; alias add orders a certificate that names the alias (alias remove one without it); a
-# clone gets one for its own names;
+# clone, and a restore under a new domain, get one for their own names;
 # with the CA down create is still OK (self-signed, a warning) and renew issues later; a
 # customer's own certificate is never replaced by renew, and set --tls-auto goes back to ACME. Pebble rejects 5 % of good nonces throughout
 # (its default): uacme must retry them.
@@ -91,6 +91,16 @@ for name in $A2 www.$A2; do https_ok "$A2_IP" "$name" || fail "https://$name/ (t
 assert_exit 0 jc --json status "$A2"
 assert_eq "acme" "$(json_eval "$OUT_FILE" 'd[0]["web"]["tls"]')" "tls source of the clone"
 assert_exit 0 jc destroy --force "$A2"
+info "restore of its backup under a new domain: a Pebble certificate for the new names, before OK"
+R=moved.example.com R_IP=203.0.113.75
+for d in $R www.$R; do dns_a "$d" "$R_IP"; done
+assert_exit 0 jc --json backup "$A"
+assert_exit 0 jc restore "$(json_eval "$OUT_FILE" 'd["file"]')" --domain "$R" --ip "$R_IP"
+assert_not_contains "$OUT" "warning"
+for name in $R www.$R; do https_ok "$R_IP" "$name" || fail "https://$name/ (the restore) does not verify against Pebble's root"; done
+assert_exit 0 jc --json status "$R"
+assert_eq "acme" "$(json_eval "$OUT_FILE" 'd[0]["web"]["tls"]')" "tls source of the restore under a new domain"
+assert_exit 0 jc destroy --force "$R"
 
 info "ACME down: create is OK with the self-signed certificate and a warning"
 pebble_stop
