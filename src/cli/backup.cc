@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -93,9 +94,22 @@ int run_archive(Context& ctx, const std::string& domain_input, std::string outpu
         if (::stat(parent.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
             return report_error(ctx, "validate", Error{ErrorKind::BadInput, "output: directory " + parent + " does not exist"});
     }
+    // A pipe or socket (`export D /dev/stdout | ...`, a cluster move): the archive is streamed.
     struct stat st {};
-    if (::lstat(output.c_str(), &st) == 0)
-        return report_error(ctx, "validate", Error{ErrorKind::Conflict, "output: " + output + " already exists"});
+    const bool stream = ::stat(output.c_str(), &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+    if (!stream && ::lstat(output.c_str(), &st) == 0)
+        return report_error(ctx, "validate", Error{ErrorKind::Conflict, std::string(field) + ": " + output + " already exists"});
+    Fd stream_out;
+    if (stream) {
+        stream_out = Fd(::open(output.c_str(), O_WRONLY | O_CLOEXEC));
+        if (!stream_out.valid())
+            return report_error(ctx, "validate", Error{ErrorKind::BadInput, std::string(field) + ": open " + output + ": " + std::strerror(errno)});
+        // The archive on stdout (`export D /dev/stdout | ssh ...`): the report goes to stderr.
+        struct stat out {}, std_out {};
+        if (::fstat(stream_out.get(), &out) == 0 && ::fstat(STDOUT_FILENO, &std_out) == 0 && out.st_dev == std_out.st_dev &&
+            out.st_ino == std_out.st_ino)
+            ::dup2(STDERR_FILENO, STDOUT_FILENO);
+    }
     auto lock = lock_jail(ctx.paths, rec->domain);
     if (!lock) return report_error(ctx, "lock", lock.error());
     auto log = open_task_log(ctx, rec->domain, kind);
@@ -132,7 +146,7 @@ int run_archive(Context& ctx, const std::string& domain_input, std::string outpu
     steps.push_back({"snapshot",
                      [&]() -> Result<void> {
                          // Names the output for repair: after a kill it removes output.partial and output.mnt.
-                         if (auto r = write_pending_note(run.pending, output); !r) return r;
+                         if (auto r = write_pending_note(run.pending, stream ? scratch : output); !r) return r;
                          if (!live) {
                              log->info("snapshot", "the jail is stopped: archiving its image directly");
                              return {};
@@ -156,7 +170,13 @@ int run_archive(Context& ctx, const std::string& domain_input, std::string outpu
                          m.snapshot_method = live ? to_string(run.snap.method) : "stopped";
                          m.freeze_ms = run.snap.freeze_ms;
                          std::string source = live ? run.snapshot : ctx.paths.image(rec->domain);
-                         auto stats = write_archive(source, rec->id_base, m, output, progress);
+                         Result<ArchiveStats> stats;
+                         if (stream) {
+                             stats = write_archive_stream(source, rec->id_base, m, stream_out.get(), scratch + ".mnt", progress);
+                             stream_out.reset();  // the end of the stream for its reader
+                         } else {
+                             stats = write_archive(source, rec->id_base, m, output, progress);
+                         }
                          if (!stats) return std::unexpected(stats.error());
                          run.stats = *stats;
                          log->info("archive", std::to_string(stats->entries) + " entries, " +
@@ -172,7 +192,7 @@ int run_archive(Context& ctx, const std::string& domain_input, std::string outpu
                                                       " owners outside the jail's id range archived as 65534");
                          return {};
                      },
-                     [&]() { return remove_if_exists(output); }});
+                     [&]() { return stream ? Result<void>{} : remove_if_exists(output); }});
     steps.push_back({"cleanup", [&]() { return remove_scratch(run); }});
 
     TaskOutcome outcome = run_journaled(ctx, *log, rec->domain, kind, steps);

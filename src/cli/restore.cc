@@ -8,11 +8,16 @@
 // to the new jail root, nothing followed) -> identity -> lxc-config -> credentials -> start ->
 // test -> ready, each step undone on failure.
 //
+// An archive FILE that is a pipe or socket (`import /dev/stdin`, a cluster move's stream) cannot
+// be read twice: its manifest is validated first, its entries only in the extract step (the
+// digest at its end; a bad stream fails that step and everything is undone). Not with --replace.
+//
 // Identity: the jail keeps the archived certificate (its key is in the archived tree) when
 // domain and IP are unchanged, else gets a new one. The FTP password: the archive holds only its
 // hash, so jailctl cannot know it; a restored jail gets a NEW password (printed like create's),
-// except with --replace when the jail's current credentials file matches the archived hash, so
-// the customer's password keeps working. Every jailctl-rendered file (etc/..., not srv/) is
+// except with --replace when the jail's current credentials file matches the archived hash, or
+// when JAILCTL_FTP_PASSWORD in the environment does (a cluster move), so the customer's password
+// keeps working. Every jailctl-rendered file (etc/..., not srv/) is
 // re-rendered with the identity and the new hash; the site's content (srv/) is the archive's.
 //
 // --replace onto an existing jail (same id range, same IP): the new disk is built and filled
@@ -24,6 +29,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <memory>
 
@@ -46,6 +53,7 @@
 #include "services/password_hash.h"
 #include "services/php.h"
 #include "util/atomic_file.h"
+#include "util/fd.h"
 #include "util/password.h"
 #include "util/progress.h"
 
@@ -68,6 +76,9 @@ struct RestorePlan {
     bool keep_certificate = false;  // same domain and IP as the archive
     bool keep_password = false;     // --replace and the current password matches the archived hash
     std::optional<JailRecord> old;  // --replace: the jail being replaced
+    // A pipe or socket (`import /dev/stdin`, a cluster move): read once, see open_archive_stream.
+    Fd stream_fd;
+    std::optional<ArchiveStream> stream;
 };
 
 // Smallest size (MiB multiple) whose usable space and inodes hold the archive's tree.
@@ -102,12 +113,25 @@ Result<void> validate(Context& ctx, const RestoreArgs& args, JailPlan& plan, Res
     rp.file = fs::absolute(args.file, abs_ec).lexically_normal().string();
     if (abs_ec) return fail_input("file", "'" + args.file + "': " + abs_ec.message());
     struct stat st {};
-    if (::stat(rp.file.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-        return fail_input("file", rp.file + " is not a readable archive file");
-    // The whole archive, before anything else is looked at or created.
-    auto verified = verify_archive(rp.file, !ctx.options.json);
-    if (!verified) return std::unexpected(verified.error());
-    rp.archive = *verified;
+    const bool stream = ::stat(rp.file.c_str(), &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+    if (!stream && (::stat(rp.file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)))
+        return fail_input("file", rp.file + " is not a readable archive file, pipe or socket");
+    if (stream) {
+        // Read once: the manifest now, the entries in the extract step (checked there, digest
+        // at the end; a bad stream is undone like any failed step).
+        if (args.replace) return fail_input("file", "--replace needs an archive file, not a stream");
+        rp.stream_fd = Fd(::open(rp.file.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!rp.stream_fd.valid()) return fail_input("file", "open " + rp.file + ": " + std::strerror(errno));
+        auto in = open_archive_stream(rp.stream_fd.get(), rp.file);
+        if (!in) return std::unexpected(in.error());
+        rp.stream.emplace(std::move(*in));
+        rp.archive = VerifiedArchive{rp.stream->manifest, 0, rp.stream->manifest.entries};
+    } else {
+        // The whole archive, before anything else is looked at or created.
+        auto verified = verify_archive(rp.file, !ctx.options.json);
+        if (!verified) return std::unexpected(verified.error());
+        rp.archive = *verified;
+    }
     const Manifest& m = rp.archive.manifest;
     if (!domain) {
         auto d = Domain::parse(m.domain);
@@ -192,6 +216,15 @@ Result<void> validate(Context& ctx, const RestoreArgs& args, JailPlan& plan, Res
             hash = m.ftp_password_hash;
             rp.keep_password = true;
         }
+    }
+    // The customer's password itself, from whoever moves the jail (a cluster move reads it on
+    // the old host): kept when it is the one the archive's hash was made from.
+    if (const char* given = std::getenv("JAILCTL_FTP_PASSWORD");
+        !rp.keep_password && given && *given && plan.rec.ftp_user == m.ftp_user && !m.ftp_password_hash.empty() &&
+        verify_password(given, m.ftp_password_hash)) {
+        plan.password = given;
+        hash = m.ftp_password_hash;
+        rp.keep_password = true;
     }
     if (!rp.keep_password) {
         plan.password = generate_password();
@@ -470,8 +503,10 @@ int run_restore(Context& ctx, const RestoreArgs& args) {
         bool progress = progress_wanted(ctx.options.json);
         steps = {jail.register_jail(), jail.prepare_host(), jail.create_disk(), jail.mount_disk()};
         steps.push_back({"extract", [&]() -> Result<void> {
-                             auto r = extract_archive(rp.file, ctx.paths.rootfs(plan.rec.domain), plan.rec.id_base,
-                                                      rp.archive.manifest.content_sha256, progress);
+                             const std::string rootfs = ctx.paths.rootfs(plan.rec.domain);
+                             auto r = rp.stream ? extract_archive_stream(*rp.stream, rootfs, plan.rec.id_base, progress)
+                                                : extract_archive(rp.file, rootfs, plan.rec.id_base,
+                                                                  rp.archive.manifest.content_sha256, progress);
                              if (!r) return std::unexpected(r.error());
                              log->info("extract", std::to_string(r->entries) + " entries, " +
                                                       std::to_string(r->file_bytes) + " file bytes");
@@ -504,7 +539,7 @@ int run_restore(Context& ctx, const RestoreArgs& args) {
         text.insert(text.begin() + 3, "from:      " + rp.file + " (" + rp.archive.manifest.domain + ", " +
                                           rp.archive.manifest.archived_at + ")");
         text.insert(text.begin() + 6, std::string("password:  ") + (rp.keep_password
-                                                                     ? "unchanged (matches the archived hash)"
+                                                                     ? "unchanged (the one the archived hash was made from)"
                                                                      : "new (an archive holds only the hash)"));
     }
     return report(ctx, outcome, fields, text, log->path());

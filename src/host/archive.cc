@@ -32,6 +32,7 @@
 #include "host/ext4.h"
 #include "host/jail_fs.h"
 #include "host/loop.h"
+#include "util/atomic_file.h"
 #include "util/fd.h"
 #include "util/progress.h"
 #include "util/text.h"
@@ -154,10 +155,47 @@ struct Walker {
     }
 };
 
+Result<std::string> manifest_frame(const Manifest& m);
+void fill_manifest(Manifest& manifest, ArchiveStats& stats);
+
+// The tree below `root` as the archive's body (the rootfs entries), zstd-compressed into `out_fd`.
+// `compress`: false for a pass whose output nobody reads (only its digest and counts count).
+Result<ArchiveStats> archive_tree(int root, uint32_t id_base, int out_fd, const std::string& progress_label, uint64_t used,
+                                  bool compress = true) {
+    WriteArchive a(archive_write_new());
+    archive_write_set_format_pax_restricted(a.get());
+    archive_write_set_bytes_per_block(a.get(), 1 << 20);
+    archive_write_set_bytes_in_last_block(a.get(), 1);
+    if (compress) {
+        archive_write_add_filter_zstd(a.get());
+        (void)archive_write_set_filter_option(a.get(), "zstd", "compression-level", "3");
+        (void)archive_write_set_filter_option(a.get(), "zstd", "threads", "2");
+    }
+    if (archive_write_open_fd(a.get(), out_fd) != ARCHIVE_OK) return fail("start the archive: " + archive_message(a.get()));
+
+    ContentDigest digest;
+    ArchiveStats stats;
+    Progress progress(!progress_label.empty(), progress_label, used);
+    Walker w{a.get(), id_base, digest, stats, progress};
+    struct stat st {};
+    if (::fstat(root, &st) != 0) return fail_errno("stat the snapshot's root", errno);
+    if (auto r = w.write_header("", st, EntryType::Dir); !r) return std::unexpected(r.error());
+    if (auto r = walk_tree(root, [&w](const TreeEntry& t) { return w.add(t); }, kInSnapshot); !r)
+        return std::unexpected(r.error());
+    if (archive_write_close(a.get()) != ARCHIVE_OK) return fail("finish the archive: " + archive_message(a.get()));
+    stats.content_sha256 = digest.hex();
+    stats.ftp_password_hash = std::move(w.shadow);  // the whole file; the parent picks the line
+    stats.certificate_pem = std::move(w.certificate);
+    return stats;
+}
+
 // The child's work: private mount namespace, read-only loop + mount, walk, write the body.
-// `progress_label`: the verb shown on a terminal's progress line ("" = none).
+// `progress_label`: the verb shown on a terminal's progress line ("" = none). `stream`: the
+// manifest of an archive written to a pipe (see write_archive_stream): the tree is walked
+// twice under the one mount, first into /dev/null for the digest and counts, then the
+// manifest and the body go to `out_fd`.
 Result<ArchiveStats> archive_body(const std::string& image, const std::string& mnt, uint32_t id_base, int out_fd,
-                                  const std::string& progress_label) {
+                                  const std::string& progress_label, const Manifest* stream) {
     if (::unshare(CLONE_NEWNS) != 0) return fail_errno("unshare the mount namespace", errno);
     if (::mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
         return fail_errno("make the mount namespace private", errno);
@@ -186,35 +224,29 @@ Result<ArchiveStats> archive_body(const std::string& image, const std::string& m
         lim.rlim_cur = lim.rlim_max;
         ::setrlimit(RLIMIT_NOFILE, &lim);
     }
+    if (!stream) return archive_tree(root.get(), id_base, out_fd, progress_label, used);
 
-    WriteArchive a(archive_write_new());
-    archive_write_set_format_pax_restricted(a.get());
-    archive_write_set_bytes_per_block(a.get(), 1 << 20);
-    archive_write_set_bytes_in_last_block(a.get(), 1);
-    archive_write_add_filter_zstd(a.get());
-    (void)archive_write_set_filter_option(a.get(), "zstd", "compression-level", "3");
-    (void)archive_write_set_filter_option(a.get(), "zstd", "threads", "2");
-    if (archive_write_open_fd(a.get(), out_fd) != ARCHIVE_OK) return fail("start the archive: " + archive_message(a.get()));
-
-    ContentDigest digest;
-    ArchiveStats stats;
-    Progress progress(!progress_label.empty(), progress_label, used);
-    Walker w{a.get(), id_base, digest, stats, progress};
-    struct stat st {};
-    if (::fstat(root.get(), &st) != 0) return fail_errno("stat " + mnt, errno);
-    if (auto r = w.write_header("", st, EntryType::Dir); !r) return std::unexpected(r.error());
-    if (auto r = walk_tree(root.get(), [&w](const TreeEntry& t) { return w.add(t); }, kInSnapshot); !r)
-        return std::unexpected(r.error());
-    if (archive_write_close(a.get()) != ARCHIVE_OK) return fail("finish the archive: " + archive_message(a.get()));
-    stats.content_sha256 = digest.hex();
-    stats.ftp_password_hash = std::move(w.shadow);  // the whole file; the parent picks the line
-    stats.certificate_pem = std::move(w.certificate);
-    return stats;
+    Fd null(::open("/dev/null", O_WRONLY | O_CLOEXEC));
+    if (!null.valid()) return fail_errno("open /dev/null", errno);
+    auto first = archive_tree(root.get(), id_base, null.get(), "", used, false);
+    if (!first) return first;
+    Manifest manifest = *stream;
+    ArchiveStats counted = *first;
+    fill_manifest(manifest, counted);
+    auto frame = manifest_frame(manifest);
+    if (!frame) return std::unexpected(frame.error());
+    if (auto r = write_all(out_fd, *frame, "the archive stream"); !r) return std::unexpected(r.error());
+    Fd again(::open(mnt.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));  // the first walk read `root` to its end
+    if (!again.valid()) return fail_errno("open " + mnt, errno);
+    auto second = archive_tree(again.get(), id_base, out_fd, progress_label, used);
+    if (second && second->content_sha256 != first->content_sha256)  // cannot happen: read-only, not replayed
+        return fail("the tree changed between the two passes of the stream");
+    return second;
 }
 
 // Runs archive_body in a child; its result comes back as one line on a pipe.
 Result<ArchiveStats> archive_body_in_child(const std::string& image, const std::string& mnt, uint32_t id_base,
-                                           int out_fd, const std::string& progress_label) {
+                                           int out_fd, const std::string& progress_label, const Manifest* stream) {
     int p[2];
     if (::pipe2(p, O_CLOEXEC) != 0) return fail_errno("pipe", errno);
     Fd rd(p[0]), wr(p[1]);
@@ -225,7 +257,7 @@ Result<ArchiveStats> archive_body_in_child(const std::string& image, const std::
         // A killed jailctl takes its archiver along (repair then removes the .partial file).
         if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(1);
         rd.reset();
-        auto r = archive_body(image, mnt, id_base, out_fd, progress_label);
+        auto r = archive_body(image, mnt, id_base, out_fd, progress_label, stream);
         nlohmann::json j;
         if (r)
             j = {{"entries", r->entries},         {"file_bytes", r->file_bytes},
@@ -420,6 +452,52 @@ std::string ContentDigest::hex() {
     return jailctl::hex(std::span<const unsigned char>(md, len));
 }
 
+namespace {
+
+// The manifest's content fields from the archiver's stats: etc/shadow -> the FTP account's
+// hash (field 2 of its line), the FTPS certificate, the digest and counts.
+void fill_manifest(Manifest& manifest, ArchiveStats& stats) {
+    std::string shadow = std::move(stats.ftp_password_hash);
+    stats.ftp_password_hash.clear();
+    for (size_t pos = 0; pos < shadow.size();) {
+        size_t end = shadow.find('\n', pos);
+        if (end == std::string::npos) end = shadow.size();
+        std::string line = shadow.substr(pos, end - pos);
+        pos = end + 1;
+        if (line.rfind(manifest.ftp_user + ":", 0) != 0) continue;
+        std::string rest = line.substr(manifest.ftp_user.size() + 1);
+        stats.ftp_password_hash = rest.substr(0, rest.find(':'));
+    }
+    manifest.ftp_password_hash = stats.ftp_password_hash;
+    if (stats.certificate_pem.rfind("-----BEGIN CERTIFICATE-----", 0) == 0) manifest.certificate_pem = stats.certificate_pem;
+    manifest.content_sha256 = stats.content_sha256;
+    manifest.entries = stats.entries;
+    manifest.file_bytes = stats.file_bytes;
+}
+
+// archive_body_in_child, then the wait for its loop device to be gone: nothing of an archive
+// run may outlive it.
+Result<ArchiveStats> archive_image(const std::string& image, const std::string& mnt, uint32_t id_base, int out_fd,
+                                   const std::string& progress_label, const Manifest* stream = nullptr) {
+    auto stats = archive_body_in_child(image, mnt, id_base, out_fd, progress_label, stream);
+    // The child's mount died with its namespace; its loop device detaches itself (autoclear).
+    for (int i = 0; i < 100; ++i) {
+        auto loops = find_loops_for(image);
+        if (loops && loops->empty()) break;
+        if (loops && i == 99)
+            for (const auto& l : *loops) (void)detach_loop(l.device);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return stats;
+}
+
+struct ScratchDir {
+    std::string p;
+    ~ScratchDir() { ::rmdir(p.c_str()); }
+};
+
+}  // namespace
+
 // ---- write
 
 Result<ArchiveStats> write_archive(const std::string& image, uint32_t id_base, Manifest manifest,
@@ -436,42 +514,13 @@ Result<ArchiveStats> write_archive(const std::string& image, uint32_t id_base, M
     } remove_partial{partial};
     std::string mnt = output + ".mnt";
     if (::mkdir(mnt.c_str(), 0700) != 0) return fail_errno("create " + mnt, errno);
-    struct Rmdir {
-        std::string p;
-        ~Rmdir() { ::rmdir(p.c_str()); }
-    } remove_mnt{mnt};
+    ScratchDir remove_mnt{mnt};
 
     if (::lseek(out.get(), static_cast<off_t>(kManifestReserve), SEEK_SET) < 0) return fail_errno("seek " + partial, errno);
     // backup or export, as the manifest says, on the progress line
-    auto stats = archive_body_in_child(image, mnt, id_base, out.get(), progress ? manifest.kind : std::string());
-    // The child's mount died with its namespace; its loop device detaches itself (autoclear).
-    // Make sure before going on: nothing of a backup may outlive it.
-    for (int i = 0; i < 100; ++i) {
-        auto loops = find_loops_for(image);
-        if (loops && loops->empty()) break;
-        if (loops && i == 99)
-            for (const auto& l : *loops) (void)detach_loop(l.device);
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
+    auto stats = archive_image(image, mnt, id_base, out.get(), progress ? manifest.kind : std::string());
     if (!stats) return stats;
-
-    // etc/shadow -> the FTP account's hash (field 2 of its line).
-    std::string shadow = std::move(stats->ftp_password_hash);
-    stats->ftp_password_hash.clear();
-    for (size_t pos = 0; pos < shadow.size();) {
-        size_t end = shadow.find('\n', pos);
-        if (end == std::string::npos) end = shadow.size();
-        std::string line = shadow.substr(pos, end - pos);
-        pos = end + 1;
-        if (line.rfind(manifest.ftp_user + ":", 0) != 0) continue;
-        std::string rest = line.substr(manifest.ftp_user.size() + 1);
-        stats->ftp_password_hash = rest.substr(0, rest.find(':'));
-    }
-    manifest.ftp_password_hash = stats->ftp_password_hash;
-    if (stats->certificate_pem.rfind("-----BEGIN CERTIFICATE-----", 0) == 0) manifest.certificate_pem = stats->certificate_pem;
-    manifest.content_sha256 = stats->content_sha256;
-    manifest.entries = stats->entries;
-    manifest.file_bytes = stats->file_bytes;
+    fill_manifest(manifest, *stats);
     auto frame = manifest_frame(manifest);
     if (!frame) return std::unexpected(frame.error());
     if (frame->size() + 8 > kManifestReserve) return fail("manifest: compressed manifest larger than the 64 KiB reserved");
@@ -492,6 +541,15 @@ Result<ArchiveStats> write_archive(const std::string& image, uint32_t id_base, M
     if (::rename(partial.c_str(), output.c_str()) != 0) return fail_errno("rename " + partial + " to " + output, errno);
     remove_partial.keep = true;
     if (auto r = fsync_dir_of(output); !r) return std::unexpected(r.error());
+    return stats;
+}
+
+Result<ArchiveStats> write_archive_stream(const std::string& image, uint32_t id_base, Manifest manifest, int out_fd,
+                                          const std::string& mnt, bool progress) {
+    if (::mkdir(mnt.c_str(), 0700) != 0) return fail_errno("create " + mnt, errno);
+    ScratchDir remove_mnt{mnt};
+    auto stats = archive_image(image, mnt, id_base, out_fd, progress ? manifest.kind : std::string(), &manifest);
+    if (stats) fill_manifest(manifest, *stats);  // the FTP account's hash, as write_archive's stats have it
     return stats;
 }
 
@@ -524,34 +582,28 @@ struct FileSink {
 // Called with each checked entry after the manifest; a FileSink for a file whose data is wanted.
 using EntryHandler = std::function<Result<std::optional<FileSink>>(const std::string& rel, const EntryMeta& m)>;
 
-// One pass over the archive: every entry checked and digested, then handed to `handler`.
-Result<VerifiedArchive> scan(const std::string& path, const std::string& expected_sha, const EntryHandler& handler,
-                             const char* what, bool show_progress) {
-    Fd fd;
-    auto tar = open_archive(path, fd);
-    if (!tar) return std::unexpected(tar.error());
-    auto manifest = read_manifest_entry(*tar, path);
-    if (!manifest) return std::unexpected(manifest.error());
-    if (!expected_sha.empty() && manifest->content_sha256 != expected_sha)
-        return fail_input("archive", path + ": changed since it was verified");
+// The entries after the manifest, in one pass: every entry checked and digested, then handed
+// to `handler`; the digest, count and size checked against `manifest` at the end.
+Result<VerifiedArchive> scan_entries(TarReader& tar, const Manifest& manifest, const std::string& path,
+                                     const EntryHandler& handler, const char* what, bool show_progress) {
     const auto differs = [&] { return fail_input("archive", path + ": entry count or size differs from the manifest"); };
     EntryChecker checker;
     ContentDigest digest;
-    Progress progress(show_progress, what, manifest->file_bytes);
+    Progress progress(show_progress, what, manifest.file_bytes);
     for (;;) {
-        auto next = tar->next();
+        auto next = tar.next();
         if (!next) return std::unexpected(next.error());
         if (!*next) break;
         const EntryMeta& m = **next;
         auto rel = checker.check(m);
         if (!rel) return std::unexpected(rel.error());
         // Before reading: a (sparse) entry larger than the manifest says is not hashed for nothing.
-        if (checker.file_bytes() > manifest->file_bytes) return differs();
+        if (checker.file_bytes() > manifest.file_bytes) return differs();
         digest.add_entry(*rel, m);
         auto sink = handler(*rel, m);
         if (!sink) return std::unexpected(sink.error());
         if (m.type != EntryType::File) continue;
-        auto size = tar->read_data([&](const DataBlock& b) -> Result<void> {
+        auto size = tar.read_data([&](const DataBlock& b) -> Result<void> {
             digest.add_data(b);
             if (*sink)
                 if (auto w = (*sink)->block(b); !w) return w;
@@ -563,11 +615,24 @@ Result<VerifiedArchive> scan(const std::string& path, const std::string& expecte
             if (auto w = (*sink)->end(*size); !w) return std::unexpected(w.error());
     }
     std::string sha = digest.hex();
-    if (sha != manifest->content_sha256)
+    if (sha != manifest.content_sha256)
         return fail_input("archive", path + ": content sha256 " + sha + " does not match the manifest's " +
-                                         manifest->content_sha256 + " (corrupted or altered)");
-    if (checker.entries() != manifest->entries || checker.file_bytes() != manifest->file_bytes) return differs();
-    return VerifiedArchive{*manifest, checker.needed_bytes(), checker.entries()};
+                                         manifest.content_sha256 + " (corrupted or altered)");
+    if (checker.entries() != manifest.entries || checker.file_bytes() != manifest.file_bytes) return differs();
+    return VerifiedArchive{manifest, checker.needed_bytes(), checker.entries()};
+}
+
+// One pass over the archive file `path`: its manifest, then scan_entries.
+Result<VerifiedArchive> scan(const std::string& path, const std::string& expected_sha, const EntryHandler& handler,
+                             const char* what, bool show_progress) {
+    Fd fd;
+    auto tar = open_archive(path, fd);
+    if (!tar) return std::unexpected(tar.error());
+    auto manifest = read_manifest_entry(*tar, path);
+    if (!manifest) return std::unexpected(manifest.error());
+    if (!expected_sha.empty() && manifest->content_sha256 != expected_sha)
+        return fail_input("archive", path + ": changed since it was verified");
+    return scan_entries(*tar, *manifest, path, handler, what, show_progress);
 }
 
 }  // namespace
@@ -578,8 +643,11 @@ Result<VerifiedArchive> verify_archive(const std::string& path, bool progress) {
         "verify", progress);
 }
 
-Result<ArchiveStats> extract_archive(const std::string& path, const std::string& rootfs, uint32_t id_base,
-                                     const std::string& expected_sha256, bool progress) {
+namespace {
+
+// Extracts what `scanner` hands over (see extract_archive) into the jail root `rootfs`.
+Result<ArchiveStats> extract_with(const std::string& rootfs, uint32_t id_base,
+                                  const std::function<Result<VerifiedArchive>(const EntryHandler&)>& scanner) {
     auto root = open_jail_root(rootfs);
     if (!root) return std::unexpected(root.error());
     TreeWriter writer(root->get(), "", TreeWriter::Existing::Refuse);
@@ -618,7 +686,7 @@ Result<ArchiveStats> extract_archive(const std::string& path, const std::string&
                             return done;
                         }};
     };
-    auto verified = scan(path, expected_sha256, handler, "restore", progress);
+    auto verified = scanner(handler);
     if (!verified) return std::unexpected(verified.error());
     // Directory mtimes last (creating their children changed them), deepest first.
     for (auto it = dir_times.rbegin(); it != dir_times.rend(); ++it) {
@@ -631,6 +699,29 @@ Result<ArchiveStats> extract_archive(const std::string& path, const std::string&
     if (!sync_fd.valid() || ::syncfs(sync_fd.get()) != 0) return fail_errno("sync the jail filesystem", errno);
     stats.content_sha256 = verified->manifest.content_sha256;
     return stats;
+}
+
+}  // namespace
+
+Result<ArchiveStats> extract_archive(const std::string& path, const std::string& rootfs, uint32_t id_base,
+                                     const std::string& expected_sha256, bool progress) {
+    return extract_with(rootfs, id_base, [&](const EntryHandler& handler) {
+        return scan(path, expected_sha256, handler, "restore", progress);
+    });
+}
+
+Result<ArchiveStream> open_archive_stream(int fd, const std::string& name) {
+    auto tar = TarReader::open(fd, name, TarReader::Filters::Zstd, "archive");
+    if (!tar) return std::unexpected(tar.error());
+    auto manifest = read_manifest_entry(*tar, name);
+    if (!manifest) return std::unexpected(manifest.error());
+    return ArchiveStream{name, std::move(*tar), std::move(*manifest)};
+}
+
+Result<ArchiveStats> extract_archive_stream(ArchiveStream& in, const std::string& rootfs, uint32_t id_base, bool progress) {
+    return extract_with(rootfs, id_base, [&](const EntryHandler& handler) {
+        return scan_entries(in.tar, in.manifest, in.name, handler, "import", progress);
+    });
 }
 
 }  // namespace jailctl

@@ -118,6 +118,12 @@ struct ArchiveStats {
 Result<ArchiveStats> write_archive(const std::string& image, uint32_t id_base, Manifest manifest,
                                    const std::string& output, bool progress);
 
+// The same archive written to a pipe or socket `out_fd` (export to a stream, e.g. a jail moving
+// between cluster hosts): no seek, so the tree is read twice — once for the digest and counts
+// the manifest carries first, once for the data. `mnt`: a scratch mount point to create.
+Result<ArchiveStats> write_archive_stream(const std::string& image, uint32_t id_base, Manifest manifest, int out_fd,
+                                          const std::string& mnt, bool progress);
+
 // The manifest only (first entry); cheap.
 Result<Manifest> read_manifest(const std::string& archive);
 
@@ -136,5 +142,16 @@ Result<VerifiedArchive> verify_archive(const std::string& archive, bool progress
 // and the digest again against `expected_sha256`.
 Result<ArchiveStats> extract_archive(const std::string& archive, const std::string& rootfs, uint32_t id_base,
                                      const std::string& expected_sha256, bool progress);
+
+// An archive read once, from a pipe or socket (import of a stream): opening it reads the
+// manifest; extract_archive_stream then reads the rest. Nothing can be verified before the
+// extract: the digest is checked at its end, and the extract's undo removes everything.
+struct ArchiveStream {
+    std::string name;
+    TarReader tar;
+    Manifest manifest;
+};
+Result<ArchiveStream> open_archive_stream(int fd, const std::string& name);
+Result<ArchiveStats> extract_archive_stream(ArchiveStream& in, const std::string& rootfs, uint32_t id_base, bool progress);
 
 }  // namespace jailctl

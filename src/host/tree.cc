@@ -181,7 +181,7 @@ Result<TarReader> TarReader::open(int fd, const std::string& name, Filters filte
     if (filters == Filters::Zstd) archive_read_support_filter_zstd(a.get());
     else archive_read_support_filter_all(a.get());
     archive_read_support_format_tar(a.get());
-    if (::lseek(fd, 0, SEEK_SET) != 0) return fail_errno("seek " + name, errno);
+    if (::lseek(fd, 0, SEEK_SET) != 0 && errno != ESPIPE) return fail_errno("seek " + name, errno);  // a pipe: read on
     if (archive_read_open_fd(a.get(), fd, kReadBlock) != ARCHIVE_OK)
         return fail_input(field, name + ": not a readable tar archive: " + archive_message(a.get()));
     return TarReader(std::move(a), name, field);
