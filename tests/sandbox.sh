@@ -328,7 +328,10 @@ ip -n client link set lo up && ip -n client addr add 203.0.113.254/24 dev cl0 &&
 echo "uplink = uplink0" > "$JAILCTL_ROOT/host.conf"
 
 # ---- run the test in its own process group, with our own deadline (CTest's is 600 s)
-export JAILCTL="$JAILCTL_BIN" JAILCTL_ROOT SANDBOX_DIR CLIENT="ip netns exec client"
+# The client enters only the client's network namespace: `ip netns exec` would also give it a
+# mount namespace of its own, a copy of this one holding every jail's mounted disk, so a client
+# still running (a polling loop) would keep a stopped jail's filesystem and loop device alive.
+export JAILCTL="$JAILCTL_BIN" JAILCTL_ROOT SANDBOX_DIR CLIENT="nsenter --net=/run/netns/client"
 export BASH_ENV="$TESTS_DIR/lib.sh" TESTS_DIR
 say "running $TEST_NAME in $JAILCTL_ROOT"
 cd "$SANDBOX_DIR" || setup_fail "cd"
