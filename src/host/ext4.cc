@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <vector>
 
 #include "host/loop.h"
@@ -34,6 +36,15 @@ Result<struct stat> check_detached_image(const std::string& image, const std::st
     if (::lstat(image.c_str(), &st) != 0) return fail_errno(what + ": stat", errno);
     if (!S_ISREG(st.st_mode)) return fail(what + ": not a regular file");
     auto loops = find_loops_for(image);
+    // An autoclear device whose filesystem was just unmounted (a stop, an archiver's namespace
+    // that died) goes by itself once the kernel has released it: give it up to 3 s.
+    const auto all_autoclear = [&] {
+        return std::ranges::all_of(*loops, [](const LoopInfo& l) { return l.autoclear; });
+    };
+    for (int i = 0; i < 150 && loops && !loops->empty() && all_autoclear(); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        loops = find_loops_for(image);
+    }
     if (!loops) return std::unexpected(loops.error().context(what));
     if (!loops->empty())
         return fail(ErrorKind::Conflict, what + ": the image is attached to " + loops->front().device +

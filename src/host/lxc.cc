@@ -10,7 +10,9 @@
 #include <memory>
 #include <thread>
 #include <filesystem>
+#include <algorithm>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "util/command.h"
@@ -99,14 +101,40 @@ bool reap_container_cgroups(const std::string& name, bool variants) {
 // exited, and a start LXC refused may leave them behind: wait for the monitor and
 // remove what is empty, so that a stopped jail leaves nothing behind and its next
 // start gets the same cgroup names.
-Result<void> wait_for_monitor_exit(const std::string& name) {
+// Are the container's cgroups another state root's, whose jail has the same name (two roots on
+// one kernel, as the cluster tests' simulated hosts are)? Yes when lxc.monitor.<name> holds a
+// monitor, and every monitor there runs for another lxcpath ("[lxc monitor] LXCPATH NAME").
+bool monitor_of_other_root(const std::string& lxcpath, const std::string& name) {
+    std::error_code ec;
+    bool seen = false;
+    for (const auto& h : std::filesystem::directory_iterator("/sys/fs/cgroup", ec)) {
+        std::ifstream procs(h.path() / ("lxc.monitor." + name) / "cgroup.procs");
+        for (std::string pid; procs >> pid;) {
+            std::ifstream in("/proc/" + pid + "/cmdline");
+            std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+            if (cmdline.find("[lxc monitor] ") == std::string::npos) continue;
+            if (cmdline.find(" " + lxcpath + " " + name) != std::string::npos) return false;
+            seen = true;
+        }
+        if (seen) return true;
+    }
+    return false;
+}
+
+Result<void> wait_for_monitor_exit(const std::string& lxcpath, const std::string& name) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    bool checked_owner = false;
     // Polls the exact names (cheap), then one pass over the "-N" variants too.
     for (bool variants = false;; ) {
         if (!reap_container_cgroups(name, variants)) {
             if (variants) return {};
             variants = true;
             continue;
+        }
+        if (!checked_owner) {  // once: another root's running jail of that name never cleans up
+            checked_owner = true;
+            if (monitor_of_other_root(lxcpath, name)) return {};
         }
         if (std::chrono::steady_clock::now() > deadline)
             return fail("LXC: the monitor of " + name + " did not clean up its cgroups within 5 s");
@@ -172,7 +200,7 @@ Result<void> lxc_start(const std::string& lxcpath, const std::string& name) {
     // (~2 MiB per jail), and jailctl itself stays out of the jail's cgroups.
     auto run = run_command({kLxcStart, "--daemon", "--lxcpath", lxcpath, "--name", name});
     if (!run || run->exit_status != 0) {
-        (void)wait_for_monitor_exit(name);  // a refused start may leave empty cgroups
+        (void)wait_for_monitor_exit(lxcpath, name);  // a refused start may leave empty cgroups
         // lxc-start itself only says that it failed; the cause is in the jail's lxc.log, which an
         // undo may remove with the jail's directory: quote its last error.
         std::string why = !run ? run.error().message : last_error_in(lxcpath + "/" + name + "/lxc.log");
@@ -188,7 +216,7 @@ Result<void> lxc_stop(const std::string& lxcpath, const std::string& name, int t
     if (!c) return std::unexpected(c.error());
     if ((*c)->is_running(c->get()) && !(*c)->shutdown(c->get(), timeout_s) && !(*c)->stop(c->get()))
         return fail("LXC: container " + name + " could not be killed");
-    return wait_for_monitor_exit(name);
+    return wait_for_monitor_exit(lxcpath, name);
 }
 
 bool lxc_running(const std::string& lxcpath, const std::string& name) {

@@ -272,21 +272,33 @@ Result<void> delete_route(const std::string& ip) {
     return {};
 }
 
-Result<bool> route_exists(const std::string& ip) {
+Result<std::optional<std::string>> route_device(const std::string& ip) {
     auto addr = parse_addr(ip);
     if (!addr) return std::unexpected(addr.error());
-    bool found = false;
+    std::optional<std::string> device;
     auto each = [&](const nlmsghdr* msg) {
         auto* r = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(msg));
         if (r->rtm_dst_len != 32 || r->rtm_table != RT_TABLE_MAIN) return;
+        bool dst = false;
+        unsigned oif = 0;
         for_each_attr(msg, sizeof(rtmsg), [&](const nlattr* attr) {
-            if (mnl_attr_get_type(attr) == RTA_DST && mnl_attr_get_u32(attr) == addr->s_addr) found = true;
+            if (mnl_attr_get_type(attr) == RTA_DST && mnl_attr_get_u32(attr) == addr->s_addr) dst = true;
+            if (mnl_attr_get_type(attr) == RTA_OIF) oif = mnl_attr_get_u32(attr);
         });
+        if (!dst) return;
+        char name[IF_NAMESIZE] = {};
+        device = oif && ::if_indextoname(oif, name) ? std::string(name) : std::string();
     };
-    auto rc = run_dump(ipv4_route_dump, each, [&] { found = false; });
+    auto rc = run_dump(ipv4_route_dump, each, [&] { device.reset(); });
     if (!rc) return std::unexpected(rc.error());
     if (*rc) return fail_errno("read the routing table", *rc);
-    return found;
+    return device;
+}
+
+Result<bool> route_exists(const std::string& ip) {
+    auto device = route_device(ip);
+    if (!device) return std::unexpected(device.error());
+    return device->has_value();
 }
 
 Result<void> delete_proxy_neighbour(const std::string& ip, const std::string& uplink) {

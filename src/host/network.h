@@ -44,6 +44,8 @@ Result<void> delete_route(const std::string& ip);                     // IP/32; 
 Result<void> delete_proxy_neighbour(const std::string& ip, const std::string& uplink);  // absent: OK
 Result<bool> proxy_neighbour_exists(const std::string& ip, const std::string& uplink);
 Result<bool> route_exists(const std::string& ip);
+// The device of the IP/32 route in the main table ("" when it has none); nullopt: no route.
+Result<std::optional<std::string>> route_device(const std::string& ip);
 
 // Anti-spoofing on the host side of a jail's veth: strict reverse-path filtering
 // (a packet whose source address is not routed back through this veth — i.e. is not
