@@ -154,34 +154,50 @@ Peer peer_of(const ClusterView& v, const std::string& host) {
     return {h.value("api", ""), h.value("fingerprint", ""), v.record.value("token", "")};
 }
 
-// Follows the task on `host` until it ends, printing each step as it finishes (stderr), then
-// prints the result as the verb would; returns the verb's exit status.
-int follow(const Context& ctx, const Peer& peer, const std::string& host, const std::string& task) {
+// Follows the task on `host` until it ends, printing each step as it finishes (stderr);
+// returns the task's JSON, or an error when the host stopped answering.
+Result<json> await_task(const Peer& peer, const std::string& host, const std::string& task) {
     size_t printed = 0;
-    json t;
     for (int failures = 0;;) {
         auto got = peer_get(peer, "/api/v1/tasks/" + task);
         if (!got) {
-            if (++failures >= 25)  // ~5 s without an answer: say so, the task goes on there
-                return report_error(ctx, "cluster", Error{ErrorKind::StepFailed, got.error().message + "; task " + task +
-                                                                                     " may still be running on " + host});
+            if (++failures >= 100)  // ~5 s without an answer: say so, the task goes on there
+                return fail(got.error().message + "; task " + task + " may still be running on " + host);
         } else {
             failures = 0;
-            t = std::move(*got);
-            const auto& steps = t["steps"];
+            const auto& steps = (*got)["steps"];
             while (steps.is_array() && printed < steps.size() && steps[printed].value("status", "") != "running") {
                 const auto& s = steps[printed++];
                 std::fprintf(stderr, "[%s] %-16s %s (%.0f ms)\n", host.c_str(), s.value("name", "").c_str(),
                              s.value("status", "").c_str(), s.value("ms", 0.0));
             }
-            if (t.value("state", "running") != "running") break;
+            if (got->value("state", "running") != "running") return std::move(*got);
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        // Short: a move's downtime includes the moment its stop is seen to have ended.
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    int status = t.contains("exit_status") && t["exit_status"].is_number_integer() ? t["exit_status"].get<int>()
-                 : t.value("state", "") == "ok"                                      ? 0
-                                                                                     : 5;
-    json result = t["result"].is_object() ? t["result"] : json::object();
+}
+
+// A finished task's exit status, as the verb's.
+int task_status(const json& t) {
+    if (t.contains("exit_status") && t["exit_status"].is_number_integer()) return t["exit_status"].get<int>();
+    return t.value("state", "") == "ok" ? 0 : 5;
+}
+
+// The task's KO cause, one line.
+std::string task_error(const json& t, const std::string& host) {
+    const json& e = t["error"];
+    return (e.is_object() ? e.value("step", "task") : "task") + ": " +
+           (e.is_object() ? e.value("message", "") : "failed on " + host) + " (on host " + host + ")";
+}
+
+// Follows the task on `host` until it ends, then prints the result as the verb would;
+// returns the verb's exit status.
+int follow(const Context& ctx, const Peer& peer, const std::string& host, const std::string& task) {
+    auto t = await_task(peer, host, task);
+    if (!t) return report_error(ctx, "cluster", Error{ErrorKind::StepFailed, t.error().message});
+    int status = task_status(*t);
+    json result = (*t)["result"].is_object() ? (*t)["result"] : json::object();
     result["host"] = host;
     if (ctx.options.json) {
         std::cout << result.dump(2) << std::endl;
@@ -194,22 +210,33 @@ int follow(const Context& ctx, const Peer& peer, const std::string& host, const 
                 for (const auto& [k, v] : value.items())
                     std::printf("ftp %-6s %s\n", (k + ":").c_str(), v.is_string() ? v.get<std::string>().c_str() : v.dump().c_str());
     }
-    if (status != 0) {
-        const json& e = t["error"];
-        std::cerr << "KO: " << (e.is_object() ? e.value("step", "task") : "task") << ": "
-                  << (e.is_object() ? e.value("message", "") : "failed on " + host) << " (on host " << host << ")" << std::endl;
-    }
+    if (status != 0) std::cerr << "KO: " << task_error(*t, host) << std::endl;
     return status;
 }
 
 // The host refused the action before it began (400/409/503): its verdict, as the CLI's.
-int refused(const Context& ctx, const PeerAnswer& a, const std::string& host) {
+Error refusal(const PeerAnswer& a, const std::string& host) {
     const json& e = a.body.is_object() ? a.body["error"] : json();
     std::string field = e.is_object() && e["field"].is_string() ? e["field"].get<std::string>() + ": " : "";
     std::string message = e.is_object() ? e.value("message", "") : "HTTP " + std::to_string(a.status);
     ErrorKind kind = a.status == 400 ? ErrorKind::BadInput : a.status == 409 ? ErrorKind::Conflict
                      : a.status == 503 ? ErrorKind::HostNotReady : ErrorKind::StepFailed;
-    return report_error(ctx, "validate", Error{kind, field + message + " (on host " + host + ")"});
+    return Error{kind, field + message + " (on host " + host + ")"};
+}
+int refused(const Context& ctx, const PeerAnswer& a, const std::string& host) {
+    return report_error(ctx, "validate", refusal(a, host));
+}
+
+// Starts a task on `host` and follows it: its JSON when it ended OK, else its cause.
+Result<json> run_task(const Peer& peer, const std::string& host, const std::string& method, const std::string& path,
+                      const json& body) {
+    auto started = peer_request(peer, method, path, body, std::chrono::seconds(60));
+    if (!started) return std::unexpected(started.error());
+    if (started->status != 202) return std::unexpected(refusal(*started, host));
+    auto t = await_task(peer, host, started->body.value("task", ""));
+    if (!t) return t;
+    if (int status = task_status(*t); status != 0) return std::unexpected(Error{static_cast<ErrorKind>(status), task_error(*t, host)});
+    return t;
 }
 
 int create_in_cluster(Context& ctx, Etcd& etcd, const ClusterView& v, const Routed& r, const std::string& wanted_host) {
@@ -267,6 +294,86 @@ int create_in_cluster(Context& ctx, Etcd& etcd, const ClusterView& v, const Rout
     return status;
 }
 
+// Moves `domain` to host `to` (docs/FLEET.md "Moving a jail"): stop on the old host (its route
+// and proxy ARP go), the new host imports the old one's export stream and starts and tests it
+// (its start announces the address), the keys name the new host, the old copy is destroyed.
+// A failure before the new copy passed its test starts the old one again.
+Result<json> move_jail(Etcd& etcd, const ClusterView& v, const std::string& domain, const std::string& to) {
+    auto jail = etcd.get(keys::jail(domain));
+    if (!jail) return std::unexpected(jail.error());
+    if (!*jail) return fail_input("domain", "no jail " + quote_input(domain) + " in the cluster (see `jailctl cluster status`)");
+    const json record = json::parse((*jail)->value, nullptr, false);
+    const std::string from = record.value("host", ""), ip = record.value("ip", "");
+    if (from == to) return fail_input("to", domain + " is already on host " + to);
+    if (!v.hosts.contains(to)) return fail_input("to", "no host " + quote_input(to) + " in the cluster (see `jailctl cluster hosts`)");
+    for (const auto& h : {from, to})
+        if (!v.alive.contains(h)) return fail(ErrorKind::HostNotReady, "host " + h + " is down (its serve is not running)");
+    const Peer old_host = peer_of(v, from), new_host = peer_of(v, to);
+    const std::string path = "/api/v1/jails/" + domain;
+    auto creds = peer_get(old_host, path + "/credentials");
+    auto state = creds ? peer_get(old_host, path) : creds;
+    if (!state) return std::unexpected(state.error());
+    const bool running = state->value("state", "") == "running";
+    std::fprintf(stderr, "cluster: moving %s (%s) from %s to %s\n", domain.c_str(), ip.c_str(), from.c_str(), to.c_str());
+    const auto began = std::chrono::steady_clock::now();
+    if (running)
+        if (auto r = run_task(old_host, from, "POST", path + "/stop", json::object()); !r) return std::unexpected(r.error());
+    auto received = run_task(new_host, to, "POST", "/api/v1/cluster/receive",
+                             {{"domain", domain}, {"from", from}, {"password", creds->value("password", "")}});
+    if (!received) {
+        std::string back;
+        if (running)
+            if (auto r = run_task(old_host, from, "POST", path + "/start", json::object()); !r)
+                back = "; starting it again on " + from + " failed too: " + r.error().message;
+        return std::unexpected(Error{received.error().kind, received.error().message + "; " + domain + " stays on host " +
+                                                                from + back});
+    }
+    const double switch_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
+    // The cluster's keys name the new host at once (its agent would at its next refresh).
+    const json result_of_import = (*received)["result"].is_object() ? (*received)["result"] : json::object();
+    for (auto r : {etcd.put(keys::jail(domain), json{{"host", to}, {"ip", ip}, {"size_bytes", result_of_import.value("size_bytes", record.value("size_bytes", uint64_t{0}))}, {"state", "ready"}}.dump()),
+                   etcd.put(keys::ip(ip), json{{"domain", domain}, {"host", to}}.dump()),
+                   etcd.put(keys::by_host(to) + domain, ""), etcd.remove(keys::by_host(from) + domain)})
+        if (!r) return std::unexpected(r.error());
+    json result = {{"domain", domain}, {"ip", ip}, {"from", from}, {"to", to}, {"switch_ms", switch_ms},
+                   {"password_kept", result_of_import["ftp"].is_object() && result_of_import["ftp"].value("password_kept", false)},
+                   {"warnings", json::array()}};
+    if (auto r = run_task(old_host, from, "DELETE", path + "?force=true", nullptr); !r)
+        result["warnings"].push_back("the old copy on " + from + " was not destroyed: " + r.error().message +
+                                     " (`jailctl --root ... destroy " + domain + " --force` there)");
+    if (!running)
+        if (auto r = run_task(new_host, to, "POST", path + "/stop", json::object()); !r)
+            result["warnings"].push_back("it was stopped before the move and could not be stopped on " + to + ": " + r.error().message);
+    result["running"] = running;
+    return result;
+}
+
+// The cluster for a verb of its own: membership, etcd, the view.
+struct Opened {
+    Etcd etcd;
+    ClusterView view;
+};
+Result<Opened> open_cluster(const Context& ctx) {
+    auto m = load_membership(ctx.paths.root);
+    if (!m) return std::unexpected(m.error());
+    if (!*m) return fail(ErrorKind::HostNotReady, "this host is in no cluster (`jailctl cluster init` or `join` first)");
+    auto etcd = open_store(**m);
+    if (!etcd) return std::unexpected(etcd.error());
+    auto v = read_cluster(*etcd);
+    if (!v) return std::unexpected(v.error());
+    return Opened{std::move(*etcd), std::move(*v)};
+}
+
+std::vector<std::string> move_lines(const json& r) {
+    std::vector<std::string> lines = {"domain:    " + r.value("domain", ""), "from:      " + r.value("from", ""),
+                                      "to:        " + r.value("to", ""),
+                                      "switch:    " + std::to_string(static_cast<long>(r.value("switch_ms", 0.0))) +
+                                          " ms (stopped there until started and tested here)",
+                                      std::string("password:  ") + (r.value("password_kept", false) ? "kept" : "NEW (see `jailctl credentials`)")};
+    for (const auto& w : r["warnings"]) lines.push_back("warning:   " + w.get<std::string>());
+    return lines;
+}
+
 }  // namespace
 
 int run_in_cluster(Context& ctx, const std::vector<std::string>& args, const std::string& wanted_host) {
@@ -316,6 +423,51 @@ int run_in_cluster(Context& ctx, const std::vector<std::string>& args, const std
         (void)etcd->remove(keys::by_host(host) + r->domain);
     }
     return status;
+}
+
+int run_move(Context& ctx, const std::string& domain_input, const std::string& to) {
+    auto domain = Domain::parse(domain_input);
+    if (!domain) return report_error(ctx, "validate", domain.error());
+    auto c = open_cluster(ctx);
+    if (!c) return report_error(ctx, "cluster", c.error());
+    auto moved = move_jail(c->etcd, c->view, domain->str(), to);
+    if (!moved) return report_error(ctx, "move", moved.error());
+    return report_ok(ctx, *moved, move_lines(*moved));
+}
+
+int run_evacuate(Context& ctx, const std::string& host) {
+    auto c = open_cluster(ctx);
+    if (!c) return report_error(ctx, "cluster", c.error());
+    if (!c->view.hosts.contains(host))
+        return report_error(ctx, "validate", Error{ErrorKind::BadInput, "host: no host " + quote_input(host) + " in the cluster"});
+    // The jails/ keys, not by-host/: a jail created moments ago is claimed there at once,
+    // while its host's agent adds by-host/ only at its next refresh.
+    auto listed = c->etcd.list(keys::jails());
+    if (!listed) return report_error(ctx, "cluster", listed.error());
+    std::vector<std::string> domains;
+    for (const auto& kv : *listed)
+        if (json::parse(kv.value, nullptr, false).value("host", "") == host) domains.push_back(kv.key.substr(keys::jails().size()));
+    json moved = json::array();
+    std::vector<std::string> lines;
+    for (const auto& domain : domains) {
+        auto v = read_cluster(c->etcd);  // each move changes the capacities placement reads
+        if (!v) return report_error(ctx, "cluster", v.error());
+        ClusterView others = *v;  // placement among the other hosts
+        others.alive.erase(host);
+        auto jail = c->etcd.get(keys::jail(domain));
+        auto size = jail && *jail ? json::parse((*jail)->value, nullptr, false).value("size_bytes", uint64_t{0}) : 0;
+        auto to = place(others, size);
+        auto r = to ? move_jail(c->etcd, *v, domain, *to) : Result<json>(std::unexpected(to.error()));
+        if (!r) {
+            // What moved stays moved; the rest stays here and the operator sees where it stopped.
+            std::fprintf(stderr, "cluster: evacuate %s stopped at %s after %zu moved\n", host.c_str(), domain.c_str(), moved.size());
+            return report_error(ctx, "move", Error{r.error().kind, domain + ": " + r.error().message});
+        }
+        lines.push_back(domain + " -> " + r->value("to", ""));
+        moved.push_back(std::move(*r));
+    }
+    lines.insert(lines.begin(), "host:      " + host + " (" + std::to_string(moved.size()) + " jails moved)");
+    return report_ok(ctx, {{"host", host}, {"moved", moved}}, lines);
 }
 
 }  // namespace jailctl

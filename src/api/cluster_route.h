@@ -16,4 +16,10 @@ namespace jailctl {
 // `args`: the command line after the program name, global options included.
 int run_in_cluster(Context& ctx, const std::vector<std::string>& args, const std::string& host);
 
+// jailctl move DOMAIN --to HOST: the jail moves to another host of the cluster (stopped there,
+// streamed host to host, imported, started and tested here, the old copy destroyed).
+int run_move(Context& ctx, const std::string& domain, const std::string& to);
+// jailctl evacuate HOST: every jail of HOST moves to the host placement chooses for it.
+int run_evacuate(Context& ctx, const std::string& host);
+
 }  // namespace jailctl

@@ -12,6 +12,7 @@
 
 #include "api/auth.h"
 #include "api/serve.h"
+#include "api/cluster_route.h"
 #include "cluster/membership.h"
 #include "cluster/peer.h"
 #include "services/certificate.h"
@@ -327,6 +328,22 @@ void add_cluster(CLI::App& app, Context& ctx, Action& action) {
     });
     cluster->add_subcommand("status", "Every host's jails in one listing; ? for jails whose host is down")->callback([&] {
         action = [&ctx] { return run_status(ctx); };
+    });
+    // Cluster verbs on jails: always through the cluster (--cluster is implied).
+    auto move_domain = std::make_shared<std::string>(), move_to = std::make_shared<std::string>();
+    auto* move = app.add_subcommand("move", "Move a jail to another host of the cluster (docs/FLEET.md)");
+    move->add_option("domain", *move_domain, "The jail")->required();
+    move->add_option("--to", *move_to, "The host it goes to")->required();
+    move->callback([&ctx, &action, move_domain, move_to] {
+        ctx.options.cluster = false;
+        action = [&ctx, move_domain, move_to] { return run_move(ctx, *move_domain, *move_to); };
+    });
+    auto evacuate_host = std::make_shared<std::string>();
+    auto* evacuate = app.add_subcommand("evacuate", "Move every jail off a host of the cluster (e.g. before maintenance)");
+    evacuate->add_option("host", *evacuate_host, "The host to empty")->required();
+    evacuate->callback([&ctx, &action, evacuate_host] {
+        ctx.options.cluster = false;
+        action = [&ctx, evacuate_host] { return run_evacuate(ctx, *evacuate_host); };
     });
     cluster->add_subcommand("hosts", "The cluster's hosts: up or down (lease), jails, free disk and memory")->callback([&] {
         action = [&ctx] { return run_hosts(ctx); };

@@ -11,11 +11,14 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <thread>
 
 #include "api/actions.h"
 #include "api/agent.h"
@@ -25,9 +28,13 @@
 #include "api/tasks.h"
 #include "cli/jail_ops.h"
 #include "cli/metrics.h"
+#include "cluster/membership.h"
+#include "cluster/peer.h"
 #include "console/console_assets.h"
 #include "jail/domain.h"
 #include "services/certificate.h"
+#include "util/atomic_file.h"
+#include "util/fd.h"
 
 namespace jailctl {
 namespace {
@@ -151,6 +158,9 @@ private:
     bool allow(const httplib::Request& req, httplib::Response& res, Role need, Role* role = nullptr);
     void action(const httplib::Request& req, httplib::Response& res, const std::string& action_name,
                 const std::string& domain, const std::string& body);
+    // A jail moving between the cluster's hosts (docs/FLEET.md): its archive streamed out of
+    // the old host, pulled in by the new one, and the customer's FTP password.
+    void transfer_routes();
     // The registered jail named in the URL (normalised), or false after answering 400/404.
     bool known_jail(const std::string& input, std::string& domain, httplib::Response& res);
 
@@ -311,6 +321,77 @@ void Server::action(const httplib::Request& req, httplib::Response& res, const s
     json_error(res, started.http_status, field ? nlohmann::json(*field) : nlohmann::json(nullptr), started.message);
 }
 
+void Server::transfer_routes() {
+    auto& s = http_;
+    // The jail's archive as a stream (export to /dev/fd/4 of the task), for the host a
+    // cluster move takes it to. Admin: it holds the whole site.
+    s.Get(R"(/api/v1/jails/([^/]+)/export)", [this](const httplib::Request& req, httplib::Response& res) {
+        if (!allow(req, res, Role::Admin)) return;
+        std::string domain;
+        if (!known_jail(req.matches[1], domain, res)) return;
+        int p[2];
+        if (::pipe2(p, O_CLOEXEC) != 0) return json_error(res, 500, nullptr, std::string("pipe: ") + std::strerror(errno));
+        auto out = std::make_shared<Fd>(p[0]);
+        auto started = runner_.start({"export", domain, "/dev/fd/4"}, domain, std::chrono::seconds(15), {.data_fd = p[1]});
+        ::close(p[1]);  // the child's copy is the only writer: its exit ends the stream
+        if (started.http_status != 202) return json_error(res, started.http_status, nullptr, started.message);
+        res.set_header("X-Jailctl-Task", started.id);
+        res.set_chunked_content_provider("application/zstd", [out](size_t, httplib::DataSink& sink) {
+            char buf[1 << 16];
+            ssize_t n;
+            while ((n = ::read(out->get(), buf, sizeof buf)) < 0 && errno == EINTR) {
+            }
+            if (n > 0) return sink.write(buf, static_cast<size_t>(n));
+            sink.done();  // the export's end (a failed one is a truncated stream: its reader fails)
+            return true;
+        });
+    });
+    // The customer's FTP account, for the host a cluster move takes the jail to (admin only).
+    s.Get(R"(/api/v1/jails/([^/]+)/credentials)", [this](const httplib::Request& req, httplib::Response& res) {
+        if (!allow(req, res, Role::Admin)) return;
+        std::string domain;
+        if (!known_jail(req.matches[1], domain, res)) return;
+        auto creds = read_credentials(local().paths, domain);
+        if (!creds) return json_error(res, 503, nullptr, creds.error().message);
+        res.set_header("Cache-Control", "no-store");
+        json_ok(res, 200, {{"user", creds->user}, {"password", creds->password}});
+    });
+    // {"domain", "from", "password"}: import the jail that host `from` streams (its export
+    // above), keeping the customer's password. The task is this host's import.
+    s.Post("/api/v1/cluster/receive", [this](const httplib::Request& req, httplib::Response& res) {
+        if (!allow(req, res, Role::Admin)) return;
+        auto body = nlohmann::json::parse(req.body, nullptr, false);
+        for (const char* field : {"domain", "from", "password"})
+            if (!body.is_object() || !body.contains(field) || !body[field].is_string())
+                return json_error(res, 400, field, std::string(field) + ": a string is required");
+        auto domain = Domain::parse(body["domain"].get<std::string>());
+        if (!domain) return json_error(res, 400, "domain", domain.error().message);
+        auto member = load_membership(ctx_.paths.root);
+        if (!member || !*member)
+            return json_error(res, 503, nullptr, member ? "this host is in no cluster" : member.error().message);
+        auto etcd = open_store(**member);
+        auto peer = etcd ? peer_of_host(*etcd, body["from"].get<std::string>()) : Result<Peer>(std::unexpected(etcd.error()));
+        if (!peer) return json_error(res, peer.error().kind == ErrorKind::BadInput ? 400 : 503, "from", peer.error().message);
+        int p[2];
+        if (::pipe2(p, O_CLOEXEC) != 0) return json_error(res, 500, nullptr, std::string("pipe: ") + std::strerror(errno));
+        auto in = std::make_shared<Fd>(p[1]);
+        // The pump: the old host's stream into the import's /dev/fd/4, until its end or the
+        // import's (a write then fails: EPIPE, SIGPIPE is ignored here).
+        std::thread([in, peer = *peer, path = "/api/v1/jails/" + domain->str() + "/export"] {
+            auto r = peer_stream(peer, path, [&](const char* data, size_t n) {
+                return static_cast<bool>(write_all(in->get(), std::string_view(data, n), "the import's stream"));
+            });
+            if (!r) std::fprintf(stderr, "serve: receive: %s\n", r.error().message.c_str());
+        }).detach();
+        auto started = runner_.start({"import", "/dev/fd/4", "--domain", domain->str()}, domain->str(), std::chrono::seconds(15),
+                                     {.data_fd = p[0], .env = {"JAILCTL_FTP_PASSWORD=" + body["password"].get<std::string>()}});
+        ::close(p[0]);
+        if (started.http_status != 202) return json_error(res, started.http_status, nullptr, started.message);
+        res.set_header("Location", "/api/v1/tasks/" + started.id);
+        json_ok(res, 202, {{"task", started.id}});
+    });
+}
+
 void Server::routes() {
     auto& s = http_;
     s.set_payload_max_length(kMaxBody);
@@ -393,6 +474,7 @@ void Server::routes() {
         if (!req.body.empty()) return json_error(res, 400, "body", "body: DELETE takes no body (use ?force=true)");
         action(req, res, "destroy", req.matches[1], body.dump());
     });
+    transfer_routes();
     s.Get("/api/v1/tasks", [this](const httplib::Request& req, httplib::Response& res) {
         if (!allow(req, res, Role::Viewer)) return;
         json_ok(res, 200, {{"tasks", runner_.list_json()}});

@@ -92,7 +92,7 @@ TaskRunner::~TaskRunner() {
     spawner_->cv.notify_one();
 }
 
-TaskRunner::Spawned TaskRunner::spawn(const std::vector<std::string>& argv) {
+TaskRunner::Spawned TaskRunner::spawn(const std::vector<std::string>& argv, const ChildIo& io) {
     Spawned s;
     int out[2], err[2], ev[2];
     if (::pipe2(out, O_CLOEXEC) != 0) return {.errnum = errno};
@@ -114,6 +114,7 @@ TaskRunner::Spawned TaskRunner::spawn(const std::vector<std::string>& argv) {
     for (char** e = environ; *e; ++e)
         if (std::strncmp(*e, "JAILCTL_EVENTS_FD=", 18) != 0 && std::strncmp(*e, "NOTIFY_SOCKET=", 14) != 0)
             env_store.emplace_back(*e);
+    env_store.insert(env_store.end(), io.env.begin(), io.env.end());
     std::vector<char*> cenv;
     for (auto& e : env_store) cenv.push_back(e.data());
     cenv.push_back(nullptr);
@@ -131,12 +132,16 @@ TaskRunner::Spawned TaskRunner::spawn(const std::vector<std::string>& argv) {
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
         ::signal(SIGPIPE, SIG_DFL);
+        // Out of the way of the dup2s below first, whatever number it has in serve.
+        const int data = io.data_fd >= 0 ? ::fcntl(io.data_fd, F_DUPFD_CLOEXEC, 16) : -1;
         if (devnull >= 0) ::dup2(devnull, 0);
         ::dup2(out[1], 1);
         ::dup2(err[1], 2);
         ::dup2(ev[1], 3);  // dup2 clears close-on-exec on the copies
-        if (::syscall(SYS_close_range, 4u, ~0u, 0u) != 0)
-            for (int fd = 4; fd < 65536; ++fd) ::close(fd);
+        if (data >= 0) ::dup2(data, 4);
+        const unsigned first_closed = io.data_fd >= 0 ? 5u : 4u;
+        if (::syscall(SYS_close_range, first_closed, ~0u, 0u) != 0)
+            for (int fd = static_cast<int>(first_closed); fd < 65536; ++fd) ::close(fd);
         ::execve(program_.c_str(), cargv.data(), cenv.data());
         ::_exit(127);
     }
@@ -156,7 +161,7 @@ TaskRunner::Spawned TaskRunner::spawn(const std::vector<std::string>& argv) {
 }
 
 TaskRunner::Started TaskRunner::start(const std::vector<std::string>& verb_args, const std::string& domain,
-                                      std::chrono::milliseconds accept_wait) {
+                                      std::chrono::milliseconds accept_wait, const ChildIo& io) {
     Started started;
     auto task = std::make_shared<Task>();
     {
@@ -182,7 +187,7 @@ TaskRunner::Started TaskRunner::start(const std::vector<std::string>& verb_args,
     auto future = promise.get_future();
     {
         std::lock_guard lock(spawner_->mu);
-        spawner_->jobs.push_back([&] { promise.set_value(spawn(argv)); });
+        spawner_->jobs.push_back([&] { promise.set_value(spawn(argv, io)); });
     }
     spawner_->cv.notify_one();
     Spawned child = future.get();

@@ -26,6 +26,12 @@ struct SseEvent {
     nlohmann::json data;
 };
 
+// What a task's child gets besides its arguments.
+struct ChildIo {
+    int data_fd = -1;              // becomes the child's fd 4 (/dev/fd/4): an archive stream
+    std::vector<std::string> env;  // NAME=value added to serve's environment (secrets: not argv)
+};
+
 class TaskRunner {
 public:
     // `program`: the jailctl executable; `global_args`: --root=..., --log-dir=... as serve got them.
@@ -40,8 +46,9 @@ public:
     };
     // Runs the verb and waits until it has accepted its inputs (opened its task log),
     // exited, or `accept_wait` passed (it may be waiting for the jail's lock: 202 then).
+    // `io`: what the child gets besides its arguments (a data stream, the environment).
     Started start(const std::vector<std::string>& verb_args, const std::string& domain,
-                  std::chrono::milliseconds accept_wait = std::chrono::seconds(15));
+                  std::chrono::milliseconds accept_wait = std::chrono::seconds(15), const ChildIo& io = ChildIo());
 
     // GET /tasks/{id}: nullopt when unknown.
     std::optional<nlohmann::json> task_json(const std::string& id);
@@ -63,7 +70,7 @@ private:
         int out = -1, err = -1, events = -1;
         int errnum = 0;
     };
-    Spawned spawn(const std::vector<std::string>& argv);
+    Spawned spawn(const std::vector<std::string>& argv, const ChildIo& io);
     void monitor(std::shared_ptr<Task> task, Spawned child);
     void handle_event(Task& task, const std::string& line);
     void finish(Task& task, int wait_status, const std::string& out, const std::string& err);

@@ -55,6 +55,18 @@ Result<void> remove_membership(const std::string& root) {
 
 Result<Etcd> open_store(const Membership& m) { return Etcd::open({.endpoints = m.etcd, .ca_file = m.etcd_ca}); }
 
+Result<Peer> peer_of_host(Etcd& etcd, const std::string& host) {
+    auto cluster = etcd.get(keys::cluster());
+    auto record = cluster ? etcd.get(keys::host(host)) : Result<std::optional<KeyValue>>{};
+    if (!cluster || !record) return std::unexpected(!cluster ? cluster.error() : record.error());
+    if (!*cluster) return fail(ErrorKind::HostNotReady, "no cluster record in etcd (was it wiped?)");
+    if (!*record) return fail_input("host", "no host " + quote_input(host) + " in the cluster (see `jailctl cluster hosts`)");
+    auto c = nlohmann::json::parse((*cluster)->value, nullptr, false);
+    auto h = nlohmann::json::parse((*record)->value, nullptr, false);
+    if (!c.is_object() || !h.is_object()) return fail(keys::host(host) + " or " + keys::cluster() + " in etcd is not JSON");
+    return Peer{h.value("api", ""), h.value("fingerprint", ""), c.value("token", "")};
+}
+
 Result<void> check_host_name(const std::string& name) {
     auto bad = [&](const std::string& why) { return fail_input("name", quote_input(name) + " " + why); };
     if (name.empty() || name.size() > 63) return bad("must have 1 to 63 characters");

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster/etcd.h"
+#include "cluster/peer.h"
 #include "util/result.h"
 
 namespace jailctl {
@@ -29,6 +30,8 @@ Result<void> save_membership(const std::string& root, const Membership& m);
 Result<void> remove_membership(const std::string& root);
 
 Result<Etcd> open_store(const Membership& m);
+// How to call host `host` of the cluster: its API and pinned fingerprint, the cluster's token.
+Result<Peer> peer_of_host(Etcd& etcd, const std::string& host);
 
 // A host's name in the cluster: 1-63 of [a-z0-9-], not starting or ending with '-'
 // (a DNS label, so it can also name the host in URLs and logs).

@@ -6,6 +6,8 @@
 
 #include <httplib.h>
 
+#include <memory>
+
 #include "util/text.h"
 
 namespace jailctl {
@@ -23,38 +25,76 @@ int verify_pinned(X509_STORE_CTX* store, void* arg) {
 
 }  // namespace
 
-Result<PeerAnswer> peer_request(const Peer& peer, const std::string& method, const std::string& path,
-                                const nlohmann::json& body, std::chrono::milliseconds timeout) {
-    const std::string where = peer.api_url + path;
+namespace {
+
+// A client for the peer: its certificate pinned, the cluster's token as the bearer.
+Result<std::unique_ptr<httplib::SSLClient>> pinned_client(const Peer& peer, const std::string& where,
+                                                          std::chrono::milliseconds timeout) {
     if (!peer.api_url.starts_with("https://")) return fail("peer " + where + ": not an https:// URL");
     std::string host_port = peer.api_url.substr(8);
     auto colon = host_port.rfind(':');
     if (colon == std::string::npos) return fail("peer " + where + ": no port");
     int port = std::atoi(host_port.c_str() + colon + 1);
-    httplib::SSLClient client(host_port.substr(0, colon), port);
+    auto client = std::make_unique<httplib::SSLClient>(host_port.substr(0, colon), port);
     // httplib's own check (a CA, the host name) is off; the pin below is stricter.
-    client.enable_server_certificate_verification(false);
-    SSL_CTX* ctx = client.ssl_context();
+    client->enable_server_certificate_verification(false);
+    SSL_CTX* ctx = client->ssl_context();
     if (!ctx) return fail("peer " + where + ": no TLS context");
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
     SSL_CTX_set_cert_verify_callback(ctx, verify_pinned, const_cast<std::string*>(&peer.fingerprint));
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(timeout);
-    client.set_connection_timeout(us);
-    client.set_read_timeout(us);
-    client.set_bearer_token_auth(peer.token);
+    client->set_connection_timeout(us);
+    client->set_read_timeout(us);
+    client->set_bearer_token_auth(peer.token);
+    return client;
+}
+
+std::unexpected<Error> unreachable(const Peer& peer, const std::string& where, httplib::Error e) {
+    std::string why = httplib::to_string(e);
+    if (e == httplib::Error::Connection) why = "cannot connect (is serve running there?)";
+    if (e == httplib::Error::SSLConnection)
+        why += " (is the certificate still the one pinned at join? its fingerprint must be " + peer.fingerprint + ")";
+    return fail("peer " + where + ": " + why);
+}
+
+}  // namespace
+
+Result<PeerAnswer> peer_request(const Peer& peer, const std::string& method, const std::string& path,
+                                const nlohmann::json& body, std::chrono::milliseconds timeout) {
+    const std::string where = peer.api_url + path;
+    auto client = pinned_client(peer, where, timeout);
+    if (!client) return std::unexpected(client.error());
     const std::string text = body.is_null() ? "" : body.dump();
-    httplib::Result res = method == "POST"     ? client.Post(path, text, "application/json")
-                          : method == "DELETE" ? client.Delete(path)
-                                               : client.Get(path);
-    if (!res) {
-        std::string why = httplib::to_string(res.error());
-        if (res.error() == httplib::Error::Connection) why = "cannot connect (is serve running there?)";
-        if (res.error() == httplib::Error::SSLConnection)
-            why += " (is the certificate still the one pinned at join? its fingerprint must be " + peer.fingerprint + ")";
-        return fail("peer " + where + ": " + why);
-    }
+    httplib::Result res = method == "POST"     ? (*client)->Post(path, text, "application/json")
+                          : method == "DELETE" ? (*client)->Delete(path)
+                                               : (*client)->Get(path);
+    if (!res) return unreachable(peer, where, res.error());
     auto answer = nlohmann::json::parse(res->body, nullptr, false);
     return PeerAnswer{res->status, answer.is_discarded() ? nlohmann::json(nullptr) : std::move(answer)};
+}
+
+Result<void> peer_stream(const Peer& peer, const std::string& path,
+                         const std::function<bool(const char*, size_t)>& receive, std::chrono::milliseconds timeout) {
+    const std::string where = peer.api_url + path;
+    auto client = pinned_client(peer, where, timeout);
+    if (!client) return std::unexpected(client.error());
+    int status = 0;
+    std::string refusal;  // the body of an answer that is not 200 (its JSON error)
+    httplib::Result res = (*client)->Get(
+        path,
+        [&](const httplib::Response& r) {
+            status = r.status;
+            return true;
+        },
+        [&](const char* data, size_t n) {
+            if (status == 200) return receive(data, n);
+            if (refusal.size() < 4096) refusal.append(data, n);
+            return true;
+        });
+    if (status != 0 && status != 200)
+        return fail("peer " + where + ": HTTP " + std::to_string(status) + " " + quote_input(refusal.substr(0, 300)));
+    if (!res) return unreachable(peer, where, res.error());
+    return {};
 }
 
 Result<nlohmann::json> peer_get(const Peer& peer, const std::string& path, std::chrono::milliseconds timeout) {

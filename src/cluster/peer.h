@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -28,6 +29,12 @@ struct PeerAnswer {
 Result<PeerAnswer> peer_request(const Peer& peer, const std::string& method, const std::string& path,
                                 const nlohmann::json& body = nullptr,
                                 std::chrono::milliseconds timeout = std::chrono::seconds(2));
+
+// GET `path` on the peer, its body handed to `receive` as it arrives (false from it stops the
+// transfer: an error). Any status but 200 is an error with the start of the body.
+Result<void> peer_stream(const Peer& peer, const std::string& path,
+                         const std::function<bool(const char*, size_t)>& receive,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 // GET `path` on the peer; the JSON body of a 200 answer, anything else an error.
 Result<nlohmann::json> peer_get(const Peer& peer, const std::string& path,
