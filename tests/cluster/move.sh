@@ -1,4 +1,5 @@
-# jailctl move and evacuate (issue 10) on two hosts with their own serve and a real etcd:
+# jailctl move and evacuate (issue 10) on two hosts (each in its own network namespace with its
+# own uplink on the customer bridge, root and serve: cluster.bash) and a real etcd:
 # a jail with a 100 MiB site moves while the customer's client polls it over HTTP every 50 ms:
 # the site is down at most 2 s, its data is identical, the FTP password still logs in, the
 # cluster's keys name the new host and the old host has no copy left. Then `evacuate` empties a
@@ -7,12 +8,12 @@ set -euo pipefail
 require_python3
 source "$TESTS_DIR/cluster/cluster.bash"
 D=m1.example.com IP=203.0.113.71 D2=m2.example.com IP2=203.0.113.72
-two_hosts "$D" "$D2"
+two_hosts
 start_serves
 up_count() { jc --json cluster hosts | python3 -c 'import json,sys; print(sum(h["state"] == "up" for h in json.load(sys.stdin)["hosts"]))'; }
 both_up() { [ "$(up_count)" = 2 ]; }
 retry 10 both_up || fail "hosts not up: $(jc cluster hosts)"
-domains_of() { "$JAILCTL" --root "$1" --json status | python3 -c 'import json,sys; print(" ".join(j["domain"] + ":" + j["state"] for j in json.load(sys.stdin)))'; }
+domains_of() { jch "$1" --json status | python3 -c 'import json,sys; print(" ".join(j["domain"] + ":" + j["state"] for j in json.load(sys.stdin)))'; }
 host_of() { etcd_get "/jailctl/jails/$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["host"])'; }
 
 info "a jail on host a with a 100 MiB site, uploaded over FTPS"
@@ -33,7 +34,7 @@ assert_exit 2 jc move nosuch.example.com --to b
 assert_ko move "no jail 'nosuch.example.com'"
 assert_exit 2 jc move bad..example --to b
 assert_ko validate "domain"
-assert_contains "$(domains_of "$JAILCTL_ROOT")" "$D:running"
+assert_contains "$(domains_of a)" "$D:running"
 
 info "move to host b while the client polls http://$IP/ every 50 ms"
 rm -f "$SANDBOX_DIR/poll.stop"
@@ -74,8 +75,8 @@ info "downtime seen by the client: ${downtime} s ($(wc -l < "$SANDBOX_DIR/poll.l
 python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) <= 2.0 else 1)" "$downtime" || fail "downtime ${downtime} s > 2 s"
 assert_eq b "$(host_of "$D")" "etcd: the jail's host"
 assert_contains "$(etcd_get "/jailctl/ips/$IP")" '"host":"b"' "etcd: the address's host"
-assert_contains "$(domains_of "$JAILCTL_ROOT2")" "$D:running"
-assert_not_contains "$(domains_of "$JAILCTL_ROOT")" "$D" "host a's jails after the move"
+assert_contains "$(domains_of b)" "$D:running"
+assert_not_contains "$(domains_of a)" "$D" "host a's jails after the move"
 [ ! -e "$JAILCTL_ROOT/jails/$D" ] || fail "host a kept files of $D: $(ls "$JAILCTL_ROOT/jails/$D")"
 assert_eq "$want" "$(client_curl -H "Host: $D" "http://$IP/big.bin" | sha256sum)" "big.bin over HTTP after the move"
 client_curl "${FTPS[@]}" "ftp://$IP/www/" > "$SANDBOX_DIR/list" || fail "FTPS login with the old password after the move"
@@ -90,8 +91,8 @@ assert_exit 2 jc evacuate nosuch
 assert_ko validate "host: no host 'nosuch'"
 assert_exit 0 jc --json evacuate b
 assert_eq 2 "$(json_eval "$OUT_FILE" 'len(d["moved"])')" "jails evacuated"
-assert_contains "$(domains_of "$JAILCTL_ROOT")" "$D:running"
-assert_contains "$(domains_of "$JAILCTL_ROOT")" "$D2:stopped"
-assert_eq "" "$(domains_of "$JAILCTL_ROOT2")" "host b's jails after evacuate"
+assert_contains "$(domains_of a)" "$D:running"
+assert_contains "$(domains_of a)" "$D2:stopped"
+assert_eq "" "$(domains_of b)" "host b's jails after evacuate"
 assert_eq "a a" "$(host_of "$D") $(host_of "$D2")" "etcd: the jails' host after evacuate"
 assert_eq "$want" "$(client_curl -H "Host: $D" "http://$IP/big.bin" | sha256sum)" "big.bin after evacuate"
