@@ -423,18 +423,16 @@ std::vector<Step> replace_steps(Context& ctx, JailSteps& jail, JailPlan& plan, R
                      }});
     steps.push_back(jail.test_from_outside());
     // The registry follows the archive too, once it passed its test: profile, aliases, https-only,
-    // certificate source. Undo (and a half-done change): the replaced jail's, as its disk is.
-    steps.push_back({"record",
-                     [&ctx, &plan, &rp]() -> Result<void> {
+    // certificate source; in the step that drops the old disk, so that a restore killed before
+    // it (repair puts the old disk back) leaves the registry as it was. A failure here puts the
+    // replaced jail's record back, as the undo of the swap puts its disk back.
+    steps.push_back({"finish", [=, &ctx, &plan, &rp]() -> Result<void> {
                          auto r = record_site(ctx.registry(), plan.rec);
+                         if (r) r = ctx.registry().set_size(d, plan.rec.size_bytes);
+                         if (r) r = remove_path(old_creds);
+                         if (r) r = remove_path(old_img);
                          if (!r) (void)record_site(ctx.registry(), *rp.old);
                          return r;
-                     },
-                     [&ctx, &rp]() { return record_site(ctx.registry(), *rp.old); }});
-    steps.push_back({"finish", [=, &ctx, &plan]() -> Result<void> {
-                         if (auto r = ctx.registry().set_size(d, plan.rec.size_bytes); !r) return r;
-                         if (auto r = remove_path(old_creds); !r) return r;
-                         return remove_path(old_img);
                      }});
     return steps;
 }
