@@ -8,8 +8,6 @@
 #include <cerrno>
 #include <cstring>
 #include <ctime>
-#include <fstream>
-#include <iterator>
 
 #include <algorithm>
 #include <chrono>
@@ -86,13 +84,6 @@ Result<std::string> read_operator_file(const std::string& path, const std::strin
     text.resize(got);
     if (text.empty()) return fail_input(field, quote_input(path) + " is empty");
     return text;
-}
-
-// /proc/PID/cmdline as one string ("" when gone): nginx shows its state there.
-std::string process_title(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline");
-    std::string title((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    return title;
 }
 
 }  // namespace

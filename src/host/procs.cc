@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
 
@@ -31,6 +33,23 @@ bool read_stat(pid_t pid, std::string& comm, pid_t& ppid) {
 }
 
 }  // namespace
+
+std::string process_title(pid_t pid) {
+    char path[32];
+    std::snprintf(path, sizeof path, "/proc/%d/cmdline", static_cast<int>(pid));
+    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return {};
+    std::string title;
+    char buf[512];
+    for (;;) {  // a process that exits meanwhile makes read fail (ESRCH): what was read is kept
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0 || title.size() > 64 * 1024) break;
+        title.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return title;
+}
 
 std::vector<pid_t> child_processes(pid_t parent, std::string_view comm) {
     std::vector<pid_t> out;

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -13,5 +14,9 @@ namespace jailctl {
 // (/proc/PID/stat's second field) is `comm`; host pids, ascending. Processes that exit while
 // /proc is read are skipped.
 std::vector<pid_t> child_processes(pid_t parent, std::string_view comm = {});
+
+// /proc/PID/cmdline as one string (what nginx shows its state in, e.g. "nginx: worker process
+// is shutting down"); "" when the process is gone, also when it exits while being read.
+std::string process_title(pid_t pid);
 
 }  // namespace jailctl
