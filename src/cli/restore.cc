@@ -9,8 +9,8 @@
 // test -> ready, each step undone on failure.
 //
 // An archive FILE that is a pipe or socket (`import /dev/stdin`, a cluster move's stream) cannot
-// be read twice: its manifest is validated first, its entries only in the extract step (the
-// digest at its end; a bad stream fails that step and everything is undone). Not with --replace.
+// be read twice: its manifest is validated first, its entries only in the extract step (a bad
+// one fails that step and everything is undone). Not with --replace.
 //
 // Identity: the jail keeps the archived certificate (its key is in the archived tree) when
 // domain and IP are unchanged, else gets a new one. The FTP password: the archive holds only its
@@ -117,8 +117,8 @@ Result<void> validate(Context& ctx, const RestoreArgs& args, JailPlan& plan, Res
     if (!stream && (::stat(rp.file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)))
         return fail_input("file", rp.file + " is not a readable archive file, pipe or socket");
     if (stream) {
-        // Read once: the manifest now, the entries in the extract step (checked there, digest
-        // at the end; a bad stream is undone like any failed step).
+        // Read once: the manifest now, the entries in the extract step (each checked there; a
+        // bad stream is undone like any failed step).
         if (args.replace) return fail_input("file", "--replace needs an archive file, not a stream");
         rp.stream_fd = Fd(::open(rp.file.c_str(), O_RDONLY | O_CLOEXEC));
         if (!rp.stream_fd.valid()) return fail_input("file", "open " + rp.file + ": " + std::strerror(errno));
@@ -485,9 +485,11 @@ int run_restore(Context& ctx, const RestoreArgs& args) {
     log_warnings(plan, *log);
     auto lock = lock_jail(ctx.paths, plan.rec.domain);
     if (!lock) return report_error(ctx, "lock", lock.error());
-    log->info("validate", "archive " + rp.file + ": " + std::to_string(rp.archive.entries) + " entries, content sha256 " +
-                              rp.archive.manifest.content_sha256 + " verified; from " + rp.archive.manifest.domain +
-                              " (" + rp.archive.manifest.ip + ")");
+    log->info("validate", "archive " + rp.file + ": " +
+                              (rp.stream ? std::string("a stream, its entries checked as they are extracted")
+                                         : std::to_string(rp.archive.entries) + " entries, content sha256 " +
+                                               rp.archive.manifest.content_sha256 + " verified") +
+                              "; from " + rp.archive.manifest.domain + " (" + rp.archive.manifest.ip + ")");
 
     JailSteps jail{ctx, plan};
     bool was_running = false;

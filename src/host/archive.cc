@@ -159,18 +159,14 @@ Result<std::string> manifest_frame(const Manifest& m);
 void fill_manifest(Manifest& manifest, ArchiveStats& stats);
 
 // The tree below `root` as the archive's body (the rootfs entries), zstd-compressed into `out_fd`.
-// `compress`: false for a pass whose output nobody reads (only its digest and counts count).
-Result<ArchiveStats> archive_tree(int root, uint32_t id_base, int out_fd, const std::string& progress_label, uint64_t used,
-                                  bool compress = true) {
+Result<ArchiveStats> archive_tree(int root, uint32_t id_base, int out_fd, const std::string& progress_label, uint64_t used) {
     WriteArchive a(archive_write_new());
     archive_write_set_format_pax_restricted(a.get());
     archive_write_set_bytes_per_block(a.get(), 1 << 20);
     archive_write_set_bytes_in_last_block(a.get(), 1);
-    if (compress) {
-        archive_write_add_filter_zstd(a.get());
-        (void)archive_write_set_filter_option(a.get(), "zstd", "compression-level", "3");
-        (void)archive_write_set_filter_option(a.get(), "zstd", "threads", "2");
-    }
+    archive_write_add_filter_zstd(a.get());
+    (void)archive_write_set_filter_option(a.get(), "zstd", "compression-level", "3");
+    (void)archive_write_set_filter_option(a.get(), "zstd", "threads", "2");
     if (archive_write_open_fd(a.get(), out_fd) != ARCHIVE_OK) return fail("start the archive: " + archive_message(a.get()));
 
     ContentDigest digest;
@@ -191,9 +187,7 @@ Result<ArchiveStats> archive_tree(int root, uint32_t id_base, int out_fd, const 
 
 // The child's work: private mount namespace, read-only loop + mount, walk, write the body.
 // `progress_label`: the verb shown on a terminal's progress line ("" = none). `stream`: the
-// manifest of an archive written to a pipe (see write_archive_stream): the tree is walked
-// twice under the one mount, first into /dev/null for the digest and counts, then the
-// manifest and the body go to `out_fd`.
+// manifest of an archive written to a pipe (see write_archive_stream), written first.
 Result<ArchiveStats> archive_body(const std::string& image, const std::string& mnt, uint32_t id_base, int out_fd,
                                   const std::string& progress_label, const Manifest* stream) {
     if (::unshare(CLONE_NEWNS) != 0) return fail_errno("unshare the mount namespace", errno);
@@ -226,22 +220,22 @@ Result<ArchiveStats> archive_body(const std::string& image, const std::string& m
     }
     if (!stream) return archive_tree(root.get(), id_base, out_fd, progress_label, used);
 
-    Fd null(::open("/dev/null", O_WRONLY | O_CLOEXEC));
-    if (!null.valid()) return fail_errno("open /dev/null", errno);
-    auto first = archive_tree(root.get(), id_base, null.get(), "", used, false);
-    if (!first) return first;
+    // The manifest first, marked streamed (no digest: the tree is read once, as it is sent),
+    // with what restore's identity needs from the tree: the FTP account's hash, the FTPS
+    // certificate.
     Manifest manifest = *stream;
-    ArchiveStats counted = *first;
-    fill_manifest(manifest, counted);
+    manifest.streamed = true;
+    ArchiveStats identity;
+    identity.ftp_password_hash = read_jail_file(root.get(), "etc/shadow", 65536).value_or("");
+    identity.certificate_pem = read_jail_file(root.get(), "etc/ssl/jailctl/ftp.crt", 65536).value_or("");
+    fill_manifest(manifest, identity);
+    manifest.content_sha256.clear(), manifest.entries = 0, manifest.file_bytes = 0;
     auto frame = manifest_frame(manifest);
     if (!frame) return std::unexpected(frame.error());
     if (auto r = write_all(out_fd, *frame, "the archive stream"); !r) return std::unexpected(r.error());
-    Fd again(::open(mnt.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));  // the first walk read `root` to its end
-    if (!again.valid()) return fail_errno("open " + mnt, errno);
-    auto second = archive_tree(again.get(), id_base, out_fd, progress_label, used);
-    if (second && second->content_sha256 != first->content_sha256)  // cannot happen: read-only, not replayed
-        return fail("the tree changed between the two passes of the stream");
-    return second;
+    auto stats = archive_tree(root.get(), id_base, out_fd, progress_label, used);
+    if (stats) stats->ftp_password_hash = std::move(identity.ftp_password_hash);  // already the account's field
+    return stats;
 }
 
 // Runs archive_body in a child; its result comes back as one line on a pipe.
@@ -598,7 +592,7 @@ Result<VerifiedArchive> scan_entries(TarReader& tar, const Manifest& manifest, c
         auto rel = checker.check(m);
         if (!rel) return std::unexpected(rel.error());
         // Before reading: a (sparse) entry larger than the manifest says is not hashed for nothing.
-        if (checker.file_bytes() > manifest.file_bytes) return differs();
+        if (!manifest.streamed && checker.file_bytes() > manifest.file_bytes) return differs();
         digest.add_entry(*rel, m);
         auto sink = handler(*rel, m);
         if (!sink) return std::unexpected(sink.error());
@@ -615,6 +609,7 @@ Result<VerifiedArchive> scan_entries(TarReader& tar, const Manifest& manifest, c
             if (auto w = (*sink)->end(*size); !w) return std::unexpected(w.error());
     }
     std::string sha = digest.hex();
+    if (manifest.streamed) return VerifiedArchive{manifest, checker.needed_bytes(), checker.entries()};
     if (sha != manifest.content_sha256)
         return fail_input("archive", path + ": content sha256 " + sha + " does not match the manifest's " +
                                          manifest.content_sha256 + " (corrupted or altered)");
@@ -630,6 +625,9 @@ Result<VerifiedArchive> scan(const std::string& path, const std::string& expecte
     if (!tar) return std::unexpected(tar.error());
     auto manifest = read_manifest_entry(*tar, path);
     if (!manifest) return std::unexpected(manifest.error());
+    if (manifest->streamed)
+        return fail_input("archive", path + ": was written to a stream (no content digest): only an import from that "
+                                            "stream reads it; export to a file instead");
     if (!expected_sha.empty() && manifest->content_sha256 != expected_sha)
         return fail_input("archive", path + ": changed since it was verified");
     return scan_entries(*tar, *manifest, path, handler, what, show_progress);

@@ -118,9 +118,10 @@ struct ArchiveStats {
 Result<ArchiveStats> write_archive(const std::string& image, uint32_t id_base, Manifest manifest,
                                    const std::string& output, bool progress);
 
-// The same archive written to a pipe or socket `out_fd` (export to a stream, e.g. a jail moving
-// between cluster hosts): no seek, so the tree is read twice — once for the digest and counts
-// the manifest carries first, once for the data. `mnt`: a scratch mount point to create.
+// The archive written to a pipe or socket `out_fd` (export to a stream, e.g. a jail moving
+// between cluster hosts), the tree read once as it is sent: no seek back, so the manifest that
+// comes first is marked streamed and has no content digest (manifest.h); it still carries the
+// FTP account's hash and the FTPS certificate. `mnt`: a scratch mount point to create.
 Result<ArchiveStats> write_archive_stream(const std::string& image, uint32_t id_base, Manifest manifest, int out_fd,
                                           const std::string& mnt, bool progress);
 
@@ -144,8 +145,9 @@ Result<ArchiveStats> extract_archive(const std::string& archive, const std::stri
                                      const std::string& expected_sha256, bool progress);
 
 // An archive read once, from a pipe or socket (import of a stream): opening it reads the
-// manifest; extract_archive_stream then reads the rest. Nothing can be verified before the
-// extract: the digest is checked at its end, and the extract's undo removes everything.
+// manifest; extract_archive_stream then reads the rest, every entry checked as it comes (a bad
+// one fails the extract, whose undo removes everything). A streamed manifest has no digest to
+// check at the end: the channel guards the content (a cluster move's pinned TLS).
 struct ArchiveStream {
     std::string name;
     TarReader tar;

@@ -67,8 +67,9 @@ std::string manifest_to_json(const Manifest& m) {
         {"jailctl_version", m.jailctl_version},
         {"jail_created", m.jail_created},
         {"archived_at", m.archived_at},
-        {"content", {{"digest", "sha256-entries-v1"}, {"sha256", m.content_sha256}, {"entries", m.entries},
-                     {"file_bytes", m.file_bytes}}},
+        {"content", m.streamed ? nlohmann::json{{"digest", "streamed"}}
+                               : nlohmann::json{{"digest", "sha256-entries-v1"}, {"sha256", m.content_sha256},
+                                                {"entries", m.entries}, {"file_bytes", m.file_bytes}}},
         {"snapshot", {{"method", m.snapshot_method}, {"freeze_ms", m.freeze_ms}}},
     };
     return j.dump(2) + "\n";
@@ -151,16 +152,20 @@ Result<Manifest> parse_manifest(const std::string& text) {
         if (!d) return invalid_manifest("content.digest", "missing or not a string");
         digest = *d;
     }
-    if (digest != "sha256-entries-v1") return invalid_manifest("content.digest", "'" + digest + "' is not supported");
-    auto sha = get<std::string>(*content, "sha256");
-    if (!sha || !is_hex64(*sha)) return invalid_manifest("content.sha256", "not 64 lowercase hex digits");
-    m.content_sha256 = *sha;
-    auto entries = get<uint64_t>(*content, "entries");
-    if (!entries) return invalid_manifest("content.entries", "missing or not a non-negative integer");
-    m.entries = *entries;
-    auto bytes = get<uint64_t>(*content, "file_bytes");
-    if (!bytes) return invalid_manifest("content.file_bytes", "missing or not a non-negative integer");
-    m.file_bytes = *bytes;
+    m.streamed = digest == "streamed";
+    if (digest != "sha256-entries-v1" && !m.streamed)
+        return invalid_manifest("content.digest", "'" + digest + "' is not supported");
+    if (!m.streamed) {  // a stream's content is checked entry by entry only
+        auto sha = get<std::string>(*content, "sha256");
+        if (!sha || !is_hex64(*sha)) return invalid_manifest("content.sha256", "not 64 lowercase hex digits");
+        m.content_sha256 = *sha;
+        auto entries = get<uint64_t>(*content, "entries");
+        if (!entries) return invalid_manifest("content.entries", "missing or not a non-negative integer");
+        m.entries = *entries;
+        auto bytes = get<uint64_t>(*content, "file_bytes");
+        if (!bytes) return invalid_manifest("content.file_bytes", "missing or not a non-negative integer");
+        m.file_bytes = *bytes;
+    }
     if (auto snap = j.find("snapshot"); snap != j.end() && snap->is_object()) {
         if (auto meth = get<std::string>(*snap, "method"); meth && is_plain_text(*meth, 32)) m.snapshot_method = *meth;
         if (auto ms = get<double>(*snap, "freeze_ms"); ms) m.freeze_ms = *ms;

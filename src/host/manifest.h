@@ -38,6 +38,10 @@ struct Manifest {
     std::string archived_at;        // RFC 3339 UTC
     // Content (see archive.h): digest over every rootfs/ entry, number of entries, sum of the
     // regular files' sizes.
+    // An archive streamed host to host (export to a pipe) carries no digest up front: the
+    // content is read once, as it is sent, and the pinned TLS channel guards it. Such an
+    // archive is read only as a stream (import), never from a file (content.digest "streamed").
+    bool streamed = false;
     std::string content_sha256;
     uint64_t entries = 0;
     uint64_t file_bytes = 0;

@@ -55,4 +55,14 @@ base=$(sqlite3 "$JAILCTL_ROOT2/jailctl.db" "SELECT id_base FROM jails WHERE doma
 assert_eq "$((base + 2000))" "$(stat -c %u "$JAILCTL_ROOT2/jails/$D2/rootfs/srv/site/www/files/data.bin")" "host uid of an uploaded file"
 assert_eq "$base" "$(stat -c %u "$JAILCTL_ROOT2/jails/$D2/rootfs/etc/passwd")" "host uid of etc/passwd"
 assert_exit 0 jc2 destroy --force "$D2"
+
+info "export to a pipe, import from a pipe (a stream read once); a streamed archive saved to a file is refused"
+jc export "$D" /dev/stdout 2>"$SANDBOX_DIR/stream.err" | jc2 import /dev/stdin --domain "$D2" --ip "$IP2" >"$SANDBOX_DIR/stream.out" 2>&1 ||
+  fail "export | import: $(cat "$SANDBOX_DIR/stream.err" "$SANDBOX_DIR/stream.out")"
+assert_contains "$(cat "$SANDBOX_DIR/stream.err")" "OK" "export's report (on stderr when the archive is on stdout)"
+cmp "$SANDBOX_DIR/data.bin" <(client_curl -H "Host: $D2" "http://$IP2/files/data.bin") || fail "file imported from the stream differs"
+assert_exit 0 jc2 destroy --force "$D2"
+jc export "$D" /dev/stdout 2>/dev/null | cat > "$SANDBOX_DIR/streamed.tar.zst"
+assert_exit 2 jc2 import "$SANDBOX_DIR/streamed.tar.zst" --domain "$D2" --ip "$IP2"
+assert_ko validate "written to a stream"
 echo "export_import: OK"

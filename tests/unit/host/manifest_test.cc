@@ -42,6 +42,24 @@ TEST(Manifest, RoundTrip) {
     EXPECT_DOUBLE_EQ(4.5, m->freeze_ms);
 }
 
+// A stream's manifest (export to a pipe) has no digest: marked streamed, the rest kept.
+TEST(Manifest, StreamedRoundTrip) {
+    Manifest in = sample();
+    in.streamed = true;
+    in.content_sha256.clear(), in.entries = 0, in.file_bytes = 0;
+    const std::string text = manifest_to_json(in);
+    EXPECT_EQ("streamed", nlohmann::json::parse(text)["content"]["digest"]);
+    auto m = parse_manifest(text);
+    ASSERT_TRUE(m) << m.error().message;
+    EXPECT_TRUE(m->streamed);
+    EXPECT_EQ("", m->content_sha256);
+    EXPECT_EQ("$y$j9T$salt$hash", m->ftp_password_hash);
+    EXPECT_EQ("extent-copy", m->snapshot_method);
+    auto file = parse_manifest(manifest_to_json(sample()));
+    ASSERT_TRUE(file);
+    EXPECT_FALSE(file->streamed);
+}
+
 TEST(Manifest, RejectsBadFields) {
     using nlohmann::json;
     struct Case {
