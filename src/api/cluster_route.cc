@@ -1,6 +1,7 @@
 #include "api/cluster_route.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <cstdio>
 #include <iostream>
 #include <thread>
@@ -468,6 +469,70 @@ int run_evacuate(Context& ctx, const std::string& host) {
     }
     lines.insert(lines.begin(), "host:      " + host + " (" + std::to_string(moved.size()) + " jails moved)");
     return report_ok(ctx, {{"host", host}, {"moved", moved}}, lines);
+}
+
+int run_recover(Context& ctx, const std::string& host) {
+    auto c = open_cluster(ctx);
+    if (!c) return report_error(ctx, "cluster", c.error());
+    if (!c->view.hosts.contains(host))
+        return report_error(ctx, "validate", Error{ErrorKind::BadInput, "host: no host " + quote_input(host) + " in the cluster"});
+    if (c->view.alive.contains(host))
+        return report_error(ctx, "validate", Error{ErrorKind::Conflict, "host: " + host + " is up (its lease is alive): "
+                                                                        "`jailctl evacuate " + host + "` moves its jails"});
+    auto listed = c->etcd.list(keys::jails());
+    if (!listed) return report_error(ctx, "cluster", listed.error());
+    json recovered = json::array(), failed = json::array();
+    std::vector<std::string> lines;
+    for (const auto& kv : *listed) {
+        const json record = json::parse(kv.value, nullptr, false);
+        if (record.value("host", "") != host) continue;
+        const std::string domain = kv.key.substr(keys::jails().size()), ip = record.value("ip", "");
+        auto attempt = [&]() -> Result<json> {
+            // Its latest backup in the shared directory (names are UTC stamps: the last sorts last).
+            std::string latest;
+            std::error_code ec;
+            for (const auto& e : std::filesystem::directory_iterator(ctx.paths.backups + "/" + domain, ec)) {
+                const std::string name = e.path().filename().string();
+                if (!name.starts_with(".") && name.ends_with(".tar.zst") && e.is_regular_file(ec) && e.path().string() > latest)
+                    latest = e.path().string();
+            }
+            if (latest.empty())
+                return fail(ErrorKind::HostNotReady, "no backup of " + domain + " in " + ctx.paths.backups + "/" + domain +
+                                                         " (host.conf backup_dir: a directory every host shares)");
+            auto v = read_cluster(c->etcd);
+            if (!v) return std::unexpected(v.error());
+            auto to = place(*v, record.value("size_bytes", uint64_t{0}));
+            if (!to) return std::unexpected(to.error());
+            std::fprintf(stderr, "cluster: recovering %s on %s from %s\n", domain.c_str(), to->c_str(), latest.c_str());
+            auto t = run_task(peer_of(*v, *to), *to, "POST", "/api/v1/cluster/restore", {{"domain", domain}, {"file", latest}});
+            if (!t) return std::unexpected(t.error());
+            for (auto r : {c->etcd.put(kv.key, json{{"host", *to}, {"ip", ip}, {"size_bytes", record.value("size_bytes", uint64_t{0})}, {"state", "ready"}}.dump()),
+                           c->etcd.put(keys::ip(ip), json{{"domain", domain}, {"host", *to}}.dump()),
+                           c->etcd.put(keys::by_host(*to) + domain, ""), c->etcd.remove(keys::by_host(host) + domain)})
+                if (!r) return std::unexpected(r.error());
+            json result = (*t)["result"].is_object() ? (*t)["result"] : json::object();
+            return json{{"domain", domain}, {"host", *to}, {"backup", latest}, {"ftp", result["ftp"]}};
+        };
+        auto r = attempt();
+        if (r) {
+            lines.push_back(domain + " -> " + r->value("host", "") + " (from " + r->value("backup", "") + ")");
+            recovered.push_back(std::move(*r));
+        } else {  // the others are still recovered; the exit status says one was not
+            lines.push_back(domain + ": NOT recovered: " + r.error().message);
+            failed.push_back({{"domain", domain}, {"error", r.error().message}});
+        }
+    }
+    lines.insert(lines.begin(), "host:      " + host + " (" + std::to_string(recovered.size()) + " jails recovered, " +
+                                    std::to_string(failed.size()) + " not)");
+    json fields = {{"host", host}, {"recovered", recovered}, {"failed", failed}};
+    if (!failed.empty()) {
+        if (ctx.options.json) std::cout << json{{"result", "KO"}, {"host", host}, {"recovered", recovered}, {"failed", failed}}.dump(2) << std::endl;
+        else for (const auto& l : lines) std::cout << l << "\n";
+        std::cerr << "KO: recover: " << failed.size() << " of " << failed.size() + recovered.size() << " jails of " << host
+                  << " not recovered (see above)" << std::endl;
+        return static_cast<int>(ErrorKind::StepFailed);
+    }
+    return report_ok(ctx, fields, lines);
 }
 
 }  // namespace jailctl

@@ -21,5 +21,8 @@ int run_in_cluster(Context& ctx, const std::vector<std::string>& args, const std
 int run_move(Context& ctx, const std::string& domain, const std::string& to);
 // jailctl evacuate HOST: every jail of HOST moves to the host placement chooses for it.
 int run_evacuate(Context& ctx, const std::string& host);
+// jailctl recover HOST: a dead host's jails (its lease expired) restored on the others from
+// their latest backup in the backup directory all hosts share (host.conf backup_dir).
+int run_recover(Context& ctx, const std::string& host);
 
 }  // namespace jailctl

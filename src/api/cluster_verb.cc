@@ -345,6 +345,13 @@ void add_cluster(CLI::App& app, Context& ctx, Action& action) {
         ctx.options.cluster = false;
         action = [&ctx, evacuate_host] { return run_evacuate(ctx, *evacuate_host); };
     });
+    auto recover_host = std::make_shared<std::string>();
+    auto* recover = app.add_subcommand("recover", "Restore a dead host's jails on the others from their latest backups");
+    recover->add_option("host", *recover_host, "The dead host (its lease expired)")->required();
+    recover->callback([&ctx, &action, recover_host] {
+        ctx.options.cluster = false;
+        action = [&ctx, recover_host] { return run_recover(ctx, *recover_host); };
+    });
     cluster->add_subcommand("hosts", "The cluster's hosts: up or down (lease), jails, free disk and memory")->callback([&] {
         action = [&ctx] { return run_hosts(ctx); };
     });

@@ -356,6 +356,25 @@ void Server::transfer_routes() {
         res.set_header("Cache-Control", "no-store");
         json_ok(res, 200, {{"user", creds->user}, {"password", creds->password}});
     });
+    // {"domain", "file"}: restore a jail from an archive of this host's backup directory (a
+    // cluster's recover: a dead host's jail from the directory all hosts share).
+    s.Post("/api/v1/cluster/restore", [this](const httplib::Request& req, httplib::Response& res) {
+        if (!allow(req, res, Role::Admin)) return;
+        auto body = nlohmann::json::parse(req.body, nullptr, false);
+        for (const char* field : {"domain", "file"})
+            if (!body.is_object() || !body.contains(field) || !body[field].is_string())
+                return json_error(res, 400, field, std::string(field) + ": a string is required");
+        auto domain = Domain::parse(body["domain"].get<std::string>());
+        if (!domain) return json_error(res, 400, "domain", domain.error().message);
+        const std::string file = std::filesystem::path(body["file"].get<std::string>()).lexically_normal().string();
+        const std::string dir = ctx_.paths.backups + "/" + domain->str() + "/";
+        if (!file.starts_with(dir) || file.find('/', dir.size()) != std::string::npos)
+            return json_error(res, 400, "file", "file: not an archive of " + dir);
+        auto started = runner_.start({"restore", file, "--domain", domain->str()}, domain->str());
+        if (started.http_status != 202) return json_error(res, started.http_status, nullptr, started.message);
+        res.set_header("Location", "/api/v1/tasks/" + started.id);
+        json_ok(res, 202, {{"task", started.id}});
+    });
     // {"domain", "from", "password"}: import the jail that host `from` streams (its export
     // above), keeping the customer's password. The task is this host's import.
     s.Post("/api/v1/cluster/receive", [this](const httplib::Request& req, httplib::Response& res) {

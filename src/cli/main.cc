@@ -84,6 +84,14 @@ int main(int argc, char** argv) {
         return static_cast<int>(ErrorKind::BadInput);
     }
     ctx.paths = make_paths(ctx.options, root->count() > 0);
+    // host.conf `backup_dir = DIR`: backups somewhere else, e.g. a directory every host of a
+    // cluster mounts (`jailctl recover` restores a dead host's jails from there).
+    if (auto dir = host_conf_value(ctx.paths, "backup_dir"); !dir.empty()) {
+        if (!dir.starts_with("/"))
+            return report_error(ctx, "validate", Error{ErrorKind::HostNotReady, "host.conf: backup_dir = " + dir +
+                                                                                    " is not an absolute path"});
+        ctx.paths.backups = dir;
+    }
     ctx.init_path = find_init();
     if (::geteuid() != 0) return report_error(ctx, "validate", Error{ErrorKind::HostNotReady, "jailctl must run as root"});
     if (ctx.options.cluster) return run_in_cluster(ctx, std::vector<std::string>(argv + 1, argv + argc), ctx.options.cluster_host);
