@@ -522,6 +522,8 @@ int run_restore(Context& ctx, const RestoreArgs& args) {
         if (acme.enabled())
             for (auto& step : acme_if_self_signed_steps(jail, acme)) steps.push_back(std::move(step));
         steps.push_back(jail.test_from_outside());
+        if (rp.stream)  // the stream's extract did not sync: the site already answers meanwhile
+            steps.push_back({"sync", [&]() { return sync_jail_tree(ctx.paths.rootfs(plan.rec.domain)); }});
         steps.push_back(jail.mark_ready());
     }
     // The journal says whether a --replace found the jail running: repair restarts it after a kill.

@@ -645,7 +645,7 @@ namespace {
 
 // Extracts what `scanner` hands over (see extract_archive) into the jail root `rootfs`.
 Result<ArchiveStats> extract_with(const std::string& rootfs, uint32_t id_base,
-                                  const std::function<Result<VerifiedArchive>(const EntryHandler&)>& scanner) {
+                                  const std::function<Result<VerifiedArchive>(const EntryHandler&)>& scanner, bool sync) {
     auto root = open_jail_root(rootfs);
     if (!root) return std::unexpected(root.error());
     TreeWriter writer(root->get(), "", TreeWriter::Existing::Refuse);
@@ -693,8 +693,8 @@ Result<ArchiveStats> extract_with(const std::string& rootfs, uint32_t id_base,
         timespec ts[2] = {{it->mtime, 0}, {it->mtime, 0}};
         if (::futimens(fd->get(), ts) != 0) return fail_errno("set mtime of /" + it->rel + " in the jail", errno);
     }
-    Fd sync_fd(::openat(root->get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!sync_fd.valid() || ::syncfs(sync_fd.get()) != 0) return fail_errno("sync the jail filesystem", errno);
+    if (sync)
+        if (auto r = sync_jail_tree(rootfs); !r) return std::unexpected(r.error());
     stats.content_sha256 = verified->manifest.content_sha256;
     return stats;
 }
@@ -705,7 +705,13 @@ Result<ArchiveStats> extract_archive(const std::string& path, const std::string&
                                      const std::string& expected_sha256, bool progress) {
     return extract_with(rootfs, id_base, [&](const EntryHandler& handler) {
         return scan(path, expected_sha256, handler, "restore", progress);
-    });
+    }, true);
+}
+
+Result<void> sync_jail_tree(const std::string& rootfs) {
+    Fd fd(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd.valid() || ::syncfs(fd.get()) != 0) return fail_errno("sync the jail filesystem " + rootfs, errno);
+    return {};
 }
 
 Result<ArchiveStream> open_archive_stream(int fd, const std::string& name) {
@@ -719,7 +725,7 @@ Result<ArchiveStream> open_archive_stream(int fd, const std::string& name) {
 Result<ArchiveStats> extract_archive_stream(ArchiveStream& in, const std::string& rootfs, uint32_t id_base, bool progress) {
     return extract_with(rootfs, id_base, [&](const EntryHandler& handler) {
         return scan_entries(in.tar, in.manifest, in.name, handler, "import", progress);
-    });
+    }, false);
 }
 
 }  // namespace jailctl

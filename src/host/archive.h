@@ -154,6 +154,10 @@ struct ArchiveStream {
     Manifest manifest;
 };
 Result<ArchiveStream> open_archive_stream(int fd, const std::string& name);
+// Unlike extract_archive, it does not sync: the caller calls sync_jail_tree once the jail
+// answers (a move's downtime need not wait for the disk), before it reports OK.
 Result<ArchiveStats> extract_archive_stream(ArchiveStream& in, const std::string& rootfs, uint32_t id_base, bool progress);
+// syncfs of the jail filesystem mounted at `rootfs`.
+Result<void> sync_jail_tree(const std::string& rootfs);
 
 }  // namespace jailctl
