@@ -295,7 +295,18 @@ int create_in_cluster(Context& ctx, Etcd& etcd, const ClusterView& v, const Rout
     return status;
 }
 
-// Moves `domain` to host `to` (docs/FLEET.md "Moving a jail"): stop on the old host (its route
+// The jail's keys (jails/, ips/, by-host/) name host `to` instead of the one in `record` (its
+// jails/ value): after a move or a recover, at once (the hosts' agents would at their next refresh).
+Result<void> reassign(Etcd& etcd, const std::string& domain, const json& record, const std::string& to) {
+    const std::string ip = record.value("ip", ""), from = record.value("host", "");
+    const json jail = {{"host", to}, {"ip", ip}, {"size_bytes", record.value("size_bytes", uint64_t{0})}, {"state", "ready"}};
+    for (auto r : {etcd.put(keys::jail(domain), jail.dump()), etcd.put(keys::ip(ip), json{{"domain", domain}, {"host", to}}.dump()),
+                   etcd.put(keys::by_host(to) + domain, ""), etcd.remove(keys::by_host(from) + domain)})
+        if (!r) return r;
+    return {};
+}
+
+// Moves `domain` to host `to` (docs/FLEET.md, "move DOMAIN --to HOST"): stop on the old host (its route
 // and proxy ARP go), the new host imports the old one's export stream and starts and tests it
 // (its start announces the address), the keys name the new host, the old copy is destroyed.
 // A failure before the new copy passed its test starts the old one again.
@@ -332,10 +343,7 @@ Result<json> move_jail(Etcd& etcd, const ClusterView& v, const std::string& doma
     const double switch_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - began).count();
     // The cluster's keys name the new host at once (its agent would at its next refresh).
     const json result_of_import = (*received)["result"].is_object() ? (*received)["result"] : json::object();
-    for (auto r : {etcd.put(keys::jail(domain), json{{"host", to}, {"ip", ip}, {"size_bytes", result_of_import.value("size_bytes", record.value("size_bytes", uint64_t{0}))}, {"state", "ready"}}.dump()),
-                   etcd.put(keys::ip(ip), json{{"domain", domain}, {"host", to}}.dump()),
-                   etcd.put(keys::by_host(to) + domain, ""), etcd.remove(keys::by_host(from) + domain)})
-        if (!r) return std::unexpected(r.error());
+    if (auto r = reassign(etcd, domain, record, to); !r) return std::unexpected(r.error());
     json result = {{"domain", domain}, {"ip", ip}, {"from", from}, {"to", to}, {"switch_ms", switch_ms},
                    {"password_kept", result_of_import["ftp"].is_object() && result_of_import["ftp"].value("password_kept", false)},
                    {"warnings", json::array()}};
@@ -506,10 +514,7 @@ int run_recover(Context& ctx, const std::string& host) {
             std::fprintf(stderr, "cluster: recovering %s on %s from %s\n", domain.c_str(), to->c_str(), latest.c_str());
             auto t = run_task(peer_of(*v, *to), *to, "POST", "/api/v1/cluster/restore", {{"domain", domain}, {"file", latest}});
             if (!t) return std::unexpected(t.error());
-            for (auto r : {c->etcd.put(kv.key, json{{"host", *to}, {"ip", ip}, {"size_bytes", record.value("size_bytes", uint64_t{0})}, {"state", "ready"}}.dump()),
-                           c->etcd.put(keys::ip(ip), json{{"domain", domain}, {"host", *to}}.dump()),
-                           c->etcd.put(keys::by_host(*to) + domain, ""), c->etcd.remove(keys::by_host(host) + domain)})
-                if (!r) return std::unexpected(r.error());
+            if (auto r = reassign(c->etcd, domain, record, *to); !r) return std::unexpected(r.error());
             json result = (*t)["result"].is_object() ? (*t)["result"] : json::object();
             return json{{"domain", domain}, {"host", *to}, {"backup", latest}, {"ftp", result["ftp"]}};
         };

@@ -14,6 +14,7 @@
 #include "api/serve.h"
 #include "api/cluster_route.h"
 #include "cluster/membership.h"
+#include "task/log.h"
 #include "cluster/peer.h"
 #include "services/certificate.h"
 #include "util/random.h"
@@ -29,15 +30,6 @@ struct ClusterArgs {
     std::vector<std::string> etcd;
     std::string etcd_ca, name, api;
 };
-
-std::string now_rfc3339() {
-    char buf[32];
-    std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
 
 // This machine's host name, as a cluster host name: its first label, lowercased.
 std::string default_host_name() {
@@ -98,7 +90,7 @@ int join(Context& ctx, Membership m, Etcd& etcd) {
     auto fingerprint = certificate_fingerprint({std::istreambuf_iterator<char>(in), {}});
     if (!fingerprint) return report_error(ctx, "certificate", fingerprint.error());
 
-    nlohmann::json host = {{"api", m.api_url}, {"fingerprint", *fingerprint}, {"joined", now_rfc3339()}};
+    nlohmann::json host = {{"api", m.api_url}, {"fingerprint", *fingerprint}, {"joined", rfc3339_utc(std::chrono::system_clock::now())}};
     auto claimed = etcd.create({{keys::host(m.host), host.dump()}});
     if (!claimed) return report_error(ctx, "cluster", claimed.error());
     if (!*claimed) {
@@ -138,7 +130,7 @@ int run_init(Context& ctx, ClusterArgs args) {
     random_bytes(id);
     auto token = api::new_token();
     if (!token) return report_error(ctx, "cluster", token.error());
-    nlohmann::json cluster = {{"id", hex(std::span<const unsigned char>(id))}, {"created", now_rfc3339()}, {"token", *token}};
+    nlohmann::json cluster = {{"id", hex(std::span<const unsigned char>(id))}, {"created", rfc3339_utc(std::chrono::system_clock::now())}, {"token", *token}};
     auto created = etcd->create({{keys::cluster(), cluster.dump()}});
     if (!created) return report_error(ctx, "cluster", created.error());
     if (!*created)
