@@ -49,9 +49,10 @@ assert_exit 0 jc test "$A"
 info "renew: not due, then due (--days beyond its expiry) while a client polls every 20 ms"
 assert_exit 0 jc renew "$A"
 assert_match "$OUT" "$A: not-due"
-rm -f "$SANDBOX_DIR/poll.stop" "$SANDBOX_DIR/poll.ok" "$SANDBOX_DIR/poll.fail"
+rm -f "$SANDBOX_DIR/poll.stop" "$SANDBOX_DIR/poll.ok" "$SANDBOX_DIR/poll.fail" "$SANDBOX_DIR/poll.err"
 $CLIENT bash -c 'while [ ! -e "$1/poll.stop" ]; do
-    if curl -s -f --max-time 5 --cacert "$2" --resolve "$3:443:$4" -o /dev/null "https://$3/"; then echo >> "$1/poll.ok"; else echo >> "$1/poll.fail"; fi
+    if curl -sS -f --max-time 5 --cacert "$2" --resolve "$3:443:$4" -o /dev/null "https://$3/" 2>>"$1/poll.err"; then echo >> "$1/poll.ok"
+    else echo "$(date +%T.%N) curl exit $?: $(tail -1 "$1/poll.err")" >> "$1/poll.fail"; fi
     sleep 0.02
   done' _ "$SANDBOX_DIR" "$PEBBLE_DIR/root.pem" "$A" "$A_IP" &
 POLL_PID=$!
@@ -61,7 +62,7 @@ touch "$SANDBOX_DIR/poll.stop"; wait "$POLL_PID"; touch "$SANDBOX_DIR/poll.ok" "
 assert_eq renewed "$(json_eval "$OUT_FILE" 'd["jails"][0]["result"]')" "renew's result for $A"
 served_https_cert "$A_IP" "$A" "$SANDBOX_DIR/a2.pem"
 [ "$(cert_fpr "$SANDBOX_DIR/a1.pem")" != "$(cert_fpr "$SANDBOX_DIR/a2.pem")" ] || fail "renew did not replace the served certificate"
-assert_eq 0 "$(wc -l < "$SANDBOX_DIR/poll.fail")" "failed HTTPS requests during renew"
+assert_eq 0 "$(wc -l < "$SANDBOX_DIR/poll.fail")" "failed HTTPS requests during renew ($(cat "$SANDBOX_DIR/poll.fail"))"
 [ "$(wc -l < "$SANDBOX_DIR/poll.ok")" -ge 10 ] || fail "the poller made too few requests to prove anything"
 
 info "alias add: the alias answers over HTTPS with a new Pebble certificate that names it, before OK"
