@@ -30,9 +30,9 @@ struct Routed {
     json body = json::object();
 };
 
-// The verb and its arguments as the API's action and JSON body, through the action table.
-Result<Routed> route(const std::vector<std::string>& args) {
-    std::vector<std::string> words;  // without the global options
+// The command line without the global options: the verb and its arguments.
+std::vector<std::string> verb_words(const std::vector<std::string>& args) {
+    std::vector<std::string> words;
     for (size_t i = 0; i < args.size(); ++i) {
         if (args[i] == "--") {
             words.insert(words.end(), args.begin() + static_cast<long>(i), args.end());
@@ -47,20 +47,29 @@ Result<Routed> route(const std::vector<std::string>& args) {
         }
         if (global->second && args[i].find('=') == std::string::npos) ++i;  // its value
     }
+    return words;
+}
+
+// The verb and its arguments as the API's action and JSON body, through the action table.
+Result<Routed> route(const std::vector<std::string>& args) {
+    const std::vector<std::string> words = verb_words(args);
     if (words.empty()) return fail_input("verb", "missing");
     std::string verb = words[0];
     Routed r;
-    for (const auto& spec : api::action_table())
-        if (spec.verb == verb) r.spec = &spec;
+    size_t first_argument = 1;
+    for (const auto& spec : api::action_table()) {
+        if (spec.verb == verb) r.spec = &spec, first_argument = 1;
+        else if (words.size() > 1 && spec.verb == verb + " " + words[1]) r.spec = &spec, first_argument = 2;  // alias add
+    }
     if (!r.spec) {
         std::string routed;
         for (const auto& spec : api::action_table()) routed += (routed.empty() ? "" : ", ") + spec.verb;
         return fail_input("verb", "'" + verb + "' does not run through the cluster (routed verbs: " + routed +
-                                      ", and `jailctl cluster status` for the listing)");
+                                      ", credentials, and `jailctl cluster status` for the listing)");
     }
     std::vector<std::string> positionals;
     bool only_positionals = false;
-    for (size_t i = 1; i < words.size(); ++i) {
+    for (size_t i = first_argument; i < words.size(); ++i) {
         const std::string& w = words[i];
         if (only_positionals || !w.starts_with("--")) {
             if (w == "--") only_positionals = true;
@@ -383,9 +392,36 @@ std::vector<std::string> move_lines(const json& r) {
     return lines;
 }
 
+
+// `credentials DOMAIN` through the cluster: the jail's host's credentials file, read over
+// the API (admin: the cluster's token), printed as the verb prints it.
+int credentials_in_cluster(Context& ctx, Etcd& etcd, const ClusterView& v, const std::string& domain) {
+    auto jail = etcd.get(keys::jail(domain));
+    if (!jail) return report_error(ctx, "cluster", jail.error());
+    if (!*jail)
+        return report_error(ctx, "validate", Error{ErrorKind::BadInput, "domain: no jail " + quote_input(domain) +
+                                                                            " in the cluster (see `jailctl cluster status`)"});
+    const std::string host = json::parse((*jail)->value, nullptr, false).value("host", "");
+    if (!v.alive.contains(host))
+        return report_error(ctx, "validate", Error{ErrorKind::HostNotReady, domain + " is on host " + host + ", which is down"});
+    auto creds = peer_get(peer_of(v, host), "/api/v1/jails/" + domain + "/credentials");
+    if (!creds) return report_error(ctx, "cluster", creds.error());
+    return report_ok(ctx, {{"domain", domain}, {"host", host}, {"ftp", {{"user", creds->value("user", "")}, {"password", creds->value("password", "")}}}},
+                     {"domain:    " + domain, "host:      " + host, "ftp user:  " + creds->value("user", ""),
+                      "ftp pass:  " + creds->value("password", "")});
+}
+
 }  // namespace
 
 int run_in_cluster(Context& ctx, const std::vector<std::string>& args, const std::string& wanted_host) {
+    // A read of the jail's host, not one of its tasks.
+    if (auto words = verb_words(args); words.size() == 2 && words[0] == "credentials") {
+        auto domain = Domain::parse(words[1]);
+        if (!domain) return report_error(ctx, "validate", domain.error());
+        auto c = open_cluster(ctx);
+        if (!c) return report_error(ctx, "cluster", c.error());
+        return credentials_in_cluster(ctx, c->etcd, c->view, domain->str());
+    }
     auto r = route(args);
     if (!r) return report_error(ctx, "validate", r.error());
     if (!wanted_host.empty() && r->spec->verb != "create")

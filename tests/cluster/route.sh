@@ -29,8 +29,10 @@ assert_exit 2 jc --cluster create ok.example.com --ip 203.0.113.70 --size 64M --
 assert_ko validate "host: no host 'nosuch'"
 assert_exit 2 jc --cluster create ok.example.com --ip 203.0.113.70 --size 64M --bogus
 assert_ko validate "bogus"
-assert_exit 2 jc --cluster credentials ok.example.com
+assert_exit 2 jc --cluster backups ok.example.com
 assert_ko validate "does not run through the cluster"
+assert_exit 2 jc --cluster credentials ok.example.com
+assert_ko validate "no jail 'ok.example.com' in the cluster"
 assert_exit 2 jc --cluster stop nosuch.example.com
 assert_ko validate "no jail 'nosuch.example.com' in the cluster"
 assert_eq "" "$(etcd_keys /jailctl/jails/)$(etcd_keys /jailctl/ips/)" "claims left by refused creates"
@@ -63,6 +65,13 @@ assert_contains "$(local_domains "$second")" "p2.example.com:stopped"
 assert_exit 0 jc --cluster start p2.example.com
 assert_exit 0 jc --cluster test p2.example.com
 assert_exit 0 jc --cluster set p2.example.com --memory 128M
+assert_exit 0 jc --cluster alias add p2.example.com shop.p2.example.com
+assert_contains "$(jch "$second" alias list p2.example.com)" "shop.p2.example.com" "p2's aliases on its host"
+assert_exit 0 jc3 --cluster credentials p2.example.com
+assert_contains "$OUT" "host:      $second"
+assert_contains "$OUT" "ftp pass:  $(jch "$second" --json credentials p2.example.com | python3 -c 'import json,sys; print(json.load(sys.stdin)["ftp"]["password"])')"
+assert_exit 0 jc2 --cluster alias remove p2.example.com shop.p2.example.com
+assert_not_contains "$(jch "$second" alias list p2.example.com)" "shop.p2.example.com" "p2's aliases after the routed remove"
 assert_exit 3 jc --cluster create p2.example.com --ip 203.0.113.64 --size 64M
 assert_ko validate "p2.example.com is already a jail on host $second"
 assert_exit 3 jc2 --cluster create other.example.com --ip 203.0.113.61 --size 64M
