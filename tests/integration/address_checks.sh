@@ -9,7 +9,7 @@
 set -euo pipefail
 require_python3
 NEIGHBOUR=203.0.113.254
-NEIGHBOUR_MAC=$($CLIENT cat /sys/class/net/cl0/address)
+NEIGHBOUR_MAC=$($CLIENT ip -o link show cl0 | grep -oE "link/ether [0-9a-f:]+" | cut -d" " -f2)  # ip, not /sys: $CLIENT enters only the netns
 snapshot_state
 
 info "3: an address outside the uplink's subnet is refused without --routed"
