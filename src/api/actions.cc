@@ -78,6 +78,9 @@ const std::vector<ActionSpec>& action_table() {
         {"alias-add", "alias add", Role::Operator, true, {{"name", T::String, "", true}}},
         {"alias-remove", "alias remove", Role::Operator, true, {{"name", T::String, "", true}}},
         {"destroy", "destroy", Role::Admin, true, {{"force", T::Bool, "--force"}}},
+        // The jail's ACME certificate when it is due; renew-all is POST /renew: every jail of the host.
+        {"renew", "renew", Role::Operator, true, {{"days", T::Integer, "--days"}}},
+        {"renew-all", "renew --all", Role::Operator, false, {{"days", T::Integer, "--days"}}},
     };
     return table;
 }

@@ -27,7 +27,8 @@ struct FieldSpec {
 
 struct ActionSpec {
     std::string action;  // the URL's action ("create" for POST /jails, "destroy" for DELETE)
-    std::string verb;    // the jailctl verb that runs it ("alias add": a verb and its subcommand)
+    std::string verb;    // the jailctl verb that runs it ("alias add": a verb and its subcommand;
+                         // "renew --all": a verb and the flag that makes it the host's)
     Role role;           // the least role allowed
     bool path_domain;    // the jail named in the URL is the verb's first positional
     std::vector<FieldSpec> fields;

@@ -26,6 +26,7 @@
 #include "api/auth.h"
 #include "api/serve.h"
 #include "api/tasks.h"
+#include "cli/backup_list.h"
 #include "cli/jail_ops.h"
 #include "cli/metrics.h"
 #include "cluster/membership.h"
@@ -475,11 +476,28 @@ void Server::routes() {
         if (!jails || jails->empty()) return json_error(res, 404, "domain", domain + " is not a jail on this host");
         json_ok(res, 200, (*jails)[0]);
     });
+    // What `backups [DOMAIN] --json` lists: this host's archives (its backup directory).
+    s.Get(R"(/api/v1/jails/([^/]+)/backups)", [this](const httplib::Request& req, httplib::Response& res) {
+        if (!allow(req, res, Role::Viewer)) return;
+        std::string domain;
+        if (!known_jail(req.matches[1], domain, res)) return;
+        json_ok(res, 200, {{"backups", backup_objects(local().paths, domain)}});
+    });
+    s.Get("/api/v1/backups", [this](const httplib::Request& req, httplib::Response& res) {
+        if (!allow(req, res, Role::Viewer)) return;
+        json_ok(res, 200, {{"backups", backup_objects(local().paths, "")}});
+    });
     s.Post("/api/v1/jails", [this](const httplib::Request& req, httplib::Response& res) {
         action(req, res, "create", "", req.body);
     });
+    // renew --all: every jail of this host whose ACME certificate is due (operator).
+    s.Post("/api/v1/renew", [this](const httplib::Request& req, httplib::Response& res) {
+        action(req, res, "renew-all", "", req.body);
+    });
     s.Post(R"(/api/v1/jails/([^/]+)/([a-z-]+))", [this](const httplib::Request& req, httplib::Response& res) {
-        if (std::string(req.matches[2]) == "create" || std::string(req.matches[2]) == "destroy")
+        // create, renew-all: not a jail's (POST /jails, POST /renew); destroy: DELETE
+        const api::ActionSpec* spec = api::find_action(req.matches[2]);
+        if ((spec && !spec->path_domain) || std::string(req.matches[2]) == "destroy")
             return json_error(res, 404, nullptr, "no action '" + std::string(req.matches[2]) + "' here");
         action(req, res, req.matches[2], req.matches[1], req.body);
     });

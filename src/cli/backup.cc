@@ -16,6 +16,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/backup_list.h"
 #include "cli/jail_ops.h"
 #include "cli/verbs.h"
 #include "host/archive.h"
@@ -232,9 +233,21 @@ int run_list(Context& ctx, const std::string& domain_input) {
         if (!d) return report_error(ctx, "validate", d.error());
         only = d->str();
     }
+    const nlohmann::json rows = backup_objects(ctx.paths, only);
+    if (ctx.options.json) {
+        std::cout << nlohmann::json{{"backups", rows}}.dump(2) << std::endl;
+        return 0;
+    }
+    std::cout << backups_text(rows);
+    return 0;
+}
+
+}  // namespace
+
+nlohmann::json backup_objects(const Paths& paths, const std::string& only) {
     std::vector<BackupRow> rows;
     std::error_code ec;
-    for (fs::directory_iterator it(ctx.paths.backups, ec), end; !ec && it != end; it.increment(ec)) {
+    for (fs::directory_iterator it(paths.backups, ec), end; !ec && it != end; it.increment(ec)) {
         if (!it->is_directory() || it->is_symlink()) continue;
         std::string dom = it->path().filename().string();
         if (!only.empty() && dom != only) continue;
@@ -256,25 +269,28 @@ int run_list(Context& ctx, const std::string& domain_input) {
     std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) {
         return std::tie(a.domain, a.archived_at, a.file) < std::tie(b.domain, b.archived_at, b.file);
     });
-    if (ctx.options.json) {
-        auto arr = nlohmann::json::array();
-        for (const auto& r : rows) {
-            nlohmann::json j = {{"file", r.file}, {"domain", r.domain}, {"size_bytes", r.size},
-                                {"time", r.archived_at}, {"kind", r.kind}};
-            if (!r.error.empty()) j["error"] = r.error;
-            arr.push_back(j);
-        }
-        std::cout << nlohmann::json{{"backups", arr}}.dump(2) << std::endl;
-        return 0;
+    auto arr = nlohmann::json::array();
+    for (const auto& r : rows) {
+        nlohmann::json j = {{"file", r.file}, {"domain", r.domain}, {"size_bytes", r.size},
+                            {"time", r.archived_at}, {"kind", r.kind}};
+        if (!r.error.empty()) j["error"] = r.error;
+        arr.push_back(j);
     }
-    std::printf("%-24s  %-30s  %10s  %s\n", "TIME", "DOMAIN", "SIZE", "FILE");
-    for (const auto& r : rows)
-        std::printf("%-24s  %-30s  %10s  %s%s\n", r.archived_at.empty() ? "?" : r.archived_at.c_str(), r.domain.c_str(),
-                    human_bytes(r.size).c_str(), r.file.c_str(), r.error.empty() ? "" : ("  (unreadable: " + r.error + ")").c_str());
-    return 0;
+    return arr;
 }
 
-}  // namespace
+std::string backups_text(const nlohmann::json& rows) {
+    char line[1024];
+    std::snprintf(line, sizeof line, "%-24s  %-30s  %10s  %s\n", "TIME", "DOMAIN", "SIZE", "FILE");
+    std::string out = line;
+    for (const auto& r : rows) {
+        const std::string time = r.value("time", ""), error = r.value("error", "");
+        std::snprintf(line, sizeof line, "%-24s  %-30s  %10s  ", time.empty() ? "?" : time.c_str(), r.value("domain", "").c_str(),
+                      human_bytes(r.value("size_bytes", uint64_t{0})).c_str());
+        out += line + r.value("file", "") + (error.empty() ? "" : "  (unreadable: " + error + ")") + "\n";
+    }
+    return out;
+}
 
 // Leftovers of backups and exports killed midway, in <backups>/<domain>/ (the caller holds the
 // jail's lock, so no backup of it is running): the scratch snapshot, the archive being written

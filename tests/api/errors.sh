@@ -11,10 +11,7 @@ OPER=$(new_token ops operator)
 VIEW=$(new_token night viewer)
 # A registered jail for the per-jail endpoints: a registry row is enough to reach the body checks
 # (no action here gets as far as running a step).
-jc status >/dev/null
-sqlite3 "$JAILCTL_ROOT/jailctl.db" "INSERT INTO jails(domain, ip, size_bytes, sparse, ftp_user, ftp_tls, id_base,
-  state, created) VALUES('row.example.com', '203.0.113.50', 67108864, 0, 'rowexamplecom', 'required', 1073741824,
-  'ready', '2026-01-01T00:00:00Z')"
+add_row_jail
 start_serve
 fetch_openapi
 # the state, but for the tokens' "last used" (serve records it as the tokens are used)
@@ -181,5 +178,5 @@ API_STATUS=429; conforms GET /api/v1/whoami
 assert_eq 200 "$(curl -s --cacert "$CACERT" -H "Authorization: Bearer $VIEW" -o /dev/null -w '%{http_code}' "$API_URL/api/v1/whoami")" \
   "another address is not slowed down"
 stop_serve
-sqlite3 "$JAILCTL_ROOT/jailctl.db" "DELETE FROM jails WHERE domain = 'row.example.com'"  # a row only, no jail
+remove_row_jail
 echo "api errors: OK"

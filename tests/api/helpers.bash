@@ -24,6 +24,15 @@ trap stop_serve EXIT
 
 # new_token NAME ROLE: prints the bare token (the last line of token add)
 new_token() { jc token add "$1" --role "$2" | tail -n 1; }
+# add_row_jail / remove_row_jail: row.example.com as a registry row only (no disk, no jail):
+# enough for the per-jail endpoints to find it and reach their body checks
+add_row_jail() {
+  jc status >/dev/null
+  sqlite3 "$JAILCTL_ROOT/jailctl.db" "INSERT INTO jails(domain, ip, size_bytes, sparse, ftp_user, ftp_tls, id_base,
+    state, created) VALUES('row.example.com', '203.0.113.50', 67108864, 0, 'rowexamplecom', 'required', 1073741824,
+    'ready', '2026-01-01T00:00:00Z')"
+}
+remove_row_jail() { sqlite3 "$JAILCTL_ROOT/jailctl.db" "DELETE FROM jails WHERE domain = 'row.example.com'"; }
 
 # api TOKEN METHOD PATH [BODY]: API_STATUS = HTTP status, the body in $API_OUT (and API_BODY)
 api() {

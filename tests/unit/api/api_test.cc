@@ -47,6 +47,16 @@ TEST(ActionArgs, FalseFlagsAndEmptyBodies) {
               (Args{"clone", "--ip=203.0.113.9", "--", "a.example", "b.example"}));
 }
 
+// Issue 10: renew is a jail's action; renew-all (POST /renew) runs the host's renew --all.
+TEST(ActionArgs, RenewAndRenewAll) {
+    EXPECT_EQ(*args_of("renew", "{}"), (Args{"renew", "--", "a.example"}));
+    EXPECT_EQ(*args_of("renew", R"({"days":10})"), (Args{"renew", "--days=10", "--", "a.example"}));
+    EXPECT_EQ(*args_of("renew-all", R"({"days":10})", ""), (Args{"renew", "--all", "--days=10", "--"}));
+    EXPECT_EQ(error_of("renew", R"({"days":true})"), "days: must be an integer");
+    EXPECT_EQ(find_action("renew")->role, Role::Operator);
+    EXPECT_FALSE(find_action("renew-all")->path_domain);
+}
+
 // Issue 12: aliases are actions of their own (a verb and its subcommand); https_only is a
 // three-state field of set (absent: unchanged, true, false).
 TEST(ActionArgs, AliasesAndHttpsOnly) {
