@@ -1,17 +1,27 @@
 #include "api/cluster_route.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <cstdio>
 #include <iostream>
 #include <thread>
 
 #include "api/actions.h"
+#include "api/cluster_words.h"
+#include "cli/backup_list.h"
 #include "cluster/membership.h"
 #include "cluster/peer.h"
 #include "jail/byte_size.h"
 #include "jail/domain.h"
 #include "jail/ipv4.h"
+#include "util/atomic_file.h"
+#include "util/fd.h"
 #include "util/random.h"
 #include "util/text.h"
 
@@ -20,35 +30,11 @@ namespace {
 
 using nlohmann::json;
 
-// Global options of jailctl and whether they take a value (they may follow the verb).
-constexpr std::pair<const char*, bool> kGlobalOptions[] = {
-    {"--root", true}, {"--log-dir", true}, {"--uplink", true}, {"--host", true}, {"--json", false}, {"--cluster", false}};
-
 struct Routed {
     const api::ActionSpec* spec = nullptr;
     std::string domain;  // the jail: the path's for verbs on a jail, the new one's for create
     json body = json::object();
 };
-
-// The command line without the global options: the verb and its arguments.
-std::vector<std::string> verb_words(const std::vector<std::string>& args) {
-    std::vector<std::string> words;
-    for (size_t i = 0; i < args.size(); ++i) {
-        if (args[i] == "--") {
-            words.insert(words.end(), args.begin() + static_cast<long>(i), args.end());
-            break;
-        }
-        auto global = std::ranges::find_if(kGlobalOptions, [&](const auto& g) {
-            return args[i] == g.first || args[i].starts_with(std::string(g.first) + "=");
-        });
-        if (global == std::end(kGlobalOptions)) {
-            words.push_back(args[i]);
-            continue;
-        }
-        if (global->second && args[i].find('=') == std::string::npos) ++i;  // its value
-    }
-    return words;
-}
 
 // The verb and its arguments as the API's action and JSON body, through the action table.
 Result<Routed> route(const std::vector<std::string>& args) {
@@ -61,12 +47,7 @@ Result<Routed> route(const std::vector<std::string>& args) {
         if (spec.verb == verb) r.spec = &spec, first_argument = 1;
         else if (words.size() > 1 && spec.verb == verb + " " + words[1]) r.spec = &spec, first_argument = 2;  // alias add
     }
-    if (!r.spec) {
-        std::string routed;
-        for (const auto& spec : api::action_table()) routed += (routed.empty() ? "" : ", ") + spec.verb;
-        return fail_input("verb", "'" + verb + "' does not run through the cluster (routed verbs: " + routed +
-                                      ", credentials, and `jailctl cluster status` for the listing)");
-    }
+    if (!r.spec) return fail_input("verb", "'" + verb + "' is not an action of the cluster");
     std::vector<std::string> positionals;
     bool only_positionals = false;
     for (size_t i = first_argument; i < words.size(); ++i) {
@@ -393,40 +374,305 @@ std::vector<std::string> move_lines(const json& r) {
 }
 
 
+// The up host that holds `domain`, from its jails/ key: an error naming the field otherwise.
+struct JailHost {
+    std::string host;
+    json record;  // the jails/ value
+};
+Result<JailHost> jail_host(Etcd& etcd, const ClusterView& v, const std::string& domain) {
+    auto jail = etcd.get(keys::jail(domain));
+    if (!jail) return std::unexpected(jail.error());
+    if (!*jail)
+        return fail(ErrorKind::BadInput, "domain: no jail " + quote_input(domain) + " in the cluster (see `jailctl cluster status`)");
+    JailHost j{"", json::parse((*jail)->value, nullptr, false)};
+    if (j.record.is_object()) j.host = j.record.value("host", "");
+    if (!v.hosts.contains(j.host))
+        return fail(ErrorKind::HostNotReady, domain + " is on host '" + j.host + "', which left the cluster");
+    if (!v.alive.contains(j.host))
+        return fail(ErrorKind::HostNotReady, domain + " is on host " + j.host + ", which is down (its serve is not running)");
+    return j;
+}
+
 // `credentials DOMAIN` through the cluster: the jail's host's credentials file, read over
 // the API (admin: the cluster's token), printed as the verb prints it.
-int credentials_in_cluster(Context& ctx, Etcd& etcd, const ClusterView& v, const std::string& domain) {
-    auto jail = etcd.get(keys::jail(domain));
-    if (!jail) return report_error(ctx, "cluster", jail.error());
-    if (!*jail)
-        return report_error(ctx, "validate", Error{ErrorKind::BadInput, "domain: no jail " + quote_input(domain) +
-                                                                            " in the cluster (see `jailctl cluster status`)"});
-    const std::string host = json::parse((*jail)->value, nullptr, false).value("host", "");
-    if (!v.alive.contains(host))
-        return report_error(ctx, "validate", Error{ErrorKind::HostNotReady, domain + " is on host " + host + ", which is down"});
-    auto creds = peer_get(peer_of(v, host), "/api/v1/jails/" + domain + "/credentials");
+int credentials_in_cluster(Context& ctx, const Peer& peer, const std::string& host, const std::string& domain) {
+    auto creds = peer_get(peer, "/api/v1/jails/" + domain + "/credentials");
     if (!creds) return report_error(ctx, "cluster", creds.error());
     return report_ok(ctx, {{"domain", domain}, {"host", host}, {"ftp", {{"user", creds->value("user", "")}, {"password", creds->value("password", "")}}}},
                      {"domain:    " + domain, "host:      " + host, "ftp user:  " + creds->value("user", ""),
                       "ftp pass:  " + creds->value("password", "")});
 }
 
+// `alias list DOMAIN` through the cluster: the aliases the jail's host reports
+// (GET /api/v1/jails/{d}), one a line as the verb prints them.
+int alias_list_in_cluster(Context& ctx, const Peer& peer, const std::string& host, const std::string& domain) {
+    auto jail = peer_get(peer, "/api/v1/jails/" + domain);
+    if (!jail) return report_error(ctx, "cluster", jail.error());
+    const json web = jail->is_object() && (*jail)["web"].is_object() ? (*jail)["web"] : json::object();
+    json aliases = web.value("aliases", json::array());
+    if (!aliases.is_array()) aliases = json::array();
+    std::vector<std::string> lines;
+    for (const auto& a : aliases)
+        if (a.is_string()) lines.push_back(a.get<std::string>());
+    return report_ok(ctx, {{"domain", domain}, {"host", host}, {"aliases", lines}}, lines);
+}
+
+// A verb that stays on one host: refused with why and where to run it instead (its jail's
+// host from etcd when it names one and the cluster can be read, else the cluster's hosts).
+int refuse_host_local(Context& ctx, const ClusterWords& w) {
+    std::string host;
+    std::vector<std::string> hosts;
+    if (auto c = open_cluster(ctx)) {
+        for (const auto& [name, _] : c->view.hosts) hosts.push_back(name);
+        if (auto domain = Domain::parse(host_local_jail(w)))
+            if (auto jail = c->etcd.get(keys::jail(domain->str())); jail && *jail)
+                host = json::parse((*jail)->value, nullptr, false).value("host", "");
+    }
+    return report_error(ctx, "validate", Error{ErrorKind::BadInput, "verb: " + host_local_refusal(w, host, hosts)});
+}
+
+// `backups [DOMAIN]` through the cluster: the archives the jail's host lists
+// (GET /api/v1/jails/{d}/backups), printed as `backups` prints them; without DOMAIN, each up
+// host's whole listing (GET /api/v1/backups), one table per host.
+int backups_in_cluster(Context& ctx, const std::string& domain) {
+    auto c = open_cluster(ctx);
+    if (!c) return report_error(ctx, "cluster", c.error());
+    auto listing = [&](const std::string& host, const std::string& path) -> Result<json> {
+        auto got = peer_get(peer_of(c->view, host), path, std::chrono::seconds(10));
+        if (!got) return std::unexpected(got.error());
+        if (!got->is_object() || !(*got)["backups"].is_array()) return fail("host " + host + " answered no backup listing");
+        return (*got)["backups"];
+    };
+    if (!domain.empty()) {
+        auto j = jail_host(c->etcd, c->view, domain);
+        if (!j) return report_error(ctx, "validate", j.error());
+        auto rows = listing(j->host, "/api/v1/jails/" + domain + "/backups");
+        if (!rows) return report_error(ctx, "cluster", rows.error());
+        if (ctx.options.json) std::cout << json{{"backups", *rows}, {"host", j->host}}.dump(2) << std::endl;
+        else std::cout << backups_text(*rows);
+        return 0;
+    }
+    json hosts = json::array(), down = json::array();
+    std::string text;
+    for (const auto& [name, _] : c->view.hosts) {
+        if (!c->view.alive.contains(name)) {
+            down.push_back(name);
+            continue;
+        }
+        auto rows = listing(name, "/api/v1/backups");
+        if (!rows) return report_error(ctx, "cluster", rows.error());
+        hosts.push_back({{"host", name}, {"backups", *rows}});
+        text += "host " + name + ":\n" + backups_text(*rows);
+    }
+    for (const auto& d : down) text += "host " + d.get<std::string>() + ": down (its serve is not running): not listed\n";
+    if (ctx.options.json) std::cout << json{{"hosts", hosts}, {"down", down}}.dump(2) << std::endl;
+    else std::cout << text;
+    return 0;
+}
+
+// `export DOMAIN FILE` through the cluster: the jail's host exports it as the answer of
+// GET /api/v1/jails/{d}/export (admin: the cluster's token), written on this machine to
+// FILE.part and renamed to FILE once the host's export task ended OK. FILE is refused as local
+// export refuses it (it exists: exit 3); a failed transfer leaves neither FILE nor FILE.part.
+int export_in_cluster(Context& ctx, const ClusterWords& w) {
+    std::vector<std::string> positionals;
+    bool only_positionals = false;
+    for (const auto& a : w.arguments) {
+        if (!only_positionals && a == "--") only_positionals = true;
+        else if (!only_positionals && a.starts_with("-"))
+            return report_error(ctx, "validate", Error{ErrorKind::BadInput, a.substr(0, a.find('=')).substr(2) +
+                                                                                ": is not available for export through the cluster"});
+        else positionals.push_back(a);
+    }
+    if (positionals.size() != 2)
+        return report_error(ctx, "validate", Error{ErrorKind::BadInput, positionals.size() < 2 ? "file: is required (export DOMAIN FILE)"
+                                                                                               : "arguments: unexpected " + quote_input(positionals[2])});
+    auto domain = Domain::parse(positionals[0]);
+    if (!domain) return report_error(ctx, "validate", domain.error());
+    const std::string& input = positionals[1];
+    if (input.empty() || std::ranges::any_of(input, [](unsigned char ch) { return ch < 0x20 || ch == 0x7f; }))
+        return report_error(ctx, "validate", Error{ErrorKind::BadInput, "file: is empty or contains a control character"});
+    const std::string file = std::filesystem::absolute(input).lexically_normal().string();
+    const std::string parent = std::filesystem::path(file).parent_path().string(), part = file + ".part";
+    struct stat st {};
+    if (::stat(parent.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        return report_error(ctx, "validate", Error{ErrorKind::BadInput, "file: directory " + parent + " does not exist"});
+    if (::lstat(file.c_str(), &st) == 0)
+        return report_error(ctx, "validate", Error{ErrorKind::Conflict, "file: " + file + " already exists"});
+    auto c = open_cluster(ctx);
+    if (!c) return report_error(ctx, "cluster", c.error());
+    auto j = jail_host(c->etcd, c->view, domain->str());
+    if (!j) return report_error(ctx, "validate", j.error());
+    Fd out(::open(part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));  // it holds the whole site
+    if (!out.valid())
+        return report_error(ctx, "validate", errno == EEXIST ? Error{ErrorKind::Conflict, "file: " + part + " exists (another export "
+                                                                                         "to " + file + " is running, or a leftover: remove it)"}
+                                                             : Error{ErrorKind::BadInput, "file: open " + part + ": " + std::strerror(errno)});
+    const Peer peer = peer_of(c->view, j->host);
+    std::string task;
+    uint64_t bytes = 0;
+    Result<void> done = peer_stream(
+        peer, "/api/v1/jails/" + domain->str() + "/export",
+        [&](const char* data, size_t n) {
+            bytes += n;
+            return static_cast<bool>(write_all(out.get(), std::string_view(data, n), part));
+        },
+        std::chrono::seconds(30), &task);
+    if (done && task.empty()) done = fail("host " + j->host + " named no export task: the archive cannot be checked");
+    if (done) {
+        auto t = await_task(peer, j->host, task);
+        if (!t) done = std::unexpected(t.error());
+        else if (int status = task_status(*t); status != 0) done = std::unexpected(Error{static_cast<ErrorKind>(status), task_error(*t, j->host)});
+    }
+    if (done && ::fsync(out.get()) != 0) done = fail_errno("fsync " + part, errno);
+    if (done && ::close(out.release()) != 0) done = fail_errno("close " + part, errno);
+    if (done && ::renameat2(AT_FDCWD, part.c_str(), AT_FDCWD, file.c_str(), RENAME_NOREPLACE) != 0)
+        done = errno == EEXIST ? fail(ErrorKind::Conflict, "file: " + file + " appeared during the export (kept; the archive is removed)")
+                               : fail_errno("rename " + part + " to " + file, errno);
+    if (!done) {
+        ::unlink(part.c_str());
+        return report_error(ctx, "export", done.error());
+    }
+    return report_ok(ctx, {{"domain", domain->str()}, {"host", j->host}, {"file", file}, {"size_bytes", bytes}},
+                     {"domain:    " + domain->str(), "host:      " + j->host, "file:      " + file,
+                      "size:      " + human_bytes(bytes)});
+}
+
+// One host's `renew --all` through its API, as its task ended (or why it did not run).
+struct HostRenewal {
+    std::string host;
+    json task;          // the finished task (null when it did not start or was lost)
+    std::string error;  // why it is KO ("" when OK)
+};
+
+HostRenewal renew_on(const Peer& peer, const std::string& host, const json& body) {
+    HostRenewal r{host, nullptr, ""};
+    auto started = peer_request(peer, "POST", "/api/v1/renew", body, std::chrono::seconds(60));
+    if (!started) return r.error = started.error().message, r;
+    if (started->status != 202) return r.error = refusal(*started, host).message, r;
+    auto t = await_task(peer, host, started->body.value("task", ""));
+    if (!t) return r.error = t.error().message, r;
+    r.task = std::move(*t);
+    if (task_status(r.task) != 0) r.error = task_error(r.task, host);
+    return r;
+}
+
+// A host's renewal as lines: the host's verdict, then each jail's as local renew prints it.
+std::vector<std::string> renewal_lines(const HostRenewal& r) {
+    std::vector<std::string> lines = {"host " + r.host + ": " + (r.error.empty() ? "OK" : "KO: " + r.error)};
+    const json result = r.task.is_object() && r.task["result"].is_object() ? r.task["result"] : json::object();
+    if (result.contains("acme") && !result.value("acme", true)) lines.push_back("  ACME is off on " + r.host + ": nothing to renew");
+    for (const auto& j : result.value("jails", json::array())) {
+        if (!j.is_object()) continue;
+        const std::string outcome = j.value("result", "");
+        std::string line = std::string(outcome == "failed" ? "  KO  " : "  OK  ") + j.value("domain", "") + ": " + outcome;
+        if (outcome == "renewed") line += ", expires " + j.value("expires", "") + " (" + j.value("detail", "") + ")";
+        else if (!j.value("detail", "").empty()) line += ": " + j.value("detail", "");
+        lines.push_back(line);
+    }
+    return lines;
+}
+
+// `renew --all [--days N]` through the cluster: every up host's own renew --all (POST
+// /api/v1/renew), all at once, one task per host; each host's result is shown, and the run
+// is KO when one host's is. Down hosts are named, not asked.
+int renew_all_in_cluster(Context& ctx, const ClusterWords& w) {
+    json body = json::object();
+    for (size_t i = 0; i < w.arguments.size(); ++i) {
+        const std::string& a = w.arguments[i];
+        if (a == "--days" && i + 1 < w.arguments.size()) body["days"] = w.arguments[++i];
+        else if (a.starts_with("--days=")) body["days"] = a.substr(7);
+        else if (a == "--days") return report_error(ctx, "validate", Error{ErrorKind::BadInput, "days: needs a value"});
+        else if (!a.starts_with("-"))
+            return report_error(ctx, "validate", Error{ErrorKind::BadInput, "domain: name one jail, or --all for every jail"});
+        else
+            return report_error(ctx, "validate", Error{ErrorKind::BadInput, a.substr(0, a.find('=')).substr(2) +
+                                                                                ": is not available for renew --all through the cluster"});
+    }
+    auto c = open_cluster(ctx);
+    if (!c) return report_error(ctx, "cluster", c.error());
+    std::vector<HostRenewal> runs;
+    json down = json::array();
+    for (const auto& [name, _] : c->view.hosts) {
+        if (c->view.alive.contains(name)) runs.push_back({name, nullptr, ""});
+        else down.push_back(name);
+    }
+    if (runs.empty()) return report_error(ctx, "cluster", Error{ErrorKind::HostNotReady, "no host of the cluster is up (is serve running on them?)"});
+    std::vector<std::thread> workers;
+    for (auto& r : runs) workers.emplace_back([&r, &c, &body] { r = renew_on(peer_of(c->view, r.host), r.host, body); });
+    for (auto& t : workers) t.join();
+
+    size_t failed = 0;
+    json hosts = json::array();
+    std::vector<std::string> lines;
+    for (const auto& r : runs) {
+        failed += r.error.empty() ? 0 : 1;
+        const json result = r.task.is_object() && r.task["result"].is_object() ? r.task["result"] : json::object();
+        json h = {{"host", r.host}, {"result", r.error.empty() ? "OK" : "KO"}, {"acme", result.value("acme", json())},
+                  {"jails", result.value("jails", json::array())}, {"task", r.task.is_object() ? r.task.value("id", "") : ""}};
+        if (!r.error.empty()) h["error"] = r.error;
+        hosts.push_back(std::move(h));
+        for (auto& l : renewal_lines(r)) lines.push_back(std::move(l));
+    }
+    for (const auto& d : down) lines.push_back("host " + d.get<std::string>() + ": down (its serve is not running): not renewed");
+    if (failed == 0) return report_ok(ctx, {{"hosts", hosts}, {"down", down}}, lines);
+    if (ctx.options.json) std::cout << json{{"result", "KO"}, {"hosts", hosts}, {"down", down}}.dump(2) << std::endl;
+    else for (const auto& l : lines) std::cout << l << "\n";
+    std::cerr << "KO: renew: " << failed << " of " << runs.size() << " hosts failed (see above)" << std::endl;
+    return static_cast<int>(ErrorKind::StepFailed);
+}
+
+// The verbs --cluster runs, for the refusal of any other word.
+std::string routed_verbs() {
+    std::string routed = "status, backups, export, alias list, credentials";
+    for (const auto& spec : api::action_table()) routed += ", " + spec.verb;
+    return routed;
+}
+
 }  // namespace
 
 int run_in_cluster(Context& ctx, const std::vector<std::string>& args, const std::string& wanted_host) {
-    // A read of the jail's host, not one of its tasks.
-    if (auto words = verb_words(args); words.size() == 2 && words[0] == "credentials") {
-        auto domain = Domain::parse(words[1]);
-        if (!domain) return report_error(ctx, "validate", domain.error());
-        auto c = open_cluster(ctx);
-        if (!c) return report_error(ctx, "cluster", c.error());
-        return credentials_in_cluster(ctx, c->etcd, c->view, domain->str());
+    const ClusterWords w = classify_cluster_words(verb_words(args));
+    if (!wanted_host.empty() && w.verb != "create")
+        return report_error(ctx, "validate", Error{ErrorKind::BadInput, "host: --host chooses where a new jail goes (create only); "
+                                                                        "other verbs run on the jail's host"});
+    switch (w.kind) {
+        case ClusterVerb::Unknown:
+            return report_error(ctx, "validate", Error{ErrorKind::BadInput, "verb: '" + w.verb + "' does not run through the cluster "
+                                                                            "(routed verbs: " + routed_verbs() + ")"});
+        case ClusterVerb::HostLocal:
+            return refuse_host_local(ctx, w);
+        case ClusterVerb::Status: {
+            auto domain = read_domain(w, true);
+            if (!domain) return report_error(ctx, "validate", domain.error());
+            return run_cluster_status(ctx, *domain);
+        }
+        case ClusterVerb::AliasList:
+        case ClusterVerb::Credentials: {  // reads of the jail's host, not one of its tasks
+            auto domain = read_domain(w, false);
+            if (!domain) return report_error(ctx, "validate", domain.error());
+            auto c = open_cluster(ctx);
+            if (!c) return report_error(ctx, "cluster", c.error());
+            auto j = jail_host(c->etcd, c->view, *domain);
+            if (!j) return report_error(ctx, "validate", j.error());
+            const Peer peer = peer_of(c->view, j->host);
+            return w.kind == ClusterVerb::Credentials ? credentials_in_cluster(ctx, peer, j->host, *domain)
+                                                      : alias_list_in_cluster(ctx, peer, j->host, *domain);
+        }
+        case ClusterVerb::Backups: {
+            auto domain = read_domain(w, true);
+            if (!domain) return report_error(ctx, "validate", domain.error());
+            return backups_in_cluster(ctx, *domain);
+        }
+        case ClusterVerb::Export:
+            return export_in_cluster(ctx, w);
+        case ClusterVerb::RenewAll:
+            return renew_all_in_cluster(ctx, w);
+        case ClusterVerb::Action:
+            break;
     }
     auto r = route(args);
     if (!r) return report_error(ctx, "validate", r.error());
-    if (!wanted_host.empty() && r->spec->verb != "create")
-        return report_error(ctx, "validate", Error{ErrorKind::BadInput, "host: --host chooses where a new jail goes (create only); "
-                                                                        "other verbs run on the jail's host"});
     auto m = load_membership(ctx.paths.root);
     if (!m) return report_error(ctx, "validate", m.error());
     if (!*m)
@@ -438,16 +684,9 @@ int run_in_cluster(Context& ctx, const std::vector<std::string>& args, const std
     if (!v) return report_error(ctx, "cluster", v.error());
     if (r->spec->verb == "create") return create_in_cluster(ctx, *etcd, *v, *r, wanted_host);
 
-    auto jail = etcd->get(keys::jail(r->domain));
-    if (!jail) return report_error(ctx, "cluster", jail.error());
-    if (!*jail)
-        return report_error(ctx, "validate", Error{ErrorKind::BadInput, "domain: no jail " + quote_input(r->domain) +
-                                                                            " in the cluster (see `jailctl cluster status`)"});
-    std::string host = json::parse((*jail)->value, nullptr, false).value("host", "");
-    if (!v->hosts.contains(host))
-        return report_error(ctx, "validate", Error{ErrorKind::HostNotReady, r->domain + " is on host '" + host + "', which left the cluster"});
-    if (!v->alive.contains(host))
-        return report_error(ctx, "validate", Error{ErrorKind::HostNotReady, r->domain + " is on host " + host + ", which is down"});
+    auto jail = jail_host(*etcd, *v, r->domain);
+    if (!jail) return report_error(ctx, "validate", jail.error());
+    const std::string host = jail->host;
     Peer peer = peer_of(*v, host);
     std::string path = "/api/v1/jails/" + r->domain;  // a domain has no character that needs escaping in a path
     Result<PeerAnswer> started;
@@ -462,7 +701,7 @@ int run_in_cluster(Context& ctx, const std::vector<std::string>& args, const std
     if (status == 0 && r->spec->action == "destroy") {
         // The host's agent unpublishes it too, but only at its next refresh: the name and the
         // address are free for the cluster as soon as destroy says OK.
-        std::string ip = json::parse((*jail)->value, nullptr, false).value("ip", "");
+        std::string ip = jail->record.value("ip", "");
         (void)etcd->remove(keys::jail(r->domain));
         if (!ip.empty()) (void)etcd->remove(keys::ip(ip));
         (void)etcd->remove(keys::by_host(host) + r->domain);

@@ -16,6 +16,10 @@ namespace jailctl {
 // `args`: the command line after the program name, global options included.
 int run_in_cluster(Context& ctx, const std::vector<std::string>& args, const std::string& host);
 
+// One listing of the cluster's jails (`cluster status`, `--cluster status`); with `domain`
+// (canonical), that jail only: exit 2 naming `domain` when the cluster has no such jail.
+int run_cluster_status(Context& ctx, const std::string& domain);
+
 // jailctl move DOMAIN --to HOST: the jail moves to another host of the cluster (stopped there,
 // streamed host to host, imported, started and tested here, the old copy destroyed).
 int run_move(Context& ctx, const std::string& domain, const std::string& to);

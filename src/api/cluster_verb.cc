@@ -215,9 +215,12 @@ int run_hosts(Context& ctx) {
     return 0;
 }
 
+}  // namespace
+
 // One listing of every host's jails: what etcd knows (host, ip, size), with the live state
 // asked of each up host's serve (all at once, 2 s each); a jail whose host is down is "?".
-int run_status(Context& ctx) {
+// With `only` (a domain), that jail's row only, asked of its host only.
+int run_cluster_status(Context& ctx, const std::string& only) {
     auto m = member_of(ctx);
     if (!m) return report_error(ctx, "validate", m.error());
     auto etcd = open_store(*m);
@@ -228,6 +231,15 @@ int run_status(Context& ctx) {
     auto jails = alive ? etcd->list(keys::jails()) : Result<std::vector<KeyValue>>{};
     for (const auto* r : {&hosts, &alive, &jails})
         if (!*r) return report_error(ctx, "cluster", r->error());
+    if (!only.empty()) {
+        std::erase_if(*jails, [&](const KeyValue& kv) { return kv.key != keys::jail(only); });
+        if (jails->empty())
+            return report_error(ctx, "validate", Error{ErrorKind::BadInput, "domain: no jail " + quote_input(only) +
+                                                                                " in the cluster (see `jailctl cluster status`)"});
+    }
+    std::string only_host;  // with `only`: the one host to ask
+    if (auto held = nlohmann::json::parse(only.empty() ? "{}" : jails->front().value, nullptr, false); held.is_object())
+        only_host = held.value("host", "");
     if (!record) return report_error(ctx, "cluster", record.error());
     auto cluster = *record ? nlohmann::json::parse((*record)->value, nullptr, false) : nlohmann::json();
     if (!cluster.is_object() || !cluster.contains("token"))
@@ -245,6 +257,7 @@ int run_status(Context& ctx) {
         bool up = std::ranges::any_of(*alive, [&](const KeyValue& a) { return a.key == keys::alive(name); });
         auto h = nlohmann::json::parse(kv.value, nullptr, false);
         if (!up || !h.is_object()) continue;
+        if (!only.empty() && name != only_host) continue;
         views[name].peer = {h.value("api", ""), h.value("fingerprint", ""), cluster["token"].get<std::string>()};
     }
     std::vector<std::thread> askers;
@@ -295,8 +308,6 @@ int run_status(Context& ctx) {
     return 0;
 }
 
-}  // namespace
-
 void add_cluster(CLI::App& app, Context& ctx, Action& action) {
     auto* cluster = app.add_subcommand("cluster", "Many hosts as one: membership of an etcd-backed cluster (docs/FLEET.md)");
     cluster->require_subcommand(1);
@@ -319,7 +330,7 @@ void add_cluster(CLI::App& app, Context& ctx, Action& action) {
         action = [&ctx] { return run_leave(ctx); };
     });
     cluster->add_subcommand("status", "Every host's jails in one listing; ? for jails whose host is down")->callback([&] {
-        action = [&ctx] { return run_status(ctx); };
+        action = [&ctx] { return run_cluster_status(ctx, ""); };
     });
     // Cluster verbs on jails: always through the cluster (--cluster is implied).
     auto move_domain = std::make_shared<std::string>(), move_to = std::make_shared<std::string>();

@@ -74,7 +74,8 @@ Result<PeerAnswer> peer_request(const Peer& peer, const std::string& method, con
 }
 
 Result<void> peer_stream(const Peer& peer, const std::string& path,
-                         const std::function<bool(const char*, size_t)>& receive, std::chrono::milliseconds timeout) {
+                         const std::function<bool(const char*, size_t)>& receive, std::chrono::milliseconds timeout,
+                         std::string* task) {
     const std::string where = peer.api_url + path;
     auto client = pinned_client(peer, where, timeout);
     if (!client) return std::unexpected(client.error());
@@ -84,6 +85,7 @@ Result<void> peer_stream(const Peer& peer, const std::string& path,
         path,
         [&](const httplib::Response& r) {
             status = r.status;
+            if (task) *task = r.get_header_value("X-Jailctl-Task");
             return true;
         },
         [&](const char* data, size_t n) {

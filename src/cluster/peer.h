@@ -31,10 +31,12 @@ Result<PeerAnswer> peer_request(const Peer& peer, const std::string& method, con
                                 std::chrono::milliseconds timeout = std::chrono::seconds(2));
 
 // GET `path` on the peer, its body handed to `receive` as it arrives (false from it stops the
-// transfer: an error). Any status but 200 is an error with the start of the body.
+// transfer: an error). Any status but 200 is an error with the start of the body. `task`, when
+// given, receives the answer's X-Jailctl-Task header: the task that writes the stream, whose
+// end says whether the stream is whole (serve ends a failed export's stream like a good one).
 Result<void> peer_stream(const Peer& peer, const std::string& path,
                          const std::function<bool(const char*, size_t)>& receive,
-                         std::chrono::milliseconds timeout = std::chrono::seconds(30));
+                         std::chrono::milliseconds timeout = std::chrono::seconds(30), std::string* task = nullptr);
 
 // GET `path` on the peer; the JSON body of a 200 answer, anything else an error.
 Result<nlohmann::json> peer_get(const Peer& peer, const std::string& path,

@@ -30,7 +30,7 @@ assert_ko validate "host: no host 'nosuch'"
 assert_exit 2 jc --cluster create ok.example.com --ip 203.0.113.70 --size 64M --bogus
 assert_ko validate "bogus"
 assert_exit 2 jc --cluster backups ok.example.com
-assert_ko validate "does not run through the cluster"
+assert_ko validate "domain: no jail 'ok.example.com' in the cluster"
 assert_exit 2 jc --cluster credentials ok.example.com
 assert_ko validate "no jail 'ok.example.com' in the cluster"
 assert_exit 2 jc --cluster stop nosuch.example.com
@@ -70,8 +70,18 @@ assert_contains "$(jch "$second" alias list p2.example.com)" "shop.p2.example.co
 assert_exit 0 jc3 --cluster credentials p2.example.com
 assert_contains "$OUT" "host:      $second"
 assert_contains "$OUT" "ftp pass:  $(jch "$second" --json credentials p2.example.com | python3 -c 'import json,sys; print(json.load(sys.stdin)["ftp"]["password"])')"
+assert_exit 0 jc3 --cluster alias list p2.example.com
+assert_eq "$(jch "$second" alias list p2.example.com)" "$OUT" "alias list through the cluster, as on p2's host"
+assert_contains "$OUT" "shop.p2.example.com"
+assert_exit 0 jc --json --cluster alias list p2.example.com
+assert_eq '["shop.p2.example.com"]' "$(json_eval "$OUT_FILE" 'd["aliases"]')" "p2's aliases (JSON)"
+assert_eq "$second" "$(json_eval "$OUT_FILE" 'd["host"]')" "the host that answered"
+assert_exit 2 jc --cluster alias list nosuch.example.com
+assert_ko validate "domain: no jail 'nosuch.example.com' in the cluster"
 assert_exit 0 jc2 --cluster alias remove p2.example.com shop.p2.example.com
 assert_not_contains "$(jch "$second" alias list p2.example.com)" "shop.p2.example.com" "p2's aliases after the routed remove"
+assert_exit 0 jc3 --cluster alias list p2.example.com
+assert_eq "OK" "$OUT" "p2's aliases through the cluster after the remove"
 assert_exit 3 jc --cluster create p2.example.com --ip 203.0.113.64 --size 64M
 assert_ko validate "p2.example.com is already a jail on host $second"
 assert_exit 3 jc2 --cluster create other.example.com --ip 203.0.113.61 --size 64M
@@ -81,6 +91,76 @@ assert_contains "$(local_domains "$first")" "p1.example.com:running"
 assert_exit 0 jc2 --cluster destroy --force p1.example.com
 assert_not_contains "$(local_domains "$first")" "p1.example.com" "$first's jails after the routed destroy"
 assert_eq "" "$(etcd_get /jailctl/jails/p1.example.com)" "p1's key after destroy"
+
+info "--cluster status [DOMAIN]: the cluster's listing, or one jail's row from its host"
+assert_exit 0 jc3 --cluster status
+assert_eq "$(jc cluster status)" "$OUT" "--cluster status is cluster status"
+assert_contains "$OUT" "*p2.example.com (203.0.113.62) on $second"
+assert_contains "$OUT" "*x.example.com (203.0.113.65) on b"
+assert_exit 0 jc2 --cluster status P2.Example.com
+assert_eq 2 "$(wc -l <"$OUT_FILE")" "lines of one jail's status"
+assert_contains "$OUT" "*p2.example.com (203.0.113.62) on $second"
+assert_exit 0 jc --json --cluster status p2.example.com
+assert_eq "p2.example.com $second running" \
+  "$(json_eval "$OUT_FILE" '" ".join(j["domain"] + " " + j["host"] + " " + j["state"] for j in d["jails"])')"
+assert_exit 2 jc --cluster status nosuch.example.com
+assert_ko validate "domain: no jail 'nosuch.example.com' in the cluster"
+assert_exit 2 jc --cluster status --names
+assert_ko validate "names: is not available for status through the cluster"
+
+info "--cluster backups [DOMAIN]: the jail's host's archives, printed as backups prints them"
+assert_exit 0 jc --cluster backup p2.example.com
+assert_exit 0 jc3 --cluster backups p2.example.com
+assert_eq "$(jch "$second" backups p2.example.com)" "$OUT" "backups through the cluster, as on p2's host"
+assert_contains "$OUT" "$(host_root "$second")/backups/p2.example.com/"
+assert_exit 0 jc --json --cluster backups p2.example.com
+assert_eq "p2.example.com backup $second" \
+  "$(json_eval "$OUT_FILE" '" ".join(b["domain"] + " " + b["kind"] for b in d["backups"]) + " " + d["host"]')"
+assert_exit 0 jc2 --cluster backups
+for h in a b c; do assert_contains "$OUT" "host $h:"$'\n'"TIME"; done
+assert_exit 0 jc2 --json --cluster backups
+assert_eq "$second" "$(json_eval "$OUT_FILE" '" ".join(h["host"] for h in d["hosts"] if any(b["domain"] == "p2.example.com" for b in h["backups"]))')"
+
+info "--cluster export DOMAIN FILE: the host's export stream, written here; FILE refused as local export refuses it"
+assert_exit 0 jc3 --cluster export p2.example.com "$SANDBOX_DIR/p2.tar.zst"
+assert_contains "$OUT" "host:      $second"
+zstd -q -t "$SANDBOX_DIR/p2.tar.zst" || fail "the exported archive is not a whole zstd stream"
+assert_exit 0 jc --json --cluster export p2.example.com "$SANDBOX_DIR/p2b.tar.zst"
+assert_eq "$(stat -c %s "$SANDBOX_DIR/p2b.tar.zst")" "$(json_eval "$OUT_FILE" 'd["size_bytes"]')" "the size --json reports"
+assert_eq "$SANDBOX_DIR/p2b.tar.zst $second" "$(json_eval "$OUT_FILE" 'd["file"] + " " + d["host"]')"
+[ ! -e "$SANDBOX_DIR/p2.tar.zst.part" ] && [ ! -e "$SANDBOX_DIR/p2b.tar.zst.part" ] || fail "a .part file left after the export"
+assert_exit 3 jc3 --cluster export p2.example.com "$SANDBOX_DIR/p2.tar.zst"
+cluster_refusal=$(last_err_line)
+assert_exit 3 jch "$second" export p2.example.com "$SANDBOX_DIR/p2.tar.zst"
+assert_eq "$(last_err_line)" "$cluster_refusal" "an existing FILE is refused as local export refuses it"
+assert_exit 2 jc --cluster export p2.example.com "$SANDBOX_DIR/nodir/p2.tar.zst"
+assert_ko validate "file: directory $SANDBOX_DIR/nodir does not exist"
+# etcd names a host that does not hold the jail: its export is refused (404) and nothing is left here
+ETCDCTL_API=3 etcdctl --endpoints "$ETCD_ENDPOINTS" put /jailctl/jails/ghost.example.com "{\"host\":\"$second\",\"ip\":\"203.0.113.99\"}" >/dev/null
+assert_exit 5 jc --cluster export ghost.example.com "$SANDBOX_DIR/ghost.tar.zst"
+assert_ko export "HTTP 404"
+ETCDCTL_API=3 etcdctl --endpoints "$ETCD_ENDPOINTS" del /jailctl/jails/ghost.example.com >/dev/null
+[ ! -e "$SANDBOX_DIR/ghost.tar.zst" ] && [ ! -e "$SANDBOX_DIR/ghost.tar.zst.part" ] || fail "a failed export left $(ls "$SANDBOX_DIR"/ghost*)"
+
+info "host-local verbs: refused, saying why and where to run them"
+assert_exit 2 jc --cluster exec p2.example.com -- true
+assert_ko validate "verb: 'exec' does not run through the cluster: it runs a command inside the jail.*on host $second, which holds p2.example.com"
+assert_exit 2 jc2 --json --cluster metrics
+assert_contains "$(json_eval "$OUT_FILE" 'd["error"]["message"]')" "on the host it is for (hosts: a, b, c)"
+: >"$SANDBOX_DIR/none.tar.zst"
+assert_exit 2 jc --cluster import "$SANDBOX_DIR/none.tar.zst"
+assert_ko validate "verb: 'import' does not run through the cluster: it reads the archive FILE"
+
+info "renew through the cluster: on the jail's host (no ACME there: refused, saying so); --all on every up host"
+assert_exit 4 jc --cluster renew p2.example.com
+assert_ko validate "ACME is off.*\(on host $second\)"
+assert_exit 0 jc --json --cluster renew --all
+assert_eq "a:OK:False b:OK:False c:OK:False" \
+  "$(json_eval "$OUT_FILE" '" ".join(h["host"] + ":" + h["result"] + ":" + str(h["acme"]) for h in d["hosts"])')"
+assert_exit 0 jc3 --cluster renew --all --days 10
+for h in a b c; do assert_contains "$OUT" "host $h: OK"$'\n'"  ACME is off on $h: nothing to renew"; done
+assert_exit 2 jc --cluster renew --all p2.example.com
+assert_ko validate "domain: name one jail, or --all for every jail"
 
 info "the race: 10 rounds of both hosts creating at once (same domain, or same address)"
 for round in 0 1 2 3 4 5 6 7 8 9; do
@@ -97,3 +177,22 @@ for round in 0 1 2 3 4 5 6 7 8 9; do
   assert_exit 0 jc --cluster destroy --force "$winner"
 done
 info "10 rounds, one winner each"
+
+info "renew with ACME on $second and its CA unreachable: p2's renew is a task there, KO; --all is KO for $second only"
+conf="$(host_root "$second")/host.conf"
+cp "$conf" "$SANDBOX_DIR/host.conf.saved"
+echo "acme_directory = https://198.51.100.254:1/dir" >> "$conf"
+assert_exit 5 jc --cluster renew p2.example.com
+assert_contains "$ERR" "(on host $second)"
+assert_exit 5 jc2 --json --cluster renew --all
+assert_eq KO "$(json_eval "$OUT_FILE" 'd["result"]')" "renew --all with one host failing"
+for h in a b c; do
+  want=OK; [ "$h" = "$second" ] && want=KO
+  assert_eq "$want" "$(json_eval "$OUT_FILE" '[h["result"] for h in d["hosts"] if h["host"] == "'"$h"'"][0]')" "host $h's renew --all"
+done
+assert_eq failed "$(json_eval "$OUT_FILE" '[j["result"] for h in d["hosts"] for j in h["jails"] if j["domain"] == "p2.example.com"][0]')"
+assert_exit 5 jc --cluster renew --all
+assert_contains "$OUT" "host $second: KO"
+assert_contains "$OUT" "  KO  p2.example.com: failed"
+assert_ko renew "1 of 3 hosts failed"
+cp "$SANDBOX_DIR/host.conf.saved" "$conf"
