@@ -616,9 +616,12 @@ int renew_all_in_cluster(Context& ctx, const ClusterWords& w) {
     }
     for (const auto& d : down) lines.push_back("host " + d.get<std::string>() + ": down (its serve is not running): not renewed");
     if (failed == 0) return report_ok(ctx, {{"hosts", hosts}, {"down", down}}, lines);
-    if (ctx.options.json) std::cout << json{{"result", "KO"}, {"hosts", hosts}, {"down", down}}.dump(2) << std::endl;
+    const std::string why = std::to_string(failed) + " of " + std::to_string(runs.size()) + " hosts failed";
+    if (ctx.options.json)
+        std::cout << json{{"result", "KO"}, {"hosts", hosts}, {"down", down}, {"error", {{"step", "renew"}, {"message", why}}}}.dump(2)
+                  << std::endl;
     else for (const auto& l : lines) std::cout << l << "\n";
-    std::cerr << "KO: renew: " << failed << " of " << runs.size() << " hosts failed (see above)" << std::endl;
+    std::cerr << "KO: renew: " << why << " (see above)" << std::endl;
     return static_cast<int>(ErrorKind::StepFailed);
 }
 
