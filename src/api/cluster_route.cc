@@ -511,13 +511,16 @@ int export_in_cluster(Context& ctx, const ClusterWords& w) {
     const Peer peer = peer_of(c->view, j->host);
     std::string task;
     uint64_t bytes = 0;
+    Result<void> written;  // a local write's failure: the cause of the stream's stop
     Result<void> done = peer_stream(
         peer, "/api/v1/jails/" + domain->str() + "/export",
         [&](const char* data, size_t n) {
             bytes += n;
-            return static_cast<bool>(write_all(out.get(), std::string_view(data, n), part));
+            written = write_all(out.get(), std::string_view(data, n), part);
+            return static_cast<bool>(written);
         },
         std::chrono::seconds(30), &task);
+    if (!written) done = std::unexpected(written.error());
     if (done && task.empty()) done = fail("host " + j->host + " named no export task: the archive cannot be checked");
     if (done) {
         auto t = await_task(peer, j->host, task);

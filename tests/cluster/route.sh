@@ -144,6 +144,11 @@ assert_exit 5 jc --cluster export ghost.example.com "$SANDBOX_DIR/ghost.tar.zst"
 assert_ko export "HTTP 404"
 ETCDCTL_API=3 etcdctl --endpoints "$ETCD_ENDPOINTS" del /jailctl/jails/ghost.example.com >/dev/null
 [ ! -e "$SANDBOX_DIR/ghost.tar.zst" ] && [ ! -e "$SANDBOX_DIR/ghost.tar.zst.part" ] || fail "a failed export left $(ls "$SANDBOX_DIR"/ghost*)"
+# a stream that breaks midway (here: this machine may write 1 KiB of a file, then EFBIG): no FILE, no .part
+export_capped() { ( trap '' XFSZ; ulimit -f 1; jc --cluster export p2.example.com "$1" ); }
+assert_exit 5 export_capped "$SANDBOX_DIR/cut.tar.zst"
+assert_ko export "File too large"
+[ ! -e "$SANDBOX_DIR/cut.tar.zst" ] && [ ! -e "$SANDBOX_DIR/cut.tar.zst.part" ] || fail "a broken export left $(ls "$SANDBOX_DIR"/cut*)"
 
 info "host-local verbs: refused, saying why and where to run them"
 assert_exit 2 jc --cluster exec p2.example.com -- true
