@@ -1,8 +1,8 @@
 #include "api/cluster_words.h"
 
 #include <algorithm>
-#include <string_view>
 #include <iterator>
+#include <string_view>
 #include <utility>
 
 #include "api/actions.h"
@@ -13,8 +13,9 @@ namespace jailctl {
 namespace {
 
 // Global options of jailctl and whether they take a value (they may follow the verb).
-constexpr std::pair<const char*, bool> kGlobalOptions[] = {
-    {"--root", true}, {"--log-dir", true}, {"--uplink", true}, {"--host", true}, {"--json", false}, {"--cluster", false}};
+constexpr std::pair<const char*, bool> kGlobalOptions[] = {{"--root", true},   {"--log-dir", true},
+                                                           {"--uplink", true}, {"--host", true},
+                                                           {"--json", false},  {"--cluster", false}};
 
 struct HostLocalVerb {
     const char* verb;
@@ -25,12 +26,23 @@ struct HostLocalVerb {
 
 // Verbs that act on the machine that runs them: a terminal, a file or the host itself.
 constexpr HostLocalVerb kHostLocal[] = {
-    {"exec", true, "it runs a command inside the jail through LXC on the jail's host, with this terminal's input and output", {"--user", "-U"}},
-    {"console", true, "it opens an interactive shell inside the jail through LXC on the jail's host", {"--user", "-U"}},
-    {"import-site", true, "it reads the site (--from) from the files of the machine that runs it", {"--from"}},
+    {"exec",
+     true,
+     "it runs a command inside the jail through LXC on the jail's host, with this terminal's input and "
+     "output",
+     {"--user", "-U"}},
+    {"console",
+     true,
+     "it opens an interactive shell inside the jail through LXC on the jail's host",
+     {"--user", "-U"}},
+    {"import-site",
+     true,
+     "it reads the site (--from) from the files of the machine that runs it",
+     {"--from"}},
     {"import", false, "it reads the archive FILE from the machine that runs it and makes the jail there"},
-    {"restore", false, "it reads the archive FILE from the machine that runs it and makes the jail there "
-                       "(a dead host's jails: `jailctl recover HOST` restores them from backup_dir)"},
+    {"restore", false,
+     "it reads the archive FILE from the machine that runs it and makes the jail there "
+     "(a dead host's jails: `jailctl recover HOST` restores them from backup_dir)"},
     {"repair", false, "it finishes or undoes the interrupted tasks of one host's own journal"},
     {"metrics", false, "it reports the numbers of the host that runs it"},
     {"host", false, "it checks or prepares the machine that runs it"},
@@ -84,7 +96,8 @@ ClusterWords classify_cluster_words(const std::vector<std::string>& words) {
         return w;
     }
     for (const auto& spec : api::action_table())
-        if (!second.empty() && spec.verb == first + " " + second) return take(ClusterVerb::Action, spec.verb, 2);
+        if (!second.empty() && spec.verb == first + " " + second)
+            return take(ClusterVerb::Action, spec.verb, 2);
     for (const auto& spec : api::action_table())
         if (spec.verb == first) return take(ClusterVerb::Action, spec.verb, 1);
     for (const auto& local : kHostLocal)
@@ -105,17 +118,21 @@ Result<std::string> read_domain(const ClusterWords& w, bool optional) {
     std::vector<std::string> positionals;
     bool only_positionals = false;
     for (const auto& a : w.arguments) {
-        if (!only_positionals && a == "--") only_positionals = true;
+        if (!only_positionals && a == "--")
+            only_positionals = true;
         else if (!only_positionals && a.starts_with("-"))
             return fail_input(a.substr(0, a.find('=')).substr(a.starts_with("--") ? 2 : 1),
                               "is not available for " + w.verb + " through the cluster");
-        else positionals.push_back(a);
+        else
+            positionals.push_back(a);
     }
     if (positionals.empty()) {
         if (optional) return std::string();
         return fail_input("domain", "is required (" + w.verb + " DOMAIN)");
     }
-    if (positionals.size() > 1) return fail_input("arguments", "unexpected " + quote_input(positionals[1]) + " (" + w.verb + " names one jail)");
+    if (positionals.size() > 1)
+        return fail_input("arguments",
+                          "unexpected " + quote_input(positionals[1]) + " (" + w.verb + " names one jail)");
     auto domain = Domain::parse(positionals[0]);
     if (!domain) return std::unexpected(domain.error());
     return domain->str();
@@ -134,13 +151,15 @@ std::string host_local_jail(const ClusterWords& w) {
     return "";
 }
 
-std::string host_local_refusal(const ClusterWords& w, const std::string& jail_host, const std::vector<std::string>& hosts) {
+std::string host_local_refusal(const ClusterWords& w, const std::string& jail_host,
+                               const std::vector<std::string>& hosts) {
     std::string message = "'" + w.verb + "' does not run through the cluster: " + w.why + "; ";
     if (std::ranges::find(kClusterOwn, w.verb) != std::end(kClusterOwn))
         return message + "run `jailctl " + w.verb + " ...` without --cluster, on any host of the cluster";
     const std::string jail = host_local_jail(w);
     if (!jail.empty() && !jail_host.empty())
-        return message + "run `jailctl " + w.verb + " " + jail + " ...` on host " + jail_host + ", which holds " + jail;
+        return message + "run `jailctl " + w.verb + " " + jail + " ...` on host " + jail_host +
+               ", which holds " + jail;
     std::string names;
     for (const auto& h : hosts) names += (names.empty() ? "" : ", ") + h;
     if (names.empty()) names = "none joined";

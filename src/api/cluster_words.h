@@ -36,8 +36,8 @@ struct ClusterWords {
 
 ClusterWords classify_cluster_words(const std::vector<std::string>& words);
 
-// The one jail a read names (status [DOMAIN], backups [DOMAIN], alias list DOMAIN, credentials DOMAIN), in its
-// canonical form; "" when `optional` and none is given. Options and extra words are bad input.
+// The one jail a read names (status [DOMAIN], backups [DOMAIN], alias list DOMAIN, credentials DOMAIN), in
+// its canonical form; "" when `optional` and none is given. Options and extra words are bad input.
 Result<std::string> read_domain(const ClusterWords& w, bool optional);
 
 // The jail a host-local verb's words name (exec DOMAIN, console DOMAIN, import-site DOMAIN),
@@ -46,6 +46,7 @@ std::string host_local_jail(const ClusterWords& w);
 
 // The refusal of a host-local verb: why, and what to run instead where. `jail_host` is the
 // host etcd names for host_local_jail() ("" when none or unknown); `hosts` the cluster's.
-std::string host_local_refusal(const ClusterWords& w, const std::string& jail_host, const std::vector<std::string>& hosts);
+std::string host_local_refusal(const ClusterWords& w, const std::string& jail_host,
+                               const std::vector<std::string>& hosts);
 
 }  // namespace jailctl

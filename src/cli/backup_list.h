@@ -2,9 +2,8 @@
 // GET /backups) and `jailctl --cluster backups`, which prints a host's rows as the verb does.
 #pragma once
 
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "cli/context.h"
 

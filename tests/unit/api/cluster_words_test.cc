@@ -1,7 +1,7 @@
 // jailctl --cluster VERB: which words become an action, a read, or a refusal (api/cluster_words.h).
-#include <gtest/gtest.h>
-
 #include "api/cluster_words.h"
+
+#include <gtest/gtest.h>
 
 namespace jailctl {
 namespace {
@@ -9,7 +9,8 @@ namespace {
 using Words = std::vector<std::string>;
 
 TEST(ClusterWords, GlobalOptionsAreDroppedWhereverTheyStand) {
-    EXPECT_EQ(verb_words({"--cluster", "--root", "/r", "status", "--json", "a.example"}), (Words{"status", "a.example"}));
+    EXPECT_EQ(verb_words({"--cluster", "--root", "/r", "status", "--json", "a.example"}),
+              (Words{"status", "a.example"}));
     EXPECT_EQ(verb_words({"status", "--root=/r", "--cluster"}), (Words{"status"}));
     EXPECT_EQ(verb_words({"--cluster", "stop", "--", "--json"}), (Words{"stop", "--", "--json"}));
 }
@@ -55,7 +56,8 @@ TEST(ClusterWords, RenewAllIsEachHostsOwn) {
 }
 
 TEST(ClusterWords, HostLocalVerbsSayWhy) {
-    for (const char* verb : {"exec", "console", "import", "restore", "import-site", "repair", "metrics", "host"}) {
+    for (const char* verb :
+         {"exec", "console", "import", "restore", "import-site", "repair", "metrics", "host"}) {
         auto w = classify_cluster_words({verb});
         EXPECT_EQ(w.kind, ClusterVerb::HostLocal) << verb;
         EXPECT_FALSE(w.why.empty()) << verb;
@@ -68,11 +70,14 @@ TEST(ClusterWords, HostLocalVerbsSayWhy) {
 TEST(ClusterWords, TheRefusalNamesTheJailsHost) {
     auto exec = classify_cluster_words({"exec", "--user", "www", "a.example", "--", "ls"});
     EXPECT_EQ(host_local_jail(exec), "a.example");
-    EXPECT_EQ(host_local_jail(classify_cluster_words({"import-site", "--from", "/srv/site", "a.example"})), "a.example");
+    EXPECT_EQ(host_local_jail(classify_cluster_words({"import-site", "--from", "/srv/site", "a.example"})),
+              "a.example");
     exec = classify_cluster_words({"exec", "a.example", "--", "ls"});
     EXPECT_EQ(host_local_jail(exec), "a.example");
     auto said = host_local_refusal(exec, "b", {"a", "b", "c"});
-    EXPECT_NE(said.find("'exec' does not run through the cluster: it runs a command inside the jail"), std::string::npos) << said;
+    EXPECT_NE(said.find("'exec' does not run through the cluster: it runs a command inside the jail"),
+              std::string::npos)
+        << said;
     EXPECT_NE(said.find("on host b, which holds a.example"), std::string::npos) << said;
     auto unknown_jail = host_local_refusal(exec, "", {"a", "b"});
     EXPECT_NE(unknown_jail.find("no jail a.example"), std::string::npos) << unknown_jail;
