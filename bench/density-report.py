@@ -17,7 +17,7 @@ for line in open(raw):
         continue
     if f[0] == "create":
         creates.append(float(f[1]))
-    elif f[0] == "php":  # php N cold|idle|warm total_ms first_byte_ms connect_ms
+    elif f[0] == "php":  # php N stopped|spawn|warm total_ms first_byte_ms connect_ms
         php.setdefault(int(f[1]), {}).setdefault(f[2], []).append(tuple(map(float, f[3:6])))
     elif f[0] == "at" and f[2] == "pss_by_process":  # comm:kB:count ...
         at.setdefault(int(f[1]), {})[f[2]] = {c: (int(kb), int(k)) for c, kb, k in (w.split(":") for w in f[3:])}
@@ -55,9 +55,13 @@ def spread(xs):
                 min=xs[0], max=xs[-1]) if xs else {}
 
 
+PHASES = ("stopped", "spawn", "warm", "cold", "idle")
+
+
 def php_rows(n):
-    """First request to an idle PHP site at checkpoint n: cold (the script never ran), idle (the
-    ondemand spawn after pm.process_idle_timeout), warm (the worker already there); ms."""
+    """First request to an idle PHP site at checkpoint n: stopped (php-fpm not running: the
+    request starts it, the script is compiled), spawn (only the master runs: the ondemand fork),
+    warm (the worker already there); ms. Older raw files say cold|idle|warm."""
     return {phase: dict(total_ms=spread([t for t, _, _ in v]), first_byte_ms=spread([b for _, b, _ in v]),
                         connect_ms=spread([c for _, _, c in v]))
             for phase, v in php.get(n, {}).items()}
@@ -67,7 +71,8 @@ for r in rows:
     m = at[r["n"]]
     if "php_ok" in m:
         r["php"] = dict(ok=int(m["php_ok"]), requests=int(m["php_requests"]),
-                        workers_when_idle=int(m.get("php_workers_idle", -1)), **php_rows(r["n"]))
+                        workers_when_idle=int(m.get("php_workers_idle", -1)),
+                        masters_when_idle=int(m.get("php_masters_idle", -1)), **php_rows(r["n"]))
 
 cs = sorted(creates)
 create = dict(n=len(cs), median=statistics.median(cs), p95=cs[int(0.95 * (len(cs) - 1))],
@@ -91,12 +96,13 @@ for r in rows:
     if "php" not in r:
         continue
     p = r["php"]
-    print(f"PHP at N={r['n']}: {p['ok']}/{p['requests']} answers right, {p['workers_when_idle']} workers while idle; "
+    print(f"PHP at N={r['n']}: {p['ok']}/{p['requests']} answers right, {p['workers_when_idle']} workers and "
+          f"{p['masters_when_idle']} masters while idle; "
           "GET of a PHP page, total ms (median, p90, min-max; time to first byte median):")
-    for phase in ("cold", "idle", "warm"):
+    for phase in PHASES:
         if phase in p:
             t, b = p[phase]["total_ms"], p[phase]["first_byte_ms"]
-            print(f"  {phase:5s} n={t['n']:3d} median {t['median']:6.1f}  p90 {t['p90']:6.1f}  "
+            print(f"  {phase:7s} n={t['n']:3d} median {t['median']:6.1f}  p90 {t['p90']:6.1f}  "
                   f"{t['min']:6.1f}-{t['max']:6.1f}  (first byte {b['median']:.1f})")
 json.dump(dict(machine=machine, create_ms=create, checkpoints=rows), open(f"{outdir}/{stem}.json", "w"), indent=1)
 
@@ -145,14 +151,14 @@ if php:  # the first request to an idle PHP site, per checkpoint and phase
     fig, ax = plt.subplots(figsize=(7, 4))
     labels, data = [], []
     for n in sorted(php):
-        for phase in ("cold", "idle", "warm"):
+        for phase in PHASES:
             if phase in php[n]:
                 labels.append(f"N={n}\n{phase}")
                 data.append([t for t, _, _ in php[n][phase]])
     ax.boxplot(data, labels=labels, whis=(0, 100))
-    ax.axhline(50, color="red", linewidth=0.8, label="target 50 ms (idle: the ondemand spawn)")
+    ax.axhline(50, color="red", linewidth=0.8, label="target 50 ms (first request to an idle site)")
     ax.set_ylabel("GET of a PHP page from the client namespace (ms)")
-    ax.set_title("PHP: cold (script never run), idle (worker stopped), warm")
+    ax.set_title("PHP: stopped (php-fpm started by the request), spawn (worker forked), warm")
     ax.set_ylim(bottom=0)
     ax.legend(fontsize=7)
     fig.tight_layout()

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs inside tests/sandbox.sh for bench/density (which documents the method). Appends to
 # $BENCH_OUT lines "create <ms>" (one per jail) and "at <N> <metric> <value>" per checkpoint;
-# with BENCH_PROFILE=php also "php <N> cold|idle|warm <total ms> <first byte ms> <connect ms>" per
+# with BENCH_PROFILE=php also "php <N> stopped|spawn|warm <total ms> <first byte ms> <connect ms>" per
 # sampled site.
 set -euo pipefail
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
@@ -114,29 +114,32 @@ sweep() {
     awk '{h += ($1 == 200); f += $2} END {print h + 0, f + 0}'
 }
 
-# PHP workers running in our jails (an idle ondemand pool has none)
-php_workers() {
+# PHP processes running in our jails: php_procs pool|master (an idle site has neither: its
+# php-fpm is stopped by jailctl-init 60 s after its last worker left)
+php_procs() {
   local n=0 pid
-  for pid in $(pgrep -f '^php-fpm: pool' || true); do
+  for pid in $(pgrep -f "^php-fpm: $1" || true); do
     grep -qE 'lxc\.payload\.[ab][0-9]+\.example\.net' "/proc/$pid/cgroup" 2>/dev/null && n=$((n + 1))
   done
   echo "$n"
 }
-# Waits until no PHP worker runs (pm.process_idle_timeout has passed): the seconds waited.
+# Waits until no PHP process of kind $1 (pool: workers, 10 s after their last request; master:
+# php-fpm itself, 60 s after its last worker) runs: the seconds waited.
 wait_php_idle() {
   local t0; t0=$(ms)
-  while [ "$(php_workers)" -gt 0 ]; do
-    [ $(( $(ms) - t0 )) -lt 60000 ] || { say "PHP workers still running after 60 s"; break; }
+  while [ "$(php_procs "$1")" -gt 0 ]; do
+    [ $(( $(ms) - t0 )) -lt 120000 ] || { say "PHP $1 processes still running after 120 s"; break; }
     sleep 0.5
   done
   awk -v ms=$(( $(ms) - t0 )) 'BEGIN {print ms / 1000}'
 }
 
 # The first request to an idle PHP site, for the newest PHP_SAMPLES sites of shard a (so each
-# checkpoint samples sites whose opcache never saw the script): a script
-# uploaded over FTPS is run once (cold: opcache compiles it; the worker then idles), then, once
-# every worker has been stopped by pm.process_idle_timeout, each site gets one GET (idle: the
-# ondemand spawn) and a second right after (warm). curl -w from the client namespace.
+# checkpoint samples sites whose opcache never saw the script): a script is uploaded over FTPS
+# to each, then each site gets one GET while its php-fpm is stopped (stopped: the request
+# starts php-fpm, which compiles the script), then, once every worker has left again (10 s),
+# one GET while only the master runs (spawn: the ondemand fork) and one right after (warm).
+# curl -w from the client namespace.
 php_first_request() {
   local k=$(( COUNT[a] < PHP_SAMPLES ? COUNT[a] : PHP_SAMPLES )) i d ip cred ok=0 first
   printf '<?php echo 6 * 7, "\\n";\n' > "$SANDBOX_DIR/bench.php"
@@ -156,9 +159,10 @@ php_first_request() {
       say "GET http://$d/bench.php ($1): ${r%% *} $(head -c 200 "$SANDBOX_DIR/php.body")"
     echo "$r" | awk -v n="$N" -v p="$1" '{printf "php %d %s %.2f %.2f %.2f\n", n, p, $2 * 1000, $3 * 1000, $4 * 1000}' >> "$BENCH_OUT"
   }
-  for i in $(seq "$first" "${COUNT[a]}"); do php_get cold "$i"; done
-  out "at $N php_idle_wait_s $(wait_php_idle)"
-  for i in $(seq "$first" "${COUNT[a]}"); do php_get idle "$i"; php_get warm "$i"; done
+  out "at $N php_masters_before_first $(php_procs master)"
+  for i in $(seq "$first" "${COUNT[a]}"); do php_get stopped "$i"; done
+  out "at $N php_idle_wait_s $(wait_php_idle pool)"
+  for i in $(seq "$first" "${COUNT[a]}"); do php_get spawn "$i"; php_get warm "$i"; done
   out "at $N php_ok $ok"; out "at $N php_requests $((3 * k))"
 }
 
@@ -185,8 +189,9 @@ for N in "${CHECKPOINTS[@]}"; do
   if [ "$b" -gt 0 ]; then [ "$B_READY" = 1 ] || setup_shard_b; create_up_to b "$b"; fi
   out "at $N create_all_s $(awk -v ms=$(( $(ms) - t0 )) 'BEGIN {print ms / 1000}')"
   sleep 5   # let the new jails' services settle (idle)
-  if [ "$PROFILE" = php ]; then   # and the pools stop the worker of create's test
-    out "at $N php_settle_s $(wait_php_idle)"; out "at $N php_workers_idle $(php_workers)"
+  if [ "$PROFILE" = php ]; then   # the worker of create's test leaves, then php-fpm itself
+    out "at $N php_settle_s $(wait_php_idle master)"
+    out "at $N php_workers_idle $(php_procs pool)"; out "at $N php_masters_idle $(php_procs master)"
   fi
   read -r p_payload p_monitor n_payload n_monitor < <(pss "$SANDBOX_DIR/by-comm")
   out "at $N pss_by_process $(cat "$SANDBOX_DIR/by-comm")"

@@ -38,6 +38,8 @@ private:
     void reap_children(int64_t now_ms);
     void write_state_if_changed();
     void cap_logs(int64_t now_ms);
+    void open_sockets();
+    void check_idleness(int64_t now_ms);
     int poll_timeout_ms(int64_t now_ms) const;
 
     Supervisor sup_;
@@ -50,14 +52,20 @@ private:
     std::string last_write_error_;
     std::vector<CappedLog> logs_;
     int64_t next_log_check_ms_ = 0;
+    std::vector<Fd> sockets_;  // per service: its held listening socket (socket-activated ones)
+    int64_t next_idle_check_ms_ = 0;
 };
 
 int Loop::run() {
     next_log_check_ms_ = clock_now().mono_ms + kLogCheckMs;
+    open_sockets();
+    std::vector<pollfd> fds;
+    std::vector<std::size_t> polled;  // fds[k + 1] is the socket of service polled[k]
     for (;;) {
         Now now = clock_now();
         start_due_services(now);
         cap_logs(now.mono_ms);
+        check_idleness(now.mono_ms);
         if (sup_.stopping() && !killing_ && (sup_.none_running() || sup_.grace_over(now.mono_ms)))
             enter_kill_phase(now);
         if (killing_) {
@@ -72,31 +80,81 @@ int Loop::run() {
         }
         write_state_if_changed();
 
-        pollfd pfd{.fd = signal_fd_.get(), .events = POLLIN, .revents = 0};
-        int n = ::poll(&pfd, 1, poll_timeout_ms(now.mono_ms));
+        fds.assign(1, pollfd{.fd = signal_fd_.get(), .events = POLLIN, .revents = 0});
+        polled.clear();
+        for (std::size_t i = 0; i < sockets_.size(); ++i) {
+            if (!sockets_[i].valid() || !sup_.accepts_connection(i, now.mono_ms)) continue;
+            fds.push_back(pollfd{.fd = sockets_[i].get(), .events = POLLIN, .revents = 0});
+            polled.push_back(i);
+        }
+        int n = ::poll(fds.data(), fds.size(), poll_timeout_ms(now.mono_ms));
         if (n < 0 && errno != EINTR) {
-            print_message(std::string("poll on signalfd: ") + std::strerror(errno));
+            print_message(std::string("poll: ") + std::strerror(errno));
             return 1;
         }
-        if (n > 0) handle_signals(clock_now());
+        if (n <= 0) continue;
+        const Now after = clock_now();
+        for (std::size_t k = 0; k < polled.size(); ++k)
+            if (fds[k + 1].revents != 0) sup_.on_connection(polled[k], after.mono_ms);  // started at the loop's top
+        if (fds[0].revents != 0) handle_signals(after);
     }
     write_state_if_changed();
     print_message("stopped");
     return 0;
 }
 
+// Socket-activated services get their socket before anything starts. One that cannot be
+// made (a path that is not a socket, say) is said once; that service then starts at once,
+// as an ordinary one, and binds its address itself.
+void Loop::open_sockets() {
+    sockets_.resize(sup_.services().size());
+    for (std::size_t i = 0; i < sockets_.size(); ++i) {
+        const auto& s = sup_.services()[i];
+        if (!s.spec.socket) continue;
+        auto fd = open_listen_socket(*s.spec.socket);
+        if (fd) {
+            sockets_[i] = std::move(*fd);
+            continue;
+        }
+        print_message(s.spec.name + ": " + fd.error().message + "; starting it now instead of on demand");
+        sup_.run_without_socket(i);
+    }
+}
+
+// Every kIdleCheckMs: a running socket-activated service with --idle-stop that has had no
+// child for that long gets its stop signal; it waits on its socket again once it has exited.
+void Loop::check_idleness(int64_t now_ms) {
+    if (now_ms < next_idle_check_ms_ || !sup_.watches_idleness()) return;
+    next_idle_check_ms_ = now_ms + kIdleCheckMs;
+    for (std::size_t i = 0; i < sup_.services().size(); ++i) {
+        const auto& s = sup_.services()[i];
+        if (s.state == ServiceState::Running && s.spec.socket && s.spec.socket->idle_stop_ms > 0 && has_children(s.pid))
+            sup_.on_busy(i, now_ms);
+    }
+    for (std::size_t i : sup_.idle_due(now_ms)) {
+        const auto& s = sup_.services()[i];
+        print_message(s.spec.name + ": idle for " + std::to_string(s.spec.socket->idle_stop_ms / 1000) +
+                      " s; stopping it (SIG" + std::string(stop_signal_name(s.spec.stop_signal)) +
+                      "), the next connection starts it again");
+        sup_.on_idle_stop(i);
+        if (::kill(s.pid, s.spec.stop_signal) != 0 && errno != ESRCH)
+            print_message(s.spec.name + ": send stop signal: " + std::strerror(errno));
+    }
+}
+
 void Loop::start_due_services(Now now) {
     for (std::size_t i : sup_.due(now.mono_ms)) {
         const auto& service = sup_.services()[i];
-        auto pid = spawn_service(service.spec, STDERR_FILENO);
+        const int listen_fd = i < sockets_.size() && sockets_[i].valid() ? sockets_[i].get() : -1;
+        auto pid = spawn_service(service.spec, STDERR_FILENO, listen_fd);
         if (!pid) {
             print_message(pid.error().message);
             sup_.on_start_failed(i, now.mono_ms);
             continue;
         }
         sup_.on_started(i, *pid, now);
-        print_message(service.spec.name + ": started, pid " + std::to_string(*pid) +
-                      (service.restarts ? ", restart " + std::to_string(service.restarts) : ""));
+        print_message(service.spec.name + ": started" + (listen_fd >= 0 ? " on demand" : "") + ", pid " +
+                      std::to_string(*pid) + (service.restarts ? ", restart " + std::to_string(service.restarts) : ""));
     }
 }
 
@@ -210,9 +268,11 @@ void Loop::cap_logs(int64_t now_ms) {
 }
 
 int Loop::poll_timeout_ms(int64_t now_ms) const {
-    std::optional<int64_t> wake = killing_ ? std::optional(now_ms + kKillSweepMs) : sup_.next_wakeup_ms();
+    std::optional<int64_t> wake = killing_ ? std::optional(now_ms + kKillSweepMs) : sup_.next_wakeup_ms(now_ms);
     if (!killing_ && !sup_.stopping() && !logs_.empty())
         wake = std::min(wake.value_or(next_log_check_ms_), next_log_check_ms_);
+    if (!killing_ && sup_.watches_idleness())
+        wake = std::min(wake.value_or(next_idle_check_ms_), next_idle_check_ms_);
     if (!wake) return -1;  // idle: nothing to do until a signal
     int64_t delta = std::clamp<int64_t>(*wake - now_ms, 0, INT_MAX);
     return static_cast<int>(delta);

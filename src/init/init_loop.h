@@ -1,5 +1,7 @@
-// The event loop of jailctl-init: one signalfd and poll() timeouts, no signal handlers, no
-// threads. Idle means blocked in poll() with either no timeout or the next restart time.
+// The event loop of jailctl-init: one signalfd, the held sockets of socket-activated services
+// that wait for a connection (service_list.h, --socket), and poll() timeouts; no signal
+// handlers, no threads. Idle means blocked in poll() with either no timeout or the next
+// restart time (or, while a service with --idle-stop runs, the next idleness check each second).
 //
 // Stop semantics (SIGTERM, SIGINT or SIGPWR; repeated stop signals are ignored):
 //  1. no more restarts; services waiting in backoff are marked stopped;
@@ -36,6 +38,8 @@ inline constexpr int64_t kKillWaitMs = 2000;
 // While waiting after SIGKILL, the sweep is repeated at this period: orphans re-parented
 // to the init after the first sweep are caught too.
 inline constexpr int64_t kKillSweepMs = 50;
+// How often a running socket-activated service with --idle-stop is checked for children.
+inline constexpr int64_t kIdleCheckMs = 1000;
 
 struct InitOptions {
     std::string services_path = kDefaultServicesPath;

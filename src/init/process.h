@@ -20,7 +20,17 @@ inline constexpr const char* kServiceEnvironment[] = {"PATH=/usr/sbin:/usr/bin:/
 // directory /, stdin /dev/null, stdout and stderr on `output_fd`, the environment above,
 // empty signal mask and default dispositions, and no other file descriptor (close_range).
 // A failed execve is reported on output_fd by the child, which exits with status 127.
-Result<pid_t> spawn_service(const ServiceSpec& spec, int output_fd);
+// `listen_fd` >= 0 (a socket-activated service's socket) becomes the child's fd 3, announced by
+// LISTEN_FDS=1 LISTEN_PID=<pid> LISTEN_FDNAMES=<name> and FPM_SOCKETS=<name>=3 (service_list.h).
+Result<pid_t> spawn_service(const ServiceSpec& spec, int output_fd, int listen_fd = -1);
+
+// A socket-activated service's listening unix socket (SOCK_STREAM, close-on-exec): a stale
+// socket file at the path is replaced; mode and owner from the spec.
+Result<Fd> open_listen_socket(const SocketSpec& socket);
+
+// Whether the process has a child (a /proc scan: cheap in a jail's pid namespace; the
+// /proc/PID/task/TID/children file is not on every kernel).
+bool has_children(pid_t pid);
 
 // Blocks SIGCHLD SIGTERM SIGINT SIGPWR SIGHUP and returns a non-blocking signalfd for them;
 // ignores SIGPIPE (a closed console must not kill the init).

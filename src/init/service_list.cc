@@ -47,6 +47,59 @@ Result<void> check_name(std::string_view name) {
     return {};
 }
 
+// A decimal number in [min, max], or nullopt.
+std::optional<int64_t> parse_number(std::string_view text, int base, int64_t min, int64_t max) {
+    if (text.empty() || text.size() > 12) return std::nullopt;
+    int64_t value = 0;
+    for (char c : text) {
+        const int digit = c >= '0' && c <= '9' ? c - '0' : 99;
+        if (digit >= base) return std::nullopt;
+        value = value * base + digit;
+    }
+    if (value < min || value > max) return std::nullopt;
+    return value;
+}
+
+// One --name=value word of the options between the stop signal and the program.
+Result<void> parse_option(std::string_view word, std::optional<SocketSpec>& socket,
+                          std::vector<std::string>& seen) {
+    const auto eq = word.find('=');
+    const std::string name(word.substr(0, eq));
+    const std::string_view value = eq == std::string_view::npos ? std::string_view() : word.substr(eq + 1);
+    if (eq == std::string_view::npos || value.empty())
+        return invalid_line("option '" + std::string(word) + "' needs a value (" + name + "=...)");
+    if (std::find(seen.begin(), seen.end(), name) != seen.end()) return invalid_line("option " + name + " given twice");
+    seen.push_back(name);
+    if (!socket) socket.emplace();
+    if (name == "--socket") {
+        if (value[0] != '/' || value.size() > 107)
+            return invalid_line("--socket '" + std::string(value) + "' is not an absolute path of at most 107 bytes");
+        socket->path = value;
+    } else if (name == "--socket-name") {
+        if (value.size() > 255 || value.find_first_of(",=:") != std::string_view::npos)
+            return invalid_line("--socket-name '" + std::string(value) + "' must be at most 255 bytes without , = or :");
+        socket->name = value;
+    } else if (name == "--socket-mode") {
+        auto mode = parse_number(value, 8, 0, 0777);
+        if (!mode) return invalid_line("--socket-mode '" + std::string(value) + "' is not octal permission bits (e.g. 0660)");
+        socket->mode = static_cast<unsigned>(*mode);
+    } else if (name == "--socket-owner") {
+        const auto colon = value.find(':');
+        auto uid = parse_number(value.substr(0, colon), 10, 0, 0xfffffffe);
+        auto gid = colon == std::string_view::npos ? std::nullopt : parse_number(value.substr(colon + 1), 10, 0, 0xfffffffe);
+        if (!uid || !gid) return invalid_line("--socket-owner '" + std::string(value) + "' is not numeric UID:GID");
+        socket->uid = static_cast<unsigned>(*uid);
+        socket->gid = static_cast<unsigned>(*gid);
+    } else if (name == "--idle-stop") {
+        auto seconds = parse_number(value, 10, 1, 86400);
+        if (!seconds) return invalid_line("--idle-stop '" + std::string(value) + "' is not a number of seconds from 1 to 86400");
+        socket->idle_stop_ms = *seconds * 1000;
+    } else {
+        return invalid_line("unknown option " + name + " (known: --socket --socket-name --socket-mode --socket-owner --idle-stop)");
+    }
+    return {};
+}
+
 // Parses one non-empty, non-comment line's words into a ServiceSpec.
 Result<ServiceSpec> parse_words(std::vector<std::string> words, int line) {
     if (words.size() < 3)
@@ -56,12 +109,19 @@ Result<ServiceSpec> parse_words(std::vector<std::string> words, int line) {
     if (!signal) {
         return invalid_line("stop signal '" + words[1] + "' is not one of TERM QUIT INT HUP KILL USR1 USR2");
     }
-    if (words[2].empty() || words[2][0] != '/')
-        return invalid_line("program '" + words[2] + "' is not an absolute path");
     ServiceSpec spec;
+    std::size_t program = 2;
+    std::vector<std::string> seen;
+    for (; program < words.size() && words[program].starts_with("--"); ++program)
+        if (auto ok = parse_option(words[program], spec.socket, seen); !ok) return std::unexpected(ok.error());
+    if (spec.socket && spec.socket->path.empty())
+        return invalid_line("--socket-name, --socket-mode, --socket-owner and --idle-stop need --socket=PATH");
+    if (program >= words.size()) return invalid_line("missing the program after the options");
+    if (words[program].empty() || words[program][0] != '/')
+        return invalid_line("program '" + words[program] + "' is not an absolute path");
     spec.name = std::move(words[0]);
     spec.stop_signal = *signal;
-    spec.argv.assign(std::make_move_iterator(words.begin() + 2), std::make_move_iterator(words.end()));
+    spec.argv.assign(std::make_move_iterator(words.begin() + static_cast<long>(program)), std::make_move_iterator(words.end()));
     spec.line = line;
     return spec;
 }

@@ -7,6 +7,12 @@
 //
 // A service starts in Backoff with its restart due at once. Restarts are counted; the
 // backoff delay grows with consecutive failures (backoff.h).
+//
+// A socket-activated service (--socket) starts in Waiting instead: the init holds its socket;
+// the first connection makes it due. When it exits it waits again (after the backoff delay if
+// it failed); an idle stop (--idle-stop, the loop decides idleness) is no failure.
+//
+//   Waiting --(connection)--> Backoff (due at once) --> Running --(exits)--> Waiting
 #pragma once
 
 #include <sys/types.h>
@@ -20,9 +26,9 @@
 
 namespace jailctl::init {
 
-enum class ServiceState { Running, Backoff, Stopped };
+enum class ServiceState { Running, Backoff, Stopped, Waiting };
 
-// "running", "backoff", "stopped": the words of the state file.
+// "running", "backoff", "stopped", "waiting": the words of the state file.
 std::string_view state_name(ServiceState state);
 
 // A point in time: monotonic milliseconds for decisions, wall-clock seconds for display.
@@ -39,8 +45,10 @@ struct Service {
     int64_t started_unix = 0;     // wall clock of the last start; 0 before the first start
     int64_t started_mono_ms = 0;  // monotonic time of the last start
     int failures = 0;             // consecutive failures, drives the backoff
-    int64_t restart_at_ms = 0;    // in Backoff: earliest monotonic time of the next start
+    int64_t restart_at_ms = 0;    // in Backoff (and Waiting): earliest monotonic time of the next start
     bool ever_started = false;
+    int64_t busy_mono_ms = 0;     // socket-activated: when it was last seen with a child (or started)
+    bool idle_stopping = false;   // socket-activated: sent its stop signal for idleness
 };
 
 class Supervisor {
@@ -66,6 +74,21 @@ public:
     // returns nothing and keeps the first deadline.
     std::vector<std::size_t> begin_stop(int64_t now_ms, int64_t grace_ms);
 
+    // Socket-activated services: is the init to watch its socket now (Waiting, no backoff left)?
+    bool accepts_connection(std::size_t index, int64_t now_ms) const;
+    // Its socket could not be made: from now on an ordinary service, due at once.
+    void run_without_socket(std::size_t index);
+    // A connection waits on the socket: the service becomes due at once.
+    void on_connection(std::size_t index, int64_t now_ms);
+    // The running service has a child now (work in progress): its idle time starts again.
+    void on_busy(std::size_t index, int64_t now_ms);
+    // Running socket-activated services idle for their --idle-stop time, not yet told to stop.
+    std::vector<std::size_t> idle_due(int64_t now_ms) const;
+    // Its stop signal was sent for idleness: its exit is no failure.
+    void on_idle_stop(std::size_t index);
+    // Whether any running service is watched for idleness (the loop checks them periodically).
+    bool watches_idleness() const;
+
     bool stopping() const { return stopping_; }
     // True when no service has a running main process.
     bool none_running() const;
@@ -73,8 +96,9 @@ public:
     bool grace_over(int64_t now_ms) const { return stopping_ && now_ms >= grace_deadline_ms_; }
 
     // The earliest monotonic time at which the loop has something to do without an event:
-    // the next restart, or the end of the grace period while stopping. nullopt: nothing.
-    std::optional<int64_t> next_wakeup_ms() const;
+    // the next restart, the end of a waiting service's backoff (after now_ms), or the end of
+    // the grace period while stopping. nullopt: nothing.
+    std::optional<int64_t> next_wakeup_ms(int64_t now_ms = 0) const;
 
     // Changes on every change visible in the state file, so it is written only when needed.
     uint64_t generation() const { return generation_; }

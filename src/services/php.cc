@@ -113,7 +113,10 @@ std::string render_php_fpm_conf(const JailSpec& spec) {
            // and the customer can delete what PHP wrote; it cannot touch etc/ or logs/.
            "user = " + user + "\n"
            "group = " + user + "\n"
-           "listen = " + std::string(kPhpFpmSocket) + "\n"
+           // The name under which jailctl-init hands over the socket it holds at /run/php-fpm.sock
+           // (FPM_SOCKETS): php-fpm never binds it, and at exit removes only the file of this
+           // name, so the held socket survives php-fpm's idle stops.
+           "listen = " + std::string(kPhpPoolListen) + "\n"
            "listen.owner = www-data\n"
            "listen.group = www-data\n"
            "listen.mode = 0660\n"
@@ -162,8 +165,13 @@ std::string render_php_ini(const JailSpec& spec) {
 
 std::string php_service_line(const JailSpec& spec) {
     if (spec.profile != Profile::Php) return "";
-    return "php-fpm QUIT " + spec.php.fpm + " --nodaemonize --fpm-config " + std::string(kPhpFpmConf) + " -c " +
-           std::string(kPhpIni) + "\n";
+    // Socket-activated (init/service_list.h): jailctl-init holds the pool's socket, starts php-fpm
+    // on the first request and stops it after kPhpIdleStopSeconds without a worker; an idle PHP
+    // site then costs what a static one does. www-data (33 in the jail's /etc/passwd) is nginx.
+    return "php-fpm QUIT --socket=" + std::string(kPhpFpmSocket) + " --socket-name=" + std::string(kPhpPoolListen) +
+           " --socket-mode=0660 --socket-owner=33:33 --idle-stop=" + std::to_string(kPhpIdleStopSeconds) + " " +
+           spec.php.fpm + " --nodaemonize --fpm-config " + std::string(kPhpFpmConf) + " -c " + std::string(kPhpIni) +
+           "\n";
 }
 
 std::string render_php_location(const JailSpec& spec) {

@@ -39,14 +39,18 @@ void apply_profile(JailSpec& spec, Profile profile, uint64_t memory_bytes, uint3
 // Paths inside the jail.
 inline constexpr std::string_view kPhpFpmConf = "/etc/jailctl/php-fpm.conf";
 inline constexpr std::string_view kPhpIni = "/etc/jailctl/php.ini";
-inline constexpr std::string_view kPhpFpmSocket = "/run/php-fpm.sock";
+inline constexpr std::string_view kPhpFpmSocket = "/run/php-fpm.sock";  // held by jailctl-init; nginx's
+inline constexpr std::string_view kPhpPoolListen = "/run/php-fpm-pool.sock";  // the pool's name for it
 
 // /etc/jailctl/php-fpm.conf: the master (root inside the jail, foreground, its log in the
 // customer's logs/) and one pool "site" running as the FTP user, pm = ondemand.
 std::string render_php_fpm_conf(const JailSpec& spec);
 // /etc/jailctl/php.ini: the extensions found, sessions and uploads under /var/lib/php.
 std::string render_php_ini(const JailSpec& spec);
-// The line of /etc/jailctl/services that runs php-fpm ("" for the static profile).
+// How long php-fpm runs without a worker (its workers leave 10 s after their last request)
+// before jailctl-init stops it; the next request starts it again (docs/DECISIONS.md).
+inline constexpr int kPhpIdleStopSeconds = 60;
+// The line of /etc/jailctl/services that runs php-fpm ("" for the static profile): socket-activated.
 std::string php_service_line(const JailSpec& spec);
 // nginx's `location` sending *.php to the pool ("" for the static profile), and the
 // fastcgi_params file it includes.

@@ -1,8 +1,9 @@
 # The php profile (issue 12): create --profile php proves PHP runs before OK; a PHP page uploaded
 # over FTPS executes; backups of it (x.php~, x.php.bak) and other PHP suffixes stay refused; a PHP
 # memory hog is stopped by the jail's memory limit while a neighbour answers and the site keeps
-# serving; set --profile static makes *.php 403 again (and php brings it back); the customer reads
-# the logs over FTPS in logs/ and cannot change them.
+# serving; php-fpm is socket-activated (none runs until a PHP request, stopped when idle); set
+# --profile static makes *.php 403 again (and php brings it back); the customer reads the logs
+# over FTPS in logs/ and cannot change them.
 set -euo pipefail
 require_python3
 D=php.example.com IP=203.0.113.60
@@ -68,6 +69,37 @@ total=$(du -cb "$logs"/access.log* | tail -n 1 | cut -f1)
 client_curl -o /dev/null -H "Host: $D" "http://$IP/index.html?after-rotation"
 retry 5 grep -q after-rotation "$logs/access.log" || fail "nginx did not reopen access.log after the rotation"
 client_curl "${FTPS[@]}" "ftp://$IP/logs/access.log" | grep -q after-rotation || fail "the new access.log is unreadable over FTPS"
+
+info "php-fpm is socket-activated: none runs until a PHP request; stopped when idle, started again"
+# jailctl-init holds /run/php-fpm.sock (services: --socket ... --idle-stop=60); here the jail's
+# own files get short idle times (workers 1 s, master 1 s) so that the test need not wait 70 s.
+rootfs="$JAILCTL_ROOT/jails/$D/rootfs"
+cp "$rootfs/etc/jailctl/services" "$SANDBOX_DIR/services.saved"
+cp "$rootfs/etc/jailctl/php-fpm.conf" "$SANDBOX_DIR/php-fpm.conf.saved"
+grep -q -- "--socket=/run/php-fpm.sock .*--idle-stop=60 " "$rootfs/etc/jailctl/services" || fail "php-fpm is not socket-activated: $(cat "$rootfs/etc/jailctl/services")"
+sed -i 's/--idle-stop=60 /--idle-stop=1 /' "$rootfs/etc/jailctl/services"
+sed -i 's/^pm.process_idle_timeout = .*/pm.process_idle_timeout = 1s/' "$rootfs/etc/jailctl/php-fpm.conf"
+assert_exit 0 jc restart "$D"
+php_fpm() {  # state pid restarts of php-fpm, from jailctl-init's state file
+  python3 -c 'import json,sys
+s=[s for s in json.load(sys.stdin)["services"] if s["name"] == "php-fpm"][0]
+print(s["state"], s["pid"], s["restarts"])' < "$rootfs/run/jailctl/init.json"
+}
+php_waiting() { [ "$(php_fpm | cut -d" " -f1)" = waiting ]; }
+assert_eq "waiting 0 0" "$(php_fpm)" "php-fpm after a restart, before any PHP request"
+[ -S "$rootfs/run/php-fpm.sock" ] || fail "no socket held at /run/php-fpm.sock"
+assert_exit 0 jc --json status "$D"
+assert_contains "$(json_eval "$OUT_FILE" "d[0]['services']")" "'waiting'" "status --json services"
+assert_eq "42 $FTP_USER /var/lib/php/sessions" "$(client_curl -H "Host: $D" "http://$IP/hello.php")" "the first PHP request (php-fpm started by it)"
+assert_eq running "$(php_fpm | cut -d" " -f1)" "php-fpm after the first request"
+retry 15 php_waiting || fail "php-fpm still runs 15 s after its last request: $(php_fpm)"
+[ -S "$rootfs/run/php-fpm.sock" ] || fail "the held socket is gone after php-fpm's idle stop"
+assert_eq "42 $FTP_USER /var/lib/php/sessions" "$(client_curl -H "Host: $D" "http://$IP/hello.php")" "a PHP request after the idle stop"
+assert_eq "running 1" "$(php_fpm | cut -d" " -f1,3)" "php-fpm started again (restart 1: an idle stop is no failure)"
+assert_exit 0 jc test "$D"
+cp "$SANDBOX_DIR/services.saved" "$rootfs/etc/jailctl/services"
+cp "$SANDBOX_DIR/php-fpm.conf.saved" "$rootfs/etc/jailctl/php-fpm.conf"
+assert_exit 0 jc restart "$D"
 
 info "set --profile static: *.php is 403 again and php-fpm is gone; php brings it back"
 assert_exit 0 jc set "$D" --profile static

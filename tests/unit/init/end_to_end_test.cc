@@ -3,6 +3,9 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -284,4 +287,118 @@ TEST_F(InitProcess, EmptyListJustWaitsForTheStopSignal) {
     EXPECT_EQ(WEXITSTATUS(*status), 0);
 }
 
+// Connects to the unix socket and reads until the peer closes; "" if it cannot connect.
+std::string ask(const fs::path& path) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    std::string out;
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+        char buf[256];
+        for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) out.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return out;
+}
+
+// --socket: the init holds the socket, starts the service on the first connection with the
+// socket as fd 3, and after --idle-stop without a child stops it; the next connection starts
+// it again, and a connection made while it was stopped is not lost.
+TEST_F(InitProcess, SocketActivatedServiceStartsOnDemandAndStopsWhenIdle) {
+    const fs::path sock = dir_ / "svc.sock", script = dir_ / "svc.py";
+    // Answers each connection with what it was given, then leaves a "worker" for 1.5 s; on its
+    // stop signal removes the file of its socket's name, as php-fpm does.
+    std::ofstream(script) << "import os, signal, socket, sys, time\n"
+                             "signal.signal(signal.SIGCHLD, signal.SIG_IGN)\n"
+                             "def stop(*_):\n"
+                             "    try:\n"
+                             "        os.unlink(os.environ['LISTEN_FDNAMES'])\n"
+                             "    except OSError:\n"
+                             "        pass\n"
+                             "    sys.exit(0)\n"
+                             "signal.signal(signal.SIGTERM, stop)\n"
+                             "def is_open(fd):\n"
+                             "    try:\n"
+                             "        return os.fstat(fd) is not None\n"
+                             "    except OSError:\n"
+                             "        return False\n"
+                             "fds = [fd for fd in range(16) if is_open(fd)]\n"
+                             "s = socket.socket(fileno=3)\n"
+                             "while True:\n"
+                             "    c, _ = s.accept()\n"
+                             "    e = os.environ\n"
+                             "    c.sendall(f\"{e['FPM_SOCKETS']} {e['LISTEN_FDS']} {e['LISTEN_PID'] == str(os.getpid())} "
+                             "{fds}\".encode())\n"
+                             "    c.close()\n"
+                             "    if os.fork() == 0:\n"
+                             "        time.sleep(1.5)\n"
+                             "        os._exit(0)\n";
+    const fs::path name = dir_ / "pool.sock";  // a name that is not the held path
+    std::ofstream(name) << "the service removes its name's file";
+    start("svc TERM --socket=" + sock.string() + " --socket-name=" + name.string() +
+              " --socket-mode=0640 --idle-stop=1 /usr/bin/python3 " +
+              script.string() + "\n",
+          2000);
+    ASSERT_TRUE(wait_until([&] { return state()["svc"].state == "waiting"; }, milliseconds(3000)))
+        << read_file(state_path());
+    struct stat st{};
+    ASSERT_EQ(::lstat(sock.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISSOCK(st.st_mode));
+    EXPECT_EQ(st.st_mode & 07777, 0640u);
+    EXPECT_EQ(state()["svc"].pid, 0);
+
+    // The first connection waits in the backlog while the service starts.
+    const std::string want = name.string() + "=3 1 True [0, 1, 2, 3]";
+    EXPECT_EQ(ask(sock), want);
+    const auto answered = Clock::now();
+    auto s = state()["svc"];
+    EXPECT_EQ(s.state, "running");
+    EXPECT_EQ(s.restarts, 0);
+    // Its worker keeps it busy: not stopped 1.2 s later, though --idle-stop is 1 s.
+    std::this_thread::sleep_for(milliseconds(1200));
+    EXPECT_EQ(state()["svc"].state, "running");
+    ASSERT_TRUE(wait_until([&] { return state()["svc"].state == "waiting"; }, milliseconds(5000)))
+        << read_file(log_path());
+    // Not before its worker left (idleness is seen by checks a second apart, so 1-2 s later).
+    EXPECT_GE(Clock::now() - answered, milliseconds(1500));
+    EXPECT_FALSE(process_exists(s.pid));
+    EXPECT_FALSE(fs::exists(name)) << "the service did not get its stop signal";
+    EXPECT_TRUE(fs::exists(sock));
+
+    // Started again by the next connection: an idle stop is no failure, so no backoff.
+    EXPECT_EQ(ask(sock), want);
+    EXPECT_EQ(state()["svc"].restarts, 1);
+    auto log = read_file(log_path());
+    EXPECT_NE(log.find("svc: started on demand, pid"), std::string::npos) << log;
+    EXPECT_NE(log.find("svc: idle for 1 s; stopping it (SIGTERM), the next connection starts it again"),
+              std::string::npos)
+        << log;
+
+    ASSERT_EQ(::kill(pid_, SIGTERM), 0);
+    auto status = wait_exit(milliseconds(3000));
+    ASSERT_TRUE(status);
+    EXPECT_EQ(WEXITSTATUS(*status), 0);
+    EXPECT_EQ(state()["svc"].state, "stopped");
+}
+
+// A socket path taken by something else: said once, and the service runs as an ordinary one.
+TEST_F(InitProcess, SocketThatCannotBeMadeFallsBackToAnOrdinaryStart) {
+    const fs::path taken = dir_ / "taken";
+    std::ofstream(taken) << "not a socket";
+    start("svc TERM --socket=" + taken.string() + " --idle-stop=1 /bin/sleep 1000\n", 1000);
+    ASSERT_TRUE(wait_until([&] { return state()["svc"].state == "running"; }, milliseconds(3000)))
+        << read_file(log_path());
+    EXPECT_EQ(read_file(taken), "not a socket");
+    auto log = read_file(log_path());
+    EXPECT_NE(log.find("svc: listening socket " + taken.string() +
+                       ": the path exists and is not a socket; starting it now instead of on demand"),
+              std::string::npos)
+        << log;
+    std::this_thread::sleep_for(milliseconds(2500));  // no idle stop without its socket
+    EXPECT_EQ(state()["svc"].restarts, 0);
+    EXPECT_EQ(state()["svc"].state, "running");
+}
+
 }  // namespace
+

@@ -36,6 +36,52 @@ TEST(ServiceList, GoodLinesCommentsAndBlankLines) {
     EXPECT_EQ((*r)[2], (ServiceSpec{"app-1.x", SIGKILL, {"/srv/app"}, 7}));
 }
 
+TEST(ServiceList, SocketActivationOptions) {
+    auto r = parse_service_list(
+        "php-fpm QUIT --socket=/run/php-fpm.sock --socket-name=/run/pool.sock --socket-mode=0640 --socket-owner=33:34 "
+        "--idle-stop=60 "
+        "/usr/sbin/php-fpm8.2 --nodaemonize\n"
+        "lazy TERM --socket=/run/lazy.sock /srv/lazy\n"
+        "plain TERM /srv/plain --socket=/not/an/option\n",
+        "services");
+    ASSERT_TRUE(r.has_value()) << r.error().message;
+    ASSERT_EQ(r->size(), 3u);
+    EXPECT_EQ((*r)[0].argv, (Words{"/usr/sbin/php-fpm8.2", "--nodaemonize"}));
+    ASSERT_TRUE((*r)[0].socket);
+    EXPECT_EQ(*(*r)[0].socket, (SocketSpec{"/run/php-fpm.sock", "/run/pool.sock", 0640, 33, 34, 60'000}));
+    ASSERT_TRUE((*r)[1].socket);
+    EXPECT_EQ(*(*r)[1].socket, (SocketSpec{"/run/lazy.sock", "", 0660, 0, 0, 0}));  // the defaults
+    EXPECT_FALSE((*r)[2].socket);  // after the program, words are its arguments
+    EXPECT_EQ((*r)[2].argv, (Words{"/srv/plain", "--socket=/not/an/option"}));
+}
+
+TEST(ServiceList, BadSocketOptions) {
+    const std::pair<const char*, const char*> cases[] = {
+        {"x TERM --sockets=/run/x /bin/x",
+         "unknown option --sockets (known: --socket --socket-name --socket-mode --socket-owner --idle-stop)"},
+        {"x TERM --socket=/a --socket-name=a,b /bin/x", "--socket-name 'a,b' must be at most 255 bytes without , = or :"},
+        {"x TERM --socket=/a --socket-name=a=b /bin/x", "--socket-name 'a=b' must be at most 255 bytes without , = or :"},
+        {"x TERM --socket /bin/x", "option '--socket' needs a value (--socket=...)"},
+        {"x TERM --socket= /bin/x", "option '--socket=' needs a value (--socket=...)"},
+        {"x TERM --socket=run/x /bin/x", "--socket 'run/x' is not an absolute path of at most 107 bytes"},
+        {"x TERM --socket=/a --socket=/b /bin/x", "option --socket given twice"},
+        {"x TERM --socket=/a --socket-mode=0800 /bin/x", "--socket-mode '0800' is not octal permission bits (e.g. 0660)"},
+        {"x TERM --socket=/a --socket-mode=10000 /bin/x", "--socket-mode '10000' is not octal permission bits (e.g. 0660)"},
+        {"x TERM --socket=/a --socket-owner=33 /bin/x", "--socket-owner '33' is not numeric UID:GID"},
+        {"x TERM --socket=/a --socket-owner=www-data:33 /bin/x", "--socket-owner 'www-data:33' is not numeric UID:GID"},
+        {"x TERM --socket=/a --idle-stop=0 /bin/x", "--idle-stop '0' is not a number of seconds from 1 to 86400"},
+        {"x TERM --socket=/a --idle-stop=86401 /bin/x", "--idle-stop '86401' is not a number of seconds from 1 to 86400"},
+        {"x TERM --socket=/a --idle-stop=1m /bin/x", "--idle-stop '1m' is not a number of seconds from 1 to 86400"},
+        {"x TERM --idle-stop=5 /bin/x", "--socket-name, --socket-mode, --socket-owner and --idle-stop need --socket=PATH"},
+        {"x TERM --socket=/a --idle-stop=5", "missing the program after the options"},
+        {"x TERM --socket=/a x", "program 'x' is not an absolute path"},
+    };
+    for (auto [line, want] : cases) EXPECT_EQ(parse_error(line), std::string("services:1: ") + want) << line;
+    const std::string long_path = "/" + std::string(107, 'a');
+    EXPECT_EQ(parse_error("x TERM --socket=" + long_path + " /bin/x"),
+              "services:1: --socket '" + long_path + "' is not an absolute path of at most 107 bytes");
+}
+
 TEST(ServiceList, EmptyListIsValid) {
     auto r = parse_service_list("# nothing\n\n", "services");
     ASSERT_TRUE(r.has_value());

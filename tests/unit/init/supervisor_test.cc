@@ -142,5 +142,97 @@ TEST(Supervisor, StateNames) {
     EXPECT_EQ(state_name(ServiceState::Stopped), "stopped");
 }
 
+ServiceSpec activated(int64_t idle_stop_ms) {
+    ServiceSpec s = spec("php");
+    s.socket = SocketSpec{.path = "/run/php.sock", .idle_stop_ms = idle_stop_ms};
+    return s;
+}
+
+TEST(Supervisor, SocketActivatedServiceWaitsForItsFirstConnection) {
+    Supervisor sup({activated(60'000), spec("web")});
+    const int64_t t = 1000;
+    EXPECT_EQ(sup.services()[0].state, ServiceState::Waiting);
+    EXPECT_EQ(state_name(ServiceState::Waiting), "waiting");
+    EXPECT_EQ(sup.due(t), (std::vector<std::size_t>{1}));  // only the ordinary one
+    EXPECT_TRUE(sup.accepts_connection(0, t));
+    EXPECT_FALSE(sup.accepts_connection(1, t));
+    sup.on_started(1, 50, {t, 0});
+    EXPECT_FALSE(sup.next_wakeup_ms(t));  // nothing timed: the socket wakes the loop
+    const auto gen = sup.generation();
+    sup.on_connection(0, t + 5);
+    EXPECT_GT(sup.generation(), gen);
+    EXPECT_EQ(sup.due(t + 5), (std::vector<std::size_t>{0}));
+    sup.on_started(0, 60, {t + 5, 0});
+    EXPECT_EQ(sup.services()[0].state, ServiceState::Running);
+    EXPECT_FALSE(sup.accepts_connection(0, t + 5));
+    sup.on_connection(0, t + 6);  // a running service is not started twice
+    EXPECT_TRUE(sup.due(t + 6).empty());
+}
+
+TEST(Supervisor, IdleStopThenWaitAgainWithoutBackoff) {
+    Supervisor sup({activated(60'000)});
+    int64_t t = 1000;
+    sup.on_connection(0, t);
+    sup.on_started(0, 60, {t, 0});
+    EXPECT_TRUE(sup.watches_idleness());
+    EXPECT_TRUE(sup.idle_due(t + 59'999).empty());
+    sup.on_busy(0, t + 30'000);  // a worker seen: idle time starts again
+    EXPECT_TRUE(sup.idle_due(t + 60'000).empty());
+    EXPECT_EQ(sup.idle_due(t + 90'000), (std::vector<std::size_t>{0}));
+    sup.on_idle_stop(0);
+    EXPECT_TRUE(sup.idle_due(t + 91'000).empty());  // told once
+    EXPECT_FALSE(sup.watches_idleness());
+    t += 91'000;
+    ASSERT_EQ(sup.on_exit(60, t), 0u);
+    EXPECT_EQ(sup.services()[0].state, ServiceState::Waiting);
+    EXPECT_EQ(sup.services()[0].failures, 0);
+    EXPECT_TRUE(sup.accepts_connection(0, t));  // at once: an idle stop is no failure
+    sup.on_connection(0, t + 1);
+    sup.on_started(0, 61, {t + 1, 0});
+    EXPECT_EQ(sup.services()[0].restarts, 1);
+    EXPECT_FALSE(sup.services()[0].idle_stopping);
+}
+
+TEST(Supervisor, CrashedActivatedServiceWaitsOutItsBackoff) {
+    Supervisor sup({activated(0)});
+    int64_t t = 1000;
+    EXPECT_FALSE(sup.watches_idleness());  // no --idle-stop
+    for (int64_t delay : {100, 200, 400}) {
+        sup.on_connection(0, t);
+        sup.on_started(0, 70, {t, 0});
+        t += 5;
+        ASSERT_EQ(sup.on_exit(70, t), 0u);
+        EXPECT_EQ(sup.services()[0].state, ServiceState::Waiting);
+        EXPECT_FALSE(sup.accepts_connection(0, t + delay - 1));  // the socket is not watched meanwhile
+        EXPECT_EQ(sup.next_wakeup_ms(t), t + delay);
+        EXPECT_FALSE(sup.next_wakeup_ms(t + delay));  // over: the socket wakes the loop again
+        t += delay;
+        EXPECT_TRUE(sup.accepts_connection(0, t));
+    }
+}
+
+TEST(Supervisor, WithoutItsSocketAnActivatedServiceIsAnOrdinaryOne) {
+    Supervisor sup({activated(60'000)});
+    sup.run_without_socket(0);
+    EXPECT_EQ(sup.due(1000), (std::vector<std::size_t>{0}));
+    sup.on_started(0, 90, {1000, 0});
+    EXPECT_FALSE(sup.watches_idleness());
+    ASSERT_EQ(sup.on_exit(90, 1005), 0u);
+    EXPECT_EQ(sup.services()[0].state, ServiceState::Backoff);  // restarted after its delay, not on demand
+    EXPECT_EQ(sup.next_wakeup_ms(1005), 1105);
+}
+
+TEST(Supervisor, StopMarksWaitingServicesStopped) {
+    Supervisor sup({activated(60'000), activated(0)});
+    sup.on_connection(1, 1000);
+    sup.on_started(1, 80, {1000, 0});
+    EXPECT_EQ(sup.begin_stop(2000, 5000), (std::vector<std::size_t>{1}));
+    EXPECT_EQ(sup.services()[0].state, ServiceState::Stopped);
+    EXPECT_FALSE(sup.accepts_connection(0, 2000));
+    sup.on_exit(80, 2001);
+    EXPECT_EQ(sup.services()[1].state, ServiceState::Stopped);
+    EXPECT_TRUE(sup.none_running());
+}
+
 }  // namespace
 }  // namespace jailctl::init

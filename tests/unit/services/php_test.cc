@@ -79,7 +79,7 @@ TEST(Php, FindPhpPicksTheNewestAndOrdersExtensions) {
 TEST(Php, PoolIsOndemandAsTheFtpUserOnTheSocket) {
     const std::string conf = render_php_fpm_conf(spec(Profile::Php));
     for (const char* line : {"pm = ondemand\n", "pm.max_children = 6\n", "user = shopexamplecom\n",
-                             "group = shopexamplecom\n", "listen = /run/php-fpm.sock\n", "listen.group = www-data\n",
+                             "group = shopexamplecom\n", "listen = /run/php-fpm-pool.sock\n", "listen.group = www-data\n",
                              "listen.mode = 0660\n", "daemonize = no\n", "error_log = /srv/site/logs/php-fpm.log\n",
                              "security.limit_extensions = .php\n"})
         EXPECT_TRUE(has(conf, line)) << line;
@@ -116,8 +116,12 @@ TEST(Php, NginxRunsPhpOnlyForThePhpProfile) {
 
 TEST(Php, ServiceListAndTree) {
     EXPECT_TRUE(has(render_services_list(spec(Profile::Php)),
-                    "php-fpm QUIT /usr/sbin/php-fpm8.2 --nodaemonize --fpm-config /etc/jailctl/php-fpm.conf -c "
+                    "php-fpm QUIT --socket=/run/php-fpm.sock --socket-name=/run/php-fpm-pool.sock --socket-mode=0660 "
+                    "--socket-owner=33:33 --idle-stop=60 "
+                    "/usr/sbin/php-fpm8.2 --nodaemonize --fpm-config /etc/jailctl/php-fpm.conf -c "
                     "/etc/jailctl/php.ini\n"));
+    // The pool listens where jailctl-init holds the socket (php-fpm takes it through FPM_SOCKETS).
+    EXPECT_TRUE(has(render_php_fpm_conf(spec(Profile::Php)), "listen = /run/php-fpm-pool.sock\n"));
     EXPECT_FALSE(has(render_services_list(spec(Profile::Static)), "php"));
     auto paths = [](const JailTree& t) {
         std::vector<std::string> p;
