@@ -3,7 +3,9 @@
 //   {"services":[{"name":"nginx","pid":12,"state":"running","restarts":0,"started":1767225600}]}
 //
 // One line, then a newline. pid is in the jail's pid namespace, 0 unless running; state is
-// running|backoff|stopped; restarts counts starts after the first (never reset); started is
+// running|backoff|stopped|waiting (a socket-activated service, service_list.h, waiting for a
+// connection); restarts counts starts after the first (never reset; a socket-activated
+// service's start after an idle stop is none); started is
 // the wall-clock Unix time of the last start, 0 if the service was never started. Services
 // appear in the order of the service list. The file is replaced atomically (temp + rename),
 // so a reader sees the old or the new content, never a mix. The jail's tenant can write it

@@ -41,7 +41,8 @@ std::vector<std::size_t> Supervisor::due(int64_t now_ms) const {
 
 void Supervisor::on_started(std::size_t index, pid_t pid, Now now) {
     auto& s = services_.at(index);
-    if (s.ever_started) ++s.restarts;
+    if (s.ever_started && !s.idle_stopped) ++s.restarts;  // an idle site's next visitor is no restart
+    s.idle_stopped = false;
     s.ever_started = true;
     s.state = ServiceState::Running;
     s.pid = pid;
@@ -70,6 +71,7 @@ std::optional<std::size_t> Supervisor::on_exit(pid_t pid, int64_t now_ms) {
         it->state = ServiceState::Waiting;
         it->failures = it->idle_stopping ? 0 : next_failure_count(it->failures, now_ms - it->started_mono_ms);
         it->restart_at_ms = it->idle_stopping ? now_ms : now_ms + backoff_delay_ms(it->failures);
+        it->idle_stopped = it->idle_stopping;
         it->idle_stopping = false;
     } else {
         it->state = ServiceState::Backoff;

@@ -41,7 +41,7 @@ struct Service {
     ServiceSpec spec;
     ServiceState state = ServiceState::Backoff;
     pid_t pid = 0;                // main process (and process group) while Running, else 0
-    int restarts = 0;             // starts after the first one
+    int restarts = 0;             // starts after the first one (not a socket-activated one's after an idle stop)
     int64_t started_unix = 0;     // wall clock of the last start; 0 before the first start
     int64_t started_mono_ms = 0;  // monotonic time of the last start
     int failures = 0;             // consecutive failures, drives the backoff
@@ -49,6 +49,7 @@ struct Service {
     bool ever_started = false;
     int64_t busy_mono_ms = 0;     // socket-activated: when it was last seen with a child (or started)
     bool idle_stopping = false;   // socket-activated: sent its stop signal for idleness
+    bool idle_stopped = false;    // socket-activated: its last run ended by an idle stop
 };
 
 class Supervisor {

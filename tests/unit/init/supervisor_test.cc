@@ -189,8 +189,14 @@ TEST(Supervisor, IdleStopThenWaitAgainWithoutBackoff) {
     EXPECT_TRUE(sup.accepts_connection(0, t));  // at once: an idle stop is no failure
     sup.on_connection(0, t + 1);
     sup.on_started(0, 61, {t + 1, 0});
-    EXPECT_EQ(sup.services()[0].restarts, 1);
+    EXPECT_EQ(sup.services()[0].restarts, 0);  // the next visitor of an idle site is no restart
     EXPECT_FALSE(sup.services()[0].idle_stopping);
+    t += 100;
+    ASSERT_EQ(sup.on_exit(61, t), 0u);  // a crash is a failure...
+    EXPECT_EQ(sup.services()[0].failures, 1);
+    sup.on_connection(0, t + 100);
+    sup.on_started(0, 62, {t + 100, 0});
+    EXPECT_EQ(sup.services()[0].restarts, 1);  // ...and its next start a restart
 }
 
 TEST(Supervisor, CrashedActivatedServiceWaitsOutItsBackoff) {
