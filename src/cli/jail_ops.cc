@@ -104,8 +104,10 @@ Result<void> unmount_and_detach(const Paths& paths, const std::string& domain) {
 Result<void> network_cleanup(const Context& ctx, const JailRecord& rec) {
     // A route to the address through another device: the address is another jail's by now
     // (moved to another state root on this machine, as the cluster tests' hosts are): its route
-    // and proxy ARP entry are not this jail's to remove.
-    if (auto device = route_device(rec.ip); device && *device && **device != veth_name(rec.id))
+    // and proxy ARP entry are not this jail's to remove. A device without a name is this jail's
+    // veth being torn down with its namespace (the route outlives the name for a moment): the
+    // entries are this jail's then (a parallel destroy once left its proxy ARP entry so).
+    if (auto device = route_device(rec.ip); device && *device && !(*device)->empty() && **device != veth_name(rec.id))
         return delete_link(veth_name(rec.id));
     std::string uplink = uplink_of(ctx, rec.domain);
     if (!uplink.empty())
