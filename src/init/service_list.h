@@ -29,7 +29,8 @@
 //   --socket-mode=OCTAL  the socket's permission bits, default 0660
 //   --socket-owner=U:G   numeric uid:gid of the socket, default 0:0
 //   --idle-stop=SECONDS  stop the service (its stop signal) once its main process has had no
-//                        child for SECONDS (1..86400; e.g. php-fpm's ondemand workers all gone):
+//                        child and its socket no connection waiting to be accepted for SECONDS
+//                        (1..86400; e.g. php-fpm's ondemand workers all gone):
 //                        it waits on its socket again, no connection lost. Default: never.
 // Lines are at most kMaxLineBytes long, the file at most kMaxFileBytes; control characters
 // other than tab are refused. An empty list is valid (the init then only reaps orphans).
