@@ -129,7 +129,7 @@ void Loop::check_idleness(int64_t now_ms) {
     next_idle_check_ms_ = now_ms + kIdleCheckMs;
     for (std::size_t i = 0; i < sup_.services().size(); ++i) {
         const auto& s = sup_.services()[i];
-        if (s.state != ServiceState::Running || !s.spec.socket || s.spec.socket->idle_stop_ms <= 0) continue;
+        if (!watched_for_idleness(s)) continue;
         // Busy: a child at work, or a connection not yet accepted (it would wait for the restart).
         pollfd queued{.fd = i < sockets_.size() ? sockets_[i].get() : -1, .events = POLLIN, .revents = 0};
         if (has_children(s.pid) || (queued.fd >= 0 && ::poll(&queued, 1, 0) > 0)) sup_.on_busy(i, now_ms);

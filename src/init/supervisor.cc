@@ -142,8 +142,7 @@ std::vector<std::size_t> Supervisor::idle_due(int64_t now_ms) const {
     if (stopping_) return result;
     for (std::size_t i = 0; i < services_.size(); ++i) {
         const auto& s = services_[i];
-        if (s.state == ServiceState::Running && s.spec.socket && s.spec.socket->idle_stop_ms > 0 && !s.idle_stopping &&
-            now_ms - s.busy_mono_ms >= s.spec.socket->idle_stop_ms)
+        if (watched_for_idleness(s) && now_ms - s.busy_mono_ms >= s.spec.socket->idle_stop_ms)
             result.push_back(i);
     }
     return result;
@@ -152,9 +151,7 @@ std::vector<std::size_t> Supervisor::idle_due(int64_t now_ms) const {
 void Supervisor::on_idle_stop(std::size_t index) { services_.at(index).idle_stopping = true; }
 
 bool Supervisor::watches_idleness() const {
-    return !stopping_ && std::any_of(services_.begin(), services_.end(), [](const Service& s) {
-        return s.state == ServiceState::Running && s.spec.socket && s.spec.socket->idle_stop_ms > 0 && !s.idle_stopping;
-    });
+    return !stopping_ && std::any_of(services_.begin(), services_.end(), watched_for_idleness);
 }
 
 }  // namespace jailctl::init

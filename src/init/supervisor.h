@@ -52,6 +52,12 @@ struct Service {
     bool idle_stopped = false;    // socket-activated: its last run ended by an idle stop
 };
 
+// A running socket-activated service with --idle-stop, not yet told to stop: the loop checks
+// it for work each second, and idle_due() stops it after its idle time.
+inline bool watched_for_idleness(const Service& s) {
+    return s.state == ServiceState::Running && s.spec.socket && s.spec.socket->idle_stop_ms > 0 && !s.idle_stopping;
+}
+
 class Supervisor {
 public:
     explicit Supervisor(std::vector<ServiceSpec> specs);
