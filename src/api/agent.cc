@@ -43,18 +43,8 @@ Result<bool> as_written(const Result<void>& r) {
     return true;
 }
 
-// This host's jails as the cluster sees them: domain -> {the jails/ value, the ips/ value}.
-struct Publication {
-    std::string ip, jail_value, ip_value;
-    bool operator==(const Publication&) const = default;
-};
-using Published = std::map<std::string, Publication>;
+}  // namespace
 
-// Writes to etcd what changed in this host's registry since the last call (`published`
-// holds what etcd has; loaded from etcd on the first call): jails/<domain>, ips/<ip> and
-// by-host/<host>/<domain>. A jail claimed by `--cluster create` for this host is taken over
-// (its claim values replaced); a domain or address another host publishes is not, and is
-// reported once, as the operator must resolve it.
 Result<void> publish_jails(Etcd& etcd, const std::string& host, Registry& registry, std::optional<Published>& published,
                            std::set<std::string>& reported) {
     auto jails = registry.list();
@@ -80,7 +70,15 @@ Result<void> publish_jails(Etcd& etcd, const std::string& host, Registry& regist
         if (old != published->end() && old->second == p) continue;
         Result<bool> written;
         if (old != published->end()) {
-            written = as_written(etcd.put(keys::jail(domain), p.jail_value));
+            // Compare-and-swap: a move or a recover may have given the record to another host
+            // since the last refresh; it is not this host's to write back (nor, once this copy
+            // is destroyed, to remove) any more.
+            written = etcd.replace(keys::jail(domain), old->second.jail_value, p.jail_value);
+            if (written && !*written) {
+                if (auto r = etcd.remove(keys::by_host(host) + domain); !r) return std::unexpected(r.error());
+                published->erase(old);
+                continue;
+            }
         } else {
             written = etcd.create({{keys::jail(domain), p.jail_value}, {keys::ip(p.ip), p.ip_value},
                                    {keys::by_host(host) + domain, ""}});
@@ -120,7 +118,6 @@ Result<void> publish_jails(Etcd& etcd, const std::string& host, Registry& regist
     return {};
 }
 
-}  // namespace
 
 HostAgent::HostAgent(const Context& ctx, std::string fingerprint)
     : root_(ctx.paths.root), db_(ctx.paths.db), fingerprint_(std::move(fingerprint)) {

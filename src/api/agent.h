@@ -9,13 +9,35 @@
 #pragma once
 
 #include <condition_variable>
+#include <map>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
 #include "cli/context.h"
+#include "cluster/etcd.h"
+#include "jail/registry.h"
 
 namespace jailctl::api {
+
+// This host's jails as the cluster sees them: domain -> {the jails/ value, the ips/ value}.
+struct Publication {
+    std::string ip, jail_value, ip_value;
+    bool operator==(const Publication&) const = default;
+};
+using Published = std::map<std::string, Publication>;
+
+// Writes to etcd what changed in this host's registry since the last call (`published`
+// holds what etcd has; loaded from etcd on the first call): jails/<domain>, ips/<ip> and
+// by-host/<host>/<domain>. A jail claimed by `--cluster create` for this host is taken over
+// (its claim values replaced); a domain or address another host publishes is not, and is
+// reported once, as the operator must resolve it. A record is updated and removed only while
+// it still holds what this host wrote (compare-and-swap): after a move or a recover the new
+// host's record stays, whatever the old host's registry says until its copy is destroyed.
+Result<void> publish_jails(Etcd& etcd, const std::string& host, Registry& registry, std::optional<Published>& published,
+                           std::set<std::string>& reported);
 
 class HostAgent {
 public:

@@ -236,9 +236,9 @@ Result<bool> Etcd::create(const std::vector<std::pair<std::string, std::string>>
     return true;
 }
 
-Result<bool> Etcd::replace(const std::string& key, int64_t mod_revision, const std::string& value) {
+Result<bool> Etcd::replace(const std::string& key, const std::string& expected, const std::string& value) {
     auto swapped = transaction(
-        json::array({{{"key", base64_encode(key)}, {"target", "MOD"}, {"result", "EQUAL"}, {"mod_revision", std::to_string(mod_revision)}}}),
+        json::array({{{"key", base64_encode(key)}, {"target", "VALUE"}, {"result", "EQUAL"}, {"value", base64_encode(expected)}}}),
         json::array({{{"request_put", put_request(key, value, 0)}}}));
     if (!swapped || *swapped) return swapped;
     auto now = get(key);  // a retried call that did commit finds its own value

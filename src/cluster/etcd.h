@@ -47,8 +47,9 @@ public:
     // values and answers true: values must therefore be unique to the caller (carry its
     // host and a random token).
     Result<bool> create(const std::vector<std::pair<std::string, std::string>>& kvs, int64_t lease = 0);
-    // Replaces `key` if nobody changed it since `mod_revision` (compare-and-swap). false: changed.
-    Result<bool> replace(const std::string& key, int64_t mod_revision, const std::string& value);
+    // Replaces `key` if it still holds `expected` (compare-and-swap: a host updates only the
+    // record it wrote, never one a move or a recover gave to another host). false: not.
+    Result<bool> replace(const std::string& key, const std::string& expected, const std::string& value);
     // Removes `key` if it still holds `value` (a host removes only its own claims). false: not.
     Result<bool> remove_if(const std::string& key, const std::string& value);
     Result<void> remove(const std::string& key);

@@ -1,19 +1,15 @@
 #include "cluster/etcd.h"
 
+#include "../etcd_members.h"
+
 #include <gtest/gtest.h>
 #include <httplib.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include <atomic>
 #include <filesystem>
 #include <thread>
-
-extern char** environ;
 
 namespace jailctl {
 namespace {
@@ -134,72 +130,14 @@ protected:
     static constexpr int kMembers = 3;
     void SetUp() override {
         if (!std::getenv("ETCD_LIVE")) GTEST_SKIP() << "needs ETCD_LIVE=1 (tests/cluster/etcd_store.sh)";
-        dir_ = std::filesystem::temp_directory_path() / ("jailctl-etcd-" + std::to_string(getpid()));
-        std::filesystem::create_directories(dir_);
-        for (int i = 0; i < kMembers; ++i) ASSERT_TRUE(start(i, "new"));
-        for (int i = 0; i < kMembers; ++i) ASSERT_TRUE(healthy(i)) << "member " << i << " never became healthy";
-        auto e = Etcd::open({.endpoints = {client_url(0), client_url(1), client_url(2)}});
+        members_.emplace(kMembers, 22379);
+        ASSERT_TRUE(members_->start_all()) << "the etcd members did not all start and become healthy";
+        auto e = Etcd::open({.endpoints = members_->client_urls()});
         ASSERT_TRUE(e) << e.error().message;
         etcd_.emplace(std::move(*e));
     }
-    void TearDown() override {
-        for (pid_t& pid : pids_) stop(pid);
-        if (!dir_.empty()) std::filesystem::remove_all(dir_);
-    }
-    static std::string client_url(int i) { return "http://127.0.0.1:" + std::to_string(22379 + 10 * i); }
-    static std::string peer_url(int i) { return "http://127.0.0.1:" + std::to_string(22380 + 10 * i); }
-    bool start(int i, const std::string& state) {
-        std::string cluster;
-        for (int m = 0; m < kMembers; ++m) cluster += (m ? "," : "") + ("m" + std::to_string(m)) + "=" + peer_url(m);
-        std::vector<std::string> args = {"etcd", "--name", "m" + std::to_string(i),
-                                         "--data-dir", (dir_ / ("m" + std::to_string(i))).string(),
-                                         "--listen-client-urls", client_url(i), "--advertise-client-urls", client_url(i),
-                                         "--listen-peer-urls", peer_url(i), "--initial-advertise-peer-urls", peer_url(i),
-                                         "--initial-cluster", cluster, "--initial-cluster-state", state,
-                                         "--initial-cluster-token", "jailctl-test",
-                                         "--logger", "zap", "--log-outputs", (dir_ / ("m" + std::to_string(i) + ".log")).string()};
-        std::vector<char*> argv;
-        for (auto& a : args) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0);
-        int rc = posix_spawnp(&pids_[i], "etcd", &actions, nullptr, argv.data(), environ);
-        posix_spawn_file_actions_destroy(&actions);
-        return rc == 0;
-    }
-    static void stop(pid_t& pid) {
-        if (pid <= 0) return;
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, nullptr, 0);
-        pid = 0;
-    }
-    static bool healthy(int i) {
-        for (int tries = 0; tries < 100; ++tries) {
-            httplib::Client c(client_url(i));
-            c.set_connection_timeout(std::chrono::milliseconds(200));
-            auto r = c.Get("/health");
-            if (r && r->status == 200 && r->body.find("\"true\"") != std::string::npos) return true;
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
-        return false;
-    }
-    // The member that is the raft leader now, asked to every member (-1: none answers).
-    static int leader() {
-        for (int i = 0; i < kMembers; ++i) {
-            httplib::Client c(client_url(i));
-            c.set_connection_timeout(std::chrono::milliseconds(200));
-            auto r = c.Post("/v3/maintenance/status", "{}", "application/json");
-            if (!r || r->status != 200) continue;
-            auto j = nlohmann::json::parse(r->body, nullptr, false);
-            if (j.is_discarded()) continue;
-            std::string self = j["header"].value("member_id", ""), lead = j.value("leader", "");
-            if (lead.empty()) continue;
-            if (self == lead) return i;
-        }
-        return -1;
-    }
+    void TearDown() override { members_.reset(); }
+    std::string client_url(int i) const { return members_->client_url(i); }
     // A client that tries member `first` first: after `first` dies, every call of the next
     // burst starts on the dead member and must fail over.
     void prefer(int first) {
@@ -226,8 +164,7 @@ protected:
         ASSERT_TRUE(listed) << listed.error().message;
         EXPECT_EQ(listed->size(), 21u);
     }
-    std::filesystem::path dir_;
-    pid_t pids_[kMembers] = {};
+    std::optional<testing::EtcdMembers> members_;
     std::optional<Etcd> etcd_;
 };
 
@@ -235,8 +172,8 @@ TEST_F(EtcdLive, KeysLeasesAndCompareAndSwap) {
     ASSERT_TRUE(etcd_->put("/jailctl/a", "1"));
     auto a = etcd_->get("/jailctl/a");
     ASSERT_TRUE(a && *a);
-    EXPECT_TRUE(*etcd_->replace("/jailctl/a", (*a)->mod_revision, "2"));
-    EXPECT_FALSE(*etcd_->replace("/jailctl/a", (*a)->mod_revision, "3")) << "a stale revision must not win";
+    EXPECT_TRUE(*etcd_->replace("/jailctl/a", "1", "2"));
+    EXPECT_FALSE(*etcd_->replace("/jailctl/a", "1", "3")) << "a stale value must not win";
     EXPECT_EQ((*etcd_->get("/jailctl/a"))->value, "2");
     EXPECT_FALSE(*etcd_->remove_if("/jailctl/a", "1"));
     EXPECT_TRUE(*etcd_->remove_if("/jailctl/a", "2"));
@@ -285,18 +222,18 @@ TEST_F(EtcdLive, ConcurrentClaimsHaveExactlyOneWinner) {
 // (the calls wait through the election on the remaining members).
 TEST_F(EtcdLive, SurvivesLosingAMemberAndThenTheLeader) {
     exercise("before");
-    int lead = leader();
+    int lead = members_->leader();
     ASSERT_GE(lead, 0);
     int follower = (lead + 1) % kMembers;
     prefer(follower);
-    stop(pids_[follower]);
+    members_->stop(follower);
     exercise("follower-down");
-    ASSERT_TRUE(start(follower, "existing"));
-    ASSERT_TRUE(healthy(follower));
-    lead = leader();
+    ASSERT_TRUE(members_->start(follower, "existing"));
+    ASSERT_TRUE(members_->healthy(follower));
+    lead = members_->leader();
     ASSERT_GE(lead, 0);
     prefer(lead);
-    stop(pids_[lead]);
+    members_->stop(lead);
     exercise("leader-down");
 }
 
