@@ -105,6 +105,12 @@ list_cgroups() {
     \( -name 'lxc.payload.*' -o -name 'lxc.monitor.*' -o -name 'jailctl*' \) 2>/dev/null | sort
 }
 CGROUPS_BEFORE=$(list_cgroups)
+# Left by an earlier run that was killed (a CI job cut short): not this test's. The state
+# snapshots of the test leave them out (a jail of the same name that jailctl starts and stops
+# reaps its name's empty leftovers, which is right, not a change made by the test).
+printf '%s\n' "$CGROUPS_BEFORE" | sed '/^$/d' > "$SANDBOX_DIR/cgroups.before"
+[ ! -s "$SANDBOX_DIR/cgroups.before" ] ||
+  say "cgroups from before this test (an earlier run killed?): $(tr '\n' ' ' < "$SANDBOX_DIR/cgroups.before")"
 # On cgroup v1 (and hybrid) layouts LXC's monitor moves itself into an `lxc.pivot` cgroup per
 # hierarchy and never removes it. Not a jail's, so not a leak of jailctl: the ones that
 # appeared during this test are removed at teardown, once empty.
