@@ -93,7 +93,7 @@ int run_archive(Context& ctx, const std::string& domain_input, std::string outpu
         struct stat st {};
         std::string parent = fs::path(output).parent_path().string();
         if (::stat(parent.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-            return report_error(ctx, "validate", Error{ErrorKind::BadInput, "output: directory " + parent + " does not exist"});
+            return report_error(ctx, "validate", Error{ErrorKind::BadInput, std::string(field) + ": directory " + parent + " does not exist"});
     }
     // A pipe or socket (`export D /dev/stdout | ...`, a cluster move): the archive is streamed.
     struct stat st {};

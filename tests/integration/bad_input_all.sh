@@ -267,7 +267,7 @@ row 2 'file|required'                "export: missing file"           export "$G
 row 2 'domain'                       "export: empty domain"           export "" "$W/e.tar.zst"
 row 2 'domain'                       "export: unknown jail"           export unknown.example.com "$W/e.tar.zst"
 row 3 'file.*exists'                "export: file is a directory (3: the path exists, never overwritten)"    export "$GOOD" "$W/adir"
-row 2 'file|output|archive'          "export: file in a missing dir"  export "$GOOD" "$W/nodir/e.tar.zst"
+row 2 'file: directory.*not exist'   "export: file in a missing dir"  export "$GOOD" "$W/nodir/e.tar.zst"
 # ---- restore / import
 for verb in restore import; do
 row 2 'file|required'                "$verb: missing file"            "$verb"
