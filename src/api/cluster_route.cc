@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <thread>
 
 #include "api/actions.h"
@@ -433,7 +434,8 @@ int refuse_host_local(Context& ctx, const ClusterWords& w) {
 
 // `backups [DOMAIN]` through the cluster: the archives the jail's host lists
 // (GET /api/v1/jails/{d}/backups), printed as `backups` prints them; without DOMAIN, each up
-// host's whole listing (GET /api/v1/backups), one table per host.
+// host's whole listing (GET /api/v1/backups), one table per host, an archive that several hosts
+// list (a shared backup directory) only under the first ("shared_with": host -> count).
 int backups_in_cluster(Context& ctx, const std::string& domain) {
     auto c = open_cluster(ctx);
     if (!c) return report_error(ctx, "cluster", c.error());
@@ -454,6 +456,7 @@ int backups_in_cluster(Context& ctx, const std::string& domain) {
     }
     json hosts = json::array(), down = json::array();
     std::string text;
+    std::map<std::string, std::string> listed_by;  // archive -> the host it was listed under
     for (const auto& [name, _] : c->view.hosts) {
         if (!c->view.alive.contains(name)) {
             down.push_back(name);
@@ -461,8 +464,28 @@ int backups_in_cluster(Context& ctx, const std::string& domain) {
         }
         auto rows = listing(name, "/api/v1/backups");
         if (!rows) return report_error(ctx, "cluster", rows.error());
-        hosts.push_back({{"host", name}, {"backups", *rows}});
-        text += "host " + name + ":\n" + backups_text(*rows);
+        // Hosts that share one backup directory (the cluster's backup_dir) list the same
+        // archives: each is shown once, under the first host that listed it.
+        json own = json::array();
+        std::map<std::string, size_t> shared;  // earlier host -> archives of this listing it had
+        for (const auto& row : *rows) {
+            std::string file = row.is_object() ? row.value("file", "") : "";
+            auto seen = listed_by.find(file);
+            if (!file.empty() && seen != listed_by.end()) {
+                ++shared[seen->second];
+                continue;
+            }
+            if (!file.empty()) listed_by.emplace(file, name);
+            own.push_back(row);
+        }
+        json entry = {{"host", name}, {"backups", own}};
+        text += "host " + name + ":\n" + backups_text(own);
+        for (const auto& [other, n] : shared) {
+            entry["shared_with"][other] = n;
+            text += "  (and " + std::to_string(n) + " archive" + (n == 1 ? "" : "s") + " listed under host " + other +
+                    ": a backup directory they share)\n";
+        }
+        hosts.push_back(std::move(entry));
     }
     for (const auto& d : down) text += "host " + d.get<std::string>() + ": down (its serve is not running): not listed\n";
     if (ctx.options.json) std::cout << json{{"hosts", hosts}, {"down", down}}.dump(2) << std::endl;

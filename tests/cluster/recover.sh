@@ -26,6 +26,13 @@ client_curl "${FTPS[@]}" -T "$SANDBOX_DIR/page.html" "ftp://$IP1/www/page.html" 
 assert_exit 0 jc --cluster create "$R2" --ip "$IP2" --size 64M --host b
 assert_exit 0 jc --cluster backup "$R1"
 ls "$SHARED/$R1/"*.tar.zst >/dev/null || fail "no backup of $R1 in the shared directory: $(ls -R "$SHARED")"
+info "--cluster backups: the shared directory's archive listed once, under the first host"
+assert_exit 0 jc --json --cluster backups
+assert_eq "a:1 b:0" "$(json_eval "$OUT_FILE" '" ".join(h["host"] + ":" + str(len(h["backups"])) for h in d["hosts"])')" "archives per host"
+assert_eq '{"a": 1}' "$(json_eval "$OUT_FILE" 'd["hosts"][1].get("shared_with")')" "b's shared archives"
+assert_exit 0 jc --cluster backups
+assert_eq 1 "$(grep -c "$SHARED/$R1/" <<<"$OUT")" "lines naming the archive"
+assert_contains "$OUT" "1 archive listed under host a"
 
 info "refused while b is up, and for an unknown host"
 assert_exit 3 jc recover b
