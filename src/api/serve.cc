@@ -415,9 +415,17 @@ void Server::transfer_routes() {
 void Server::routes() {
     auto& s = http_;
     s.set_payload_max_length(kMaxBody);
-    s.set_pre_routing_handler([](const httplib::Request&, httplib::Response&) {
+    s.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
         t_request_start = Clock::now();
         t_token_name.clear();
+        // A body with neither a length nor chunks ends only when the client closes its side:
+        // the server would wait for the read timeout (30 s) before answering. Answered at once.
+        if ((req.method == "POST" || req.method == "PUT" || req.method == "PATCH") && !req.has_header("Content-Length") &&
+            !req.has_header("Transfer-Encoding")) {
+            json_error(res, 411, "body", "body: a " + req.method + " needs a Content-Length header (curl: -d '{}')");
+            res.set_header("Connection", "close");
+            return httplib::Server::HandlerResponse::Handled;
+        }
         return httplib::Server::HandlerResponse::Unhandled;
     });
     s.set_logger([](const httplib::Request& req, const httplib::Response& res) {
@@ -435,7 +443,7 @@ void Server::routes() {
         if (!res.body.empty()) return;
         if (res.status == 413) json_error(res, 413, "body", "is larger than 64 KiB");
         else if (res.status == 404) json_error(res, 404, nullptr, "no such path");
-        else if (res.status == 400) json_error(res, 400, "body", "body: malformed HTTP request (a POST needs a Content-Length, e.g. curl -d '{}')");
+        else if (res.status == 400) json_error(res, 400, "body", "body: malformed HTTP request");
         else json_error(res, res.status, nullptr, "HTTP error " + std::to_string(res.status));
     });
     s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr ep) {

@@ -1,6 +1,7 @@
 # The API's refusals: 401 (no or wrong token), 429 (repeated failures from one address), 403 for
-# each role, 404 (path, jail, task, log), 413, and 400 naming the field for 50+ bad bodies —
-# with no change at all; every error conforms to the OpenAPI document.
+# each role, 404 (path, jail, task, log), 413, 411 (a POST without a length, answered at once),
+# and 400 naming the field for 50+ bad bodies — with no change at all; every error conforms to
+# the OpenAPI document.
 set -euo pipefail
 require_python3
 source "$TESTS_DIR/api/helpers.bash"
@@ -70,6 +71,13 @@ big=$(python3 -c 'import json; print(json.dumps({"domain": "a" * 70000}))')
 api_expect 413 "$ADMIN" POST /api/v1/jails "$big"
 assert_eq body "$(api_field 'd["error"]["field"]')" "413 field"
 conforms POST /api/v1/jails
+
+info "411: a POST with no body and no Content-Length (curl -X POST) is answered at once, not after the read timeout"
+t0=$SECONDS
+api_expect 411 "$ADMIN" POST /api/v1/jails/row.example.com/start
+assert_eq body "$(api_field 'd["error"]["field"]')" "411 field"
+[ $((SECONDS - t0)) -lt 10 ] || fail "the 411 took $((SECONDS - t0)) s (the server read until its timeout)"
+api_expect 404 "$ADMIN" GET /api/v1/nothing  # the server still answers after closing that connection
 
 info "400: bad bodies, each naming its field, none changing anything"
 state_now > "$SANDBOX_DIR/state.before"
