@@ -1,4 +1,4 @@
-// jailctl exec DOMAIN [--user U] -- CMD...   (like FreeBSD's jexec)
+// jailctl exec DOMAIN [--user U] [--timeout S] -- CMD...   (like FreeBSD's jexec)
 // jailctl console DOMAIN                     (an interactive /bin/sh in the jail)
 //
 // Both attach to the running jail through liblxc (attach_run_wait): every namespace of the
@@ -12,7 +12,8 @@
 // exec: stdin, stdout and stderr are passed through as they are; the child starts its own
 // session, so a tenant's process never has the operator's terminal as its controlling tty (no
 // TIOCSTI injection into the operator's shell); SIGINT/SIGTERM/SIGHUP received by jailctl are
-// forwarded to it. The exit status is CMD's (128+N when a signal N killed it).
+// forwarded to it. The exit status is CMD's (128+N when a signal N killed it). --timeout S stops
+// CMD after S seconds as `timeout -s TERM -k 5` would, and says so on stderr and in the log.
 // Ambiguity: jailctl's own failures (no such jail, not running, unknown user, attach failed)
 // use the usual statuses 2-5 which CMD may also return. They are told apart by the last stderr
 // line: jailctl's own failures always end with "KO: <step>: <cause>"; CMD's own status never
@@ -36,6 +37,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -54,6 +56,7 @@ namespace {
 struct ExecArgs {
     std::string domain;
     std::string user = "root";
+    unsigned timeout = 0;  // seconds; 0: none
     std::vector<std::string> command;
 };
 
@@ -114,6 +117,38 @@ void forward_signal(int sig) {
     }
 }
 
+// --timeout: SIGTERM to the command when it is reached; 5 s later, SIGKILL (sent by the wait loop:
+// killing the attaching child too would leave the command's zombie to whoever adopts it).
+volatile sig_atomic_t g_timed_out = 0, g_kill_due = 0;
+void on_time_limit(int) {
+    if (!g_timed_out) {
+        g_timed_out = 1;
+        forward_signal(SIGTERM);
+        ::alarm(5);
+    } else {
+        g_kill_due = 1;  // interrupts the waitpid (no SA_RESTART)
+    }
+}
+
+// SIGKILL to every process of process group `group` but its leader (the attaching child, which
+// then reaps the command and exits 137).
+void kill_group_members(pid_t group) {
+    std::error_code ec;
+    for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
+        const std::string name = e.path().filename().string();
+        pid_t pid = 0;
+        if (std::from_chars(name.data(), name.data() + name.size(), pid).ec != std::errc() || pid == group) continue;
+        std::ifstream in(e.path() / "stat");
+        std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        auto close = stat.rfind(')');  // "pid (comm) state ppid pgrp ...": comm may hold anything
+        if (close == std::string::npos) continue;
+        std::istringstream rest(stat.substr(close + 1));
+        std::string state;
+        pid_t ppid = 0, pgrp = 0;
+        if (rest >> state >> ppid >> pgrp && pgrp == group) ::kill(pid, SIGKILL);
+    }
+}
+
 // Runs in the forked child: attach and return the command's wait status (-1: attach failed).
 // `failed_fd`: a byte written there means "attach failed" (not CMD's own status).
 [[noreturn]] void attach_child(const Context& ctx, const std::string& domain, const ExecUser& user,
@@ -124,7 +159,16 @@ void forward_signal(int sig) {
     };
     if (failed_fd > 3) ::close_range(3, static_cast<unsigned>(failed_fd) - 1, 0);
     ::close_range(static_cast<unsigned>(failed_fd) + 1, ~0U, 0);
-    if (!terminal) ::setsid();
+    if (!terminal) {
+        ::setsid();
+        // The signals jailctl forwards to this process group are for the command: this process
+        // outlives them to reap it and pass its status on (a handler, not SIG_IGN, which the
+        // command would inherit through exec).
+        struct sigaction outlive {};
+        outlive.sa_handler = [](int) {};
+        outlive.sa_flags = SA_RESTART;
+        for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) ::sigaction(sig, &outlive, nullptr);
+    }
     lxc_container* c = lxc_container_new(domain.c_str(), ctx.paths.lxcpath.c_str());
     if (!c) attach_failed();
     lxc_attach_options_t opts = LXC_ATTACH_OPTIONS_DEFAULT;
@@ -174,8 +218,11 @@ int run_attached(Context& ctx, const ExecArgs& args, bool terminal) {
     std::string argv_text;
     for (const auto& a : args.command) argv_text += (argv_text.empty() ? "" : " ") + quote_arg(a);
     TaskLog log = open_audit_log(ctx, rec->domain, verb);
+    // serve names who asked (JAILCTL_EXEC_BY: its token's name), beside the host uid that runs it
+    const char* by = std::getenv("JAILCTL_EXEC_BY");
     log.info(verb, verb + " as " + user->name + " (uid " + std::to_string(user->uid) + ") by host uid " +
-                                std::to_string(::getuid()) + ": " + argv_text);
+                       std::to_string(::getuid()) + (by && *by ? std::string(" for ") + by : std::string()) + ": " +
+                       argv_text);
     auto started = std::chrono::steady_clock::now();
     std::cout.flush();
     std::cerr.flush();
@@ -192,9 +239,20 @@ int run_attached(Context& ctx, const ExecArgs& args, bool terminal) {
     struct sigaction sa {};
     sa.sa_handler = terminal ? SIG_IGN : forward_signal;  // a console relays ^C as a byte (raw mode)
     for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) ::sigaction(sig, &sa, nullptr);
+    if (args.timeout > 0) {
+        struct sigaction alarm_action {};
+        alarm_action.sa_handler = on_time_limit;
+        ::sigaction(SIGALRM, &alarm_action, nullptr);
+        ::alarm(args.timeout);
+    }
     int status = 0;
     while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+        if (g_kill_due) {
+            g_kill_due = 0;
+            kill_group_members(child);
+        }
     }
+    ::alarm(0);
     g_child = -1;
     int rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
     double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
@@ -203,6 +261,11 @@ int run_attached(Context& ctx, const ExecArgs& args, bool terminal) {
         log.error(verb, verb + " failed: could not attach (see " + ctx.paths.jail_dir(rec->domain) + "/lxc.log)");
         return report_error(ctx, verb, Error{ErrorKind::StepFailed, "LXC could not attach to " + rec->domain + " (see " +
                                                                          ctx.paths.jail_dir(rec->domain) + "/lxc.log)"});
+    }
+    if (g_timed_out) {
+        const std::string said = "the command ran past --timeout " + std::to_string(args.timeout) + " s and was stopped";
+        log.warn(verb, said);
+        std::cerr << "jailctl: exec: " << said << std::endl;
     }
     log.info(verb, verb + " exit status " + std::to_string(rc) + " after " + std::to_string(static_cast<int64_t>(ms)) + " ms");
     return rc;
@@ -216,6 +279,9 @@ void add_exec(CLI::App& app, Context& ctx, Action& action) {
         [](Context& c, const ExecArgs& a) { return run_attached(c, a, false); });
     cmd->add_option("domain", args->domain, "The jail")->required();
     cmd->add_option("--user,-U", args->user, "User inside the jail, name or uid (default root)");
+    cmd->add_option("--timeout", args->timeout,
+                    "Stop the command after SECONDS (SIGTERM, SIGKILL 5 s later; its status is then 143 or 137)")
+        ->check(CLI::Range(0u, 86400u));
     cmd->add_option("command", args->command, "The command and its arguments, after --")->required();
 
     auto cargs = std::make_shared<ExecArgs>();

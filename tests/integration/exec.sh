@@ -1,6 +1,7 @@
 # exec: stdout, stdin and the exit status of the command pass through; --user runs as the
 # jail's FTP account (uid from the jail's /etc/passwd); the environment is minimal; every run
-# has its log <log dir>/<domain>/<stamp>-exec.log; jailctl's own failures end with a KO line.
+# has its log <log dir>/<domain>/<stamp>-exec.log; jailctl's own failures end with a KO line;
+# --timeout stops the command.
 # console: refused without a terminal on stdin (exit 2).
 set -euo pipefail
 D=exec.example.com IP=203.0.113.62
@@ -16,6 +17,17 @@ assert_eq "" "$(last_err_line)" "stderr of a command exiting 3"
 assert_exit 0 jc exec "$D" -- /bin/sh -c 'echo to-stderr >&2'
 assert_eq "to-stderr" "$ERR" "stderr"
 assert_exit 143 jc exec "$D" -- /bin/sh -c 'kill -TERM $$'
+info "--timeout: SIGTERM when it is reached (SIGKILL 5 s later for a command that ignores it), said on stderr"
+t0=$SECONDS
+assert_exit 143 jc exec "$D" --timeout 1 -- /bin/sleep 60
+assert_contains "$ERR" "jailctl: exec: the command ran past --timeout 1 s and was stopped"
+assert_exit 1 jc exec "$D" -- /usr/bin/pgrep -x sleep  # the command itself was stopped, not only jailctl's side
+assert_exit 137 jc exec "$D" --timeout 1 -- /bin/sh -c 'trap "" TERM; while :; do sleep 0.2; done'
+assert_exit 1 jc exec "$D" -- /usr/bin/pgrep -x sh
+[ $((SECONDS - t0)) -lt 20 ] || fail "two 1 s time limits took $((SECONDS - t0)) s"
+assert_exit 0 jc exec "$D" --timeout 5 -- /bin/true
+assert_eq "" "$ERR" "stderr of a command within its time limit"
+assert_exit 2 jc exec "$D" --timeout -1 -- /bin/true
 
 info "stdin"
 out=$(printf 'line1\nline2\n' | jc exec "$D" -- /usr/bin/wc -l)
