@@ -14,6 +14,7 @@ const char* type_name(FieldType t) {
         case T::Integer: return "an integer";
         case T::SizeValue: return "a string like \"512M\" or an integer (bytes)";
         case T::Number: return "a number or a string";
+        case T::StringList: return "a non-empty array of strings";
     }
     return "?";
 }
@@ -40,6 +41,7 @@ std::optional<std::string> as_text(const nlohmann::json& v, FieldType t) {
             if (v.is_number_unsigned()) return std::to_string(v.get<uint64_t>());
             if (v.is_number_float() && v.get<double>() > 0) return v.dump();
             break;
+        case T::StringList: break;  // several arguments: action_args
     }
     return std::nullopt;
 }
@@ -81,6 +83,12 @@ const std::vector<ActionSpec>& action_table() {
         // The jail's ACME certificate when it is due; renew-all is POST /renew: every jail of the host.
         {"renew", "renew", Role::Operator, true, {{"days", T::Integer, "--days"}}},
         {"renew-all", "renew --all", Role::Operator, false, {{"days", T::Integer, "--days"}}},
+        // A command in the jail, its output collected (docs/API.md): root in the jail, so admin.
+        {"exec", "exec", Role::Admin, true,
+         {{"user", T::String, "--user"},
+          {"command", T::StringList, "", true},
+          {"stdin", T::String, kServeField},
+          {"timeout", T::Integer, "--timeout"}}},
     };
     return table;
 }
@@ -119,9 +127,20 @@ Result<std::vector<std::string>> action_args(const ActionSpec& spec, const std::
             if (f.required) return fail_input(f.name, "is required");
             continue;
         }
+        if (f.type == T::StringList) {
+            if (!it->is_array() || it->empty()) return fail_input(f.name, "must be " + std::string(type_name(f.type)));
+            for (const auto& item : *it) {
+                if (!item.is_string()) return fail_input(f.name, "must be " + std::string(type_name(f.type)));
+                if (item.get<std::string>().find('\0') != std::string::npos)
+                    return fail_input(f.name, "must not contain a NUL character");
+                positionals.push_back(item.get<std::string>());
+            }
+            continue;
+        }
         auto text = as_text(*it, f.type);
         if (!text) return fail_input(f.name, "must be " + std::string(type_name(f.type)));
         if (text->find('\0') != std::string::npos) return fail_input(f.name, "must not contain a NUL character");
+        if (f.option == kServeField) continue;
         if (f.type == T::Bool) {
             if (*text == "true") args.push_back(f.option);
             else if (!f.off_option.empty()) args.push_back(f.off_option);

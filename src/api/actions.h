@@ -15,15 +15,18 @@
 
 namespace jailctl::api {
 
-enum class FieldType { String, Bool, Integer, SizeValue, Number };
+enum class FieldType { String, Bool, Integer, SizeValue, Number, StringList };
 
 struct FieldSpec {
     std::string name;    // the JSON field
     FieldType type;
-    std::string option;  // "--ip" (given as --ip=VALUE; a flag for Bool); "" = the positional
+    std::string option;  // "--ip" (given as --ip=VALUE; a flag for Bool); "" = the positional(s);
+                         // kServeField: read by serve itself, not an argument of the verb
     bool required = false;
     std::string off_option = {};  // Bool only: the flag false gives ("" = false gives nothing)
 };
+
+inline constexpr const char* kServeField = "(serve)";
 
 struct ActionSpec {
     std::string action;  // the URL's action ("create" for POST /jails, "destroy" for DELETE)

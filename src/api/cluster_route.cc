@@ -564,6 +564,90 @@ int export_in_cluster(Context& ctx, const ClusterWords& w) {
                       "size:      " + human_bytes(bytes)});
 }
 
+// `exec DOMAIN [--user U] [--timeout S] -- CMD...` through the cluster: POST /api/v1/jails/{d}/exec
+// on the jail's host (admin: the cluster's token) with this process's stdin when it is not a
+// terminal (up to kExecStdinMax, text); once the command ended, its stdout and stderr are
+// written here and its exit status is this one's. jailctl's own failures end with a KO line.
+int exec_in_cluster(Context& ctx, const ClusterWords& w) {
+    constexpr size_t kExecStdinMax = 48 * 1024;  // the API's bodies are at most 64 KiB
+    std::vector<std::string> positionals, command;
+    json body = json::object();
+    for (size_t i = 0; i < w.arguments.size(); ++i) {
+        const std::string& a = w.arguments[i];
+        if (a == "--") {
+            command.assign(w.arguments.begin() + static_cast<long>(i) + 1, w.arguments.end());
+            break;
+        }
+        std::string name = a.substr(0, a.find('=')), value;
+        if (name == "-U") name = "--user";
+        if (name != "--user" && name != "--timeout") {
+            if (a.starts_with("-"))
+                return report_error(ctx, "validate", Error{ErrorKind::BadInput, name.substr(name.find_first_not_of('-')) +
+                                                                                    ": is not available for exec through the cluster"});
+            positionals.push_back(a);
+            continue;
+        }
+        if (a.find('=') != std::string::npos) value = a.substr(a.find('=') + 1);
+        else if (i + 1 < w.arguments.size()) value = w.arguments[++i];
+        else return report_error(ctx, "validate", Error{ErrorKind::BadInput, name.substr(2) + ": needs a value"});
+        body[name.substr(2)] = value;
+    }
+    if (positionals.size() != 1)
+        return report_error(ctx, "validate", Error{ErrorKind::BadInput, positionals.empty() ? "domain: is required (exec DOMAIN -- CMD...)"
+                                                                                            : "arguments: unexpected " + quote_input(positionals[1])});
+    auto domain = Domain::parse(positionals[0]);
+    if (!domain) return report_error(ctx, "validate", domain.error());
+    if (command.empty()) return report_error(ctx, "validate", Error{ErrorKind::BadInput, "command: give the command after --"});
+    body["command"] = command;
+    if (!::isatty(STDIN_FILENO)) {
+        std::string input;
+        char buf[16384];
+        for (ssize_t n; (n = ::read(STDIN_FILENO, buf, sizeof buf)) != 0;) {
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) return report_error(ctx, "validate", fail_errno("stdin: read", errno).error());
+            input.append(buf, static_cast<size_t>(n));
+            if (input.size() > kExecStdinMax)
+                return report_error(ctx, "validate", Error{ErrorKind::BadInput, "stdin: more than 48 KiB; through the cluster exec takes a "
+                                                                                "small input (run it with jailctl exec on the jail's host)"});
+        }
+        try {
+            (void)json(input).dump();  // text only: a JSON string holds no arbitrary bytes
+        } catch (const json::exception&) {
+            return report_error(ctx, "validate", Error{ErrorKind::BadInput, "stdin: is not UTF-8 text (through the cluster exec takes text)"});
+        }
+        if (input.find('\0') != std::string::npos)
+            return report_error(ctx, "validate", Error{ErrorKind::BadInput, "stdin: contains a NUL byte (through the cluster exec takes text)"});
+        if (!input.empty()) body["stdin"] = input;
+    }
+    auto c = open_cluster(ctx);
+    if (!c) return report_error(ctx, "cluster", c.error());
+    auto j = jail_host(c->etcd, c->view, domain->str());
+    if (!j) return report_error(ctx, "validate", j.error());
+    const Peer peer = peer_of(c->view, j->host);
+    auto started = peer_request(peer, "POST", "/api/v1/jails/" + domain->str() + "/exec", body, std::chrono::seconds(60));
+    if (!started) return report_error(ctx, "cluster", started.error());
+    if (started->status != 202) return refused(ctx, *started, j->host);
+    auto t = await_task(peer, j->host, started->body.value("task", ""));
+    if (!t) return report_error(ctx, "cluster", Error{ErrorKind::StepFailed, t.error().message});
+    if (t->value("state", "") != "ok") {
+        if (ctx.options.json) std::cout << json{{"ok", false}, {"host", j->host}, {"error", (*t)["error"]}}.dump(2) << std::endl;
+        std::cerr << "KO: " << task_error(*t, j->host) << std::endl;
+        return task_status(*t);
+    }
+    json result = (*t)["result"].is_object() ? (*t)["result"] : json::object();
+    result["host"] = j->host;
+    if (ctx.options.json) {
+        std::cout << result.dump(2) << std::endl;
+    } else {
+        auto out = base64_decode(result.value("stdout_base64", "")), err = base64_decode(result.value("stderr_base64", ""));
+        std::cout << (out ? *out : "") << std::flush;
+        std::cerr << (err ? *err : "");
+    }
+    if (result.value("truncated", false))
+        std::cerr << "jailctl: the output was longer than the host keeps (1 MiB per stream): only its end is shown\n";
+    return result.value("exit_status", 5);
+}
+
 // One host's `renew --all` through its API, as its task ended (or why it did not run).
 struct HostRenewal {
     std::string host;
@@ -653,7 +737,7 @@ int renew_all_in_cluster(Context& ctx, const ClusterWords& w) {
 
 // The verbs --cluster runs, for the refusal of any other word.
 std::string routed_verbs() {
-    std::string routed = "status, backups, export, alias list, credentials";
+    std::string routed = "status, backups, export, alias list, credentials";  // exec: in the action table
     for (const auto& spec : api::action_table()) routed += ", " + spec.verb;
     return routed;
 }
@@ -695,6 +779,8 @@ int run_in_cluster(Context& ctx, const std::vector<std::string>& args, const std
         }
         case ClusterVerb::Export:
             return export_in_cluster(ctx, w);
+        case ClusterVerb::Exec:
+            return exec_in_cluster(ctx, w);
         case ClusterVerb::RenewAll:
             return renew_all_in_cluster(ctx, w);
         case ClusterVerb::Action:

@@ -26,11 +26,6 @@ struct HostLocalVerb {
 
 // Verbs that act on the machine that runs them: a terminal, a file or the host itself.
 constexpr HostLocalVerb kHostLocal[] = {
-    {"exec",
-     true,
-     "it runs a command inside the jail through LXC on the jail's host, with this terminal's input and "
-     "output",
-     {"--user", "-U"}},
     {"console",
      true,
      "it opens an interactive shell inside the jail through LXC on the jail's host",
@@ -90,6 +85,7 @@ ClusterWords classify_cluster_words(const std::vector<std::string>& words) {
     if (first == "credentials") return take(ClusterVerb::Credentials, first, 1);
     if (first == "backups") return take(ClusterVerb::Backups, first, 1);
     if (first == "export") return take(ClusterVerb::Export, first, 1);
+    if (first == "exec") return take(ClusterVerb::Exec, first, 1);
     if (first == "renew" && std::ranges::find(words, "--all") != words.end()) {
         take(ClusterVerb::RenewAll, "renew --all", 1);
         std::erase(w.arguments, "--all");

@@ -23,6 +23,7 @@ enum class ClusterVerb {
     RenewAll,     // renew --all [--days N]: each up host's own renew --all
     Backups,      // backups [DOMAIN]: the jail's host's archives (each up host's without DOMAIN)
     Export,       // export DOMAIN FILE: the host's export stream, written to FILE here
+    Exec,         // exec DOMAIN [--user U] [--timeout S] -- CMD...: run there, output shown here
     HostLocal,    // runs on one host only: refused, `advice` says where and why
     Unknown,      // not a verb of jailctl's here
 };
@@ -40,7 +41,7 @@ ClusterWords classify_cluster_words(const std::vector<std::string>& words);
 // its canonical form; "" when `optional` and none is given. Options and extra words are bad input.
 Result<std::string> read_domain(const ClusterWords& w, bool optional);
 
-// The jail a host-local verb's words name (exec DOMAIN, console DOMAIN, import-site DOMAIN),
+// The jail a host-local verb's words name (console DOMAIN, import-site DOMAIN),
 // "" when it names none (import FILE, metrics, host): the refusal names that jail's host.
 std::string host_local_jail(const ClusterWords& w);
 

@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -12,6 +13,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <cstdio>
 #include <filesystem>
@@ -44,6 +46,9 @@ using api::Role;
 using Clock = std::chrono::steady_clock;
 
 constexpr size_t kMaxBody = 64 * 1024;
+// POST /jails/{d}/exec (docs/API.md): the command's time limit, and how much of each output is kept.
+constexpr uint64_t kExecDefaultSeconds = 300, kExecMaxSeconds = 3600;
+constexpr size_t kExecOutputLimit = 1u << 20;
 // HTTP worker threads: every open SSE stream holds one.
 constexpr size_t kWorkers = 64;
 
@@ -312,7 +317,28 @@ void Server::action(const httplib::Request& req, httplib::Response& res, const s
         auto it = std::find(args->begin(), args->end(), "--");
         if (it != args->end() && it + 1 != args->end()) domain = *(it + 1);
     }
-    auto started = runner_.start(*args, domain);
+    api::ChildIo io;
+    Fd input;
+    if (spec->action == "exec") {  // its stdin as given (else empty), a time limit always, a smaller output cap
+        auto doc = nlohmann::json::parse(body, nullptr, false);
+        if (!doc.contains("timeout")) doc["timeout"] = kExecDefaultSeconds;
+        const auto& t = doc["timeout"];
+        const std::string text = t.is_string() ? t.get<std::string>() : t.is_number_unsigned() ? t.dump() : "";
+        uint64_t seconds = 0;
+        auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+        if (ec != std::errc() || end != text.data() + text.size() || seconds < 1 || seconds > kExecMaxSeconds)
+            return json_error(res, 400, "timeout", "timeout: must be 1 to " + std::to_string(kExecMaxSeconds) + " seconds");
+        args = api::action_args(*spec, domain, doc);
+        if (!args) return json_error(res, 400, nullptr, args.error().message);
+        input = Fd(::memfd_create("exec-stdin", MFD_CLOEXEC));
+        const std::string given = doc.value("stdin", "");
+        if (!input.valid() || !write_all(input.get(), given, "exec stdin") || ::lseek(input.get(), 0, SEEK_SET) != 0)
+            return json_error(res, 500, nullptr, std::string("exec stdin: ") + std::strerror(errno));
+        io = {.env = {"JAILCTL_EXEC_BY=API token " + t_token_name},  // for the run's audit log
+              .stdin_fd = input.get(),
+              .output_limit = kExecOutputLimit};
+    }
+    auto started = runner_.start(*args, domain, std::chrono::seconds(15), io);
     if (started.http_status == 202) {
         res.set_header("Location", "/api/v1/tasks/" + started.id);
         json_ok(res, 202, {{"task", started.id}});

@@ -15,6 +15,7 @@
 #include <cstring>
 #include <future>
 
+#include "cluster/etcd.h"  // base64_encode
 #include "task/log.h"
 
 extern char** environ;
@@ -27,13 +28,18 @@ std::string now() { return rfc3339_utc(std::chrono::system_clock::now()); }
 nlohmann::json null_or(const std::string& s) { return s.empty() ? nlohmann::json(nullptr) : nlohmann::json(s); }
 
 // Reads what is there without blocking; false at end of file or error.
-bool read_available(int fd, std::string& into) {
+// Appends what `fd` has now; keeps the last `limit` bytes (a runaway child), `dropped` set when
+// earlier ones went. false: end of file or an error.
+bool read_available(int fd, std::string& into, size_t limit = 16u << 20, bool* dropped = nullptr) {
     char buf[16384];
     for (;;) {
         ssize_t n = ::read(fd, buf, sizeof buf);
         if (n > 0) {
             into.append(buf, static_cast<size_t>(n));
-            if (into.size() > (16u << 20)) into.erase(0, into.size() - (16u << 20));  // a runaway child
+            if (into.size() > limit) {
+                into.erase(0, into.size() - limit);
+                if (dropped) *dropped = true;
+            }
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
@@ -67,6 +73,8 @@ struct TaskRunner::Task {
     bool accepted = false, exited = false;
     int exit_status = -1;
     std::string out, err;  // the child's stdout and stderr
+    size_t output_limit = 0;
+    bool truncated = false;  // an output longer than output_limit lost its beginning
 };
 
 TaskRunner::TaskRunner(std::string program, std::vector<std::string> global_args)
@@ -134,7 +142,8 @@ TaskRunner::Spawned TaskRunner::spawn(const std::vector<std::string>& argv, cons
         ::signal(SIGPIPE, SIG_DFL);
         // Out of the way of the dup2s below first, whatever number it has in serve.
         const int data = io.data_fd >= 0 ? ::fcntl(io.data_fd, F_DUPFD_CLOEXEC, 16) : -1;
-        if (devnull >= 0) ::dup2(devnull, 0);
+        const int input = io.stdin_fd >= 0 ? ::fcntl(io.stdin_fd, F_DUPFD_CLOEXEC, 16) : devnull;
+        if (input >= 0) ::dup2(input, 0);
         ::dup2(out[1], 1);
         ::dup2(err[1], 2);
         ::dup2(ev[1], 3);  // dup2 clears close-on-exec on the copies
@@ -176,6 +185,7 @@ TaskRunner::Started TaskRunner::start(const std::vector<std::string>& verb_args,
         ++running_;
     }
     task->verb = verb_args.empty() ? "" : verb_args[0];
+    task->output_limit = io.output_limit;
     task->domain = domain;
     task->started = now();
     std::vector<std::string> argv = {program_};
@@ -275,6 +285,7 @@ void TaskRunner::monitor(std::shared_ptr<Task> task, Spawned child) {
         }
         if (any) cv_.notify_all();
     };
+    bool dropped = false;
     for (;;) {
         pollfd fds[4] = {{out_open ? child.out : -1, POLLIN, 0},
                          {err_open ? child.err : -1, POLLIN, 0},
@@ -282,8 +293,8 @@ void TaskRunner::monitor(std::shared_ptr<Task> task, Spawned child) {
                          {pidfd, POLLIN, 0}};
         int n = ::poll(fds, 4, pidfd >= 0 ? -1 : 200);
         if (n < 0 && errno != EINTR) break;
-        if (out_open && fds[0].revents) out_open = read_available(child.out, out);
-        if (err_open && fds[1].revents) err_open = read_available(child.err, err);
+        if (out_open && fds[0].revents) out_open = read_available(child.out, out, task->output_limit, &dropped);
+        if (err_open && fds[1].revents) err_open = read_available(child.err, err, task->output_limit, &dropped);
         if (ev_open && fds[2].revents) {
             ev_open = read_available(child.events, evbuf);
             take_events();
@@ -296,13 +307,14 @@ void TaskRunner::monitor(std::shared_ptr<Task> task, Spawned child) {
     }
     // The child is gone: what it wrote is in the buffers (programs it started may still
     // hold the pipes open, so no waiting for end of file).
-    read_available(child.out, out);
-    read_available(child.err, err);
+    read_available(child.out, out, task->output_limit, &dropped);
+    read_available(child.err, err, task->output_limit, &dropped);
     read_available(child.events, evbuf);
     take_events();
     for (int fd : {child.out, child.err, child.events, pidfd})
         if (fd >= 0) ::close(fd);
     std::lock_guard lock(mu_);
+    task->truncated = dropped;
     finish(*task, wait_status, out, err);
     --running_;
     ++finished_;
@@ -315,6 +327,17 @@ void TaskRunner::finish(Task& task, int wait_status, const std::string& out, con
     task.ended = now();
     task.out = out;
     task.err = err;
+    if (task.verb == "exec" && ko_line(err).second.empty()) {
+        // The command ran: its output and exit status are the result, whatever that status
+        // (jailctl's own failures end with a KO line and are a KO task like any other).
+        task.result = {{"exit_status", task.exit_status}, {"stdout_base64", base64_encode(out)},
+                       {"stderr_base64", base64_encode(err)}, {"truncated", task.truncated}};
+        task.state = "ok";
+        for (auto& s : task.steps)
+            if (s.status == "running") s.status = "ok", s.end = task.ended;
+        task.events.push_back({"done", to_json(task)});
+        return;
+    }
     auto result = nlohmann::json::parse(out, nullptr, false);
     if (!result.is_object()) {  // several lines: the last object
         auto pos = out.rfind("\n{");

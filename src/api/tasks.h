@@ -30,6 +30,8 @@ struct SseEvent {
 struct ChildIo {
     int data_fd = -1;              // becomes the child's fd 4 (/dev/fd/4): an archive stream
     std::vector<std::string> env;  // NAME=value added to serve's environment (secrets: not argv)
+    int stdin_fd = -1;             // becomes the child's stdin (default /dev/null)
+    size_t output_limit = 16u << 20;  // per stream; beyond it only the last bytes are kept
 };
 
 class TaskRunner {

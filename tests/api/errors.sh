@@ -61,7 +61,8 @@ api_expect 404 "$ADMIN" DELETE /api/v1/jails/none.example.com
 api_expect 404 "$VIEW" GET /api/v1/tasks/999; conforms GET '/api/v1/tasks/{id}'
 api_expect 404 "$VIEW" GET /api/v1/tasks/999/events
 api_expect 404 "$VIEW" GET /api/v1/jails/none.example.com/logs
-api_expect 404 "$ADMIN" POST /api/v1/jails/row.example.com/exec '{}'
+api_expect 400 "$ADMIN" POST /api/v1/jails/row.example.com/exec '{}'  # exec exists: its command is required
+assert_eq command "$(api_field 'd["error"]["field"]')" "exec without a command"
 api_expect 404 "$ADMIN" POST /api/v1/jails/row.example.com/restore '{}'
 api_expect 404 "$ADMIN" POST /api/v1/jails/row.example.com/console '{}'
 api_expect 404 "$VIEW" GET /api/v1/jails/row.example.com/logs/..%2F..%2Fjailctl.db

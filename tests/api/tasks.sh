@@ -123,6 +123,36 @@ api_expect 200 "$VIEW" GET /api/v1/tasks
 assert_eq True "$(api_field 'len(d["tasks"]) == 10 and d["tasks"][0]["verb"] == "fsck"')" "task list, newest first"
 conforms GET /api/v1/tasks
 
+info "exec (admin): the command's output and exit status are the task's result; stdin, user, limits"
+decoded() { api_field "__import__('base64').b64decode(d['result']['$1']).decode()"; }
+api_expect 403 "$OPER" POST /api/v1/jails/api.example.com/exec '{"command":["/usr/bin/id"]}'
+run_action "$ADMIN" POST /api/v1/jails/api.example.com/exec \
+  '{"command":["/bin/sh","-c","cat; echo to-err >&2; exit 3"],"stdin":"from the API\n"}' ok
+conforms GET '/api/v1/tasks/{id}'
+assert_eq 3 "$(api_field 'd["result"]["exit_status"]')" "the command's exit status"
+assert_eq "from the API" "$(decoded stdout_base64)" "stdout (the stdin given)"
+assert_eq "to-err" "$(decoded stderr_base64)" "stderr"
+assert_eq False "$(api_field 'd["result"]["truncated"]')" "truncated"
+api_expect 200 "$VIEW" GET /api/v1/jails/api.example.com/logs
+EXECLOG=$(api_field '[l["name"] for l in d["logs"] if l["name"].endswith("-exec.log")][-1]')
+api_expect 200 "$VIEW" GET "/api/v1/jails/api.example.com/logs/$EXECLOG"
+assert_contains "$API_BODY" "by host uid 0 for API token adm: /bin/sh -c" "the exec's audit log names the token"
+run_action "$ADMIN" POST /api/v1/jails/api.example.com/exec "{\"command\":[\"/usr/bin/id\",\"-u\"],\"user\":\"$FTP_USER\"}" ok
+assert_eq 2000 "$(decoded stdout_base64)" "uid of the FTP user"
+run_action "$ADMIN" POST /api/v1/jails/api.example.com/exec '{"command":["/bin/sh","-c","head -c 3000000 /dev/zero | tr \"\\0\" x"]}' ok
+assert_eq "True 1048576" "$(api_field 'd["result"]["truncated"], len(__import__("base64").b64decode(d["result"]["stdout_base64"]))' | tr -d '(),')" "output kept: its last 1 MiB"
+t0=$SECONDS
+run_action "$ADMIN" POST /api/v1/jails/api.example.com/exec '{"command":["/bin/sleep","120"],"timeout":1}' ok
+assert_eq 143 "$(api_field 'd["result"]["exit_status"]')" "stopped at its time limit"
+assert_contains "$(decoded stderr_base64)" "ran past --timeout 1 s and was stopped" "the time limit's note"
+[ $((SECONDS - t0)) -lt 30 ] || fail "the 1 s time limit took $((SECONDS - t0)) s"
+api_expect 400 "$ADMIN" POST /api/v1/jails/api.example.com/exec '{"command":["/usr/bin/id"],"user":"nobody-here"}'
+assert_contains "$(api_field 'd["error"]["message"]')" "nobody-here"
+api_expect 400 "$ADMIN" POST /api/v1/jails/api.example.com/exec '{"command":["/usr/bin/id"],"timeout":0}'
+assert_eq timeout "$(api_field 'd["error"]["field"]')" "timeout 0"
+api_expect 400 "$ADMIN" POST /api/v1/jails/api.example.com/exec '{"command":[]}'
+assert_eq command "$(api_field 'd["error"]["field"]')" "empty command"
+
 info "/metrics: Prometheus text for viewers"
 api_expect 200 "$VIEW" GET /metrics
 assert_contains "$API_BODY" 'domain="api.example.com"' "metrics"

@@ -5,8 +5,8 @@
 # domain/IP race (10 rounds of both hosts creating at once: exactly one winner, the other
 # exit 3); bad input is refused with the field named and leaves no claim in etcd. The reads and
 # verbs that are not tasks of one jail: status [DOMAIN], alias list, backups [DOMAIN], export
-# DOMAIN FILE (written here), renew --all (every host's, KO for the one whose CA fails), and the
-# host-local verbs' refusals naming where to run them.
+# DOMAIN FILE (written here), exec (stdin there, output and exit status back), renew --all (every
+# host's, KO for the one whose CA fails), and the host-local verbs' refusals naming where to run them.
 set -euo pipefail
 source "$TESTS_DIR/cluster/cluster.bash"
 cluster_hosts 3
@@ -150,9 +150,27 @@ assert_exit 5 export_capped "$SANDBOX_DIR/cut.tar.zst"
 assert_ko export "File too large"
 [ ! -e "$SANDBOX_DIR/cut.tar.zst" ] && [ ! -e "$SANDBOX_DIR/cut.tar.zst.part" ] || fail "a broken export left $(ls "$SANDBOX_DIR"/cut*)"
 
+info "--cluster exec: the command runs on the jail's host; its stdin goes there, its output and exit status come back"
+assert_exit 3 jc --cluster exec p2.example.com -- /bin/sh -c 'cat; hostname; echo to-err >&2; exit 3' <<<"given on host a"
+assert_eq "given on host a"$'\n'"p2.example.com" "$OUT" "stdout through the cluster"
+assert_eq "to-err" "$ERR" "stderr through the cluster"
+assert_exit 0 jc2 --json --cluster exec --user=root p2.example.com -- /usr/bin/id -u </dev/null
+assert_eq "$second 0 0" "$(json_eval "$OUT_FILE" 'd["host"] + " " + str(d["exit_status"]) + " " + __import__("base64").b64decode(d["stdout_base64"]).decode().strip()')" "exec --json"
+assert_exit 143 jc --cluster exec p2.example.com --timeout 1 -- /bin/sleep 60 </dev/null
+assert_contains "$ERR" "ran past --timeout 1 s and was stopped" "the time limit's note, from the host"
+assert_exit 2 jc --cluster exec p2.example.com </dev/null
+assert_ko validate "command is required"
+assert_exit 2 jc --cluster exec p2.example.com --bogus -- true </dev/null
+assert_ko validate "bogus"
+assert_exit 2 jc --cluster exec p2.example.com --user nobody-here -- true </dev/null
+assert_ko validate "nobody-here.*(on host $second)"
+head -c 60000 /dev/zero | tr '\0' x > "$SANDBOX_DIR/big.in"
+assert_exit 2 jc --cluster exec p2.example.com -- /bin/true <"$SANDBOX_DIR/big.in"
+assert_ko validate "stdin: more than 48 KiB"
+
 info "host-local verbs: refused, saying why and where to run them"
-assert_exit 2 jc --cluster exec p2.example.com -- true
-assert_ko validate "verb: 'exec' does not run through the cluster: it runs a command inside the jail.*on host $second, which holds p2.example.com"
+assert_exit 2 jc --cluster console p2.example.com
+assert_ko validate "verb: 'console' does not run through the cluster: it opens an interactive shell inside the jail.*on host $second, which holds p2.example.com"
 assert_exit 2 jc2 --json --cluster metrics
 assert_contains "$(json_eval "$OUT_FILE" 'd["error"]["message"]')" "on the host it is for (hosts: a, b, c)"
 : >"$SANDBOX_DIR/none.tar.zst"

@@ -57,6 +57,21 @@ TEST(ActionArgs, RenewAndRenewAll) {
     EXPECT_FALSE(find_action("renew-all")->path_domain);
 }
 
+// Issue 10: exec's command is the positionals after the domain, each item one argv entry (a
+// leading dash stays a value); stdin is serve's (the child's stdin), never an argument.
+TEST(ActionArgs, ExecCommandIsOneArgvEntryPerItem) {
+    EXPECT_EQ(*args_of("exec", R"({"command":["/bin/sh","-c","echo a; exit 3"]})"),
+              (Args{"exec", "--", "a.example", "/bin/sh", "-c", "echo a; exit 3"}));
+    EXPECT_EQ(*args_of("exec", R"({"command":["--help"],"user":"ftp1","stdin":"x\n","timeout":5})"),
+              (Args{"exec", "--user=ftp1", "--timeout=5", "--", "a.example", "--help"}));
+    EXPECT_EQ(error_of("exec", "{}"), "command: is required");
+    EXPECT_EQ(error_of("exec", R"({"command":[]})"), "command: must be a non-empty array of strings");
+    EXPECT_EQ(error_of("exec", R"({"command":"ls"})"), "command: must be a non-empty array of strings");
+    EXPECT_EQ(error_of("exec", R"({"command":["ls",1]})"), "command: must be a non-empty array of strings");
+    EXPECT_EQ(error_of("exec", R"({"command":["a\u0000b"]})"), "command: must not contain a NUL character");
+    EXPECT_NE(error_of("exec", R"({"command":["ls"],"cwd":"/"})").find("cwd: unknown field for exec"), std::string::npos);
+}
+
 // Issue 12: aliases are actions of their own (a verb and its subcommand); https_only is a
 // three-state field of set (absent: unchanged, true, false).
 TEST(ActionArgs, AliasesAndHttpsOnly) {
@@ -129,7 +144,7 @@ TEST(ActionTable, RolesFollowTheIssue) {
     for (const char* a : {"create", "destroy", "clone"}) EXPECT_EQ(find_action(a)->role, Role::Admin) << a;
     for (const char* a : {"start", "stop", "restart", "test", "passwd", "fsck", "grow", "backup", "set"})
         EXPECT_EQ(find_action(a)->role, Role::Operator) << a;
-    EXPECT_EQ(find_action("exec"), nullptr);
+    EXPECT_EQ(find_action("exec")->role, Role::Admin);  // root in the jail
     EXPECT_EQ(find_action("restore"), nullptr);
 }
 

@@ -57,29 +57,32 @@ TEST(ClusterWords, RenewAllIsEachHostsOwn) {
 
 TEST(ClusterWords, HostLocalVerbsSayWhy) {
     for (const char* verb :
-         {"exec", "console", "import", "restore", "import-site", "repair", "metrics", "host"}) {
+         {"console", "import", "restore", "import-site", "repair", "metrics", "host"}) {
         auto w = classify_cluster_words({verb});
         EXPECT_EQ(w.kind, ClusterVerb::HostLocal) << verb;
         EXPECT_FALSE(w.why.empty()) << verb;
     }
     EXPECT_EQ(classify_cluster_words({"move", "a.example"}).kind, ClusterVerb::HostLocal);
+    auto exec = classify_cluster_words({"exec", "a.example", "--", "ls"});  // its output comes back
+    EXPECT_EQ(exec.kind, ClusterVerb::Exec);
+    EXPECT_EQ(exec.arguments, (Words{"a.example", "--", "ls"}));
     EXPECT_EQ(classify_cluster_words({"frobnicate"}).kind, ClusterVerb::Unknown);
     EXPECT_EQ(classify_cluster_words({}).kind, ClusterVerb::Unknown);
 }
 
 TEST(ClusterWords, TheRefusalNamesTheJailsHost) {
-    auto exec = classify_cluster_words({"exec", "--user", "www", "a.example", "--", "ls"});
-    EXPECT_EQ(host_local_jail(exec), "a.example");
+    auto console = classify_cluster_words({"console", "--user", "www", "a.example"});
+    EXPECT_EQ(host_local_jail(console), "a.example");
     EXPECT_EQ(host_local_jail(classify_cluster_words({"import-site", "--from", "/srv/site", "a.example"})),
               "a.example");
-    exec = classify_cluster_words({"exec", "a.example", "--", "ls"});
-    EXPECT_EQ(host_local_jail(exec), "a.example");
-    auto said = host_local_refusal(exec, "b", {"a", "b", "c"});
-    EXPECT_NE(said.find("'exec' does not run through the cluster: it runs a command inside the jail"),
+    console = classify_cluster_words({"console", "a.example"});
+    EXPECT_EQ(host_local_jail(console), "a.example");
+    auto said = host_local_refusal(console, "b", {"a", "b", "c"});
+    EXPECT_NE(said.find("'console' does not run through the cluster: it opens an interactive shell inside the jail"),
               std::string::npos)
         << said;
     EXPECT_NE(said.find("on host b, which holds a.example"), std::string::npos) << said;
-    auto unknown_jail = host_local_refusal(exec, "", {"a", "b"});
+    auto unknown_jail = host_local_refusal(console, "", {"a", "b"});
     EXPECT_NE(unknown_jail.find("no jail a.example"), std::string::npos) << unknown_jail;
     auto metrics = host_local_refusal(classify_cluster_words({"metrics"}), "", {"a", "b"});
     EXPECT_NE(metrics.find("on the host it is for (hosts: a, b)"), std::string::npos) << metrics;
