@@ -604,6 +604,7 @@ int exec_in_cluster(Context& ctx, const ClusterWords& w) {
         char buf[16384];
         for (ssize_t n; (n = ::read(STDIN_FILENO, buf, sizeof buf)) != 0;) {
             if (n < 0 && errno == EINTR) continue;
+            if (n < 0 && errno == EBADF) break;  // no stdin at all (closed): no input
             if (n < 0) return report_error(ctx, "validate", fail_errno("stdin: read", errno).error());
             input.append(buf, static_cast<size_t>(n));
             if (input.size() > kExecStdinMax)
