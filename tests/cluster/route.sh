@@ -158,6 +158,7 @@ assert_exit 0 jc2 --json --cluster exec --user=root p2.example.com -- /usr/bin/i
 assert_eq "$second 0 0" "$(json_eval "$OUT_FILE" 'd["host"] + " " + str(d["exit_status"]) + " " + __import__("base64").b64decode(d["stdout_base64"]).decode().strip()')" "exec --json"
 assert_exit 143 jc --cluster exec p2.example.com --timeout 1 -- /bin/sleep 60 </dev/null
 assert_contains "$ERR" "ran past --timeout 1 s and was stopped" "the time limit's note, from the host"
+assert_exit 0 jc --cluster exec p2.example.com -- /bin/true <&-  # no stdin at all (cron): no input
 assert_exit 2 jc --cluster exec p2.example.com </dev/null
 assert_ko validate "command is required"
 assert_exit 2 jc --cluster exec p2.example.com --bogus -- true </dev/null
