@@ -46,20 +46,29 @@ std::optional<std::string> as_text(const nlohmann::json& v, FieldType t) {
     return std::nullopt;
 }
 
+// What a new jail takes (create, import-site): the verbs' options.
+std::vector<FieldSpec> new_jail_fields() {
+    return {{"domain", T::String, "", true},
+            {"ip", T::String, "--ip", true},
+            {"size", T::SizeValue, "--size", true},
+            {"memory", T::SizeValue, "--memory"},
+            {"cpus", T::Number, "--cpus"},
+            {"pids", T::Integer, "--pids"},
+            {"sparse", T::Bool, "--sparse"},
+            {"ftp_tls", T::String, "--ftp-tls"},
+            {"profile", T::String, "--profile"}};
+}
+
+std::vector<FieldSpec> with(std::vector<FieldSpec> fields, std::initializer_list<FieldSpec> more) {
+    fields.insert(fields.end(), more);
+    return fields;
+}
+
 }  // namespace
 
 const std::vector<ActionSpec>& action_table() {
     static const std::vector<ActionSpec> table = {
-        {"create", "create", Role::Admin, false,
-         {{"domain", T::String, "", true},
-          {"ip", T::String, "--ip", true},
-          {"size", T::SizeValue, "--size", true},
-          {"memory", T::SizeValue, "--memory"},
-          {"cpus", T::Number, "--cpus"},
-          {"pids", T::Integer, "--pids"},
-          {"sparse", T::Bool, "--sparse"},
-          {"ftp_tls", T::String, "--ftp-tls"},
-          {"profile", T::String, "--profile"}}},
+        {"create", "create", Role::Admin, false, new_jail_fields()},
         {"start", "start", Role::Operator, true, {}},
         {"stop", "stop", Role::Operator, true, {{"timeout", T::Integer, "--timeout"}}},
         {"restart", "restart", Role::Operator, true, {{"timeout", T::Integer, "--timeout"}}},
@@ -83,6 +92,8 @@ const std::vector<ActionSpec>& action_table() {
         // The jail's ACME certificate when it is due; renew-all is POST /renew: every jail of the host.
         {"renew", "renew", Role::Operator, true, {{"days", T::Integer, "--days"}}},
         {"renew-all", "renew --all", Role::Operator, false, {{"days", T::Integer, "--days"}}},
+        // A create whose site was uploaded first (POST /api/v1/uploads): `--cluster import-site`.
+        {"import-site", "import-site", Role::Admin, false, with(new_jail_fields(), {{"upload", T::String, kServeField, true}})},
         // A command in the jail, its output collected (docs/API.md): root in the jail, so admin.
         {"exec", "exec", Role::Admin, true,
          {{"user", T::String, "--user"},

@@ -1,7 +1,9 @@
 #include "api/cluster_route.h"
 
 #include <fcntl.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,6 +28,8 @@
 #include "util/random.h"
 #include "util/text.h"
 
+extern char** environ;
+
 namespace jailctl {
 namespace {
 
@@ -35,7 +39,26 @@ struct Routed {
     const api::ActionSpec* spec = nullptr;
     std::string domain;  // the jail: the path's for verbs on a jail, the new one's for create
     json body = json::object();
+    std::string site;    // import-site: --from, a directory or a tarball of this machine
 };
+
+// import-site's --from (a path of this machine, sent as an upload), taken out of the words.
+Result<std::string> take_from(std::vector<std::string>& args) {
+    for (size_t i = 0; i < args.size() && args[i] != "--"; ++i) {
+        if (args[i] == "--from" && i + 1 < args.size()) {
+            std::string from = args[i + 1];
+            args.erase(args.begin() + static_cast<long>(i), args.begin() + static_cast<long>(i) + 2);
+            return from;
+        }
+        if (args[i].starts_with("--from=")) {
+            std::string from = args[i].substr(7);
+            args.erase(args.begin() + static_cast<long>(i));
+            return from;
+        }
+    }
+    return fail_input("from", "is required (--from DIR|TARBALL)");
+}
+
 
 // The verb and its arguments as the API's action and JSON body, through the action table.
 Result<Routed> route(const std::vector<std::string>& args) {
@@ -231,6 +254,60 @@ Result<json> run_task(const Peer& peer, const std::string& host, const std::stri
     return t;
 }
 
+// Sends the site at `from` (a directory: as a tar made by tar(1); a file: as it is) to the
+// peer's uploads; its upload id.
+Result<std::string> upload_site(const Peer& peer, const std::string& host, const std::string& from) {
+    struct stat st {};
+    if (::stat(from.c_str(), &st) != 0) return fail_input("from", from + ": " + std::strerror(errno));
+    if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode)) return fail_input("from", from + " is neither a directory nor a file");
+    auto made = peer_request(peer, "POST", "/api/v1/uploads", json::object(), std::chrono::seconds(10));
+    if (!made) return std::unexpected(made.error());
+    if (made->status != 201) return std::unexpected(refusal(*made, host));
+    const std::string id = made->body.value("upload", "");
+    Fd in;
+    pid_t tar = -1;
+    if (S_ISDIR(st.st_mode)) {  // tar(1) reads the tree: the host checks every entry as for a tarball
+        int p[2];
+        if (::pipe2(p, O_CLOEXEC) != 0) return fail_errno("pipe", errno);
+        posix_spawn_file_actions_t fa;
+        posix_spawn_file_actions_init(&fa);
+        posix_spawn_file_actions_adddup2(&fa, p[1], STDOUT_FILENO);
+        const char* argv[] = {"tar", "-C", from.c_str(), "-cf", "-", ".", nullptr};
+        int rc = ::posix_spawnp(&tar, "tar", &fa, nullptr, const_cast<char* const*>(argv), environ);
+        posix_spawn_file_actions_destroy(&fa);
+        ::close(p[1]);
+        in = Fd(p[0]);
+        if (rc != 0) return fail("from: cannot run tar: " + std::string(std::strerror(rc)));
+    } else {
+        in = Fd(::open(from.c_str(), O_RDONLY | O_CLOEXEC));
+        if (!in.valid()) return fail_input("from", from + ": " + std::strerror(errno));
+    }
+    std::string piece;
+    auto sent = peer_upload(peer, "/api/v1/uploads/" + id, [&]() -> Result<std::string> {
+        piece.assign(60000, '\0');  // under the API's 64 KiB body limit
+        size_t have = 0;
+        while (have < piece.size()) {
+            ssize_t n = ::read(in.get(), piece.data() + have, piece.size() - have);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) return fail_errno("from: read " + from, errno);
+            if (n == 0) break;
+            have += static_cast<size_t>(n);
+        }
+        piece.resize(have);
+        return piece;
+    });
+    in = Fd();
+    if (tar > 0) {
+        int status = 0;
+        while (::waitpid(tar, &status, 0) < 0 && errno == EINTR) {
+        }
+        if (sent && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+            return fail("from: tar of " + from + " failed (exit status " + std::to_string(WEXITSTATUS(status)) + ")");
+    }
+    if (!sent) return std::unexpected(sent.error());
+    return id;
+}
+
 int create_in_cluster(Context& ctx, Etcd& etcd, const ClusterView& v, const Routed& r, const std::string& wanted_host) {
     const std::string domain = r.domain, ip = r.body.value("ip", "");
     if (ip.empty()) return report_error(ctx, "validate", Error{ErrorKind::BadInput, "ip: is required (--ip)"});
@@ -272,7 +349,18 @@ int create_in_cluster(Context& ctx, Etcd& etcd, const ClusterView& v, const Rout
     };
     std::fprintf(stderr, "cluster: %s placed on host %s\n", domain.c_str(), host.c_str());
     Peer peer = peer_of(v, host);
-    auto started = peer_request(peer, "POST", "/api/v1/jails", r.body, std::chrono::seconds(60));
+    json body = r.body;
+    if (r.spec->action == "import-site") {  // the site goes first, as an upload to that host
+        std::fprintf(stderr, "cluster: sending the site %s to host %s\n", r.site.c_str(), host.c_str());
+        auto upload = upload_site(peer, host, r.site);
+        if (!upload) {
+            release();
+            return report_error(ctx, "upload", upload.error());
+        }
+        body["upload"] = *upload;
+    }
+    auto started = peer_request(peer, "POST", r.spec->action == "import-site" ? "/api/v1/import-site" : "/api/v1/jails", body,
+                                std::chrono::seconds(60));
     if (!started) {
         release();
         return report_error(ctx, "cluster", started.error());
@@ -747,8 +835,8 @@ std::string routed_verbs() {
 
 int run_in_cluster(Context& ctx, const std::vector<std::string>& args, const std::string& wanted_host) {
     const ClusterWords w = classify_cluster_words(verb_words(args));
-    if (!wanted_host.empty() && w.verb != "create")
-        return report_error(ctx, "validate", Error{ErrorKind::BadInput, "host: --host chooses where a new jail goes (create only); "
+    if (!wanted_host.empty() && w.verb != "create" && w.verb != "import-site")
+        return report_error(ctx, "validate", Error{ErrorKind::BadInput, "host: --host chooses where a new jail goes (create, import-site); "
                                                                         "other verbs run on the jail's host"});
     switch (w.kind) {
         case ClusterVerb::Unknown:
@@ -787,8 +875,22 @@ int run_in_cluster(Context& ctx, const std::vector<std::string>& args, const std
         case ClusterVerb::Action:
             break;
     }
-    auto r = route(args);
+    std::vector<std::string> words = args;
+    std::string site;
+    if (w.verb == "import-site") {
+        auto from = take_from(words);
+        if (!from) return report_error(ctx, "validate", from.error());
+        site = std::filesystem::absolute(*from).lexically_normal().string();
+        struct stat st {};
+        std::string bad = from->empty()                        ? "is empty"
+                          : ::stat(site.c_str(), &st) != 0        ? site + ": " + std::strerror(errno)
+                          : !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode) ? site + " is neither a directory nor a file"
+                                                                         : "";
+        if (!bad.empty()) return report_error(ctx, "validate", Error{ErrorKind::BadInput, "from: " + bad});
+    }
+    auto r = route(words);
     if (!r) return report_error(ctx, "validate", r.error());
+    r->site = site;
     auto m = load_membership(ctx.paths.root);
     if (!m) return report_error(ctx, "validate", m.error());
     if (!*m)
@@ -798,7 +900,7 @@ int run_in_cluster(Context& ctx, const std::vector<std::string>& args, const std
     if (!etcd) return report_error(ctx, "validate", etcd.error());
     auto v = read_cluster(*etcd);
     if (!v) return report_error(ctx, "cluster", v.error());
-    if (r->spec->verb == "create") return create_in_cluster(ctx, *etcd, *v, *r, wanted_host);
+    if (r->spec->verb == "create" || r->spec->verb == "import-site") return create_in_cluster(ctx, *etcd, *v, *r, wanted_host);
 
     auto jail = jail_host(*etcd, *v, r->domain);
     if (!jail) return report_error(ctx, "validate", jail.error());

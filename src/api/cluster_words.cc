@@ -30,10 +30,6 @@ constexpr HostLocalVerb kHostLocal[] = {
      true,
      "it opens an interactive shell inside the jail through LXC on the jail's host",
      {"--user", "-U"}},
-    {"import-site",
-     true,
-     "it reads the site (--from) from the files of the machine that runs it",
-     {"--from"}},
     {"import", false, "it reads the archive FILE from the machine that runs it and makes the jail there"},
     {"restore", false,
      "it reads the archive FILE from the machine that runs it and makes the jail there "

@@ -41,7 +41,7 @@ ClusterWords classify_cluster_words(const std::vector<std::string>& words);
 // its canonical form; "" when `optional` and none is given. Options and extra words are bad input.
 Result<std::string> read_domain(const ClusterWords& w, bool optional);
 
-// The jail a host-local verb's words name (console DOMAIN, import-site DOMAIN),
+// The jail a host-local verb's words name (console DOMAIN),
 // "" when it names none (import FILE, metrics, host): the refusal names that jail's host.
 std::string host_local_jail(const ClusterWords& w);
 

@@ -34,10 +34,13 @@
 #include "cluster/membership.h"
 #include "cluster/peer.h"
 #include "console/console_assets.h"
+#include "jail/byte_size.h"
 #include "jail/domain.h"
 #include "services/certificate.h"
 #include "util/atomic_file.h"
 #include "util/fd.h"
+#include "util/random.h"
+#include "util/text.h"
 
 namespace jailctl {
 namespace {
@@ -49,6 +52,7 @@ constexpr size_t kMaxBody = 64 * 1024;
 // POST /jails/{d}/exec (docs/API.md): the command's time limit, and how much of each output is kept.
 constexpr uint64_t kExecDefaultSeconds = 300, kExecMaxSeconds = 3600;
 constexpr size_t kExecOutputLimit = 1u << 20;
+constexpr uint64_t kUploadMax = 4ull << 30;  // an uploaded site (import-site through the cluster)
 // HTTP worker threads: every open SSE stream holds one.
 constexpr size_t kWorkers = 64;
 
@@ -165,8 +169,10 @@ private:
     void action(const httplib::Request& req, httplib::Response& res, const std::string& action_name,
                 const std::string& domain, const std::string& body);
     // A jail moving between the cluster's hosts (docs/FLEET.md): its archive streamed out of
-    // the old host, pulled in by the new one, and the customer's FTP password.
+    // the old host, pulled in by the new one, and the customer's FTP password; uploads.
     void transfer_routes();
+    // <root>/uploads/<id> for an upload id (32 lowercase hex digits), else why not.
+    Result<std::string> upload_path(const std::string& id) const;
     // The registered jail named in the URL (normalised), or false after answering 400/404.
     bool known_jail(const std::string& input, std::string& domain, httplib::Response& res);
 
@@ -277,6 +283,12 @@ std::shared_ptr<const std::string> Server::jails_body() {
     return body;
 }
 
+Result<std::string> Server::upload_path(const std::string& id) const {
+    if (id.size() != 32 || id.find_first_not_of("0123456789abcdef") != std::string::npos)
+        return fail_input("upload", "is not an upload id (POST /api/v1/uploads gives one)");
+    return ctx_.paths.root + "/uploads/" + id;
+}
+
 bool Server::known_jail(const std::string& input, std::string& domain, httplib::Response& res) {
     auto d = Domain::parse(input);
     if (!d) {
@@ -338,6 +350,19 @@ void Server::action(const httplib::Request& req, httplib::Response& res, const s
               .stdin_fd = input.get(),
               .output_limit = kExecOutputLimit};
     }
+    if (spec->action == "import-site") {  // the upload, opened and unlinked, is the task's --from /dev/fd/4
+        auto doc = nlohmann::json::parse(body, nullptr, false);
+        auto file = upload_path(doc.value("upload", ""));
+        if (!file) return json_error(res, 400, "upload", file.error().message);
+        input = Fd(::open(file->c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+        if (!input.valid())
+            return json_error(res, errno == ENOENT ? 400 : 500, "upload",
+                              "upload: " + (errno == ENOENT ? std::string("no such upload (expired after an hour, or used)")
+                                                            : std::string(std::strerror(errno))));
+        ::unlink(file->c_str());  // used once; gone with the task's descriptor
+        args->insert(std::find(args->begin(), args->end(), "--"), "--from=/dev/fd/4");
+        io.data_fd = input.get();
+    }
     auto started = runner_.start(*args, domain, std::chrono::seconds(15), io);
     if (started.http_status == 202) {
         res.set_header("Location", "/api/v1/tasks/" + started.id);
@@ -350,6 +375,35 @@ void Server::action(const httplib::Request& req, httplib::Response& res, const s
 
 void Server::transfer_routes() {
     auto& s = http_;
+    // Uploads (admin): a file sent in pieces of at most the body limit, kept an hour at most,
+    // used once by POST /api/v1/import-site ("upload"). <root>/uploads/<id>, 0600.
+    s.Post("/api/v1/uploads", [this](const httplib::Request& req, httplib::Response& res) {
+        if (!allow(req, res, Role::Admin)) return;
+        const std::string dir = ctx_.paths.root + "/uploads";
+        ::mkdir(dir.c_str(), 0700);
+        std::error_code ec;
+        const auto now = std::filesystem::file_time_type::clock::now();
+        for (const auto& e : std::filesystem::directory_iterator(dir, ec))  // forgotten ones
+            if (auto t = e.last_write_time(ec); !ec && now - t > std::chrono::hours(1)) std::filesystem::remove(e.path(), ec);
+        uint8_t id[16];
+        random_bytes(id);
+        const std::string name = hex(std::span<const unsigned char>(id));
+        Fd created(::open((dir + "/" + name).c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
+        if (!created.valid()) return json_error(res, 500, nullptr, "uploads: " + dir + ": " + std::strerror(errno));
+        json_ok(res, 201, {{"upload", name}});
+    });
+    s.Post(R"(/api/v1/uploads/([0-9a-f]+))", [this](const httplib::Request& req, httplib::Response& res) {
+        if (!allow(req, res, Role::Admin)) return;
+        auto file = upload_path(req.matches[1]);
+        if (!file) return json_error(res, 404, nullptr, file.error().message);
+        Fd out(::open(file->c_str(), O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW));
+        struct stat st {};
+        if (!out.valid() || ::fstat(out.get(), &st) != 0) return json_error(res, 404, nullptr, "no such upload");
+        if (static_cast<uint64_t>(st.st_size) + req.body.size() > kUploadMax)
+            return json_error(res, 413, "body", "the upload would pass " + human_bytes(kUploadMax));
+        if (auto w = write_all(out.get(), req.body, *file); !w) return json_error(res, 500, nullptr, w.error().message);
+        json_ok(res, 200, {{"size", static_cast<uint64_t>(st.st_size) + req.body.size()}});
+    });
     // The jail's archive as a stream (export to /dev/fd/4 of the task), for the host a
     // cluster move takes it to. Admin: it holds the whole site.
     s.Get(R"(/api/v1/jails/([^/]+)/export)", [this](const httplib::Request& req, httplib::Response& res) {
@@ -523,6 +577,10 @@ void Server::routes() {
     });
     s.Post("/api/v1/jails", [this](const httplib::Request& req, httplib::Response& res) {
         action(req, res, "create", "", req.body);
+    });
+    // import-site: create's fields and "upload", the site sent before (POST /api/v1/uploads).
+    s.Post("/api/v1/import-site", [this](const httplib::Request& req, httplib::Response& res) {
+        action(req, res, "import-site", "", req.body);
     });
     // renew --all: every jail of this host whose ACME certificate is due (operator).
     s.Post("/api/v1/renew", [this](const httplib::Request& req, httplib::Response& res) {

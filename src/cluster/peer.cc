@@ -99,6 +99,23 @@ Result<void> peer_stream(const Peer& peer, const std::string& path,
     return {};
 }
 
+Result<void> peer_upload(const Peer& peer, const std::string& path, const std::function<Result<std::string>()>& next,
+                         std::chrono::milliseconds timeout) {
+    const std::string where = peer.api_url + path;
+    auto client = pinned_client(peer, where, timeout);
+    if (!client) return std::unexpected(client.error());
+    (*client)->set_keep_alive(true);
+    for (;;) {
+        auto piece = next();
+        if (!piece) return std::unexpected(piece.error());
+        if (piece->empty()) return {};
+        httplib::Result res = (*client)->Post(path, *piece, "application/octet-stream");
+        if (!res) return unreachable(peer, where, res.error());
+        if (res->status != 200)
+            return fail("peer " + where + ": HTTP " + std::to_string(res->status) + " " + quote_input(res->body.substr(0, 300)));
+    }
+}
+
 Result<nlohmann::json> peer_get(const Peer& peer, const std::string& path, std::chrono::milliseconds timeout) {
     auto answer = peer_request(peer, "GET", path, nullptr, timeout);
     if (!answer) return std::unexpected(answer.error());

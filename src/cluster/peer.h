@@ -38,6 +38,12 @@ Result<void> peer_stream(const Peer& peer, const std::string& path,
                          const std::function<bool(const char*, size_t)>& receive,
                          std::chrono::milliseconds timeout = std::chrono::seconds(30), std::string* task = nullptr);
 
+// POSTs the bytes `next` gives (application/octet-stream), one request per piece of at most
+// the API's body limit, over one connection, until `next` gives an empty piece; each must be
+// answered 200. For an upload (POST /api/v1/uploads/{id}).
+Result<void> peer_upload(const Peer& peer, const std::string& path, const std::function<Result<std::string>()>& next,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
 // GET `path` on the peer; the JSON body of a 200 answer, anything else an error.
 Result<nlohmann::json> peer_get(const Peer& peer, const std::string& path,
                                 std::chrono::milliseconds timeout = std::chrono::seconds(2));

@@ -80,6 +80,25 @@ assert_eq body "$(api_field 'd["error"]["field"]')" "411 field"
 [ $((SECONDS - t0)) -lt 10 ] || fail "the 411 took $((SECONDS - t0)) s (the server read until its timeout)"
 api_expect 404 "$ADMIN" GET /api/v1/nothing  # the server still answers after closing that connection
 
+info "uploads (the site of a --cluster import-site): admin only, pieces, an id used once"
+api_expect 403 "$OPER" POST /api/v1/uploads '{}'
+api_expect 201 "$ADMIN" POST /api/v1/uploads '{}'
+conforms POST /api/v1/uploads
+UP=$(api_field 'd["upload"]')
+assert_match "$UP" '^[0-9a-f]{32}$' "upload id"
+api_expect 404 "$ADMIN" POST /api/v1/uploads/0123456789abcdef0123456789abcdef 'x'
+api_expect 200 "$ADMIN" POST "/api/v1/uploads/$UP" 'not a tarball, '
+api_expect 200 "$ADMIN" POST "/api/v1/uploads/$UP" 'in two pieces'
+assert_eq 28 "$(api_field 'd["size"]')" "upload size"
+api_expect 403 "$OPER" POST /api/v1/import-site "{\"domain\":\"up.example.com\",\"ip\":\"203.0.113.90\",\"size\":\"64M\",\"upload\":\"$UP\"}"
+api_expect 400 "$ADMIN" POST /api/v1/import-site '{"domain":"up.example.com","ip":"203.0.113.90","size":"64M","upload":"nope"}'
+assert_eq upload "$(api_field 'd["error"]["field"]')" "a bad upload id"
+api_expect 400 "$ADMIN" POST /api/v1/import-site "{\"domain\":\"up.example.com\",\"ip\":\"203.0.113.90\",\"size\":\"64M\",\"upload\":\"$UP\"}"
+assert_contains "$(api_field 'd["error"]["message"]')" "from" "a site that is no tarball"
+api_expect 400 "$ADMIN" POST /api/v1/import-site "{\"domain\":\"up.example.com\",\"ip\":\"203.0.113.90\",\"size\":\"64M\",\"upload\":\"$UP\"}"
+assert_contains "$(api_field 'd["error"]["message"]')" "no such upload" "an upload is used once"
+api_expect 404 "$VIEW" GET /api/v1/jails/up.example.com
+
 info "400: bad bodies, each naming its field, none changing anything"
 state_now > "$SANDBOX_DIR/state.before"
 # action|body|field  (field: the one the error must name)

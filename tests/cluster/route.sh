@@ -5,7 +5,8 @@
 # domain/IP race (10 rounds of both hosts creating at once: exactly one winner, the other
 # exit 3); bad input is refused with the field named and leaves no claim in etcd. The reads and
 # verbs that are not tasks of one jail: status [DOMAIN], alias list, backups [DOMAIN], export
-# DOMAIN FILE (written here), exec (stdin there, output and exit status back), renew --all (every
+# DOMAIN FILE (written here), exec (stdin there, output and exit status back), import-site (the
+# site of this machine uploaded to the placed host), renew --all (every
 # host's, KO for the one whose CA fails), and the host-local verbs' refusals naming where to run them.
 set -euo pipefail
 source "$TESTS_DIR/cluster/cluster.bash"
@@ -168,6 +169,32 @@ assert_ko validate "nobody-here.*(on host $second)"
 head -c 60000 /dev/zero | tr '\0' x > "$SANDBOX_DIR/big.in"
 assert_exit 2 jc --cluster exec p2.example.com -- /bin/true <"$SANDBOX_DIR/big.in"
 assert_ko validate "stdin: more than 48 KiB"
+
+info "--cluster import-site: the site (a directory, or a tarball) of this machine sent to the placed host, served there"
+mkdir -p "$SANDBOX_DIR/site/img"
+printf '<html><head><title>Imported through the cluster</title></head></html>\n' > "$SANDBOX_DIR/site/index.html"
+echo "a picture" > "$SANDBOX_DIR/site/img/p.txt"
+ln -s img/p.txt "$SANDBOX_DIR/site/link.txt"
+assert_exit 0 jc --json --cluster import-site s1.example.com --ip 203.0.113.77 --size 64M --from "$SANDBOX_DIR/site" --host c
+assert_eq "OK c" "$(json_eval "$OUT_FILE" 'd["result"] + " " + d["host"]')" "import-site through the cluster"
+assert_contains "$(client_curl -H "Host: s1.example.com" http://203.0.113.77/)" "Imported through the cluster" "the imported page"
+assert_eq "a picture" "$(client_curl -H "Host: s1.example.com" http://203.0.113.77/link.txt)" "a link of the site"
+assert_contains "$(etcd_get /jailctl/jails/s1.example.com)" '"host":"c"' "etcd: the imported jail's host"
+tar -C "$SANDBOX_DIR/site" -czf "$SANDBOX_DIR/site.tar.gz" .
+assert_exit 0 jc2 --cluster import-site s2.example.com --ip 203.0.113.78 --size 64M --from "$SANDBOX_DIR/site.tar.gz"
+assert_contains "$(client_curl -H "Host: s2.example.com" http://203.0.113.78/)" "Imported through the cluster" "the page of the tarball"
+[ -z "$(ls -A "$(host_root c)/uploads" 2>/dev/null)" ] || fail "host c kept an upload: $(ls "$(host_root c)/uploads")"
+info "--cluster import-site refusals: nothing claimed, no upload left"
+ln -s /etc/passwd "$SANDBOX_DIR/site/escape"
+assert_exit 2 jc --cluster import-site s3.example.com --ip 203.0.113.79 --size 64M --from "$SANDBOX_DIR/site" --host c
+assert_ko validate "escape"
+rm "$SANDBOX_DIR/site/escape"
+assert_exit 2 jc --cluster import-site s3.example.com --ip 203.0.113.79 --size 64M --from "$SANDBOX_DIR/nosuch"
+assert_ko validate "from: .*nosuch: No such file"
+assert_exit 3 jc --cluster import-site s1.example.com --ip 203.0.113.79 --size 64M --from "$SANDBOX_DIR/site"
+assert_ko validate "domain: s1.example.com is already a jail on host c"
+assert_eq "" "$(etcd_keys /jailctl/jails/s3.example.com)$(etcd_keys /jailctl/ips/203.0.113.79)" "claims left by refused import-sites"
+[ -z "$(ls -A "$(host_root c)/uploads" 2>/dev/null)" ] || fail "host c kept an upload: $(ls "$(host_root c)/uploads")"
 
 info "host-local verbs: refused, saying why and where to run them"
 assert_exit 2 jc --cluster console p2.example.com

@@ -72,6 +72,16 @@ TEST(ActionArgs, ExecCommandIsOneArgvEntryPerItem) {
     EXPECT_NE(error_of("exec", R"({"command":["ls"],"cwd":"/"})").find("cwd: unknown field for exec"), std::string::npos);
 }
 
+// Issue 10: import-site through the cluster is create's fields and the upload, which serve opens
+// (the task's /dev/fd/4), never an argument.
+TEST(ActionArgs, ImportSiteIsCreatesFieldsAndAnUpload) {
+    const std::string id = "0123456789abcdef0123456789abcdef";
+    EXPECT_EQ(*args_of("import-site", R"({"domain":"s.example","ip":"203.0.113.5","size":"64M","upload":")" + id + R"("})", ""),
+              (Args{"import-site", "--ip=203.0.113.5", "--size=64M", "--", "s.example"}));
+    EXPECT_EQ(error_of("import-site", R"({"domain":"s.example","ip":"203.0.113.5","size":"64M"})"), "upload: is required");
+    EXPECT_EQ(find_action("import-site")->role, Role::Admin);
+}
+
 // Issue 12: aliases are actions of their own (a verb and its subcommand); https_only is a
 // three-state field of set (absent: unchanged, true, false).
 TEST(ActionArgs, AliasesAndHttpsOnly) {

@@ -57,7 +57,7 @@ TEST(ClusterWords, RenewAllIsEachHostsOwn) {
 
 TEST(ClusterWords, HostLocalVerbsSayWhy) {
     for (const char* verb :
-         {"console", "import", "restore", "import-site", "repair", "metrics", "host"}) {
+         {"console", "import", "restore", "repair", "metrics", "host"}) {
         auto w = classify_cluster_words({verb});
         EXPECT_EQ(w.kind, ClusterVerb::HostLocal) << verb;
         EXPECT_FALSE(w.why.empty()) << verb;
@@ -66,6 +66,9 @@ TEST(ClusterWords, HostLocalVerbsSayWhy) {
     auto exec = classify_cluster_words({"exec", "a.example", "--", "ls"});  // its output comes back
     EXPECT_EQ(exec.kind, ClusterVerb::Exec);
     EXPECT_EQ(exec.arguments, (Words{"a.example", "--", "ls"}));
+    auto site = classify_cluster_words({"import-site", "a.example", "--from", "/srv/site"});  // a create, its site sent
+    EXPECT_EQ(site.kind, ClusterVerb::Action);
+    EXPECT_EQ(site.verb, "import-site");
     EXPECT_EQ(classify_cluster_words({"frobnicate"}).kind, ClusterVerb::Unknown);
     EXPECT_EQ(classify_cluster_words({}).kind, ClusterVerb::Unknown);
 }
@@ -73,8 +76,6 @@ TEST(ClusterWords, HostLocalVerbsSayWhy) {
 TEST(ClusterWords, TheRefusalNamesTheJailsHost) {
     auto console = classify_cluster_words({"console", "--user", "www", "a.example"});
     EXPECT_EQ(host_local_jail(console), "a.example");
-    EXPECT_EQ(host_local_jail(classify_cluster_words({"import-site", "--from", "/srv/site", "a.example"})),
-              "a.example");
     console = classify_cluster_words({"console", "a.example"});
     EXPECT_EQ(host_local_jail(console), "a.example");
     auto said = host_local_refusal(console, "b", {"a", "b", "c"});
