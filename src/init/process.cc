@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iterator>
 
@@ -119,12 +120,14 @@ Result<Fd> open_listen_socket(const SocketSpec& socket) {
     return fd;
 }
 
-bool has_children(pid_t pid) {
+std::optional<std::vector<pid_t>> children_of(pid_t pid, std::size_t limit) {
     DIR* proc = ::opendir("/proc");
-    if (!proc) return true;  // cannot tell: never stop it for idleness
-    bool found = false;
+    if (!proc) return std::nullopt;
+    std::vector<pid_t> children;
     char buf[512];
-    while (const dirent* e = ::readdir(proc)) {
+    while (children.size() < limit) {
+        const dirent* e = ::readdir(proc);
+        if (!e) break;
         if (e->d_name[0] < '1' || e->d_name[0] > '9') continue;
         Fd fd(::open(("/proc/" + std::string(e->d_name) + "/stat").c_str(), O_RDONLY | O_CLOEXEC));
         if (!fd.valid()) continue;
@@ -136,13 +139,15 @@ bool has_children(pid_t pid) {
         if (!close) continue;
         char state = 0;
         int ppid = 0;
-        if (std::sscanf(close + 1, " %c %d", &state, &ppid) == 2 && ppid == pid) {
-            found = true;
-            break;
-        }
+        if (std::sscanf(close + 1, " %c %d", &state, &ppid) == 2 && ppid == pid) children.push_back(std::atoi(e->d_name));
     }
     ::closedir(proc);
-    return found;
+    return children;
+}
+
+bool has_children(pid_t pid) {
+    auto children = children_of(pid, 1);
+    return !children || !children->empty();  // cannot tell: never stop it for idleness
 }
 
 Result<Fd> open_signal_fd() {
@@ -181,27 +186,7 @@ std::string describe_wait_status(int status) {
     return "changed state " + std::to_string(status);
 }
 
-std::vector<pid_t> child_pids() {
-    std::vector<pid_t> pids;
-    auto path = "/proc/self/task/" + std::to_string(::getpid()) + "/children";
-    Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!fd.valid()) return pids;
-    std::string text;
-    char buf[512];
-    for (ssize_t n; (n = ::read(fd.get(), buf, sizeof buf)) > 0;)
-        text.append(buf, static_cast<std::size_t>(n));
-    pid_t current = 0;
-    for (char c : text) {
-        if (c >= '0' && c <= '9') {
-            current = current * 10 + (c - '0');
-        } else if (current > 0) {
-            pids.push_back(current);
-            current = 0;
-        }
-    }
-    if (current > 0) pids.push_back(current);
-    return pids;
-}
+std::vector<pid_t> child_pids() { return children_of(::getpid()).value_or(std::vector<pid_t>{}); }
 
 void kill_all_other_processes(bool is_pid1) {
     if (is_pid1) {

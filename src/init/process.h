@@ -4,6 +4,8 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,8 +30,11 @@ Result<pid_t> spawn_service(const ServiceSpec& spec, int output_fd, int listen_f
 // socket file at the path is replaced; mode and owner from the spec.
 Result<Fd> open_listen_socket(const SocketSpec& socket);
 
-// Whether the process has a child (a /proc scan: cheap in a jail's pid namespace; the
-// /proc/PID/task/TID/children file is not on every kernel).
+// The processes whose parent is `pid`, at most `limit` of them, from one pass over /proc
+// (cheap in a jail's pid namespace; the /proc/PID/task/TID/children file needs
+// CONFIG_PROC_CHILDREN, which not every kernel has). nullopt: /proc cannot be read.
+std::optional<std::vector<pid_t>> children_of(pid_t pid, std::size_t limit = SIZE_MAX);
+// Whether the process has a child (true when /proc cannot tell).
 bool has_children(pid_t pid);
 
 // Blocks SIGCHLD SIGTERM SIGINT SIGPWR SIGHUP and returns a non-blocking signalfd for them;
@@ -41,7 +46,7 @@ std::vector<int> read_signals(int signal_fd);
 // "exited with status 1", "killed by signal 9 (Killed)".
 std::string describe_wait_status(int status);
 
-// The live and zombie children of this (single-threaded) process.
+// The live and zombie children of this process (children_of(getpid())).
 std::vector<pid_t> child_pids();
 
 // SIGKILLs every process that could outlive the services: as PID 1 of a pid namespace,

@@ -20,6 +20,8 @@
 #include <thread>
 #include <vector>
 
+#include "init/process.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -64,13 +66,9 @@ std::map<std::string, ServiceState> parse_state(const std::string& json) {
 
 bool process_exists(pid_t pid) { return ::kill(pid, 0) == 0 || errno != ESRCH; }
 
-std::vector<pid_t> children_of(pid_t pid) {
-    std::istringstream in(
-        read_file("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children"));
-    std::vector<pid_t> pids;
-    for (pid_t p; in >> p;) pids.push_back(p);
-    return pids;
-}
+// Live and zombie children, from /proc (the init's own scan: /proc/PID/task/TID/children is
+// not on every kernel, and where it is missing a check built on it could never fail).
+std::vector<pid_t> children_of(pid_t pid) { return jailctl::init::children_of(pid).value_or(std::vector<pid_t>{}); }
 
 char process_state(pid_t pid) {  // 'R', 'S', 'Z'...; 0 if gone
     auto stat = read_file("/proc/" + std::to_string(pid) + "/stat");
