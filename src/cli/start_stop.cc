@@ -1,4 +1,5 @@
 // jailctl start|stop|restart DOMAIN... | --all
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include "host/lxc.h"
 #include "host/mount.h"
 #include "host/network.h"
+#include "util/interrupt.h"
 #include "util/progress.h"
 
 namespace jailctl {
@@ -28,10 +30,23 @@ struct Args {
     AddressOptions address;  // --force-ip
 };
 
+// A signal to the parallel run: the first one's number, and whether it came from a process
+// (kill, systemd), which reaches jailctl only, or from the terminal, which reaches every worker.
+volatile sig_atomic_t g_run_signal = 0, g_run_signal_sent = 0;
+void note_run_signal(int sig, siginfo_t* info, void*) {
+    if (g_run_signal) return;
+    g_run_signal = sig;
+    g_run_signal_sent = info && info->si_code <= 0;  // SI_USER, SI_QUEUE, SI_TKILL: from a process
+}
+
 // Runs `one` for every domain in worker processes, at most `jobs` at a time (jails
 // are independent: each has its own lock, log and task). Each worker's output is
 // printed whole when it finishes, so results never interleave. Returns the worst status.
 // On a terminal, a progress line (jails done, rate, ETA) stays below the results.
+// SIGINT, SIGTERM or SIGHUP: no more workers start; the running ones get the signal (a
+// terminal's Ctrl-C already reached them; a kill of jailctl is passed on) and undo or finish
+// their task as a lone verb would; their output is still printed, the jails never started are
+// counted, and the status is 128 + the signal's number unless a worker's was worse.
 int run_parallel(const std::vector<std::string>& domains, int jobs, const std::function<int(const std::string&)>& one,
                  const std::string& what, bool show_progress) {
     Progress progress(show_progress, what, domains.size(), ProgressUnit::Jails);
@@ -42,6 +57,20 @@ int run_parallel(const std::vector<std::string>& domains, int jobs, const std::f
     };
     std::vector<Worker> running;
     int worst = 0;
+    const int signals[] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction note {}, previous[3];
+    note.sa_sigaction = note_run_signal;
+    note.sa_flags = SA_SIGINFO;  // no SA_RESTART: the wait() returns to pass the signal on
+    g_run_signal = 0;
+    g_run_signal_sent = 0;
+    for (int i = 0; i < 3; ++i) ::sigaction(signals[i], &note, &previous[i]);
+    bool passed_on = false;
+    auto pass_on = [&] {  // once, to the workers running when the signal came
+        if (!g_run_signal || passed_on) return;
+        passed_on = true;
+        if (g_run_signal_sent)
+            for (const auto& w : running) ::kill(w.pid, g_run_signal);
+    };
     auto drain = [](int fd, FILE* to) {
         ::lseek(fd, 0, SEEK_SET);
         char buf[4096];
@@ -52,7 +81,9 @@ int run_parallel(const std::vector<std::string>& domains, int jobs, const std::f
     };
     auto reap_one = [&] {
         int status = 0;
+        pass_on();
         pid_t pid = ::wait(&status);
+        pass_on();
         if (pid < 0) return;
         auto it = std::find_if(running.begin(), running.end(), [&](auto& w) { return w.pid == pid; });
         if (it == running.end()) return;
@@ -65,8 +96,13 @@ int run_parallel(const std::vector<std::string>& domains, int jobs, const std::f
     };
     std::fflush(stdout);
     std::fflush(stderr);
+    size_t not_started = 0;
     for (const auto& d : domains) {
-        while (static_cast<int>(running.size()) >= jobs) reap_one();
+        while (!g_run_signal && static_cast<int>(running.size()) >= jobs) reap_one();
+        if (g_run_signal) {
+            ++not_started;
+            continue;
+        }
         int out = ::memfd_create("jailctl-out", MFD_CLOEXEC), err = ::memfd_create("jailctl-err", MFD_CLOEXEC);
         if (out < 0 || err < 0) {  // (two per running worker: the caller raised RLIMIT_NOFILE)
             std::fprintf(stderr, "KO: %s: memfd_create for its output: %s (open files limit?)\n", d.c_str(),
@@ -78,6 +114,7 @@ int run_parallel(const std::vector<std::string>& domains, int jobs, const std::f
         }
         pid_t pid = ::fork();
         if (pid == 0) {
+            for (int i = 0; i < 3; ++i) ::sigaction(signals[i], &previous[i], nullptr);  // the task's own handling
             ::dup2(out, 1);
             ::dup2(err, 2);
             int rc = one(d);
@@ -95,6 +132,13 @@ int run_parallel(const std::vector<std::string>& domains, int jobs, const std::f
         running.push_back({pid, out, err});
     }
     while (!running.empty()) reap_one();
+    for (int i = 0; i < 3; ++i) ::sigaction(signals[i], &previous[i], nullptr);
+    if (g_run_signal) {
+        progress.hide();
+        std::fprintf(stderr, "jailctl: %s interrupted by %s: %zu of %zu jails not started\n", what.c_str(),
+                     signal_name(g_run_signal), not_started, domains.size());
+        worst = std::max(worst, 128 + static_cast<int>(g_run_signal));
+    }
     return worst;
 }
 

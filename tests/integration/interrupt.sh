@@ -3,7 +3,8 @@
 # "KO: <step>: interrupted", --json carries the error and the signal, the exit status is 128 +
 # the signal's number, and nothing is left (no registry row, loop device, mount, interface,
 # route, proxy entry, cgroup, process). A second signal during the undo is ignored and said so.
-# An interrupted grow leaves the jail running with its old size; a stop always completes.
+# An interrupted grow leaves the jail running with its old size; a stop always completes; an
+# interrupted start --all passes the signal to the running start and starts no other jail.
 # The steps are reached with the test hook JAILCTL_PAUSE_AT (honoured only with JAILCTL_TEST_MODE=1).
 set -euo pipefail
 require_python3
@@ -80,4 +81,27 @@ assert_exit 0 jc --json status "$D"
 assert_eq "stopped" "$(json_eval "$OUT_FILE" '[j["state"] for j in d][0]')" "state after an interrupted start"
 assert_exit 0 jc start "$D"
 assert_exit 0 jc test "$D"
+
+info "start --all interrupted (SIGTERM to jailctl only): the running start is passed the signal and undone, no other jail starts"
+D2=int2.example.com
+assert_exit 0 jc create "$D2" --ip 203.0.113.41 --size 64M --sparse
+assert_exit 0 jc stop "$D"
+assert_exit 0 jc stop "$D2"
+first_paused() { grep -qs "\[lxc-config\] done" "$JAILCTL_ROOT"/log/*/*-start.log; }
+rm -f "$JAILCTL_ROOT"/log/*/*-start.log
+JAILCTL_TEST_MODE=1 JAILCTL_PAUSE_AT=start "$JAILCTL" --root "$JAILCTL_ROOT" start --all --jobs 1 >"$OUT_FILE" 2>"$ERR_FILE" &
+pid=$!
+retry 60 first_paused || { kill -KILL "$pid"; fail "start --all never reached the first jail's start: $(cat "$ERR_FILE")"; }
+kill -TERM "$pid"
+RC=0
+wait "$pid" || RC=$?
+ERR=$(cat "$ERR_FILE")
+assert_eq 143 "$RC" "start --all's exit status (stderr: $ERR)"
+assert_contains "$ERR" "KO: start: interrupted" "the interrupted worker's own output"
+assert_contains "$ERR" "start --all interrupted by SIGTERM: 1 of 2 jails not started" "the summary"
+assert_exit 0 jc --json status
+assert_eq "stopped stopped" "$(json_eval "$OUT_FILE" '" ".join(j["state"] for j in d)')" "states after the interrupted start --all"
+assert_eq 1 "$(ls "$JAILCTL_ROOT"/log/*/*-start.log | wc -l)" "start logs (the second jail was never started)"
+assert_exit 0 jc start --all
+assert_exit 0 jc test "$D2"
 echo "interrupt: OK"
