@@ -148,19 +148,22 @@ Result<ClusterView> read_cluster(Etcd& etcd) {
 
 // Placement (docs/FLEET.md): among up hosts with room for the disk, the fewest jails, then
 // the most free disk, then the name.
-Result<std::string> place(const ClusterView& v, uint64_t size_bytes) {
+// `memory_bytes`: the jail's memory limit (0: unknown, as for evacuate and recover, whose etcd
+// record has none; the target host's own checks still apply).
+Result<std::string> place(const ClusterView& v, uint64_t size_bytes, uint64_t memory_bytes = 0) {
     std::string best;
     std::tuple<int64_t, int64_t, std::string> best_key;
     for (const auto& [name, cap] : v.alive) {
         if (!cap.is_object() || !v.hosts.contains(name)) continue;
         auto disk = cap.value("disk_free", uint64_t{0});
         if (disk < size_bytes + size_bytes / 10) continue;
+        if (cap.value("memory_free", uint64_t{0}) < memory_bytes) continue;
         std::tuple<int64_t, int64_t, std::string> key{cap.value("jails", int64_t{0}), -static_cast<int64_t>(disk), name};
         if (best.empty() || key < best_key) best = name, best_key = key;
     }
     if (best.empty())
         return fail(ErrorKind::HostNotReady, v.alive.empty() ? "no host of the cluster is up (is serve running on them?)"
-                                                             : "no up host has room for this disk");
+                                                             : "no up host has room for this disk and memory limit");
     return best;
 }
 
@@ -313,9 +316,15 @@ int create_in_cluster(Context& ctx, Etcd& etcd, const ClusterView& v, const Rout
     if (ip.empty()) return report_error(ctx, "validate", Error{ErrorKind::BadInput, "ip: is required (--ip)"});
     auto size = ByteSize::parse_disk(r.body.value("size", ""));
     if (!size) return report_error(ctx, "validate", size.error());
+    uint64_t memory = 256ull << 20;  // create's default limit (jail/registry.h)
+    if (r.body.contains("memory")) {
+        auto m = ByteSize::parse(r.body["memory"].is_string() ? r.body["memory"].get<std::string>() : r.body["memory"].dump(), "memory");
+        if (!m) return report_error(ctx, "validate", m.error());
+        memory = m->bytes();
+    }
     std::string host = wanted_host;
     if (host.empty()) {
-        auto placed = place(v, size->bytes());
+        auto placed = place(v, size->bytes(), memory);
         if (!placed) return report_error(ctx, "placement", placed.error());
         host = *placed;
     } else if (!v.hosts.contains(host)) {

@@ -1,13 +1,14 @@
 # The cluster-aware CLI (jailctl --cluster VERB) on three hosts (each in its own network
 # namespace with its own state root and serve, tests/cluster/cluster.bash) and a real
-# three-member etcd: placement (fewest jails, then free disk, then name: three jails land on
-# three hosts) and --host; every routed verb runs on the jail's host whichever host the operator is on; the
-# domain/IP race (10 rounds of both hosts creating at once: exactly one winner, the other
-# exit 3); bad input is refused with the field named and leaves no claim in etcd. The reads and
-# verbs that are not tasks of one jail: status [DOMAIN], alias list, backups [DOMAIN], export
-# DOMAIN FILE (written here), exec (stdin there, output and exit status back), import-site (the
-# site of this machine uploaded to the placed host), renew --all (every
-# host's, KO for the one whose CA fails), and the host-local verbs' refusals naming where to run them.
+# three-member etcd: placement (room for the disk and the memory limit; fewest jails, then free
+# disk, then name: three jails land on three hosts) and --host; every routed verb runs on the
+# jail's host whichever host the operator is on; the domain/IP race (10 rounds of both hosts
+# creating at once: exactly one winner, the other exit 3); bad input is refused with the field
+# named and leaves no claim in etcd. The reads and verbs that are not tasks of one jail:
+# status [DOMAIN], alias list, backups [DOMAIN], export DOMAIN FILE (written here), exec (stdin
+# there, output and exit status back), import-site (the site of this machine uploaded to the
+# placed host), renew --all (every host's, KO for the one whose CA fails), and the host-local
+# verbs' refusals naming where to run them.
 set -euo pipefail
 source "$TESTS_DIR/cluster/cluster.bash"
 cluster_hosts 3
@@ -33,6 +34,8 @@ assert_exit 2 jc --cluster create ok.example.com --ip 203.0.113.70 --size 64M --
 assert_ko validate "host: no host 'nosuch'"
 assert_exit 2 jc --cluster create ok.example.com --ip 203.0.113.70 --size 64M --bogus
 assert_ko validate "bogus"
+assert_exit 4 jc --cluster create ok.example.com --ip 203.0.113.70 --size 64M --memory 64T
+assert_ko placement "no up host has room for this disk and memory limit"
 assert_exit 2 jc --cluster backups ok.example.com
 assert_ko validate "domain: no jail 'ok.example.com' in the cluster"
 assert_exit 2 jc --cluster credentials ok.example.com
