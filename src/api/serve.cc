@@ -355,10 +355,10 @@ void Server::action(const httplib::Request& req, httplib::Response& res, const s
         auto file = upload_path(doc.value("upload", ""));
         if (!file) return json_error(res, 400, "upload", file.error().message);
         input = Fd(::open(file->c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-        if (!input.valid())
-            return json_error(res, errno == ENOENT ? 400 : 500, "upload",
-                              "upload: " + (errno == ENOENT ? std::string("no such upload (expired after an hour, or used)")
-                                                            : std::string(std::strerror(errno))));
+        if (const int err = errno; !input.valid())
+            return json_error(res, err == ENOENT ? 400 : 500, "upload",
+                              "upload: " + (err == ENOENT ? std::string("no such upload (expired after an hour, or used)")
+                                                          : std::string(std::strerror(err))));
         ::unlink(file->c_str());  // used once; gone with the task's descriptor
         args->insert(std::find(args->begin(), args->end(), "--"), "--from=/dev/fd/4");
         io.data_fd = input.get();
