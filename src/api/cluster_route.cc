@@ -529,6 +529,19 @@ int refuse_host_local(Context& ctx, const ClusterWords& w) {
     return report_error(ctx, "validate", Error{ErrorKind::BadInput, "verb: " + host_local_refusal(w, host, hosts)});
 }
 
+// The jail's host and the pinned peer to call it; else the exit status of the error, reported.
+struct AtJailHost {
+    std::string host;
+    Peer peer;
+};
+std::expected<AtJailHost, int> at_jail_host(Context& ctx, const std::string& domain) {
+    auto c = open_cluster(ctx);
+    if (!c) return std::unexpected(report_error(ctx, "cluster", c.error()));
+    auto j = jail_host(c->etcd, c->view, domain);
+    if (!j) return std::unexpected(report_error(ctx, "validate", j.error()));
+    return AtJailHost{j->host, peer_of(c->view, j->host)};
+}
+
 // `backups [DOMAIN]` through the cluster: the archives the jail's host lists
 // (GET /api/v1/jails/{d}/backups), printed as `backups` prints them; without DOMAIN, each up
 // host's whole listing (GET /api/v1/backups), one table per host, an archive that several hosts
@@ -619,21 +632,18 @@ int export_in_cluster(Context& ctx, const ClusterWords& w) {
         return report_error(ctx, "validate", Error{ErrorKind::BadInput, "file: directory " + parent + " does not exist"});
     if (::lstat(file.c_str(), &st) == 0)
         return report_error(ctx, "validate", Error{ErrorKind::Conflict, "file: " + file + " already exists"});
-    auto c = open_cluster(ctx);
-    if (!c) return report_error(ctx, "cluster", c.error());
-    auto j = jail_host(c->etcd, c->view, domain->str());
-    if (!j) return report_error(ctx, "validate", j.error());
+    auto at = at_jail_host(ctx, domain->str());
+    if (!at) return at.error();
     Fd out(::open(part.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));  // it holds the whole site
     if (!out.valid())
         return report_error(ctx, "validate", errno == EEXIST ? Error{ErrorKind::Conflict, "file: " + part + " exists (another export "
                                                                                          "to " + file + " is running, or a leftover: remove it)"}
                                                              : Error{ErrorKind::BadInput, "file: open " + part + ": " + std::strerror(errno)});
-    const Peer peer = peer_of(c->view, j->host);
     std::string task;
     uint64_t bytes = 0;
     Result<void> written;  // a local write's failure: the cause of the stream's stop
     Result<void> done = peer_stream(
-        peer, "/api/v1/jails/" + domain->str() + "/export",
+        at->peer, "/api/v1/jails/" + domain->str() + "/export",
         [&](const char* data, size_t n) {
             bytes += n;
             written = write_all(out.get(), std::string_view(data, n), part);
@@ -641,11 +651,11 @@ int export_in_cluster(Context& ctx, const ClusterWords& w) {
         },
         std::chrono::seconds(30), &task);
     if (!written) done = std::unexpected(written.error());
-    if (done && task.empty()) done = fail("host " + j->host + " named no export task: the archive cannot be checked");
+    if (done && task.empty()) done = fail("host " + at->host + " named no export task: the archive cannot be checked");
     if (done) {
-        auto t = await_task(peer, j->host, task);
+        auto t = await_task(at->peer, at->host, task);
         if (!t) done = std::unexpected(t.error());
-        else if (int status = task_status(*t); status != 0) done = std::unexpected(Error{static_cast<ErrorKind>(status), task_error(*t, j->host)});
+        else if (int status = task_status(*t); status != 0) done = std::unexpected(Error{static_cast<ErrorKind>(status), task_error(*t, at->host)});
     }
     if (done && ::fsync(out.get()) != 0) done = fail_errno("fsync " + part, errno);
     if (done && ::close(out.release()) != 0) done = fail_errno("close " + part, errno);
@@ -656,8 +666,8 @@ int export_in_cluster(Context& ctx, const ClusterWords& w) {
         ::unlink(part.c_str());
         return report_error(ctx, "export", done.error());
     }
-    return report_ok(ctx, {{"domain", domain->str()}, {"host", j->host}, {"file", file}, {"size_bytes", bytes}},
-                     {"domain:    " + domain->str(), "host:      " + j->host, "file:      " + file,
+    return report_ok(ctx, {{"domain", domain->str()}, {"host", at->host}, {"file", file}, {"size_bytes", bytes}},
+                     {"domain:    " + domain->str(), "host:      " + at->host, "file:      " + file,
                       "size:      " + human_bytes(bytes)});
 }
 
@@ -717,23 +727,20 @@ int exec_in_cluster(Context& ctx, const ClusterWords& w) {
             return report_error(ctx, "validate", Error{ErrorKind::BadInput, "stdin: contains a NUL byte (through the cluster exec takes text)"});
         if (!input.empty()) body["stdin"] = input;
     }
-    auto c = open_cluster(ctx);
-    if (!c) return report_error(ctx, "cluster", c.error());
-    auto j = jail_host(c->etcd, c->view, domain->str());
-    if (!j) return report_error(ctx, "validate", j.error());
-    const Peer peer = peer_of(c->view, j->host);
-    auto started = peer_request(peer, "POST", "/api/v1/jails/" + domain->str() + "/exec", body, std::chrono::seconds(60));
+    auto at = at_jail_host(ctx, domain->str());
+    if (!at) return at.error();
+    auto started = peer_request(at->peer, "POST", "/api/v1/jails/" + domain->str() + "/exec", body, std::chrono::seconds(60));
     if (!started) return report_error(ctx, "cluster", started.error());
-    if (started->status != 202) return refused(ctx, *started, j->host);
-    auto t = await_task(peer, j->host, started->body.value("task", ""));
+    if (started->status != 202) return refused(ctx, *started, at->host);
+    auto t = await_task(at->peer, at->host, started->body.value("task", ""));
     if (!t) return report_error(ctx, "cluster", Error{ErrorKind::StepFailed, t.error().message});
     if (t->value("state", "") != "ok") {
-        if (ctx.options.json) std::cout << json{{"ok", false}, {"host", j->host}, {"error", (*t)["error"]}}.dump(2) << std::endl;
-        std::cerr << "KO: " << task_error(*t, j->host) << std::endl;
+        if (ctx.options.json) std::cout << json{{"ok", false}, {"host", at->host}, {"error", (*t)["error"]}}.dump(2) << std::endl;
+        std::cerr << "KO: " << task_error(*t, at->host) << std::endl;
         return task_status(*t);
     }
     json result = (*t)["result"].is_object() ? (*t)["result"] : json::object();
-    result["host"] = j->host;
+    result["host"] = at->host;
     if (ctx.options.json) {
         std::cout << result.dump(2) << std::endl;
     } else {
@@ -862,13 +869,10 @@ int run_in_cluster(Context& ctx, const std::vector<std::string>& args, const std
         case ClusterVerb::Credentials: {  // reads of the jail's host, not one of its tasks
             auto domain = read_domain(w, false);
             if (!domain) return report_error(ctx, "validate", domain.error());
-            auto c = open_cluster(ctx);
-            if (!c) return report_error(ctx, "cluster", c.error());
-            auto j = jail_host(c->etcd, c->view, *domain);
-            if (!j) return report_error(ctx, "validate", j.error());
-            const Peer peer = peer_of(c->view, j->host);
-            return w.kind == ClusterVerb::Credentials ? credentials_in_cluster(ctx, peer, j->host, *domain)
-                                                      : alias_list_in_cluster(ctx, peer, j->host, *domain);
+            auto at = at_jail_host(ctx, *domain);
+            if (!at) return at.error();
+            return w.kind == ClusterVerb::Credentials ? credentials_in_cluster(ctx, at->peer, at->host, *domain)
+                                                      : alias_list_in_cluster(ctx, at->peer, at->host, *domain);
         }
         case ClusterVerb::Backups: {
             auto domain = read_domain(w, true);
