@@ -37,7 +37,6 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -47,6 +46,7 @@
 #include "cli/verbs.h"
 #include "host/jail_fs.h"
 #include "host/lxc.h"
+#include "host/procs.h"
 #include "task/log.h"
 
 namespace jailctl {
@@ -133,20 +133,8 @@ void on_time_limit(int) {
 // SIGKILL to every process of process group `group` but its leader (the attaching child, which
 // then reaps the command and exits 137).
 void kill_group_members(pid_t group) {
-    std::error_code ec;
-    for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
-        const std::string name = e.path().filename().string();
-        pid_t pid = 0;
-        if (std::from_chars(name.data(), name.data() + name.size(), pid).ec != std::errc() || pid == group) continue;
-        std::ifstream in(e.path() / "stat");
-        std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        auto close = stat.rfind(')');  // "pid (comm) state ppid pgrp ...": comm may hold anything
-        if (close == std::string::npos) continue;
-        std::istringstream rest(stat.substr(close + 1));
-        std::string state;
-        pid_t ppid = 0, pgrp = 0;
-        if (rest >> state >> ppid >> pgrp && pgrp == group) ::kill(pid, SIGKILL);
-    }
+    for (pid_t pid : group_processes(group))
+        if (pid != group) ::kill(pid, SIGKILL);
 }
 
 // Runs in the forked child: attach and return the command's wait status (-1: attach failed).
