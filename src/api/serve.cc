@@ -348,7 +348,8 @@ void Server::action(const httplib::Request& req, httplib::Response& res, const s
             return json_error(res, 500, nullptr, std::string("exec stdin: ") + std::strerror(errno));
         io = {.env = {"JAILCTL_EXEC_BY=API token " + t_token_name},  // for the run's audit log
               .stdin_fd = input.get(),
-              .output_limit = kExecOutputLimit};
+              .output_limit = kExecOutputLimit,
+              .output_is_result = true};
     }
     if (spec->action == "import-site") {  // the upload, opened and unlinked, is the task's --from /dev/fd/4
         auto doc = nlohmann::json::parse(body, nullptr, false);

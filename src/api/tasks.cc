@@ -74,6 +74,7 @@ struct TaskRunner::Task {
     int exit_status = -1;
     std::string out, err;  // the child's stdout and stderr
     size_t output_limit = 0;
+    bool output_is_result = false;
     bool truncated = false;  // an output longer than output_limit lost its beginning
 };
 
@@ -186,6 +187,7 @@ TaskRunner::Started TaskRunner::start(const std::vector<std::string>& verb_args,
     }
     task->verb = verb_args.empty() ? "" : verb_args[0];
     task->output_limit = io.output_limit;
+    task->output_is_result = io.output_is_result;
     task->domain = domain;
     task->started = now();
     std::vector<std::string> argv = {program_};
@@ -327,7 +329,7 @@ void TaskRunner::finish(Task& task, int wait_status, const std::string& out, con
     task.ended = now();
     task.out = out;
     task.err = err;
-    if (task.verb == "exec" && ko_line(err).second.empty()) {
+    if (task.output_is_result && ko_line(err).second.empty()) {
         // The command ran: its output and exit status are the result, whatever that status
         // (jailctl's own failures end with a KO line and are a KO task like any other).
         task.result = {{"exit_status", task.exit_status}, {"stdout_base64", base64_encode(out)},

@@ -32,6 +32,9 @@ struct ChildIo {
     std::vector<std::string> env;  // NAME=value added to serve's environment (secrets: not argv)
     int stdin_fd = -1;             // becomes the child's stdin (default /dev/null)
     size_t output_limit = 16u << 20;  // per stream; beyond it only the last bytes are kept
+    // The child's outputs and exit status are the task's result (exec: a command's), not a
+    // verb's JSON report; only a KO line on its stderr makes the task KO.
+    bool output_is_result = false;
 };
 
 class TaskRunner {
