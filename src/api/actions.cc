@@ -100,6 +100,10 @@ const std::vector<ActionSpec>& action_table() {
           {"command", T::StringList, "", true},
           {"stdin", T::String, kServeField},
           {"timeout", T::Integer, "--timeout"}}},
+        // An interactive shell on a pty of serve's, relayed by /api/v1/consoles/{task} (docs/API.md).
+        {"console", "console", Role::Admin, true,
+         {{"user", T::String, "--user"}, {"rows", T::Integer, kServeField}, {"cols", T::Integer, kServeField},
+          {"term", T::String, kServeField}}},
     };
     return table;
 }

@@ -1,12 +1,17 @@
 #include "api/cluster_route.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -515,18 +520,12 @@ int alias_list_in_cluster(Context& ctx, const Peer& peer, const std::string& hos
     return report_ok(ctx, {{"domain", domain}, {"host", host}, {"aliases", lines}}, lines);
 }
 
-// A verb that stays on one host: refused with why and where to run it instead (its jail's
-// host from etcd when it names one and the cluster can be read, else the cluster's hosts).
+// A verb that stays on one host: refused with why and where to run it instead.
 int refuse_host_local(Context& ctx, const ClusterWords& w) {
-    std::string host;
     std::vector<std::string> hosts;
-    if (auto c = open_cluster(ctx)) {
+    if (auto c = open_cluster(ctx))
         for (const auto& [name, _] : c->view.hosts) hosts.push_back(name);
-        if (auto domain = Domain::parse(host_local_jail(w)))
-            if (auto jail = c->etcd.get(keys::jail(domain->str())); jail && *jail)
-                host = json::parse((*jail)->value, nullptr, false).value("host", "");
-    }
-    return report_error(ctx, "validate", Error{ErrorKind::BadInput, "verb: " + host_local_refusal(w, host, hosts)});
+    return report_error(ctx, "validate", Error{ErrorKind::BadInput, "verb: " + host_local_refusal(w, hosts)});
 }
 
 // The jail's host and the pinned peer to call it; else the exit status of the error, reported.
@@ -671,14 +670,12 @@ int export_in_cluster(Context& ctx, const ClusterWords& w) {
                       "size:      " + human_bytes(bytes)});
 }
 
-// `exec DOMAIN [--user U] [--timeout S] -- CMD...` through the cluster: POST /api/v1/jails/{d}/exec
-// on the jail's host (admin: the cluster's token) with this process's stdin when it is not a
-// terminal (up to kExecStdinMax, text); once the command ended, its stdout and stderr are
-// written here and its exit status is this one's. jailctl's own failures end with a KO line.
-int exec_in_cluster(Context& ctx, const ClusterWords& w) {
-    constexpr size_t kExecStdinMax = 48 * 1024;  // the API's bodies are at most 64 KiB
-    std::vector<std::string> positionals, command;
-    json body = json::object();
+// The words of exec and console through the cluster: the jail (returned), the options in
+// `options` (each takes a value; -U is --user) into `body` under their names, and the words
+// after "--" (exec's command) into `command`. Any other option is bad input.
+Result<Domain> attach_words(const ClusterWords& w, std::initializer_list<std::string_view> options, json& body,
+                            std::vector<std::string>& command) {
+    std::vector<std::string> positionals;
     for (size_t i = 0; i < w.arguments.size(); ++i) {
         const std::string& a = w.arguments[i];
         if (a == "--") {
@@ -687,22 +684,31 @@ int exec_in_cluster(Context& ctx, const ClusterWords& w) {
         }
         std::string name = a.substr(0, a.find('=')), value;
         if (name == "-U") name = "--user";
-        if (name != "--user" && name != "--timeout") {
+        if (std::ranges::find(options, name) == options.end()) {
             if (a.starts_with("-"))
-                return report_error(ctx, "validate", Error{ErrorKind::BadInput, name.substr(name.find_first_not_of('-')) +
-                                                                                    ": is not available for exec through the cluster"});
+                return fail_input(name.substr(name.find_first_not_of('-')), "is not available for " + w.verb + " through the cluster");
             positionals.push_back(a);
             continue;
         }
         if (a.find('=') != std::string::npos) value = a.substr(a.find('=') + 1);
         else if (i + 1 < w.arguments.size()) value = w.arguments[++i];
-        else return report_error(ctx, "validate", Error{ErrorKind::BadInput, name.substr(2) + ": needs a value"});
+        else return fail_input(name.substr(2), "needs a value");
         body[name.substr(2)] = value;
     }
-    if (positionals.size() != 1)
-        return report_error(ctx, "validate", Error{ErrorKind::BadInput, positionals.empty() ? "domain: is required (exec DOMAIN -- CMD...)"
-                                                                                            : "arguments: unexpected " + quote_input(positionals[1])});
-    auto domain = Domain::parse(positionals[0]);
+    if (positionals.empty()) return fail_input("domain", "is required (" + w.verb + " DOMAIN" + (w.verb == "exec" ? " -- CMD...)" : ")"));
+    if (positionals.size() > 1) return fail_input("arguments", "unexpected " + quote_input(positionals[1]));
+    return Domain::parse(positionals[0]);
+}
+
+// `exec DOMAIN [--user U] [--timeout S] -- CMD...` through the cluster: POST /api/v1/jails/{d}/exec
+// on the jail's host (admin: the cluster's token) with this process's stdin when it is not a
+// terminal (up to kExecStdinMax, text); once the command ended, its stdout and stderr are
+// written here and its exit status is this one's. jailctl's own failures end with a KO line.
+int exec_in_cluster(Context& ctx, const ClusterWords& w) {
+    constexpr size_t kExecStdinMax = 48 * 1024;  // the API's bodies are at most 64 KiB
+    json body = json::object();
+    std::vector<std::string> command;
+    auto domain = attach_words(w, {"--user", "--timeout"}, body, command);
     if (!domain) return report_error(ctx, "validate", domain.error());
     if (command.empty()) return report_error(ctx, "validate", Error{ErrorKind::BadInput, "command: give the command after --"});
     body["command"] = command;
@@ -751,6 +757,149 @@ int exec_in_cluster(Context& ctx, const ClusterWords& w) {
     if (result.value("truncated", false))
         std::cerr << "jailctl: the output was longer than the host keeps (1 MiB per stream): only its end is shown\n";
     return result.value("exit_status", 5);
+}
+
+// The terminal of this process in raw mode while it lives (keys go to the remote shell as they
+// are typed, ^C included), restored as it was after.
+class RawTerminal {
+public:
+    RawTerminal() {
+        if (::tcgetattr(STDIN_FILENO, &saved_) != 0) return;
+        termios raw = saved_;
+        ::cfmakeraw(&raw);
+        active_ = ::tcsetattr(STDIN_FILENO, TCSADRAIN, &raw) == 0;
+    }
+    ~RawTerminal() {
+        if (active_) ::tcsetattr(STDIN_FILENO, TCSADRAIN, &saved_);
+    }
+    RawTerminal(const RawTerminal&) = delete;
+    RawTerminal& operator=(const RawTerminal&) = delete;
+
+private:
+    termios saved_{};
+    bool active_ = false;
+};
+
+int g_console_wake = -1;  // a byte there wakes the relay: a window change or a signal to stop
+volatile sig_atomic_t g_console_winch = 0, g_console_stop = 0;
+
+// Relays this terminal to the console `id` on the peer (api/console_relay.h) until it ends:
+// one thread long-polls its output onto stdout, this one sends the keys, the window size on
+// SIGWINCH and an empty input every few seconds while idle (serve hangs up a console nobody
+// asked about for 30 s). SIGTERM/SIGHUP/SIGINT here hang the console up. An error: the host
+// stopped answering (the console is hung up there 30 s later).
+Result<void> relay_console(const Peer& peer, const std::string& id) {
+    const std::string base = "/api/v1/consoles/" + id;
+    auto output_conn = PeerConnection::open(peer, std::chrono::seconds(30));  // > the output poll's 20 s
+    auto input_conn = PeerConnection::open(peer, std::chrono::seconds(15));
+    if (!output_conn) return std::unexpected(output_conn.error());
+    if (!input_conn) return std::unexpected(input_conn.error());
+    int wake[2];
+    if (::pipe2(wake, O_CLOEXEC | O_NONBLOCK) != 0) return fail_errno("console: pipe", errno);
+    Fd wake_read(wake[0]), wake_write(wake[1]);
+    g_console_wake = wake[1];
+    struct sigaction on_signal {};
+    on_signal.sa_handler = [](int sig) {
+        (sig == SIGWINCH ? g_console_winch : g_console_stop) = 1;
+        (void)!::write(g_console_wake, "w", 1);
+    };
+    for (int sig : {SIGWINCH, SIGTERM, SIGHUP, SIGINT}) ::sigaction(sig, &on_signal, nullptr);
+
+    std::atomic<bool> ended = false;
+    std::string output_error;  // set by the reader before `ended`
+    std::thread reader([&] {
+        for (;;) {
+            std::string bytes;
+            auto a = output_conn->send("GET", base + "/output", {}, {}, &bytes);
+            if (!a) output_error = a.error().message;
+            else if (a->status == 200 && write_all(STDOUT_FILENO, bytes, "stdout")) continue;
+            else if (a->status == 204) continue;
+            else if (a->status != 410) output_error = "console: HTTP " + std::to_string(a->status) + " " + quote_input(bytes.substr(0, 300));
+            break;
+        }
+        ended = true;
+        (void)!::write(wake[1], "e", 1);
+    });
+    RawTerminal raw;
+    std::string failure;
+    auto send = [&](const std::string& path, const std::string& body, const char* type) {
+        auto a = input_conn->send("POST", base + path, body, type);
+        if (!a) failure = a.error().message;
+        return a && a->status == 204;  // else the console ended (410, 404): the reader says so
+    };
+    for (bool going = true; going && !ended && !g_console_stop;) {
+        pollfd p[2] = {{STDIN_FILENO, POLLIN, 0}, {wake_read.get(), POLLIN, 0}};
+        int n = ::poll(p, 2, 10000);
+        if (n < 0 && errno != EINTR) break;
+        if (n == 0) going = send("/input", "", "application/octet-stream");  // still here
+        if (n > 0 && p[1].revents) {
+            char drain[64];
+            while (::read(wake_read.get(), drain, sizeof drain) > 0) {
+            }
+        }
+        if (g_console_winch) {
+            g_console_winch = 0;
+            winsize ws{};
+            if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col)
+                going = send("/resize", json{{"rows", ws.ws_row}, {"cols", ws.ws_col}}.dump(), "application/json");
+        }
+        if (n > 0 && p[0].revents) {
+            char keys[4096];
+            ssize_t got = ::read(STDIN_FILENO, keys, sizeof keys);
+            if (got <= 0 && errno != EINTR && errno != EAGAIN) break;  // no terminal any more
+            if (got > 0) going = send("/input", std::string(keys, static_cast<size_t>(got)), "application/octet-stream");
+        }
+    }
+    if (!ended) {  // stopped here (a signal, the terminal gone) or the host stopped answering
+        if (failure.empty()) (void)input_conn->send("DELETE", base);
+        else output_conn->stop();
+    }
+    reader.join();
+    g_console_wake = -1;
+    for (int sig : {SIGWINCH, SIGTERM, SIGHUP, SIGINT}) ::signal(sig, SIG_DFL);
+    if (!failure.empty()) return fail(failure);
+    if (!output_error.empty()) return fail(output_error);
+    return {};
+}
+
+// `console DOMAIN [--user U]` through the cluster: POST /api/v1/jails/{d}/console on the jail's
+// host (admin: the cluster's token) with this terminal's size and TERM; the host's
+// `jailctl console` runs on a pty there, relayed to this terminal; the shell's exit status is
+// this one's. Like a local console it needs a terminal on stdin.
+int console_in_cluster(Context& ctx, const ClusterWords& w) {
+    json body = json::object();
+    std::vector<std::string> command;
+    auto domain = attach_words(w, {"--user"}, body, command);
+    if (!domain) return report_error(ctx, "validate", domain.error());
+    if (!command.empty())
+        return report_error(ctx, "validate", Error{ErrorKind::BadInput, "arguments: console runs a shell; for a command: "
+                                                                        "jailctl --cluster exec " + domain->str() + " -- CMD"});
+    if (!::isatty(STDIN_FILENO))
+        return report_error(ctx, "validate", Error{ErrorKind::BadInput, "console needs a terminal on stdin; use 'jailctl --cluster exec " +
+                                                                            domain->str() + " -- CMD' in scripts"});
+    winsize ws{};
+    if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col) body["rows"] = ws.ws_row, body["cols"] = ws.ws_col;
+    const char* term = std::getenv("TERM");
+    if (term && *term && std::string_view(term).find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-+.") == std::string_view::npos &&
+        std::strlen(term) <= 64)
+        body["term"] = term;
+    auto at = at_jail_host(ctx, domain->str());
+    if (!at) return at.error();
+    auto started = peer_request(at->peer, "POST", "/api/v1/jails/" + domain->str() + "/console", body, std::chrono::seconds(60));
+    if (!started) return report_error(ctx, "cluster", started.error());
+    if (started->status != 202) return refused(ctx, *started, at->host);
+    const std::string id = started->body.value("task", "");
+    std::fprintf(stderr, "jailctl: console of %s on host %s (exit the shell to end it)\r\n", domain->str().c_str(), at->host.c_str());
+    auto relayed = relay_console(at->peer, id);
+    if (!relayed) return report_error(ctx, "console", Error{ErrorKind::StepFailed, relayed.error().message});
+    auto t = await_task(at->peer, at->host, id);
+    if (!t) return report_error(ctx, "cluster", Error{ErrorKind::StepFailed, t.error().message});
+    if (t->value("state", "") != "ok") {
+        std::cerr << "KO: " << task_error(*t, at->host) << std::endl;
+        return task_status(*t);
+    }
+    const json& result = (*t)["result"];
+    return result.is_object() ? result.value("exit_status", 5) : 5;
 }
 
 // One host's `renew --all` through its API, as its task ended (or why it did not run).
@@ -842,7 +991,7 @@ int renew_all_in_cluster(Context& ctx, const ClusterWords& w) {
 
 // The verbs --cluster runs, for the refusal of any other word.
 std::string routed_verbs() {
-    std::string routed = "status, backups, export, alias list, credentials";  // exec: in the action table
+    std::string routed = "status, backups, export, alias list, credentials";  // exec, console: in the action table
     for (const auto& spec : api::action_table()) routed += ", " + spec.verb;
     return routed;
 }
@@ -883,6 +1032,8 @@ int run_in_cluster(Context& ctx, const std::vector<std::string>& args, const std
             return export_in_cluster(ctx, w);
         case ClusterVerb::Exec:
             return exec_in_cluster(ctx, w);
+        case ClusterVerb::Console:
+            return console_in_cluster(ctx, w);
         case ClusterVerb::RenewAll:
             return renew_all_in_cluster(ctx, w);
         case ClusterVerb::Action:

@@ -19,26 +19,20 @@ constexpr std::pair<const char*, bool> kGlobalOptions[] = {{"--root", true},   {
 
 struct HostLocalVerb {
     const char* verb;
-    bool names_jail;  // its first positional is the jail
     const char* why;
-    std::string_view value_options[2] = {};  // options that take the next word
 };
 
-// Verbs that act on the machine that runs them: a terminal, a file or the host itself.
+// Verbs that act on the machine that runs them: a file or the host itself.
 constexpr HostLocalVerb kHostLocal[] = {
-    {"console",
-     true,
-     "it opens an interactive shell inside the jail through LXC on the jail's host",
-     {"--user", "-U"}},
-    {"import", false, "it reads the archive FILE from the machine that runs it and makes the jail there"},
-    {"restore", false,
+    {"import", "it reads the archive FILE from the machine that runs it and makes the jail there"},
+    {"restore",
      "it reads the archive FILE from the machine that runs it and makes the jail there "
      "(a dead host's jails: `jailctl recover HOST` restores them from backup_dir)"},
-    {"repair", false, "it finishes or undoes the interrupted tasks of one host's own journal"},
-    {"metrics", false, "it reports the numbers of the host that runs it"},
-    {"host", false, "it checks or prepares the machine that runs it"},
-    {"serve", false, "it is the API of the host that runs it"},
-    {"token", false, "the API tokens are each host's own"},
+    {"repair", "it finishes or undoes the interrupted tasks of one host's own journal"},
+    {"metrics", "it reports the numbers of the host that runs it"},
+    {"host", "it checks or prepares the machine that runs it"},
+    {"serve", "it is the API of the host that runs it"},
+    {"token", "the API tokens are each host's own"},
 };
 
 // Verbs that are the cluster's already: --cluster adds nothing to them.
@@ -82,6 +76,7 @@ ClusterWords classify_cluster_words(const std::vector<std::string>& words) {
     if (first == "backups") return take(ClusterVerb::Backups, first, 1);
     if (first == "export") return take(ClusterVerb::Export, first, 1);
     if (first == "exec") return take(ClusterVerb::Exec, first, 1);
+    if (first == "console") return take(ClusterVerb::Console, first, 1);
     if (first == "renew" && std::ranges::find(words, "--all") != words.end()) {
         take(ClusterVerb::RenewAll, "renew --all", 1);
         std::erase(w.arguments, "--all");
@@ -130,34 +125,13 @@ Result<std::string> read_domain(const ClusterWords& w, bool optional) {
     return domain->str();
 }
 
-std::string host_local_jail(const ClusterWords& w) {
-    if (w.kind != ClusterVerb::HostLocal) return "";
-    auto local = std::ranges::find_if(kHostLocal, [&](const auto& l) { return w.verb == l.verb; });
-    if (local == std::end(kHostLocal) || !local->names_jail) return "";
-    for (size_t i = 0; i < w.arguments.size(); ++i) {
-        const std::string& a = w.arguments[i];
-        if (a == "--") return i + 1 < w.arguments.size() ? w.arguments[i + 1] : "";
-        if (!a.starts_with("-")) return a;
-        if (std::ranges::find(local->value_options, a) != std::end(local->value_options)) ++i;  // its value
-    }
-    return "";
-}
-
-std::string host_local_refusal(const ClusterWords& w, const std::string& jail_host,
-                               const std::vector<std::string>& hosts) {
+std::string host_local_refusal(const ClusterWords& w, const std::vector<std::string>& hosts) {
     std::string message = "'" + w.verb + "' does not run through the cluster: " + w.why + "; ";
     if (std::ranges::find(kClusterOwn, w.verb) != std::end(kClusterOwn))
         return message + "run `jailctl " + w.verb + " ...` without --cluster, on any host of the cluster";
-    const std::string jail = host_local_jail(w);
-    if (!jail.empty() && !jail_host.empty())
-        return message + "run `jailctl " + w.verb + " " + jail + " ...` on host " + jail_host +
-               ", which holds " + jail;
     std::string names;
     for (const auto& h : hosts) names += (names.empty() ? "" : ", ") + h;
     if (names.empty()) names = "none joined";
-    if (!jail.empty())
-        return message + "run it on the jail's host; the cluster has no jail " + jail +
-               " (see `jailctl cluster status`; hosts: " + names + ")";
     return message + "run `jailctl " + w.verb + " ...` on the host it is for (hosts: " + names + ")";
 }
 

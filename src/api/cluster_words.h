@@ -24,6 +24,7 @@ enum class ClusterVerb {
     Backups,      // backups [DOMAIN]: the jail's host's archives (each up host's without DOMAIN)
     Export,       // export DOMAIN FILE: the host's export stream, written to FILE here
     Exec,         // exec DOMAIN [--user U] [--timeout S] -- CMD...: run there, output shown here
+    Console,      // console DOMAIN [--user U]: a shell there, its terminal relayed here
     HostLocal,    // runs on one host only: refused, `advice` says where and why
     Unknown,      // not a verb of jailctl's here
 };
@@ -41,13 +42,7 @@ ClusterWords classify_cluster_words(const std::vector<std::string>& words);
 // its canonical form; "" when `optional` and none is given. Options and extra words are bad input.
 Result<std::string> read_domain(const ClusterWords& w, bool optional);
 
-// The jail a host-local verb's words name (console DOMAIN),
-// "" when it names none (import FILE, metrics, host): the refusal names that jail's host.
-std::string host_local_jail(const ClusterWords& w);
-
-// The refusal of a host-local verb: why, and what to run instead where. `jail_host` is the
-// host etcd names for host_local_jail() ("" when none or unknown); `hosts` the cluster's.
-std::string host_local_refusal(const ClusterWords& w, const std::string& jail_host,
-                               const std::vector<std::string>& hosts);
+// The refusal of a host-local verb: why, and what to run instead where (`hosts`: the cluster's).
+std::string host_local_refusal(const ClusterWords& w, const std::vector<std::string>& hosts);
 
 }  // namespace jailctl

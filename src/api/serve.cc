@@ -26,6 +26,7 @@
 #include "api/agent.h"
 #include "api/assets.h"
 #include "api/auth.h"
+#include "api/console_relay.h"
 #include "api/serve.h"
 #include "api/tasks.h"
 #include "cli/backup_list.h"
@@ -140,6 +141,7 @@ public:
     bool valid() { return http_.is_valid(); }
     httplib::Server& http() { return http_; }
     api::TaskRunner& runner() { return runner_; }
+    api::ConsoleRelay& consoles() { return consoles_; }
     void routes();
 
 private:
@@ -171,6 +173,8 @@ private:
     // A jail moving between the cluster's hosts (docs/FLEET.md): its archive streamed out of
     // the old host, pulled in by the new one, and the customer's FTP password; uploads.
     void transfer_routes();
+    // A console's terminal relayed to its client (api/console_relay.h).
+    void console_routes();
     // <root>/uploads/<id> for an upload id (32 lowercase hex digits), else why not.
     Result<std::string> upload_path(const std::string& id) const;
     // The registered jail named in the URL (normalised), or false after answering 400/404.
@@ -179,6 +183,7 @@ private:
     Context& ctx_;
     httplib::SSLServer http_;
     api::TaskRunner runner_;
+    api::ConsoleRelay consoles_{[this](const std::string& task) { runner_.kill_task(task); }};
     api::FailureLimiter limiter_;
     // GET /jails, computed at most once a second (and again as soon as a task of serve ends):
     // a thousand clients polling the listing cost one status pass per second, not one each.
@@ -351,6 +356,28 @@ void Server::action(const httplib::Request& req, httplib::Response& res, const s
               .output_limit = kExecOutputLimit,
               .output_is_result = true};
     }
+    api::Pty pty;
+    if (spec->action == "console") {  // a pty of serve's is its terminal; its window and TERM as the client's
+        auto doc = nlohmann::json::parse(body, nullptr, false);
+        unsigned size[2] = {24, 80};
+        for (int i : {0, 1}) {
+            const char* name = i == 0 ? "rows" : "cols";
+            if (!doc.contains(name)) continue;
+            if (!doc[name].is_number_unsigned() || doc[name].get<uint64_t>() < 1 || doc[name].get<uint64_t>() > 1000)
+                return json_error(res, 400, name, std::string(name) + ": must be a number from 1 to 1000");
+            size[i] = doc[name].get<unsigned>();
+        }
+        const std::string term = doc.value("term", "vt100");
+        if (term.empty() || term.size() > 64 || term.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-+.") != std::string::npos)
+            return json_error(res, 400, "term", "term: is not a terminal type (like xterm-256color)");
+        auto opened = api::open_pty(size[0], size[1]);
+        if (!opened) return json_error(res, 500, nullptr, opened.error().message);
+        pty = std::move(*opened);
+        io = {.env = {"JAILCTL_EXEC_BY=API token " + t_token_name, "TERM=" + term},
+              .terminal_fd = pty.terminal.get(),
+              .output_limit = 64 * 1024,
+              .output_is_result = true};
+    }
     if (spec->action == "import-site") {  // the upload, opened and unlinked, is the task's --from /dev/fd/4
         auto doc = nlohmann::json::parse(body, nullptr, false);
         auto file = upload_path(doc.value("upload", ""));
@@ -367,11 +394,52 @@ void Server::action(const httplib::Request& req, httplib::Response& res, const s
     auto started = runner_.start(*args, domain, std::chrono::seconds(15), io);
     if (started.http_status == 202) {
         res.set_header("Location", "/api/v1/tasks/" + started.id);
+        if (pty.master.valid()) {
+            consoles_.add(started.id, std::move(pty.master), t_token_name);
+            return json_ok(res, 202, {{"task", started.id}, {"console", "/api/v1/consoles/" + started.id}});
+        }
         json_ok(res, 202, {{"task", started.id}});
         return;
     }
     auto field = api::error_field(*spec, started.message);
     json_error(res, started.http_status, field ? nlohmann::json(*field) : nlohmann::json(nullptr), started.message);
+}
+
+void Server::console_routes() {
+    auto& s = http_;
+    auto answer = [](httplib::Response& res, const api::ConsoleRelay::Answer& a) {
+        if (a.status == 200) return res.set_content(a.body, "application/octet-stream");
+        if (a.status == 204) {
+            res.status = 204;
+            return;
+        }
+        json_error(res, a.status, nullptr, a.body);
+    };
+    s.Get(R"(/api/v1/consoles/([0-9]{1,18})/output)", [this, answer](const httplib::Request& req, httplib::Response& res) {
+        if (!allow(req, res, Role::Admin)) return;
+        answer(res, consoles_.output(req.matches[1], t_token_name, api::kConsolePoll));
+    });
+    s.Post(R"(/api/v1/consoles/([0-9]{1,18})/input)", [this, answer](const httplib::Request& req, httplib::Response& res) {
+        if (!allow(req, res, Role::Admin)) return;
+        answer(res, consoles_.input(req.matches[1], t_token_name, req.body));
+    });
+    s.Post(R"(/api/v1/consoles/([0-9]{1,18})/resize)", [this, answer](const httplib::Request& req, httplib::Response& res) {
+        if (!allow(req, res, Role::Admin)) return;
+        auto doc = nlohmann::json::parse(req.body, nullptr, false);
+        unsigned size[2] = {0, 0};
+        for (int i : {0, 1}) {
+            const char* name = i == 0 ? "rows" : "cols";
+            if (!doc.is_object() || !doc[name].is_number_unsigned() || doc[name].get<uint64_t>() < 1 ||
+                doc[name].get<uint64_t>() > 1000)
+                return json_error(res, 400, name, std::string(name) + ": must be a number from 1 to 1000");
+            size[i] = doc[name].get<unsigned>();
+        }
+        answer(res, consoles_.resize(req.matches[1], t_token_name, size[0], size[1]));
+    });
+    s.Delete(R"(/api/v1/consoles/([0-9]{1,18}))", [this, answer](const httplib::Request& req, httplib::Response& res) {
+        if (!allow(req, res, Role::Admin)) return;
+        answer(res, consoles_.hang_up(req.matches[1], t_token_name));
+    });
 }
 
 void Server::transfer_routes() {
@@ -605,6 +673,7 @@ void Server::routes() {
         action(req, res, "destroy", req.matches[1], body.dump());
     });
     transfer_routes();
+    console_routes();
     s.Get("/api/v1/tasks", [this](const httplib::Request& req, httplib::Response& res) {
         if (!allow(req, res, Role::Viewer)) return;
         json_ok(res, 200, {{"tasks", runner_.list_json()}});
@@ -754,6 +823,7 @@ int run_serve(Context& ctx, const ServeArgs& args) {
         std::printf("serve: %s: no new connections; waiting for running tasks\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
         std::fflush(stdout);
         sd_notify("STOPPING=1");
+        server.consoles().hang_up_all();  // an interactive shell is not a task to wait for
         server.http().stop();  // returns at once; listen_after_bind() returns once the open requests end
     });
     api::HostAgent agent(ctx, *fingerprint);  // in a cluster: keeps this host up (docs/FLEET.md)

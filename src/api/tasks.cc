@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -71,6 +72,7 @@ struct TaskRunner::Task {
     nlohmann::json result, error;
     std::vector<SseEvent> events;
     bool accepted = false, exited = false;
+    pid_t pid = -1;  // the child, leader of its process group
     int exit_status = -1;
     std::string out, err;  // the child's stdout and stderr
     size_t output_limit = 0;
@@ -120,10 +122,14 @@ TaskRunner::Spawned TaskRunner::spawn(const std::vector<std::string>& argv, cons
     for (const auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
     cargv.push_back(nullptr);
     std::vector<std::string> env_store = {"JAILCTL_EVENTS_FD=3"};
-    for (char** e = environ; *e; ++e)
-        if (std::strncmp(*e, "JAILCTL_EVENTS_FD=", 18) != 0 && std::strncmp(*e, "NOTIFY_SOCKET=", 14) != 0)
-            env_store.emplace_back(*e);
     env_store.insert(env_store.end(), io.env.begin(), io.env.end());
+    auto replaced = [&](const char* e) {  // by io.env, or serve's own
+        for (const auto& mine : env_store)
+            if (auto eq = mine.find('='); std::strncmp(e, mine.c_str(), eq + 1) == 0) return true;
+        return std::strncmp(e, "NOTIFY_SOCKET=", 14) == 0;
+    };
+    for (char** e = environ; *e; ++e)
+        if (!replaced(*e)) env_store.emplace_back(*e);
     std::vector<char*> cenv;
     for (auto& e : env_store) cenv.push_back(e.data());
     cenv.push_back(nullptr);
@@ -136,16 +142,23 @@ TaskRunner::Spawned TaskRunner::spawn(const std::vector<std::string>& argv, cons
         // both); a SIGTERM of serve does not reach them (own process group) and serve waits.
         ::prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (::getppid() != parent) ::_exit(127);
-        ::setpgid(0, 0);
+        if (io.terminal_fd >= 0) {
+            ::setsid();
+            if (::ioctl(io.terminal_fd, TIOCSCTTY, 0) != 0) ::_exit(127);
+        } else {
+            ::setpgid(0, 0);
+        }
         sigset_t none;
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
         ::signal(SIGPIPE, SIG_DFL);
         // Out of the way of the dup2s below first, whatever number it has in serve.
         const int data = io.data_fd >= 0 ? ::fcntl(io.data_fd, F_DUPFD_CLOEXEC, 16) : -1;
-        const int input = io.stdin_fd >= 0 ? ::fcntl(io.stdin_fd, F_DUPFD_CLOEXEC, 16) : devnull;
+        const int input = io.terminal_fd >= 0 ? ::fcntl(io.terminal_fd, F_DUPFD_CLOEXEC, 16)
+                          : io.stdin_fd >= 0  ? ::fcntl(io.stdin_fd, F_DUPFD_CLOEXEC, 16)
+                                              : devnull;
         if (input >= 0) ::dup2(input, 0);
-        ::dup2(out[1], 1);
+        ::dup2(io.terminal_fd >= 0 ? input : out[1], 1);
         ::dup2(err[1], 2);
         ::dup2(ev[1], 3);  // dup2 clears close-on-exec on the copies
         if (data >= 0) ::dup2(data, 4);
@@ -212,6 +225,7 @@ TaskRunner::Started TaskRunner::start(const std::vector<std::string>& verb_args,
         started.error = {{"field", nullptr}, {"message", started.message}};
         return started;
     }
+    task->pid = child.pid;
     {
         std::lock_guard lock(mu_);
         tasks_[task->id] = task;
@@ -412,6 +426,13 @@ std::optional<std::vector<SseEvent>> TaskRunner::events(const std::string& id, s
     finished = task->exited && !task->events.empty() && task->events.back().event == "done" &&
                next + out.size() == task->events.size();
     return out;
+}
+
+bool TaskRunner::kill_task(const std::string& id) {
+    std::lock_guard lock(mu_);
+    auto task = find(id);
+    if (!task || task->exited) return false;
+    return ::kill(-task->pid, SIGKILL) == 0;  // the whole group: LXC's attach helpers too
 }
 
 void TaskRunner::drain() {

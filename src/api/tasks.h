@@ -31,6 +31,9 @@ struct ChildIo {
     int data_fd = -1;              // becomes the child's fd 4 (/dev/fd/4): an archive stream
     std::vector<std::string> env;  // NAME=value added to serve's environment (secrets: not argv)
     int stdin_fd = -1;             // becomes the child's stdin (default /dev/null)
+    // A terminal (a pty's other side): the child's controlling terminal, stdin and stdout, in
+    // a session of its own (console). Its stderr stays serve's pipe: jailctl's own KO lines.
+    int terminal_fd = -1;
     size_t output_limit = 16u << 20;  // per stream; beyond it only the last bytes are kept
     // The child's outputs and exit status are the task's result (exec: a command's), not a
     // verb's JSON report; only a KO line on its stderr makes the task KO.
@@ -62,6 +65,8 @@ public:
     // `finished` is set once the last ("done") event is among them. nullopt: unknown task.
     std::optional<std::vector<SseEvent>> events(const std::string& id, size_t next, std::chrono::milliseconds timeout,
                                                 bool& finished);
+    // SIGKILL to the running task's process group (a console hung up); false when it ended.
+    bool kill_task(const std::string& id);
     // Refuse new tasks, wait for the running ones.
     void drain();
     bool draining() const;

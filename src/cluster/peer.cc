@@ -59,18 +59,45 @@ std::unexpected<Error> unreachable(const Peer& peer, const std::string& where, h
 
 }  // namespace
 
-Result<PeerAnswer> peer_request(const Peer& peer, const std::string& method, const std::string& path,
-                                const nlohmann::json& body, std::chrono::milliseconds timeout) {
-    const std::string where = peer.api_url + path;
-    auto client = pinned_client(peer, where, timeout);
+struct PeerConnection::Impl {
+    std::unique_ptr<httplib::SSLClient> client;
+    Peer peer;  // the fingerprint the pin callback reads lives here
+};
+
+PeerConnection::PeerConnection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PeerConnection::PeerConnection(PeerConnection&&) noexcept = default;
+PeerConnection& PeerConnection::operator=(PeerConnection&&) noexcept = default;
+PeerConnection::~PeerConnection() = default;
+
+Result<PeerConnection> PeerConnection::open(const Peer& peer, std::chrono::milliseconds timeout) {
+    auto impl = std::make_unique<Impl>();
+    impl->peer = peer;
+    auto client = pinned_client(impl->peer, peer.api_url, timeout);
     if (!client) return std::unexpected(client.error());
-    const std::string text = body.is_null() ? "" : body.dump();
-    httplib::Result res = method == "POST"     ? (*client)->Post(path, text, "application/json")
-                          : method == "DELETE" ? (*client)->Delete(path)
-                                               : (*client)->Get(path);
-    if (!res) return unreachable(peer, where, res.error());
+    impl->client = std::move(*client);
+    impl->client->set_keep_alive(true);
+    return PeerConnection(std::move(impl));
+}
+
+Result<PeerAnswer> PeerConnection::send(const std::string& method, const std::string& path, const std::string& body,
+                                        const std::string& content_type, std::string* raw) {
+    httplib::SSLClient& c = *impl_->client;
+    httplib::Result res = method == "POST"     ? c.Post(path, body, content_type)
+                          : method == "DELETE" ? c.Delete(path)
+                                               : c.Get(path);
+    if (!res) return unreachable(impl_->peer, impl_->peer.api_url + path, res.error());
+    if (raw) *raw = res->body;
     auto answer = nlohmann::json::parse(res->body, nullptr, false);
     return PeerAnswer{res->status, answer.is_discarded() ? nlohmann::json(nullptr) : std::move(answer)};
+}
+
+void PeerConnection::stop() { impl_->client->stop(); }
+
+Result<PeerAnswer> peer_request(const Peer& peer, const std::string& method, const std::string& path,
+                                const nlohmann::json& body, std::chrono::milliseconds timeout) {
+    auto c = PeerConnection::open(peer, timeout);
+    if (!c) return std::unexpected(c.error());
+    return c->send(method, path, body.is_null() ? "" : body.dump());
 }
 
 Result<void> peer_stream(const Peer& peer, const std::string& path,
@@ -101,18 +128,18 @@ Result<void> peer_stream(const Peer& peer, const std::string& path,
 
 Result<void> peer_upload(const Peer& peer, const std::string& path, const std::function<Result<std::string>()>& next,
                          std::chrono::milliseconds timeout) {
-    const std::string where = peer.api_url + path;
-    auto client = pinned_client(peer, where, timeout);
-    if (!client) return std::unexpected(client.error());
-    (*client)->set_keep_alive(true);
+    auto c = PeerConnection::open(peer, timeout);
+    if (!c) return std::unexpected(c.error());
     for (;;) {
         auto piece = next();
         if (!piece) return std::unexpected(piece.error());
         if (piece->empty()) return {};
-        httplib::Result res = (*client)->Post(path, *piece, "application/octet-stream");
-        if (!res) return unreachable(peer, where, res.error());
+        std::string body;
+        auto res = c->send("POST", path, *piece, "application/octet-stream", &body);
+        if (!res) return std::unexpected(res.error());
         if (res->status != 200)
-            return fail("peer " + where + ": HTTP " + std::to_string(res->status) + " " + quote_input(res->body.substr(0, 300)));
+            return fail("peer " + peer.api_url + path + ": HTTP " + std::to_string(res->status) + " " +
+                        quote_input(body.substr(0, 300)));
     }
 }
 

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -22,6 +23,25 @@ struct Peer {
 struct PeerAnswer {
     int status = 0;
     nlohmann::json body;  // null when the body is not JSON
+};
+
+// One connection to the peer, kept open across requests (HTTP keep-alive; reopened when the
+// peer closed it): a console's keys and output polls. One thread at a time; stop() from another.
+class PeerConnection {
+public:
+    static Result<PeerConnection> open(const Peer& peer, std::chrono::milliseconds timeout);
+    PeerConnection(PeerConnection&&) noexcept;
+    PeerConnection& operator=(PeerConnection&&) noexcept;
+    ~PeerConnection();
+    // `body` sent as `content_type` (POST); the answer's body as bytes (`raw`) or JSON.
+    Result<PeerAnswer> send(const std::string& method, const std::string& path, const std::string& body = {},
+                            const std::string& content_type = "application/json", std::string* raw = nullptr);
+    void stop();  // ends the request in flight (it fails): another thread's way out
+
+private:
+    struct Impl;
+    explicit PeerConnection(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> impl_;
 };
 
 // One request to the peer (method GET, POST or DELETE; `body` sent as JSON unless null).

@@ -64,7 +64,11 @@ api_expect 404 "$VIEW" GET /api/v1/jails/none.example.com/logs
 api_expect 400 "$ADMIN" POST /api/v1/jails/row.example.com/exec '{}'  # exec exists: its command is required
 assert_eq command "$(api_field 'd["error"]["field"]')" "exec without a command"
 api_expect 404 "$ADMIN" POST /api/v1/jails/row.example.com/restore '{}'
-api_expect 404 "$ADMIN" POST /api/v1/jails/row.example.com/console '{}'
+api_expect 409 "$ADMIN" POST /api/v1/jails/row.example.com/console '{}'  # console exists: the jail must run
+assert_contains "$(api_field 'd["error"]["message"]')" "is not running" "console of a stopped jail"
+api_expect 404 "$ADMIN" GET /api/v1/consoles/999/output
+api_expect 404 "$ADMIN" POST /api/v1/consoles/999/input 'x'
+api_expect 404 "$ADMIN" DELETE /api/v1/consoles/999
 api_expect 404 "$VIEW" GET /api/v1/jails/row.example.com/logs/..%2F..%2Fjailctl.db
 
 info "413: a body over 64 KiB"

@@ -153,6 +153,63 @@ assert_eq timeout "$(api_field 'd["error"]["field"]')" "timeout 0"
 api_expect 400 "$ADMIN" POST /api/v1/jails/api.example.com/exec '{"command":[]}'
 assert_eq command "$(api_field 'd["error"]["field"]')" "empty command"
 
+info "console (admin): a shell on a pty of serve's; its output long-polled, keys and window size posted; its token's only"
+# console_read TOKEN ID: the console's output until it ended (410), in CONSOLE_OUT
+console_read() {
+  local code i all="$SANDBOX_DIR/console.all"
+  : >"$all"
+  for i in $(seq 1 20); do
+    code=$(curl -s --max-time 30 --cacert "$CACERT" -H "Authorization: Bearer $1" -o "$SANDBOX_DIR/console.out" \
+      -w '%{http_code}' "$API_URL/api/v1/consoles/$2/output")
+    case $code in
+      200) cat "$SANDBOX_DIR/console.out" >>"$all" ;;
+      204) ;;
+      410) CONSOLE_OUT=$(tr -d '\r' <"$all"); return 0 ;;
+      *) fail "console $2 output: HTTP $code $(cat "$SANDBOX_DIR/console.out")" ;;
+    esac
+  done
+  fail "console $2 did not end: $(cat "$all")"
+}
+api_expect 403 "$OPER" POST /api/v1/jails/api.example.com/console '{}'
+api_expect 400 "$ADMIN" POST /api/v1/jails/api.example.com/console '{"rows":0}'
+assert_eq rows "$(api_field 'd["error"]["field"]')" "rows 0"
+api_expect 400 "$ADMIN" POST /api/v1/jails/api.example.com/console '{"term":"x;reboot"}'
+assert_eq term "$(api_field 'd["error"]["field"]')" "a TERM that is no terminal type"
+api_expect 400 "$ADMIN" POST /api/v1/jails/api.example.com/console '{"user":"nobody-here"}'
+assert_contains "$(api_field 'd["error"]["message"]')" "nobody-here"
+api_expect 202 "$ADMIN" POST /api/v1/jails/api.example.com/console '{"rows":33,"cols":101,"term":"xterm-256color"}'
+conforms POST '/api/v1/jails/{domain}/console'
+CON=$(api_field 'd["task"]')
+assert_eq "/api/v1/consoles/$CON" "$(api_field 'd["console"]')" "the console's path"
+OTHER_ADMIN=$(new_token adm2 admin)
+api_expect 404 "$OTHER_ADMIN" POST "/api/v1/consoles/$CON/input" $'exit 9\n'  # another token's console
+api_expect 403 "$OPER" GET "/api/v1/consoles/$CON/output"
+api_expect 204 "$ADMIN" POST "/api/v1/consoles/$CON/input" $'stty size\n'
+sleep 1
+api_expect 400 "$ADMIN" POST "/api/v1/consoles/$CON/resize" '{"rows":40}'
+assert_eq cols "$(api_field 'd["error"]["field"]')" "resize without cols"
+api_expect 204 "$ADMIN" POST "/api/v1/consoles/$CON/resize" '{"rows":40,"cols":120}'
+sleep 1
+api_expect 204 "$ADMIN" POST "/api/v1/consoles/$CON/input" $'stty size; echo "t=$TERM u=$(id -u) $((6*7))"; exit 4\n'
+console_read "$ADMIN" "$CON"
+assert_contains "$CONSOLE_OUT" $'\n33 101\n' "the window size given at the start"
+assert_contains "$CONSOLE_OUT" $'\n40 120\n' "the window size after a resize"
+assert_contains "$CONSOLE_OUT" "t=xterm-256color u=0 42" "TERM, the user and the shell's own arithmetic"
+wait_task "$ADMIN" "$CON" 60
+assert_eq "ok 4" "$TASK_STATE $(api_field 'd["result"]["exit_status"]')" "the console's task: the shell's exit status"
+api_expect 404 "$ADMIN" POST "/api/v1/consoles/$CON/input" ''
+api_expect 200 "$VIEW" GET /api/v1/jails/api.example.com/logs
+CONLOG=$(api_field '[l["name"] for l in d["logs"] if l["name"].endswith("-console.log")][-1]')
+api_expect 200 "$VIEW" GET "/api/v1/jails/api.example.com/logs/$CONLOG"
+assert_contains "$API_BODY" "for API token adm: /bin/sh -l" "the console's audit log names the token"
+info "console hung up (DELETE): its task is ended"
+api_expect 202 "$ADMIN" POST /api/v1/jails/api.example.com/console '{}'
+CON=$(api_field 'd["task"]')
+api_expect 204 "$ADMIN" DELETE "/api/v1/consoles/$CON"
+wait_task "$ADMIN" "$CON" 30
+assert_eq 137 "$(api_field 'd["result"]["exit_status"]')" "a hung-up console's task: killed"
+api_expect 404 "$ADMIN" GET "/api/v1/consoles/$CON/output"
+
 info "/metrics: Prometheus text for viewers"
 api_expect 200 "$VIEW" GET /metrics
 assert_contains "$API_BODY" 'domain="api.example.com"' "metrics"

@@ -199,9 +199,33 @@ assert_ko validate "domain: s1.example.com is already a jail on host c"
 assert_eq "" "$(etcd_keys /jailctl/jails/s3.example.com)$(etcd_keys /jailctl/ips/203.0.113.79)" "claims left by refused import-sites"
 [ -z "$(ls -A "$(host_root c)/uploads" 2>/dev/null)" ] || fail "host c kept an upload: $(ls "$(host_root c)/uploads")"
 
+info "--cluster console: a shell in the jail on its host, this terminal relayed (script(1) gives this side a pty)"
+rc=0
+out=$({ sleep 2; printf 'stty size; echo "u=$(id -u) h=$(hostname) t=$TERM"; exit 7\n'; sleep 5; } |
+  TERM=xterm-256color on_host a timeout 60 script -qec \
+    "stty rows 33 cols 101; $JAILCTL --root $(host_root a) --cluster console p2.example.com" /dev/null) || rc=$?
+assert_eq 7 "$rc" "the remote shell's exit status: $out"
+assert_contains "$out" "u=0 h=p2.example.com t=xterm-256color" "the shell runs in the jail"
+assert_contains "$out" "33 101" "this terminal's size, there"
+assert_contains "$out" "console of p2.example.com on host $second" "the host named"
+assert_exit 2 jc --cluster console p2.example.com </dev/null
+assert_ko validate "console needs a terminal on stdin"
+assert_exit 2 jc --cluster console p2.example.com --timeout 3 </dev/null
+assert_ko validate "timeout"
+info "--cluster console: SIGTERM to the client hangs the console up on the host"
+{ sleep 30 | on_host a script -qec "$JAILCTL --root $(host_root a) --cluster console p2.example.com" /dev/null >/dev/null 2>&1; } &
+relay_job=$!
+remote() { pgrep -f -- "--json console .*p2\.example\.com" || true; }
+for _ in $(seq 1 50); do [ -n "$(remote)" ] && break; sleep 0.2; done
+[ -n "$(remote)" ] || fail "no console process on host $second"
+client=$(pgrep -f -- "--cluster console p2.example.com" | while read -r p; do [ "$(cat /proc/$p/comm)" = jailctl ] && echo "$p"; done)
+[ -n "$client" ] || fail "no console client"
+kill -TERM $client
+for _ in $(seq 1 50); do [ -z "$(remote)" ] && break; sleep 0.2; done
+[ -z "$(remote)" ] || fail "the console on host $second outlived its client: $(remote)"
+wait "$relay_job" 2>/dev/null || true
+
 info "host-local verbs: refused, saying why and where to run them"
-assert_exit 2 jc --cluster console p2.example.com
-assert_ko validate "verb: 'console' does not run through the cluster: it opens an interactive shell inside the jail.*on host $second, which holds p2.example.com"
 assert_exit 2 jc2 --json --cluster metrics
 assert_contains "$(json_eval "$OUT_FILE" 'd["error"]["message"]')" "on the host it is for (hosts: a, b, c)"
 : >"$SANDBOX_DIR/none.tar.zst"

@@ -57,7 +57,7 @@ TEST(ClusterWords, RenewAllIsEachHostsOwn) {
 
 TEST(ClusterWords, HostLocalVerbsSayWhy) {
     for (const char* verb :
-         {"console", "import", "restore", "repair", "metrics", "host"}) {
+         {"import", "restore", "repair", "metrics", "host"}) {
         auto w = classify_cluster_words({verb});
         EXPECT_EQ(w.kind, ClusterVerb::HostLocal) << verb;
         EXPECT_FALSE(w.why.empty()) << verb;
@@ -66,6 +66,9 @@ TEST(ClusterWords, HostLocalVerbsSayWhy) {
     auto exec = classify_cluster_words({"exec", "a.example", "--", "ls"});  // its output comes back
     EXPECT_EQ(exec.kind, ClusterVerb::Exec);
     EXPECT_EQ(exec.arguments, (Words{"a.example", "--", "ls"}));
+    auto console = classify_cluster_words({"console", "-U", "www", "a.example"});  // its terminal relayed
+    EXPECT_EQ(console.kind, ClusterVerb::Console);
+    EXPECT_EQ(console.arguments, (Words{"-U", "www", "a.example"}));
     auto site = classify_cluster_words({"import-site", "a.example", "--from", "/srv/site"});  // a create, its site sent
     EXPECT_EQ(site.kind, ClusterVerb::Action);
     EXPECT_EQ(site.verb, "import-site");
@@ -73,22 +76,15 @@ TEST(ClusterWords, HostLocalVerbsSayWhy) {
     EXPECT_EQ(classify_cluster_words({}).kind, ClusterVerb::Unknown);
 }
 
-TEST(ClusterWords, TheRefusalNamesTheJailsHost) {
-    auto console = classify_cluster_words({"console", "--user", "www", "a.example"});
-    EXPECT_EQ(host_local_jail(console), "a.example");
-    console = classify_cluster_words({"console", "a.example"});
-    EXPECT_EQ(host_local_jail(console), "a.example");
-    auto said = host_local_refusal(console, "b", {"a", "b", "c"});
-    EXPECT_NE(said.find("'console' does not run through the cluster: it opens an interactive shell inside the jail"),
+TEST(ClusterWords, TheRefusalSaysWhereToRunIt) {
+    auto import = host_local_refusal(classify_cluster_words({"import", "site.tar.zst"}), {"a", "b"});
+    EXPECT_NE(import.find("'import' does not run through the cluster: it reads the archive FILE from the machine that runs it"),
               std::string::npos)
-        << said;
-    EXPECT_NE(said.find("on host b, which holds a.example"), std::string::npos) << said;
-    auto unknown_jail = host_local_refusal(console, "", {"a", "b"});
-    EXPECT_NE(unknown_jail.find("no jail a.example"), std::string::npos) << unknown_jail;
-    auto metrics = host_local_refusal(classify_cluster_words({"metrics"}), "", {"a", "b"});
+        << import;
+    auto metrics = host_local_refusal(classify_cluster_words({"metrics"}), {"a", "b"});
     EXPECT_NE(metrics.find("on the host it is for (hosts: a, b)"), std::string::npos) << metrics;
-    EXPECT_EQ(host_local_jail(classify_cluster_words({"import", "site.tar.zst"})), "");
-    auto move = host_local_refusal(classify_cluster_words({"move", "a.example"}), "", {});
+    EXPECT_NE(host_local_refusal(classify_cluster_words({"repair"}), {}).find("(hosts: none joined)"), std::string::npos);
+    auto move = host_local_refusal(classify_cluster_words({"move", "a.example"}), {});
     EXPECT_NE(move.find("without --cluster"), std::string::npos) << move;
 }
 
