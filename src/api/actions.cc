@@ -64,6 +64,13 @@ std::vector<FieldSpec> with(std::vector<FieldSpec> fields, std::initializer_list
     return fields;
 }
 
+// import and restore of an archive uploaded first (POST /api/v1/uploads): the archive is the
+// task's /dev/fd/4; the new jail's identity defaults to the archive's.
+std::vector<FieldSpec> archive_fields() {
+    return {{"upload", T::String, kServeField, true}, {"domain", T::String, "--domain"}, {"ip", T::String, "--ip"},
+            {"size", T::SizeValue, "--size"},         {"routed", T::Bool, "--routed"},   {"force_ip", T::Bool, "--force-ip"}};
+}
+
 }  // namespace
 
 const std::vector<ActionSpec>& action_table() {
@@ -94,6 +101,9 @@ const std::vector<ActionSpec>& action_table() {
         {"renew-all", "renew --all", Role::Operator, false, {{"days", T::Integer, "--days"}}},
         // A create whose site was uploaded first (POST /api/v1/uploads): `--cluster import-site`.
         {"import-site", "import-site", Role::Admin, false, with(new_jail_fields(), {{"upload", T::String, kServeField, true}})},
+        // `--cluster import|restore FILE`: the archive of the operator's machine, uploaded first.
+        {"import", "import", Role::Admin, false, archive_fields()},
+        {"restore", "restore", Role::Admin, false, with(archive_fields(), {{"replace", T::Bool, "--replace"}})},
         // A command in the jail, its output collected (docs/API.md): root in the jail, so admin.
         {"exec", "exec", Role::Admin, true,
          {{"user", T::String, "--user"},

@@ -23,6 +23,7 @@
 #include "api/actions.h"
 #include "api/cluster_words.h"
 #include "cli/backup_list.h"
+#include "host/archive.h"
 #include "cluster/membership.h"
 #include "cluster/peer.h"
 #include "jail/byte_size.h"
@@ -44,7 +45,8 @@ struct Routed {
     const api::ActionSpec* spec = nullptr;
     std::string domain;  // the jail: the path's for verbs on a jail, the new one's for create
     json body = json::object();
-    std::string site;    // import-site: --from, a directory or a tarball of this machine
+    std::string site;    // import-site: --from, a directory or a tarball of this machine; import, restore: FILE
+    uint64_t archive_size = 0;  // import, restore: the archive's disk size (the jail's without --size)
 };
 
 // import-site's --from (a path of this machine, sent as an upload), taken out of the words.
@@ -64,6 +66,28 @@ Result<std::string> take_from(std::vector<std::string>& args) {
     return fail_input("from", "is required (--from DIR|TARBALL)");
 }
 
+// import's and restore's FILE (an archive of this machine, sent as an upload), taken out of the
+// words (the verb's, without jailctl's global options).
+Result<std::string> take_archive(std::vector<std::string>& words) {
+    for (size_t i = 1; i < words.size(); ++i) {
+        const std::string& w = words[i];
+        if (w == "--" && i + 1 < words.size()) {
+            std::string file = words[i + 1];
+            words.erase(words.begin() + static_cast<long>(i) + 1);
+            return file;
+        }
+        if ((w == "--domain" || w == "--ip" || w == "--size") && w.find('=') == std::string::npos) {
+            ++i;  // its value
+            continue;
+        }
+        if (!w.starts_with("-")) {
+            std::string file = w;
+            words.erase(words.begin() + static_cast<long>(i));
+            return file;
+        }
+    }
+    return fail_input("file", "is required (" + words[0] + " FILE: an archive written by backup or export)");
+}
 
 // The verb and its arguments as the API's action and JSON body, through the action table.
 Result<Routed> route(const std::vector<std::string>& args) {
@@ -316,11 +340,29 @@ Result<std::string> upload_site(const Peer& peer, const std::string& host, const
     return id;
 }
 
+// Starts the routed new-jail action on `host`: POST /api/v1/jails (create), or, after sending
+// this machine's site or archive as an upload, /api/v1/import-site|import|restore.
+Result<PeerAnswer> start_with_upload(const Peer& peer, const std::string& host, const Routed& r) {
+    json body = r.body;
+    if (!r.site.empty()) {
+        std::fprintf(stderr, "cluster: sending %s to host %s\n", r.site.c_str(), host.c_str());
+        auto upload = upload_site(peer, host, r.site);
+        if (!upload) return std::unexpected(Error{upload.error().kind, "upload: " + upload.error().message});
+        body["upload"] = *upload;
+    }
+    return peer_request(peer, "POST", r.spec->action == "create" ? "/api/v1/jails" : "/api/v1/" + r.spec->action, body,
+                        std::chrono::seconds(60));
+}
+
 int create_in_cluster(Context& ctx, Etcd& etcd, const ClusterView& v, const Routed& r, const std::string& wanted_host) {
     const std::string domain = r.domain, ip = r.body.value("ip", "");
     if (ip.empty()) return report_error(ctx, "validate", Error{ErrorKind::BadInput, "ip: is required (--ip)"});
-    auto size = ByteSize::parse_disk(r.body.value("size", ""));
-    if (!size) return report_error(ctx, "validate", size.error());
+    uint64_t size_bytes = r.archive_size;  // import, restore: the archive's unless --size
+    if (r.body.contains("size") || size_bytes == 0) {
+        auto size = ByteSize::parse_disk(r.body.value("size", ""));
+        if (!size) return report_error(ctx, "validate", size.error());
+        size_bytes = size->bytes();
+    }
     uint64_t memory = 256ull << 20;  // create's default limit (jail/registry.h)
     if (r.body.contains("memory")) {
         auto m = ByteSize::parse(r.body["memory"].is_string() ? r.body["memory"].get<std::string>() : r.body["memory"].dump(), "memory");
@@ -329,7 +371,7 @@ int create_in_cluster(Context& ctx, Etcd& etcd, const ClusterView& v, const Rout
     }
     std::string host = wanted_host;
     if (host.empty()) {
-        auto placed = place(v, size->bytes(), memory);
+        auto placed = place(v, size_bytes, memory);
         if (!placed) return report_error(ctx, "placement", placed.error());
         host = *placed;
     } else if (!v.hosts.contains(host)) {
@@ -341,7 +383,7 @@ int create_in_cluster(Context& ctx, Etcd& etcd, const ClusterView& v, const Rout
     uint8_t token[8];
     random_bytes(token);
     std::string claim = hex(std::span<const unsigned char>(token));
-    std::string jail_value = json{{"host", host}, {"ip", ip}, {"size_bytes", size->bytes()}, {"state", "creating"}, {"claim", claim}}.dump();
+    std::string jail_value = json{{"host", host}, {"ip", ip}, {"size_bytes", size_bytes}, {"state", "creating"}, {"claim", claim}}.dump();
     std::string ip_value = json{{"domain", domain}, {"host", host}, {"claim", claim}}.dump();
     auto claimed = etcd.create({{keys::jail(domain), jail_value}, {keys::ip(ip), ip_value}});
     if (!claimed) return report_error(ctx, "claim", claimed.error());
@@ -363,18 +405,7 @@ int create_in_cluster(Context& ctx, Etcd& etcd, const ClusterView& v, const Rout
     };
     std::fprintf(stderr, "cluster: %s placed on host %s\n", domain.c_str(), host.c_str());
     Peer peer = peer_of(v, host);
-    json body = r.body;
-    if (r.spec->action == "import-site") {  // the site goes first, as an upload to that host
-        std::fprintf(stderr, "cluster: sending the site %s to host %s\n", r.site.c_str(), host.c_str());
-        auto upload = upload_site(peer, host, r.site);
-        if (!upload) {
-            release();
-            return report_error(ctx, "upload", upload.error());
-        }
-        body["upload"] = *upload;
-    }
-    auto started = peer_request(peer, "POST", r.spec->action == "import-site" ? "/api/v1/import-site" : "/api/v1/jails", body,
-                                std::chrono::seconds(60));
+    auto started = start_with_upload(peer, host, r);
     if (!started) {
         release();
         return report_error(ctx, "cluster", started.error());
@@ -1000,9 +1031,10 @@ std::string routed_verbs() {
 
 int run_in_cluster(Context& ctx, const std::vector<std::string>& args, const std::string& wanted_host) {
     const ClusterWords w = classify_cluster_words(verb_words(args));
-    if (!wanted_host.empty() && w.verb != "create" && w.verb != "import-site")
-        return report_error(ctx, "validate", Error{ErrorKind::BadInput, "host: --host chooses where a new jail goes (create, import-site); "
-                                                                        "other verbs run on the jail's host"});
+    const bool new_jail = w.verb == "create" || w.verb == "import-site" || w.verb == "import" || w.verb == "restore";
+    if (!wanted_host.empty() && !new_jail)
+        return report_error(ctx, "validate", Error{ErrorKind::BadInput, "host: --host chooses where a new jail goes (create, "
+                                                                        "import-site, import, restore); other verbs run on the jail's host"});
     switch (w.kind) {
         case ClusterVerb::Unknown:
             return report_error(ctx, "validate", Error{ErrorKind::BadInput, "verb: '" + w.verb + "' does not run through the cluster "
@@ -1052,9 +1084,25 @@ int run_in_cluster(Context& ctx, const std::vector<std::string>& args, const std
                                                                          : "";
         if (!bad.empty()) return report_error(ctx, "validate", Error{ErrorKind::BadInput, "from: " + bad});
     }
+    uint64_t archive_size = 0;
+    if (w.verb == "import" || w.verb == "restore") {  // FILE is sent; its manifest names the jail unless the words do
+        words = verb_words(args);
+        auto file = take_archive(words);
+        if (!file) return report_error(ctx, "validate", file.error());
+        site = std::filesystem::absolute(*file).lexically_normal().string();
+        auto manifest = read_manifest(site);
+        if (!manifest) return report_error(ctx, "validate", Error{ErrorKind::BadInput, "file: " + manifest.error().message});
+        auto given = [&](const std::string& option) {
+            return std::ranges::any_of(words, [&](const auto& x) { return x == option || x.starts_with(option + "="); });
+        };
+        if (!given("--domain")) words.push_back("--domain=" + manifest->domain);
+        if (!given("--ip")) words.push_back("--ip=" + manifest->ip);
+        archive_size = manifest->size_bytes;
+    }
     auto r = route(words);
     if (!r) return report_error(ctx, "validate", r.error());
     r->site = site;
+    r->archive_size = archive_size;
     auto m = load_membership(ctx.paths.root);
     if (!m) return report_error(ctx, "validate", m.error());
     if (!*m)
@@ -1064,7 +1112,18 @@ int run_in_cluster(Context& ctx, const std::vector<std::string>& args, const std
     if (!etcd) return report_error(ctx, "validate", etcd.error());
     auto v = read_cluster(*etcd);
     if (!v) return report_error(ctx, "cluster", v.error());
-    if (r->spec->verb == "create" || r->spec->verb == "import-site") return create_in_cluster(ctx, *etcd, *v, *r, wanted_host);
+    if (r->spec->action == "restore" && r->body.value("replace", false)) {  // the jail's own host replaces it
+        auto jail = jail_host(*etcd, *v, r->domain);
+        if (!jail) return report_error(ctx, "validate", jail.error());
+        if (!wanted_host.empty() && wanted_host != jail->host)
+            return report_error(ctx, "validate", Error{ErrorKind::BadInput, "host: restore --replace runs on the jail's host, " + jail->host});
+        Peer peer = peer_of(*v, jail->host);
+        auto started = start_with_upload(peer, jail->host, *r);
+        if (!started) return report_error(ctx, "cluster", started.error());
+        if (started->status != 202) return refused(ctx, *started, jail->host);
+        return follow(ctx, peer, jail->host, started->body.value("task", ""));
+    }
+    if (new_jail) return create_in_cluster(ctx, *etcd, *v, *r, wanted_host);
 
     auto jail = jail_host(*etcd, *v, r->domain);
     if (!jail) return report_error(ctx, "validate", jail.error());

@@ -22,12 +22,8 @@ struct HostLocalVerb {
     const char* why;
 };
 
-// Verbs that act on the machine that runs them: a file or the host itself.
+// Verbs that act on the machine that runs them: the host itself.
 constexpr HostLocalVerb kHostLocal[] = {
-    {"import", "it reads the archive FILE from the machine that runs it and makes the jail there"},
-    {"restore",
-     "it reads the archive FILE from the machine that runs it and makes the jail there "
-     "(a dead host's jails: `jailctl recover HOST` restores them from backup_dir)"},
     {"repair", "it finishes or undoes the interrupted tasks of one host's own journal"},
     {"metrics", "it reports the numbers of the host that runs it"},
     {"host", "it checks or prepares the machine that runs it"},

@@ -330,10 +330,9 @@ void Server::action(const httplib::Request& req, httplib::Response& res, const s
         json_error(res, 400, args.error().message.substr(0, colon), args.error().message);
         return;
     }
-    if (!spec->path_domain) {
-        auto it = std::find(args->begin(), args->end(), "--");
-        if (it != args->end() && it + 1 != args->end()) domain = *(it + 1);
-    }
+    if (!spec->path_domain)  // the new jail's (create, import-site: a positional; import, restore: --domain)
+        if (auto doc = nlohmann::json::parse(body, nullptr, false); doc.is_object() && doc["domain"].is_string())
+            domain = doc["domain"].get<std::string>();
     api::ChildIo io;
     Fd input;
     if (spec->action == "exec") {  // its stdin as given (else empty), a time limit always, a smaller output cap
@@ -378,7 +377,8 @@ void Server::action(const httplib::Request& req, httplib::Response& res, const s
               .output_limit = 64 * 1024,
               .output_is_result = true};
     }
-    if (spec->action == "import-site") {  // the upload, opened and unlinked, is the task's --from /dev/fd/4
+    if (std::ranges::any_of(spec->fields, [](const auto& f) { return f.name == "upload"; })) {
+        // the upload, opened and unlinked, is the task's /dev/fd/4: import-site's --from, the archive of import and restore
         auto doc = nlohmann::json::parse(body, nullptr, false);
         auto file = upload_path(doc.value("upload", ""));
         if (!file) return json_error(res, 400, "upload", file.error().message);
@@ -388,7 +388,8 @@ void Server::action(const httplib::Request& req, httplib::Response& res, const s
                               "upload: " + (err == ENOENT ? std::string("no such upload (expired after an hour, or used)")
                                                           : std::string(std::strerror(err))));
         ::unlink(file->c_str());  // used once; gone with the task's descriptor
-        args->insert(std::find(args->begin(), args->end(), "--"), "--from=/dev/fd/4");
+        if (spec->action == "import-site") args->insert(std::find(args->begin(), args->end(), "--"), "--from=/dev/fd/4");
+        else args->push_back("/dev/fd/4");
         io.data_fd = input.get();
     }
     auto started = runner_.start(*args, domain, std::chrono::seconds(15), io);
@@ -648,8 +649,8 @@ void Server::routes() {
         action(req, res, "create", "", req.body);
     });
     // import-site: create's fields and "upload", the site sent before (POST /api/v1/uploads).
-    s.Post("/api/v1/import-site", [this](const httplib::Request& req, httplib::Response& res) {
-        action(req, res, "import-site", "", req.body);
+    s.Post("/api/v1/(import-site|import|restore)", [this](const httplib::Request& req, httplib::Response& res) {
+        action(req, res, req.matches[1], "", req.body);
     });
     // renew --all: every jail of this host whose ACME certificate is due (operator).
     s.Post("/api/v1/renew", [this](const httplib::Request& req, httplib::Response& res) {

@@ -113,13 +113,18 @@ Result<void> validate(Context& ctx, const RestoreArgs& args, JailPlan& plan, Res
     rp.file = fs::absolute(args.file, abs_ec).lexically_normal().string();
     if (abs_ec) return fail_input("file", "'" + args.file + "': " + abs_ec.message());
     struct stat st {};
-    const bool stream = ::stat(rp.file.c_str(), &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
+    bool stream = ::stat(rp.file.c_str(), &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
     if (!stream && (::stat(rp.file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)))
         return fail_input("file", rp.file + " is not a readable archive file, pipe or socket");
+    // A stream saved to a file (`jailctl --cluster export`, `export D /dev/stdout > F`) has no
+    // content digest to verify up front: it is read as the stream it was.
+    if (auto m = stream ? Result<Manifest>(fail("")) : read_manifest(rp.file); m && m->streamed) stream = true;
     if (stream) {
         // Read once: the manifest now, the entries in the extract step (each checked there; a
         // bad stream is undone like any failed step).
-        if (args.replace) return fail_input("file", "--replace needs an archive file, not a stream");
+        if (args.replace)
+            return fail_input("file", rp.file + " was written as a stream (no content digest to check before the jail "
+                                                "is replaced): restore it under a new domain, or use a backup");
         rp.stream_fd = Fd(::open(rp.file.c_str(), O_RDONLY | O_CLOEXEC));
         if (!rp.stream_fd.valid()) return fail_input("file", "open " + rp.file + ": " + std::strerror(errno));
         auto in = open_archive_stream(rp.stream_fd.get(), rp.file);

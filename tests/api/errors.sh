@@ -102,6 +102,18 @@ assert_contains "$(api_field 'd["error"]["message"]')" "from" "a site that is no
 api_expect 400 "$ADMIN" POST /api/v1/import-site "{\"domain\":\"up.example.com\",\"ip\":\"203.0.113.90\",\"size\":\"64M\",\"upload\":\"$UP\"}"
 assert_contains "$(api_field 'd["error"]["message"]')" "no such upload" "an upload is used once"
 api_expect 404 "$VIEW" GET /api/v1/jails/up.example.com
+info "uploads as the archive of import and restore (--cluster import|restore FILE): admin, checked as a local one"
+api_expect 201 "$ADMIN" POST /api/v1/uploads '{}'
+UP=$(api_field 'd["upload"]')
+api_expect 200 "$ADMIN" POST "/api/v1/uploads/$UP" 'not an archive'
+api_expect 403 "$OPER" POST /api/v1/restore "{\"upload\":\"$UP\"}"
+api_expect 400 "$ADMIN" POST /api/v1/import '{"domain":"up.example.com"}'
+assert_eq upload "$(api_field 'd["error"]["field"]')" "import without an upload"
+api_expect 400 "$ADMIN" POST /api/v1/restore "{\"upload\":\"$UP\",\"replace\":\"yes\"}"
+assert_eq replace "$(api_field 'd["error"]["field"]')" "a replace that is no boolean"
+api_expect 400 "$ADMIN" POST /api/v1/import "{\"upload\":\"$UP\",\"domain\":\"up.example.com\"}"
+assert_contains "$(api_field 'd["error"]["message"]')" "archive" "an upload that is no archive"
+api_expect 404 "$VIEW" GET /api/v1/jails/up.example.com
 
 info "400: bad bodies, each naming its field, none changing anything"
 state_now > "$SANDBOX_DIR/state.before"

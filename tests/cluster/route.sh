@@ -228,9 +228,33 @@ wait "$relay_job" 2>/dev/null || true
 info "host-local verbs: refused, saying why and where to run them"
 assert_exit 2 jc2 --json --cluster metrics
 assert_contains "$(json_eval "$OUT_FILE" 'd["error"]["message"]')" "on the host it is for (hosts: a, b, c)"
-: >"$SANDBOX_DIR/none.tar.zst"
-assert_exit 2 jc --cluster import "$SANDBOX_DIR/none.tar.zst"
-assert_ko validate "verb: 'import' does not run through the cluster: it reads the archive FILE"
+assert_exit 2 jc --cluster repair
+assert_ko validate "verb: 'repair' does not run through the cluster: it finishes or undoes the interrupted tasks"
+
+info "--cluster import and restore: an archive of this machine sent to the placed host (the one --cluster export wrote)"
+assert_exit 0 jc --json --cluster import "$SANDBOX_DIR/p2.tar.zst" --domain i1.example.com --ip 203.0.113.81 --host c
+assert_eq "OK c" "$(json_eval "$OUT_FILE" 'd["result"] + " " + d["host"]')" "import through the cluster"
+assert_eq 200 "$(client_curl -o /dev/null -w '%{http_code}' -H "Host: i1.example.com" http://203.0.113.81/)" "the imported site answers"
+assert_contains "$(etcd_get /jailctl/jails/i1.example.com)" '"host":"c"' "etcd: the imported jail's host"
+assert_exit 0 jc2 --cluster restore --ip=203.0.113.82 --domain r1.example.com -- "$SANDBOX_DIR/p2b.tar.zst"
+assert_contains "$(etcd_get /jailctl/ips/203.0.113.82)" '"domain":"r1.example.com"' "etcd: the restored jail's address"
+assert_eq 200 "$(client_curl -o /dev/null -w '%{http_code}' -H "Host: r1.example.com" http://203.0.113.82/)" "the restored site answers"
+[ -z "$(ls -A "$(host_root c)/uploads" "$(host_root a)/uploads" "$(host_root b)/uploads" 2>/dev/null | grep -v : || true)" ] ||
+  fail "an upload was left: $(ls -R "$(host_root a)/uploads" "$(host_root b)/uploads" "$(host_root c)/uploads" 2>/dev/null)"
+info "--cluster import and restore refusals: nothing claimed"
+assert_exit 3 jc --cluster restore "$SANDBOX_DIR/p2.tar.zst"
+assert_ko validate "domain: p2.example.com is already a jail on host $second"
+assert_exit 2 jc --cluster restore "$SANDBOX_DIR/p2.tar.zst" --replace
+assert_ko validate "written as a stream.*\(on host $second\)"
+assert_exit 2 jc --cluster import "$SANDBOX_DIR/nosuch.tar.zst" --domain i2.example.com
+assert_ko validate "file: .*nosuch.tar.zst"
+assert_exit 2 jc --cluster import --domain i2.example.com
+assert_ko validate "file is required"
+assert_exit 2 jc --cluster import "$SANDBOX_DIR/p2.tar.zst" --domain i2.example.com --ip 203.0.113.83 --bogus
+assert_ko validate "bogus"
+assert_eq "" "$(etcd_keys /jailctl/jails/i2.example.com)$(etcd_keys /jailctl/ips/203.0.113.83)" "claims left by refused imports"
+assert_exit 0 jc --cluster destroy --force i1.example.com
+assert_exit 0 jc --cluster destroy --force r1.example.com
 
 info "renew through the cluster: on the jail's host (no ACME there: refused, saying so); --all on every up host"
 assert_exit 4 jc --cluster renew p2.example.com

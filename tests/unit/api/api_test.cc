@@ -155,7 +155,16 @@ TEST(ActionTable, RolesFollowTheIssue) {
     for (const char* a : {"start", "stop", "restart", "test", "passwd", "fsck", "grow", "backup", "set"})
         EXPECT_EQ(find_action(a)->role, Role::Operator) << a;
     EXPECT_EQ(find_action("exec")->role, Role::Admin);  // root in the jail
-    EXPECT_EQ(find_action("restore"), nullptr);
+    for (const char* a : {"restore", "import", "console"}) EXPECT_EQ(find_action(a)->role, Role::Admin) << a;
+}
+
+TEST(ActionTable, AnUploadedArchiveKeepsTheIdentityTheBodyGives) {
+    auto args = action_args(*find_action("restore"), "", nlohmann::json{{"upload", "ab"}, {"domain", "b.example"}, {"replace", true}});
+    ASSERT_TRUE(args) << args.error().message;
+    EXPECT_EQ(*args, (std::vector<std::string>{"restore", "--domain=b.example", "--replace", "--"}));  // serve adds /dev/fd/4
+    auto missing = action_args(*find_action("import"), "", nlohmann::json{{"ip", "203.0.113.9"}});
+    ASSERT_FALSE(missing);
+    EXPECT_EQ(missing.error().message, "upload: is required");
 }
 
 TEST(Tokens, RandomHashedAndMatchedByHash) {

@@ -57,7 +57,7 @@ TEST(ClusterWords, RenewAllIsEachHostsOwn) {
 
 TEST(ClusterWords, HostLocalVerbsSayWhy) {
     for (const char* verb :
-         {"import", "restore", "repair", "metrics", "host"}) {
+         {"repair", "metrics", "host", "serve", "token"}) {
         auto w = classify_cluster_words({verb});
         EXPECT_EQ(w.kind, ClusterVerb::HostLocal) << verb;
         EXPECT_FALSE(w.why.empty()) << verb;
@@ -77,10 +77,13 @@ TEST(ClusterWords, HostLocalVerbsSayWhy) {
 }
 
 TEST(ClusterWords, TheRefusalSaysWhereToRunIt) {
-    auto import = host_local_refusal(classify_cluster_words({"import", "site.tar.zst"}), {"a", "b"});
-    EXPECT_NE(import.find("'import' does not run through the cluster: it reads the archive FILE from the machine that runs it"),
+    auto repair = host_local_refusal(classify_cluster_words({"repair"}), {"a", "b"});
+    EXPECT_NE(repair.find("'repair' does not run through the cluster: it finishes or undoes the interrupted tasks"),
               std::string::npos)
-        << import;
+        << repair;
+    auto import = classify_cluster_words({"import", "site.tar.zst", "--ip", "203.0.113.9"});  // the archive sent
+    EXPECT_EQ(import.kind, ClusterVerb::Action);
+    EXPECT_EQ(classify_cluster_words({"restore", "b.tar.zst", "--replace"}).kind, ClusterVerb::Action);
     auto metrics = host_local_refusal(classify_cluster_words({"metrics"}), {"a", "b"});
     EXPECT_NE(metrics.find("on the host it is for (hosts: a, b)"), std::string::npos) << metrics;
     EXPECT_NE(host_local_refusal(classify_cluster_words({"repair"}), {}).find("(hosts: none joined)"), std::string::npos);
