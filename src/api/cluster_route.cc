@@ -877,7 +877,7 @@ Result<void> relay_console(const Peer& peer, const std::string& id) {
         if (n > 0 && p[0].revents) {
             char keys[4096];
             ssize_t got = ::read(STDIN_FILENO, keys, sizeof keys);
-            if (got <= 0 && errno != EINTR && errno != EAGAIN) break;  // no terminal any more
+            if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN)) break;  // no terminal any more
             if (got > 0) going = send("/input", std::string(keys, static_cast<size_t>(got)), "application/octet-stream");
         }
     }
