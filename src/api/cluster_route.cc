@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "api/actions.h"
@@ -25,6 +26,7 @@
 #include "cli/backup_list.h"
 #include "cluster/membership.h"
 #include "cluster/peer.h"
+#include "cluster/pools.h"
 #include "jail/byte_size.h"
 #include "jail/domain.h"
 #include "jail/ipv4.h"
@@ -316,9 +318,26 @@ Result<std::string> upload_site(const Peer& peer, const std::string& host, const
     return id;
 }
 
+// A claim's token: its values are this run's alone (Etcd::create, remove_if).
+std::string new_claim() {
+    uint8_t token[8];
+    random_bytes(token);
+    return hex(std::span<const unsigned char>(token));
+}
+
+// A field of a key's JSON value (the domain of a names/ or ips/ key, the host of a jails/
+// key): "?" when unreadable, or when the key could not be read or is gone.
+std::string value_field(const std::string& value, const char* name) {
+    auto j = json::parse(value, nullptr, false);
+    return j.is_object() ? j.value(name, std::string("?")) : std::string("?");
+}
+std::string holder_field(const Result<std::optional<KeyValue>>& kv, const char* name) {
+    return kv && *kv ? value_field((*kv)->value, name) : "?";
+}
+
 int create_in_cluster(Context& ctx, Etcd& etcd, const ClusterView& v, const Routed& r, const std::string& wanted_host) {
-    const std::string domain = r.domain, ip = r.body.value("ip", "");
-    if (ip.empty()) return report_error(ctx, "validate", Error{ErrorKind::BadInput, "ip: is required (--ip)"});
+    const std::string domain = r.domain;
+    std::string ip = r.body.value("ip", "");
     auto size = ByteSize::parse_disk(r.body.value("size", ""));
     if (!size) return report_error(ctx, "validate", size.error());
     uint64_t memory = 256ull << 20;  // create's default limit (jail/registry.h)
@@ -338,32 +357,44 @@ int create_in_cluster(Context& ctx, Etcd& etcd, const ClusterView& v, const Rout
         return report_error(ctx, "validate", Error{ErrorKind::HostNotReady, "host: " + host + " is down (its serve is not running)"});
     }
     // The claim: the domain and the address in one transaction; its token makes it ours.
-    uint8_t token[8];
-    random_bytes(token);
-    std::string claim = hex(std::span<const unsigned char>(token));
-    std::string jail_value = json{{"host", host}, {"ip", ip}, {"size_bytes", size->bytes()}, {"state", "creating"}, {"claim", claim}}.dump();
-    std::string ip_value = json{{"domain", domain}, {"host", host}, {"claim", claim}}.dump();
-    auto claimed = etcd.create({{keys::jail(domain), jail_value}, {keys::ip(ip), ip_value}});
-    if (!claimed) return report_error(ctx, "claim", claimed.error());
-    if (!*claimed) {
+    // Without --ip, the lowest free address of the pools: one another create took meanwhile
+    // is skipped.
+    const std::string claim = new_claim();
+    std::set<Ipv4> lost;
+    std::string jail_value, ip_value;
+    for (const bool pooled = ip.empty();;) {
+        if (pooled) {
+            auto free = free_pool_address(etcd, lost);
+            if (!free) return report_error(ctx, "validate", free.error());
+            ip = free->str();
+        }
+        jail_value = json{{"host", host}, {"ip", ip}, {"size_bytes", size->bytes()}, {"state", "creating"}, {"claim", claim}}.dump();
+        ip_value = json{{"domain", domain}, {"host", host}, {"claim", claim}}.dump();
+        auto claimed = etcd.create({{keys::jail(domain), jail_value}, {keys::ip(ip), ip_value}});
+        if (!claimed) return report_error(ctx, "claim", claimed.error());
+        if (*claimed) break;
         auto holder = etcd.get(keys::jail(domain));
+        if (holder && *holder)
+            return report_error(ctx, "validate", Error{ErrorKind::Conflict, "domain: " + domain + " is already a jail on host " +
+                                                                                 holder_field(holder, "host")});
+        constexpr size_t kAddressTries = 8;  // each lost to a create that claimed it meanwhile
+        if (pooled && lost.size() + 1 < kAddressTries) {
+            lost.insert(*Ipv4::parse_syntax(ip));
+            continue;
+        }
         auto ip_holder = etcd.get(keys::ip(ip));
-        auto field = [](const Result<std::optional<KeyValue>>& kv, const char* name) {
-            auto j = kv && *kv ? json::parse((*kv)->value, nullptr, false) : json();
-            return j.is_object() ? j.value(name, std::string("?")) : std::string("?");
-        };
-        std::string why = holder && *holder ? "domain: " + domain + " is already a jail on host " + field(holder, "host")
-                                            : "ip: " + ip + " is already used by " + field(ip_holder, "domain") + " on host " +
-                                                  field(ip_holder, "host");
-        return report_error(ctx, "validate", Error{ErrorKind::Conflict, why});
+        return report_error(ctx, "validate", Error{ErrorKind::Conflict, "ip: " + ip + " is already used by " +
+                                                                             holder_field(ip_holder, "domain") + " on host " +
+                                                                             holder_field(ip_holder, "host")});
     }
     auto release = [&] {
         (void)etcd.remove_if(keys::jail(domain), jail_value);
         (void)etcd.remove_if(keys::ip(ip), ip_value);
     };
-    std::fprintf(stderr, "cluster: %s placed on host %s\n", domain.c_str(), host.c_str());
+    std::fprintf(stderr, "cluster: %s placed on host %s with address %s\n", domain.c_str(), host.c_str(), ip.c_str());
     Peer peer = peer_of(v, host);
     json body = r.body;
+    body["ip"] = ip;
     if (r.spec->action == "import-site") {  // the site goes first, as an upload to that host
         std::fprintf(stderr, "cluster: sending the site %s to host %s\n", r.site.c_str(), host.c_str());
         auto upload = upload_site(peer, host, r.site);
