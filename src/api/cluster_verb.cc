@@ -216,13 +216,18 @@ int run_hosts(Context& ctx) {
     return 0;
 }
 
+// The cluster's store, for a verb that needs nothing else of the membership.
+Result<Etcd> member_store(const Context& ctx) {
+    auto m = member_of(ctx);
+    if (!m) return std::unexpected(m.error());
+    return open_store(*m);
+}
+
 // `cluster pool add|remove RANGE`: the pool is written to (or removed from) etcd only.
 int run_pool_change(Context& ctx, const std::string& input, bool add) {
-    auto m = member_of(ctx);
-    if (!m) return report_error(ctx, "validate", m.error());
     auto pool = IpRange::parse(input);
     if (!pool) return report_error(ctx, "validate", pool.error());
-    auto etcd = open_store(*m);
+    auto etcd = member_store(ctx);
     if (!etcd) return report_error(ctx, "validate", etcd.error());
     if (auto r = add ? add_pool(*etcd, *pool) : remove_pool(*etcd, *pool); !r)
         return report_error(ctx, r.error().kind == ErrorKind::BadInput || r.error().kind == ErrorKind::Conflict ? "validate" : "cluster",
@@ -234,17 +239,14 @@ int run_pool_change(Context& ctx, const std::string& input, bool add) {
 
 // `cluster pool list`: each pool with its size and how many of its addresses ips/ holds.
 int run_pool_list(Context& ctx) {
-    auto m = member_of(ctx);
-    if (!m) return report_error(ctx, "validate", m.error());
-    auto etcd = open_store(*m);
+    auto etcd = member_store(ctx);
     if (!etcd) return report_error(ctx, "validate", etcd.error());
     auto pools = read_pools(*etcd);
     auto used = pools ? used_addresses(*etcd) : Result<std::map<Ipv4, std::string>>{};
     if (!pools || !used) return report_error(ctx, "cluster", !pools ? pools.error() : used.error());
     auto rows = nlohmann::json::array();
     for (const auto& pool : *pools) {
-        uint64_t n = 0;
-        for (auto it = used->lower_bound(pool.first()); it != used->end() && pool.contains(it->first); ++it) ++n;
+        const uint64_t n = used_in(*used, pool).size();
         rows.push_back({{"range", pool.str()}, {"first", pool.first().str()}, {"last", pool.last().str()},
                         {"size", pool.size()}, {"used", n}, {"free", pool.size() - n}});
     }

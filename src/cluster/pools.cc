@@ -34,6 +34,10 @@ Result<std::map<Ipv4, std::string>> used_addresses(Etcd& etcd) {
     return used;
 }
 
+std::vector<std::pair<Ipv4, std::string>> used_in(const std::map<Ipv4, std::string>& used, const IpRange& pool) {
+    return {used.lower_bound(pool.first()), used.upper_bound(pool.last())};
+}
+
 Result<void> add_pool(Etcd& etcd, const IpRange& pool) {
     int64_t seen = 0;
     auto pools = read_pools(etcd, &seen);
@@ -56,14 +60,12 @@ Result<void> remove_pool(Etcd& etcd, const IpRange& pool) {
     if (!*held) return fail_input("range", "no pool " + pool.str() + " in the cluster (see `jailctl cluster pool list`)");
     auto used = used_addresses(etcd);
     if (!used) return std::unexpected(used.error());
-    size_t n = 0;
-    std::string example;
-    for (const auto& [ip, domain] : *used)
-        if (pool.contains(ip) && n++ == 0) example = ip.str() + " by " + domain;
-    if (n > 0)
+    if (const auto in = used_in(*used, pool); !in.empty()) {
+        const size_t n = in.size();
         return fail(ErrorKind::Conflict, "range: " + std::to_string(n) + " address" + (n == 1 ? " " : "es ") + "of " +
-                                             pool.str() + (n == 1 ? " is" : " are") + " in use (" + example +
-                                             "): destroy or move those jails first");
+                                             pool.str() + (n == 1 ? " is" : " are") + " in use (" + in.front().first.str() +
+                                             " by " + in.front().second + "): destroy or move those jails first");
+    }
     return etcd.remove(keys::pool(pool.str()));
 }
 

@@ -18,6 +18,8 @@ namespace jailctl {
 Result<std::vector<IpRange>> read_pools(Etcd& etcd, int64_t* revision = nullptr);
 // Every claimed address (ips/, in a pool or not) and the jail that holds it.
 Result<std::map<Ipv4, std::string>> used_addresses(Etcd& etcd);
+// Those of `used` in `pool`, lowest first.
+std::vector<std::pair<Ipv4, std::string>> used_in(const std::map<Ipv4, std::string>& used, const IpRange& pool);
 
 // Adds the pool unless it overlaps one (Conflict naming it); of two overlapping pools added
 // at once only one is (the other's transaction sees pools/ changed since its listing).
