@@ -54,6 +54,17 @@ _jailctl() {
         return
       fi
       operands=("${operands[@]:1}")
+      # a sub-verb with verbs of its own (cluster pool add)
+      local sub_help
+      sub_help=$("$jailctl" "$verb" "$sub" --help 2>/dev/null)
+      if [ -n "$(_jailctl_help_verbs <<<"$sub_help")" ]; then
+        if [ -z "${operands[1]:-}" ] && [[ $cur != -* ]]; then
+          mapfile -t COMPREPLY < <(compgen -W "$(_jailctl_help_verbs <<<"$sub_help")" -- "$cur")
+          return
+        fi
+        sub="$sub ${operands[1]:-}"
+        operands=("${operands[@]:1}")
+      fi
     fi
   fi
 

@@ -18,14 +18,16 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "api/actions.h"
 #include "api/cluster_words.h"
 #include "cli/backup_list.h"
-#include "host/archive.h"
 #include "cluster/membership.h"
 #include "cluster/peer.h"
+#include "cluster/pools.h"
+#include "host/archive.h"
 #include "jail/byte_size.h"
 #include "jail/domain.h"
 #include "jail/ipv4.h"
@@ -354,9 +356,39 @@ Result<PeerAnswer> start_with_upload(const Peer& peer, const std::string& host, 
                         std::chrono::seconds(60));
 }
 
+// A claim's token: its values are this run's alone (Etcd::create, remove_if).
+std::string new_claim() {
+    uint8_t token[8];
+    random_bytes(token);
+    return hex(std::span<const unsigned char>(token));
+}
+
+// A field of a key's JSON value (the domain of a names/ or ips/ key, the host of a jails/
+// key): "?" when unreadable, or when the key could not be read or is gone.
+std::string value_field(const std::string& value, const char* name) {
+    auto j = json::parse(value, nullptr, false);
+    return j.is_object() ? j.value(name, std::string("?")) : std::string("?");
+}
+std::string holder_field(const Result<std::optional<KeyValue>>& kv, const char* name) {
+    return kv && *kv ? value_field((*kv)->value, name) : "?";
+}
+
+// Why a create's claim of `domain` lost when neither its jails/ key nor its address did: a
+// name the jail would serve (host_names) is another jail's alias. "" when none is.
+std::string alias_conflict(Etcd& etcd, const std::string& domain) {
+    for (const auto& name : host_names(domain)) {
+        auto held = etcd.get(keys::name(name));
+        if (!held || !*held) continue;
+        const std::string jail = holder_field(held, "domain");
+        return name == domain ? "domain: " + domain + " is an alias of jail " + jail
+                              : "domain: " + domain + " would also serve " + name + ", an alias of jail " + jail;
+    }
+    return "";
+}
+
 int create_in_cluster(Context& ctx, Etcd& etcd, const ClusterView& v, const Routed& r, const std::string& wanted_host) {
-    const std::string domain = r.domain, ip = r.body.value("ip", "");
-    if (ip.empty()) return report_error(ctx, "validate", Error{ErrorKind::BadInput, "ip: is required (--ip)"});
+    const std::string domain = r.domain;
+    std::string ip = r.body.value("ip", "");
     uint64_t size_bytes = r.archive_size;  // import, restore: the archive's unless --size
     if (r.body.contains("size") || size_bytes == 0) {
         auto size = ByteSize::parse_disk(r.body.value("size", ""));
@@ -379,33 +411,50 @@ int create_in_cluster(Context& ctx, Etcd& etcd, const ClusterView& v, const Rout
     } else if (!v.alive.contains(host)) {
         return report_error(ctx, "validate", Error{ErrorKind::HostNotReady, "host: " + host + " is down (its serve is not running)"});
     }
-    // The claim: the domain and the address in one transaction; its token makes it ours.
-    uint8_t token[8];
-    random_bytes(token);
-    std::string claim = hex(std::span<const unsigned char>(token));
-    std::string jail_value = json{{"host", host}, {"ip", ip}, {"size_bytes", size_bytes}, {"state", "creating"}, {"claim", claim}}.dump();
-    std::string ip_value = json{{"domain", domain}, {"host", host}, {"claim", claim}}.dump();
-    auto claimed = etcd.create({{keys::jail(domain), jail_value}, {keys::ip(ip), ip_value}});
-    if (!claimed) return report_error(ctx, "claim", claimed.error());
-    if (!*claimed) {
+    // The claim: the domain and the address in one transaction, while no names/ key holds a
+    // name the jail would serve (another jail's alias); its token makes it ours. Without --ip,
+    // the lowest free address of the pools: one another create took meanwhile is skipped.
+    const std::string claim = new_claim();
+    std::vector<std::string> aliases;
+    for (const auto& name : host_names(domain)) aliases.push_back(keys::name(name));
+    std::set<Ipv4> lost;
+    std::string jail_value, ip_value;
+    for (const bool pooled = ip.empty();;) {
+        if (pooled) {
+            auto free = free_pool_address(etcd, lost);
+            if (!free) return report_error(ctx, "validate", free.error());
+            ip = free->str();
+        }
+        jail_value = json{{"host", host}, {"ip", ip}, {"size_bytes", size_bytes}, {"state", "creating"}, {"claim", claim}}.dump();
+        ip_value = json{{"domain", domain}, {"host", host}, {"claim", claim}}.dump();
+        auto claimed = etcd.create({{keys::jail(domain), jail_value}, {keys::ip(ip), ip_value}}, 0, {.absent = aliases});
+        if (!claimed) return report_error(ctx, "claim", claimed.error());
+        if (*claimed) break;
         auto holder = etcd.get(keys::jail(domain));
+        if (holder && *holder)
+            return report_error(ctx, "validate", Error{ErrorKind::Conflict, "domain: " + domain + " is already a jail on host " +
+                                                                                 holder_field(holder, "host")});
+        if (std::string why = alias_conflict(etcd, domain); !why.empty())
+            return report_error(ctx, "validate", Error{ErrorKind::Conflict, why});
+        constexpr size_t kAddressTries = 8;  // each lost to a create that claimed it meanwhile
+        if (pooled && lost.size() + 1 < kAddressTries) {
+            lost.insert(*Ipv4::parse_syntax(ip));
+            continue;
+        }
         auto ip_holder = etcd.get(keys::ip(ip));
-        auto field = [](const Result<std::optional<KeyValue>>& kv, const char* name) {
-            auto j = kv && *kv ? json::parse((*kv)->value, nullptr, false) : json();
-            return j.is_object() ? j.value(name, std::string("?")) : std::string("?");
-        };
-        std::string why = holder && *holder ? "domain: " + domain + " is already a jail on host " + field(holder, "host")
-                                            : "ip: " + ip + " is already used by " + field(ip_holder, "domain") + " on host " +
-                                                  field(ip_holder, "host");
-        return report_error(ctx, "validate", Error{ErrorKind::Conflict, why});
+        return report_error(ctx, "validate", Error{ErrorKind::Conflict, "ip: " + ip + " is already used by " +
+                                                                             holder_field(ip_holder, "domain") + " on host " +
+                                                                             holder_field(ip_holder, "host")});
     }
     auto release = [&] {
         (void)etcd.remove_if(keys::jail(domain), jail_value);
         (void)etcd.remove_if(keys::ip(ip), ip_value);
     };
-    std::fprintf(stderr, "cluster: %s placed on host %s\n", domain.c_str(), host.c_str());
+    std::fprintf(stderr, "cluster: %s placed on host %s with address %s\n", domain.c_str(), host.c_str(), ip.c_str());
     Peer peer = peer_of(v, host);
-    auto started = start_with_upload(peer, host, r);
+    Routed placed = r;
+    placed.body["ip"] = ip;  // from the pools when not given
+    auto started = start_with_upload(peer, host, placed);
     if (!started) {
         release();
         return report_error(ctx, "cluster", started.error());
@@ -549,6 +598,46 @@ int alias_list_in_cluster(Context& ctx, const Peer& peer, const std::string& hos
     for (const auto& a : aliases)
         if (a.is_string()) lines.push_back(a.get<std::string>());
     return report_ok(ctx, {{"domain", domain}, {"host", host}, {"aliases", lines}}, lines);
+}
+
+// `alias add DOMAIN NAME` through the cluster, before the jail's host adds it: NAME claimed in
+// names/ (create-if-absent), while no jail serves it as one of its own names (its jails/ key
+// absent in the same transaction). The value written, for its release on a KO; "" when nothing
+// was (NAME is one of DOMAIN's own names, which its host refuses, or names/ holds it for DOMAIN).
+Result<std::string> claim_name(Etcd& etcd, const std::string& domain, const std::string& name) {
+    const auto own = host_names(domain);
+    if (std::ranges::find(own, name) != own.end()) return std::string();
+    std::vector<std::string> served;  // the jails/ keys of the domains that would serve NAME themselves
+    for (const auto& d : domains_serving(name)) served.push_back(keys::jail(d));
+    const std::string value = json{{"domain", domain}, {"claim", new_claim()}}.dump();
+    auto claimed = etcd.create({{keys::name(name), value}}, 0, {.absent = served});
+    if (!claimed) return std::unexpected(claimed.error());
+    if (*claimed) return value;
+    auto held = etcd.get(keys::name(name));
+    if (!held) return std::unexpected(held.error());
+    if (*held) {
+        const std::string holder = holder_field(held, "domain");
+        if (holder == domain) return std::string();  // its own already: the host says whether it serves it
+        return fail(ErrorKind::Conflict, "alias: " + name + " is already served by jail " + holder + " (its alias)");
+    }
+    for (const auto& d : domains_serving(name))
+        if (auto jail = etcd.get(keys::jail(d)); jail && *jail)
+            return fail(ErrorKind::Conflict, "alias: " + name + " is already served by jail " + d + " on host " +
+                                                 holder_field(jail, "host"));
+    return fail(ErrorKind::Conflict, "alias: " + name + " was claimed and released meanwhile: try again");
+}
+
+// The names/ keys that hold `domain` (only `name`'s when given): removed, each only while it
+// still names that jail.
+void release_names(Etcd& etcd, const std::string& domain, const std::string& name) {
+    std::vector<KeyValue> held;
+    if (!name.empty()) {
+        if (auto one = etcd.get(keys::name(name)); one && *one) held.push_back(**one);
+    } else if (auto all = etcd.list(keys::names())) {
+        held = std::move(*all);
+    }
+    for (const auto& kv : held)
+        if (value_field(kv.value, "domain") == domain) (void)etcd.remove_if(kv.key, kv.value);
 }
 
 // A verb that stays on one host: refused with why and where to run it instead.
@@ -1127,25 +1216,41 @@ int run_in_cluster(Context& ctx, const std::vector<std::string>& args, const std
 
     auto jail = jail_host(*etcd, *v, r->domain);
     if (!jail) return report_error(ctx, "validate", jail.error());
-    const std::string host = jail->host;
+    const std::string host = jail->host, action = r->spec->action;
+    std::string name_claim;  // alias add: the names/ value this run wrote, released on a KO
+    if (action == "alias-add" || action == "alias-remove") {
+        auto name = parse_alias(r->body.value("name", ""));
+        if (!name) return report_error(ctx, "validate", name.error());
+        r->body["name"] = *name;
+        if (action == "alias-add") {
+            auto claimed = claim_name(*etcd, r->domain, *name);
+            if (!claimed) return report_error(ctx, "validate", claimed.error());
+            name_claim = *claimed;
+        }
+    }
     Peer peer = peer_of(*v, host);
     std::string path = "/api/v1/jails/" + r->domain;  // a domain has no character that needs escaping in a path
-    Result<PeerAnswer> started;
-    if (r->spec->action == "destroy")
-        started = peer_request(peer, "DELETE", path + (r->body.value("force", false) ? "?force=true" : ""), nullptr,
-                               std::chrono::seconds(60));
-    else
-        started = peer_request(peer, "POST", path + "/" + r->spec->action, r->body, std::chrono::seconds(60));
-    if (!started) return report_error(ctx, "cluster", started.error());
-    if (started->status != 202) return refused(ctx, *started, host);
-    int status = follow(ctx, peer, host, started->body.value("task", ""));
-    if (status == 0 && r->spec->action == "destroy") {
+    const int status = [&] {
+        Result<PeerAnswer> started;
+        if (action == "destroy")
+            started = peer_request(peer, "DELETE", path + (r->body.value("force", false) ? "?force=true" : ""), nullptr,
+                                   std::chrono::seconds(60));
+        else
+            started = peer_request(peer, "POST", path + "/" + action, r->body, std::chrono::seconds(60));
+        if (!started) return report_error(ctx, "cluster", started.error());
+        if (started->status != 202) return refused(ctx, *started, host);
+        return follow(ctx, peer, host, started->body.value("task", ""));
+    }();
+    if (status != 0 && !name_claim.empty()) (void)etcd->remove_if(keys::name(r->body["name"].get<std::string>()), name_claim);
+    if (status == 0 && action == "alias-remove") release_names(*etcd, r->domain, r->body["name"].get<std::string>());
+    if (status == 0 && action == "destroy") {
         // The host's agent unpublishes it too, but only at its next refresh: the name and the
-        // address are free for the cluster as soon as destroy says OK.
+        // address are free for the cluster as soon as destroy says OK; so are its aliases.
         std::string ip = jail->record.value("ip", "");
         (void)etcd->remove(keys::jail(r->domain));
         if (!ip.empty()) (void)etcd->remove(keys::ip(ip));
         (void)etcd->remove(keys::by_host(host) + r->domain);
+        release_names(*etcd, r->domain, "");
     }
     return status;
 }

@@ -16,6 +16,7 @@
 #include "cluster/membership.h"
 #include "task/log.h"
 #include "cluster/peer.h"
+#include "cluster/pools.h"
 #include "services/certificate.h"
 #include "util/random.h"
 #include "util/text.h"
@@ -215,6 +216,53 @@ int run_hosts(Context& ctx) {
     return 0;
 }
 
+// The cluster's store, for a verb that needs nothing else of the membership.
+Result<Etcd> member_store(const Context& ctx) {
+    auto m = member_of(ctx);
+    if (!m) return std::unexpected(m.error());
+    return open_store(*m);
+}
+
+// `cluster pool add|remove RANGE`: the pool is written to (or removed from) etcd only.
+int run_pool_change(Context& ctx, const std::string& input, bool add) {
+    auto pool = IpRange::parse(input);
+    if (!pool) return report_error(ctx, "validate", pool.error());
+    auto etcd = member_store(ctx);
+    if (!etcd) return report_error(ctx, "validate", etcd.error());
+    if (auto r = add ? add_pool(*etcd, *pool) : remove_pool(*etcd, *pool); !r)
+        return report_error(ctx, r.error().kind == ErrorKind::BadInput || r.error().kind == ErrorKind::Conflict ? "validate" : "cluster",
+                            r.error());
+    return report_ok(ctx, {{"range", pool->str()}, {"size", pool->size()}},
+                     {std::string(add ? "added:     " : "removed:   ") + pool->str() + " (" + std::to_string(pool->size()) +
+                      " addresses)"});
+}
+
+// `cluster pool list`: each pool with its size and how many of its addresses ips/ holds.
+int run_pool_list(Context& ctx) {
+    auto etcd = member_store(ctx);
+    if (!etcd) return report_error(ctx, "validate", etcd.error());
+    auto pools = read_pools(*etcd);
+    auto used = pools ? used_addresses(*etcd) : Result<std::map<Ipv4, std::string>>{};
+    if (!pools || !used) return report_error(ctx, "cluster", !pools ? pools.error() : used.error());
+    auto rows = nlohmann::json::array();
+    for (const auto& pool : *pools) {
+        const uint64_t n = used_in(*used, pool).size();
+        rows.push_back({{"range", pool.str()}, {"first", pool.first().str()}, {"last", pool.last().str()},
+                        {"size", pool.size()}, {"used", n}, {"free", pool.size() - n}});
+    }
+    if (ctx.options.json) {
+        std::cout << nlohmann::json{{"pools", rows}}.dump(2) << std::endl;
+        return 0;
+    }
+    std::printf("%-32s %6s %6s %6s\n", "POOL", "SIZE", "USED", "FREE");
+    for (const auto& row : rows)
+        std::printf("%-32s %6llu %6llu %6llu\n", row["range"].get<std::string>().c_str(),
+                    static_cast<unsigned long long>(row["size"].get<uint64_t>()),
+                    static_cast<unsigned long long>(row["used"].get<uint64_t>()),
+                    static_cast<unsigned long long>(row["free"].get<uint64_t>()));
+    return 0;
+}
+
 }  // namespace
 
 // One listing of every host's jails: what etcd knows (host, ip, size), with the live state
@@ -354,6 +402,21 @@ void add_cluster(CLI::App& app, Context& ctx, Action& action) {
     recover->callback([&ctx, &action, recover_host] {
         ctx.options.cluster = false;
         action = [&ctx, recover_host] { return run_recover(ctx, *recover_host); };
+    });
+    auto* pool = cluster->add_subcommand("pool", "The public address pools a --cluster create without --ip takes from");
+    pool->require_subcommand(1);
+    auto range = std::make_shared<std::string>();
+    for (bool adding : {true, false}) {
+        auto* change = pool->add_subcommand(adding ? "add" : "remove",
+                                            adding ? "Add a pool (refused when it overlaps one)"
+                                                   : "Remove a pool (refused while one of its addresses is in use)");
+        change->add_option("range", *range, "FIRST-LAST, or a CIDR (its network and broadcast addresses left out)")->required();
+        change->callback([&ctx, &action, range, adding] {
+            action = [&ctx, range, adding] { return run_pool_change(ctx, *range, adding); };
+        });
+    }
+    pool->add_subcommand("list", "The pools: size, used and free addresses")->callback([&] {
+        action = [&ctx] { return run_pool_list(ctx); };
     });
     cluster->add_subcommand("hosts", "The cluster's hosts: up or down (lease), jails, free disk and memory")->callback([&] {
         action = [&ctx] { return run_hosts(ctx); };

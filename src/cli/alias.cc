@@ -18,18 +18,6 @@ namespace {
 // list at 100 too (Let's Encrypt).
 constexpr std::size_t kMaxAliases = 97;  // + DOMAIN and www.DOMAIN = 99 names
 
-// NAME as a Domain (every rule of a jail's domain: length, labels, IDN, one trailing dot),
-// its errors naming the field "alias".
-Result<std::string> parse_alias(const std::string& input) {
-    auto name = Domain::parse(input);
-    if (!name) {
-        Error e = name.error();
-        if (e.message.starts_with("domain: ")) e.message = "alias: " + e.message.substr(8);
-        return std::unexpected(e);
-    }
-    return name->str();
-}
-
 // After the change: the site answers NAME over HTTPS with the installed certificate (when it
 // names NAME: a customer's own certificate may not).
 Result<void> test_alias(const Context& ctx, const JailRecord& rec, const std::string& name) {

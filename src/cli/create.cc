@@ -45,6 +45,8 @@ Result<void> validate_new_jail(Context& ctx, const NewJailArgs& args, JailPlan& 
                                const std::function<Result<void>(const ByteSize&)>& check_size) {
     auto domain = Domain::parse(args.domain);
     if (!domain) return std::unexpected(domain.error());
+    // Not required by the parser: with --cluster the cluster's pools give one (cluster_route.h).
+    if (args.ip.empty()) return fail_input("ip", "is required (--ip)");
     auto ip = Ipv4::parse(args.ip);
     if (!ip) return std::unexpected(ip.error());
     auto size = ByteSize::parse_disk(args.size, "size");
@@ -144,7 +146,7 @@ void add_address_options(CLI::App* cmd, AddressOptions& options) {
 
 void add_new_jail_options(CLI::App* cmd, NewJailArgs& args) {
     cmd->add_option("domain", args.domain, "The site's domain name (IDN allowed)")->required();
-    cmd->add_option("--ip", args.ip, "The jail's public IPv4 address")->required();
+    cmd->add_option("--ip", args.ip, "The jail's public IPv4 address (required; with --cluster, default: the lowest free address of the cluster's pools)");
     cmd->add_option("--size", args.size, "Disk quota, e.g. 512M, 2G (" JAILCTL_SIZE_UNITS "; minimum 64 MiB)")->required();
     cmd->add_flag("--sparse", args.sparse, "Thin-provision the disk image instead of preallocating it");
     cmd->add_option("--ftp-tls", args.ftp_tls, "FTPS policy: required (default) or optional");

@@ -187,9 +187,10 @@ Result<std::optional<KeyValue>> Etcd::get(const std::string& key) {
     return std::optional<KeyValue>{std::move(*kv)};
 }
 
-Result<std::vector<KeyValue>> Etcd::list(const std::string& prefix) {
+Result<std::vector<KeyValue>> Etcd::list(const std::string& prefix, int64_t* revision) {
     auto answer = call("/v3/kv/range", {{"key", base64_encode(prefix)}, {"range_end", base64_encode(prefix_end(prefix))}});
     if (!answer) return std::unexpected(answer.error());
+    if (revision) *revision = answer->contains("header") ? integer((*answer)["header"], "revision") : 0;
     std::vector<KeyValue> out;
     auto kvs = answer->find("kvs");
     if (kvs == answer->end() || !kvs->is_array()) return out;
@@ -219,12 +220,20 @@ Result<bool> Etcd::transaction(const json& compare, const json& success) {
     return answer->value("succeeded", false);  // the gateway omits false
 }
 
-Result<bool> Etcd::create(const std::vector<std::pair<std::string, std::string>>& kvs, int64_t lease) {
+Result<bool> Etcd::create(const std::vector<std::pair<std::string, std::string>>& kvs, int64_t lease,
+                          const CreateGuard& guard) {
     json compare = json::array(), success = json::array();
+    auto absent = [](const std::string& key) {
+        return json{{"key", base64_encode(key)}, {"target", "CREATE"}, {"result", "EQUAL"}, {"create_revision", "0"}};
+    };
     for (const auto& [key, value] : kvs) {
-        compare.push_back({{"key", base64_encode(key)}, {"target", "CREATE"}, {"result", "EQUAL"}, {"create_revision", "0"}});
+        compare.push_back(absent(key));
         success.push_back({{"request_put", put_request(key, value, lease)}});
     }
+    for (const auto& key : guard.absent) compare.push_back(absent(key));
+    if (!guard.prefix.empty())  // every key of the range (none: true) last written at or before `seen`
+        compare.push_back({{"key", base64_encode(guard.prefix)}, {"range_end", base64_encode(prefix_end(guard.prefix))},
+                           {"target", "MOD"}, {"result", "LESS"}, {"mod_revision", std::to_string(guard.seen + 1)}});
     auto created = transaction(compare, success);
     if (!created || *created) return created;
     // Taken — unless by this very call, whose answer was lost and which was then retried.

@@ -33,20 +33,34 @@ struct KeyValue {
     int64_t create_revision = 0, mod_revision = 0, lease = 0;
 };
 
+// What a create also requires of the store, in the same transaction, without writing it.
+struct CreateGuard {
+    std::vector<std::string> absent;  // keys that must not exist (a new domain: no alias of it)
+    // With `prefix`: no key under it created or changed after revision `seen` (the caller's
+    // listing of it, Etcd::list), so a decision made on that listing still holds (pools that
+    // must not overlap). A key deleted meanwhile does not count.
+    std::string prefix;
+    int64_t seen = 0;
+};
+
 class Etcd {
 public:
     // Checks the endpoints' syntax (scheme http/https, host, port); contacts nobody.
     static Result<Etcd> open(EtcdOptions options);
 
     Result<std::optional<KeyValue>> get(const std::string& key);
-    Result<std::vector<KeyValue>> list(const std::string& prefix);  // sorted by key
+    // Sorted by key. `revision`: where to put the store's revision the listing was read at
+    // (for a create that must see nothing changed under the prefix since: CreateGuard).
+    Result<std::vector<KeyValue>> list(const std::string& prefix, int64_t* revision = nullptr);
     Result<void> put(const std::string& key, const std::string& value, int64_t lease = 0);
     // Creates every key, or none when any of them exists (one transaction): the cluster's
-    // uniqueness rule (a domain and its address claimed together). false: one was taken.
+    // uniqueness rule (a domain and its address claimed together), while `guard` holds.
+    // false: one was taken, or the guard did not hold.
     // A retried call whose first attempt did commit finds the keys holding exactly its
     // values and answers true: values must therefore be unique to the caller (carry its
     // host and a random token).
-    Result<bool> create(const std::vector<std::pair<std::string, std::string>>& kvs, int64_t lease = 0);
+    Result<bool> create(const std::vector<std::pair<std::string, std::string>>& kvs, int64_t lease = 0,
+                        const CreateGuard& guard = {});
     // Replaces `key` if it still holds `expected` (compare-and-swap: a host updates only the
     // record it wrote, never one a move or a recover gave to another host). false: not.
     Result<bool> replace(const std::string& key, const std::string& expected, const std::string& value);

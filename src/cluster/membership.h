@@ -50,6 +50,12 @@ inline std::string by_host(const std::string& name) { return "/jailctl/by-host/"
 inline std::string jail(const std::string& domain) { return "/jailctl/jails/" + domain; }
 inline std::string jails() { return "/jailctl/jails/"; }
 inline std::string ip(const std::string& address) { return "/jailctl/ips/" + address; }
+inline std::string ips() { return "/jailctl/ips/"; }
+inline std::string pool(const std::string& first_last) { return "/jailctl/pools/" + first_last; }
+inline std::string pools() { return "/jailctl/pools/"; }
+// A name a jail serves besides its own (an alias), cluster-wide: {domain, claim}.
+inline std::string name(const std::string& alias) { return "/jailctl/names/" + alias; }
+inline std::string names() { return "/jailctl/names/"; }
 }  // namespace keys
 
 // How long a host stays "up" after its agent last refreshed its lease, and how often the

@@ -2,6 +2,7 @@
 
 #include <idn2.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -143,6 +144,27 @@ std::vector<std::string> host_names(std::string_view domain) {
     if (domain.starts_with(kWww) && domain.find('.', kWww.size()) != std::string_view::npos)
         return {std::string(domain), std::string(domain.substr(kWww.size()))};
     return {std::string(domain), std::string(kWww) + std::string(domain)};
+}
+
+Result<std::string> parse_alias(std::string_view input) {
+    auto name = Domain::parse(input);
+    if (!name) {
+        Error e = name.error();
+        if (e.message.starts_with("domain: ")) e.message = "alias: " + e.message.substr(8);
+        return std::unexpected(e);
+    }
+    return name->str();
+}
+
+std::vector<std::string> domains_serving(std::string_view name) {
+    std::vector<std::string> out;
+    std::vector<std::string> candidates = {std::string(name), "www." + std::string(name)};
+    if (name.starts_with("www.")) candidates.emplace_back(name.substr(4));
+    for (auto& c : candidates) {
+        const auto served = host_names(c);
+        if (std::ranges::find(served, name) != served.end()) out.push_back(std::move(c));
+    }
+    return out;
 }
 
 std::vector<std::string> Domain::host_names() const { return jailctl::host_names(name_); }

@@ -50,4 +50,12 @@ private:
 // (the registry refuses it), and nginx's server_name and the certificate's SAN list them.
 std::vector<std::string> host_names(std::string_view canonical_domain);
 
+// An alias of a jail (`alias add DOMAIN NAME`): every rule of Domain::parse, its canonical
+// form; errors name the field "alias".
+Result<std::string> parse_alias(std::string_view input);
+
+// The domains whose jails serve `name` as one of their own names (host_names): `name` itself,
+// and its www. or bare form when that domain's host_names hold `name`.
+std::vector<std::string> domains_serving(std::string_view name);
+
 }  // namespace jailctl

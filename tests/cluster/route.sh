@@ -8,7 +8,8 @@
 # status [DOMAIN], alias list, backups [DOMAIN], export DOMAIN FILE (written here), exec (stdin
 # there, output and exit status back), import-site (the site of this machine uploaded to the
 # placed host), renew --all (every host's, KO for the one whose CA fails), and the host-local
-# verbs' refusals naming where to run them.
+# verbs' refusals naming where to run them. Address pools (cluster pool add|list|remove; a create
+# without --ip takes the lowest free address) and aliases unique across the cluster (names/).
 set -euo pipefail
 source "$TESTS_DIR/cluster/cluster.bash"
 cluster_hosts 3
@@ -114,6 +115,73 @@ assert_exit 2 jc --cluster status nosuch.example.com
 assert_ko validate "domain: no jail 'nosuch.example.com' in the cluster"
 assert_exit 2 jc --cluster status --names
 assert_ko validate "names: is not available for status through the cluster"
+
+info "address pools: bad input names the field and changes nothing; no pool, no address"
+assert_exit 2 jc --cluster create nopool.example.com --size 64M
+assert_ko validate "ip: is required \(--ip\): the cluster has no address pool"
+for bad in "203.0.113.90-203.0.113.70|the first address is above the last" "203.0.113.65/26|host bits set" \
+           "10.0.0.0/15|more than 65536" "203.0.113.64/33|prefix length" "203.0.113.64|neither FIRST-LAST nor a CIDR" \
+           "127.0.0.1-127.0.0.9|loopback"; do
+  assert_exit 2 jc cluster pool add "${bad%|*}"
+  assert_ko validate "range: .*${bad#*|}"
+done
+assert_exit 2 jc cluster pool remove 203.0.113.200-203.0.113.201
+assert_ko validate "range: no pool 203.0.113.200-203.0.113.201"
+assert_eq "" "$(etcd_keys /jailctl/pools/)" "pools after refused adds"
+info "a pool of two; an overlapping one is a conflict"
+assert_exit 0 jc cluster pool add 203.0.113.200-203.0.113.201
+assert_exit 3 jc2 cluster pool add 203.0.113.192/28
+assert_ko validate "range: 203.0.113.193-203.0.113.206 overlaps the pool 203.0.113.200-203.0.113.201"
+assert_eq "/jailctl/pools/203.0.113.200-203.0.113.201" "$(etcd_keys /jailctl/pools/)" "pools after the conflict"
+pool_row() { jc --json cluster pool list | python3 -c 'import json,sys
+print(" ".join("%s %d %d %d" % (p["range"], p["size"], p["used"], p["free"]) for p in json.load(sys.stdin)["pools"]))'; }
+assert_eq "203.0.113.200-203.0.113.201 2 0 2" "$(pool_row)" "the pool, unused"
+info "create without --ip: the pools' lowest free address, served there; the next create the next; then none"
+assert_exit 0 jc --json --cluster create pool1.example.com --size 64M --host c
+assert_eq "OK 203.0.113.200" "$(json_eval "$OUT_FILE" 'd["result"] + " " + d["ip"]')" "pool1's result"
+assert_contains "$ERR" "cluster: pool1.example.com placed on host c with address 203.0.113.200"
+assert_contains "$(client_curl -H "Host: pool1.example.com" http://203.0.113.200/)" "<h1>pool1.example.com</h1>" "pool1's page"
+assert_exit 0 jc2 --cluster create pool2.example.com --size 64M
+assert_contains "$ERR" "with address 203.0.113.201"
+assert_contains "$(etcd_get /jailctl/ips/203.0.113.201)" '"domain":"pool2.example.com"'
+assert_exit 4 jc --cluster create pool3.example.com --size 64M
+assert_ko validate "ip: every address of the cluster's pools is in use \(2 in 1 pool\)"
+assert_eq "" "$(etcd_keys /jailctl/jails/pool3.example.com)" "a claim of the refused create"
+assert_exit 0 jc cluster pool list
+assert_match "$OUT" $'POOL +SIZE +USED +FREE\n203\.0\.113\.200-203\.0\.113\.201 +2 +2 +0$' "pool list"
+assert_exit 3 jc cluster pool remove 203.0.113.200-203.0.113.201
+assert_ko validate "range: 2 addresses of 203.0.113.200-203.0.113.201 are in use \(203.0.113.200 by pool1.example.com\)"
+assert_eq "/jailctl/pools/203.0.113.200-203.0.113.201" "$(etcd_keys /jailctl/pools/)" "pools after the refused remove"
+
+info "aliases are the cluster's (names/): one jail's alias is refused to a jail of another host, and as a new jail's domain"
+assert_exit 0 jc --cluster alias add pool1.example.com Shop.Pool.example.com
+assert_contains "$(etcd_get /jailctl/names/shop.pool.example.com)" '"domain":"pool1.example.com"'
+assert_exit 3 jc2 --cluster alias add x.example.com shop.pool.example.com
+assert_ko validate "alias: shop.pool.example.com is already served by jail pool1.example.com"
+assert_not_contains "$(jch b alias list x.example.com)" "shop.pool.example.com" "x's aliases after the refusal"
+assert_exit 3 jc --cluster create shop.pool.example.com --ip 203.0.113.90 --size 64M
+assert_ko validate "domain: shop.pool.example.com is an alias of jail pool1.example.com"
+assert_exit 3 jc3 --cluster alias add x.example.com www.p2.example.com
+assert_ko validate "alias: www.p2.example.com is already served by jail p2.example.com on host $second"
+assert_eq "/jailctl/names/shop.pool.example.com" "$(etcd_keys /jailctl/names/)" "names after the refusals"
+assert_eq "" "$(etcd_keys /jailctl/jails/shop.pool.example.com)$(etcd_keys /jailctl/ips/203.0.113.90)" "claims after the refusals"
+# the host refuses an alias the cluster let through (added there without --cluster): the claim goes
+assert_exit 0 jch b alias add x.example.com local.x.example.com
+assert_exit 3 jc --cluster alias add x.example.com local.x.example.com
+assert_ko validate "local.x.example.com is already served by jail x.example.com \(this one\) \(on host b\)"
+assert_eq "" "$(etcd_keys /jailctl/names/local.x.example.com)" "the released claim"
+info "alias remove frees the name for another jail; destroy frees its jail's names"
+assert_exit 0 jc3 --cluster alias remove pool1.example.com shop.pool.example.com
+assert_eq "" "$(etcd_keys /jailctl/names/)" "names after the remove"
+assert_exit 0 jc --cluster alias add pool2.example.com shop.pool.example.com
+assert_contains "$(etcd_get /jailctl/names/shop.pool.example.com)" '"domain":"pool2.example.com"'
+assert_exit 0 jc --cluster destroy --force pool2.example.com
+assert_eq "" "$(etcd_keys /jailctl/names/)" "names after destroy"
+assert_eq "203.0.113.200-203.0.113.201 2 1 1" "$(pool_row)" "the pool after destroy"
+assert_exit 0 jc --cluster destroy --force pool1.example.com
+assert_exit 0 jc2 --json cluster pool remove 203.0.113.200/31
+assert_eq "203.0.113.200-203.0.113.201" "$(json_eval "$OUT_FILE" 'd["range"]')" "the removed pool (as a CIDR)"
+assert_eq "" "$(etcd_keys /jailctl/pools/)" "pools after the remove"
 
 info "--cluster backups [DOMAIN]: the jail's host's archives, printed as backups prints them"
 assert_exit 0 jc --cluster backup p2.example.com

@@ -45,6 +45,9 @@ expect "verbs" credentials "$JAILCTL" cr
 expect "verbs" metrics "$JAILCTL" --root "$ROOT" m
 refuse "verbs by prefix" status "$JAILCTL" cr
 expect "host's verbs" check "$JAILCTL" host ""
+expect "a sub-verb's verbs" add "$JAILCTL" cluster pool ""
+expect "a sub-verb's verbs by prefix" remove "$JAILCTL" cluster pool re
+refuse "no sub-verbs after the last" list "$JAILCTL" cluster pool add ""
 expect "an option of create" --ip "$JAILCTL" create example.net --i
 expect "an option of grow" --offline "$JAILCTL" grow x --of
 expect "a global option after the verb" --json "$JAILCTL" status --j

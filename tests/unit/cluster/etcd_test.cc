@@ -199,6 +199,32 @@ TEST_F(EtcdLive, KeysLeasesAndCompareAndSwap) {
     EXPECT_EQ(*etcd_->keep_alive(*lease), 0);
 }
 
+// A create's guard: keys that must stay absent, and a prefix nothing was written under since
+// the caller's listing of it (a deletion there does not count).
+TEST_F(EtcdLive, CreateGuardsAbsentKeysAndAnUnchangedPrefix) {
+    ASSERT_TRUE(etcd_->put("/jailctl/names/shop.example", "x.example"));
+    EXPECT_FALSE(*etcd_->create({{"/jailctl/jails/shop.example", "h1"}}, 0, {.absent = {"/jailctl/names/shop.example"}}));
+    EXPECT_FALSE(*etcd_->get("/jailctl/jails/shop.example")) << "a guarded create that lost wrote nothing";
+    EXPECT_TRUE(*etcd_->create({{"/jailctl/jails/other.example", "h1"}}, 0, {.absent = {"/jailctl/names/other.example"}}));
+
+    ASSERT_TRUE(etcd_->put("/jailctl/pools/a", "1"));
+    ASSERT_TRUE(etcd_->put("/jailctl/pools/b", "1"));
+    int64_t seen = 0;
+    auto listed = etcd_->list("/jailctl/pools/", &seen);
+    ASSERT_TRUE(listed) << listed.error().message;
+    EXPECT_EQ(listed->size(), 2u);
+    EXPECT_GT(seen, 0);
+    ASSERT_TRUE(etcd_->remove("/jailctl/pools/b"));  // a deletion since: still fine
+    EXPECT_TRUE(*etcd_->create({{"/jailctl/pools/c", "1"}}, 0, {.prefix = "/jailctl/pools/", .seen = seen}));
+    // c was written after `seen`: a create decided on the old listing loses
+    EXPECT_FALSE(*etcd_->create({{"/jailctl/pools/d", "1"}}, 0, {.prefix = "/jailctl/pools/", .seen = seen}));
+    EXPECT_FALSE(*etcd_->get("/jailctl/pools/d"));
+    ASSERT_TRUE(etcd_->list("/jailctl/pools/", &seen));
+    EXPECT_TRUE(*etcd_->create({{"/jailctl/pools/d", "1"}}, 0, {.prefix = "/jailctl/pools/", .seen = seen}));
+    EXPECT_TRUE(*etcd_->create({{"/jailctl/empty/e", "1"}}, 0, {.prefix = "/jailctl/empty/", .seen = seen}))
+        << "an empty prefix holds nothing newer";
+}
+
 // Ten rounds of two hosts claiming the same name at the same moment: exactly one wins each.
 TEST_F(EtcdLive, ConcurrentClaimsHaveExactlyOneWinner) {
     for (int round = 0; round < 10; ++round) {

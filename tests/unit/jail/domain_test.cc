@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <set>
 
 namespace jailctl {
@@ -75,6 +76,28 @@ TEST(Domain, HostNames) {
     auto d = Domain::parse(longest);
     ASSERT_TRUE(d.has_value()) << d.error().message;
     EXPECT_LE(d->host_names()[1].size(), 253u);
+}
+
+// An alias is refused cluster-wide when it is one of another jail's own names: the domains
+// whose host_names hold it.
+TEST(Domain, DomainsServingAName) {
+    using V = std::vector<std::string>;
+    EXPECT_EQ(domains_serving("shop.example.com"), (V{"shop.example.com", "www.shop.example.com"}));
+    EXPECT_EQ(domains_serving("www.example.com"), (V{"www.example.com", "www.www.example.com", "example.com"}));
+    // www.com serves www.www.com (its bare form would be a TLD)
+    EXPECT_EQ(domains_serving("www.www.com"), (V{"www.www.com", "www.www.www.com", "www.com"}));
+    for (const auto& name : {"shop.example.com", "www.example.com", "www.www.com"})
+        for (const auto& d : domains_serving(name)) {
+            auto served = host_names(d);
+            EXPECT_NE(std::ranges::find(served, name), served.end()) << d << " does not serve " << name;
+        }
+}
+
+TEST(Domain, AliasErrorsNameTheAliasField) {
+    EXPECT_EQ(*parse_alias("Shop.Example.COM."), "shop.example.com");
+    auto bad = parse_alias("bad..example");
+    ASSERT_FALSE(bad);
+    EXPECT_TRUE(bad.error().message.starts_with("alias: ")) << bad.error().message;
 }
 
 }  // namespace jailctl
