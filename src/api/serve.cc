@@ -579,6 +579,10 @@ void Server::routes() {
         return httplib::Server::HandlerResponse::Unhandled;
     });
     s.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+        // A console's keys and output polls (one a keystroke): its start, end and errors are logged.
+        if (req.path.starts_with("/api/v1/consoles/") && (req.path.ends_with("/input") || req.path.ends_with("/output")) &&
+            res.status < 300)
+            return;
         double ms = std::chrono::duration<double, std::milli>(Clock::now() - t_request_start).count();
         char ms_text[32];
         std::snprintf(ms_text, sizeof ms_text, "%.1fms", ms);

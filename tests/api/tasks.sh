@@ -198,6 +198,9 @@ assert_contains "$CONSOLE_OUT" "t=xterm-256color u=0 42" "TERM, the user and the
 wait_task "$ADMIN" "$CON" 60
 assert_eq "ok 4" "$TASK_STATE $(api_field 'd["result"]["exit_status"]')" "the console's task: the shell's exit status"
 api_expect 404 "$ADMIN" POST "/api/v1/consoles/$CON/input" ''
+grep -q "POST /api/v1/jails/api.example.com/console 202 .* token=adm$" "$SERVE_LOG" || fail "the console's start is not in serve's log"
+grep -q "GET /api/v1/consoles/$CON/output 410 " "$SERVE_LOG" || fail "the console's end is not in serve's log"
+if grep -E "/api/v1/consoles/$CON/(input|output) 20[04] " "$SERVE_LOG"; then fail "serve logged a console's keys or polls one by one"; fi
 api_expect 200 "$VIEW" GET /api/v1/jails/api.example.com/logs
 CONLOG=$(api_field '[l["name"] for l in d["logs"] if l["name"].endswith("-console.log")][-1]')
 api_expect 200 "$VIEW" GET "/api/v1/jails/api.example.com/logs/$CONLOG"
