@@ -33,6 +33,12 @@ nlohmann::json capacity(const std::string& root, Registry* registry) {
     return c;
 }
 
+// A string field of a key's JSON value ("" when absent or unreadable).
+std::string field_of(const std::string& value, const char* name) {
+    auto v = nlohmann::json::parse(value, nullptr, false);
+    return v.is_object() ? v.value(name, std::string()) : std::string();
+}
+
 void say(const std::string& line) {
     std::fprintf(stderr, "cluster: %s\n", line.c_str());
     std::fflush(stderr);
@@ -86,10 +92,7 @@ Result<void> publish_jails(Etcd& etcd, const std::string& host, Registry& regist
                 auto holder = etcd.get(keys::jail(domain));
                 auto ip_holder = holder ? etcd.get(keys::ip(p.ip)) : Result<std::optional<KeyValue>>{};
                 if (!holder || !ip_holder) return std::unexpected(!holder ? holder.error() : ip_holder.error());
-                auto host_of = [](const std::optional<KeyValue>& kv) {
-                    auto v = kv ? nlohmann::json::parse(kv->value, nullptr, false) : nlohmann::json();
-                    return v.is_object() ? v.value("host", "") : std::string();
-                };
+                auto host_of = [](const std::optional<KeyValue>& kv) { return kv ? field_of(kv->value, "host") : std::string(); };
                 std::string other = !*holder || host_of(*holder) == host ? host_of(*ip_holder) : host_of(*holder);
                 if (other.empty() || other == host) {
                     auto put = etcd.put(keys::jail(domain), p.jail_value);
@@ -114,6 +117,45 @@ Result<void> publish_jails(Etcd& etcd, const std::string& host, Registry& regist
             if (!r) return std::unexpected(r.error());
         if (auto r = etcd.remove(keys::by_host(host) + domain); !r) return std::unexpected(r.error());
         it = published->erase(it);
+    }
+    return {};
+}
+
+Result<void> publish_names(Etcd& etcd, const std::string& host, const std::vector<JailRecord>& jails, PublishedNames& names,
+                           std::set<std::string>& reported) {
+    std::map<std::string, std::string> wanted;  // alias -> its jail
+    for (const auto& j : jails)
+        for (const auto& alias : j.aliases) wanted[alias] = j.domain;
+    for (const auto& [alias, domain] : wanted) {
+        if (auto it = names.find(alias); it != names.end() && field_of(it->second, "domain") == domain) continue;
+        const std::string value = nlohmann::json{{"domain", domain}}.dump();
+        auto created = etcd.create({{keys::name(alias), value}});
+        if (!created) return std::unexpected(created.error());
+        if (*created) {
+            names[alias] = value;
+            continue;
+        }
+        auto held = etcd.get(keys::name(alias));
+        if (!held) return std::unexpected(held.error());
+        if (!*held) continue;  // removed meanwhile: the next refresh creates it
+        const std::string holder = field_of((*held)->value, "domain");
+        if (holder == domain) names[alias] = (*held)->value;
+        else if (reported.insert("names/" + alias).second)
+            say(alias + ", an alias of " + domain + " here, is already a name of jail " + holder +
+                " in the cluster: not published from here (remove one of the two aliases)");
+    }
+    for (auto it = names.begin(); it != names.end();) {
+        auto w = wanted.find(it->first);
+        if (w != wanted.end() && field_of(it->second, "domain") == w->second) {
+            ++it;
+            continue;
+        }
+        auto jail = etcd.get(keys::jail(field_of(it->second, "domain")));
+        if (!jail) return std::unexpected(jail.error());
+        const std::string now_on = *jail ? field_of((*jail)->value, "host") : "";
+        if (now_on.empty() || now_on == host)
+            if (auto r = etcd.remove_if(keys::name(it->first), it->second); !r) return std::unexpected(r.error());
+        it = names.erase(it);
     }
     return {};
 }
@@ -147,6 +189,7 @@ void HostAgent::run() {
     std::string host;
     std::optional<Published> published;
     std::set<std::string> reported;
+    PublishedNames names;
     auto problem = [&](const std::string& what) {
         if (what != last_problem) say(what + " (retrying every " + std::to_string(kHostRefreshSeconds) + " s)");
         last_problem = what;
@@ -185,6 +228,10 @@ void HostAgent::run() {
                     ok = etcd->put(keys::alive(host), value.dump(), lease);
                 }
                 if (ok && registry) ok = publish_jails(*etcd, host, *registry, published, reported);
+                if (ok && registry) {
+                    auto jails = registry->list();
+                    ok = jails ? publish_names(*etcd, host, *jails, names, reported) : Result<void>(std::unexpected(jails.error()));
+                }
                 if (ok) {
                     auto ttl = etcd->keep_alive(lease);
                     if (!ttl) ok = std::unexpected(ttl.error());

@@ -5,7 +5,8 @@
 // revokes the lease: the host is down at once. Not in a cluster: the agent does nothing.
 // The agent also publishes this host's jails (/jailctl/jails/<domain>: host, ip, size,
 // registry state, and the index /jailctl/by-host/<host>/<domain>), writing only what changed,
-// so the cluster still knows a dead host's jails (`cluster status` shows them "?").
+// so the cluster still knows a dead host's jails (`cluster status` shows them "?"), and their
+// aliases (/jailctl/names/<alias>).
 #pragma once
 
 #include <condition_variable>
@@ -37,6 +38,18 @@ using Published = std::map<std::string, Publication>;
 // it still holds what this host wrote (compare-and-swap): after a move or a recover the new
 // host's record stays, whatever the old host's registry says until its copy is destroyed.
 Result<void> publish_jails(Etcd& etcd, const std::string& host, Registry& registry, std::optional<Published>& published,
+                           std::set<std::string>& reported);
+
+// alias -> the names/ value this host wrote or took over for it.
+using PublishedNames = std::map<std::string, std::string>;
+
+// The aliases of this host's jails (`jails`: its registry's) in /jailctl/names/<alias>, the
+// cluster-wide uniqueness of names (docs/FLEET.md), for aliases added on this host without
+// --cluster: an absent key is created ({"domain"}), one that names the same jail is taken over
+// (a `--cluster alias add` claimed it), one held for another jail is left and reported once.
+// A name this host published is removed (compare-and-swap) once its alias is gone, unless
+// jails/<domain> now names another host (a move: the new host publishes it).
+Result<void> publish_names(Etcd& etcd, const std::string& host, const std::vector<JailRecord>& jails, PublishedNames& names,
                            std::set<std::string>& reported);
 
 class HostAgent {

@@ -165,11 +165,16 @@ assert_exit 3 jc3 --cluster alias add x.example.com www.p2.example.com
 assert_ko validate "alias: www.p2.example.com is already served by jail p2.example.com on host $second"
 assert_eq "/jailctl/names/shop.pool.example.com" "$(etcd_keys /jailctl/names/)" "names after the refusals"
 assert_eq "" "$(etcd_keys /jailctl/jails/shop.pool.example.com)$(etcd_keys /jailctl/ips/203.0.113.90)" "claims after the refusals"
-# the host refuses an alias the cluster let through (added there without --cluster): the claim goes
+# an alias added on a host without --cluster: its agent publishes it in names/ (within a refresh)
 assert_exit 0 jch b alias add x.example.com local.x.example.com
+names_of_local_x() { [ "$(etcd_get /jailctl/names/local.x.example.com)" = "$1" ]; }
+retry 10 names_of_local_x '{"domain":"x.example.com"}' || fail "host b's agent did not publish x's alias: $(etcd_keys /jailctl/names/)"
 assert_exit 3 jc --cluster alias add x.example.com local.x.example.com
 assert_ko validate "local.x.example.com is already served by jail x.example.com \(this one\) \(on host b\)"
-assert_eq "" "$(etcd_keys /jailctl/names/local.x.example.com)" "the released claim"
+assert_exit 3 jc3 --cluster alias add pool1.example.com local.x.example.com
+assert_ko validate "alias: local.x.example.com is already served by jail x.example.com \(its alias\)"
+assert_exit 0 jch b alias remove x.example.com local.x.example.com
+retry 10 names_of_local_x "" || fail "host b's agent left the removed alias in names/"
 info "alias remove frees the name for another jail; destroy frees its jail's names"
 assert_exit 0 jc3 --cluster alias remove pool1.example.com shop.pool.example.com
 assert_eq "" "$(etcd_keys /jailctl/names/)" "names after the remove"

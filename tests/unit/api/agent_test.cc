@@ -97,5 +97,41 @@ TEST_F(AgentLive, ChangesAndRemovalsOfItsOwnJailsArePublished) {
     EXPECT_FALSE(*etcd_->get(keys::by_host("a") + D));
 }
 
+// Aliases added on this host without --cluster: published in names/, never over another jail's
+// name, removed with the alias, and kept when the jail moved to another host.
+TEST_F(AgentLive, TheAliasesOfItsJailsArePublishedInNames) {
+    const std::string D = "moved.example.com", shop = "shop.example.com", taken = "taken.example.com";
+    const std::string other = R"({"claim":"x","domain":"other.example.com"})";
+    ASSERT_TRUE(etcd_->put(keys::name(taken), other));
+    ASSERT_TRUE(registry_->add_alias(D, shop));
+    ASSERT_TRUE(registry_->add_alias(D, taken));
+    PublishedNames names;
+    auto publish = [&] {
+        refresh();
+        auto jails = registry_->list();
+        ASSERT_TRUE(jails);
+        auto r = publish_names(*etcd_, "a", *jails, names, reported_);
+        ASSERT_TRUE(r) << r.error().message;
+    };
+    publish();
+    EXPECT_EQ(value_of(keys::name(shop)), R"({"domain":"moved.example.com"})");
+    EXPECT_EQ(value_of(keys::name(taken)), other) << "another jail's name was taken over";
+    EXPECT_TRUE(reported_.contains("names/" + taken));
+
+    ASSERT_TRUE(registry_->remove_alias(D, shop));
+    publish();
+    EXPECT_FALSE(*etcd_->get(keys::name(shop))) << "a removed alias stays in names/";
+
+    ASSERT_TRUE(registry_->add_alias(D, shop));
+    publish();
+    ASSERT_TRUE(*etcd_->get(keys::name(shop)));
+    // moved to host b (its record there), then this copy destroyed: the name stays, b's now
+    ASSERT_TRUE(etcd_->put(keys::jail(D), R"({"host":"b","ip":"203.0.113.9","size_bytes":67108864,"state":"ready"})"));
+    ASSERT_TRUE(registry_->remove(D));
+    publish();
+    EXPECT_EQ(value_of(keys::name(shop)), R"({"domain":"moved.example.com"})") << "a moved jail's alias was unpublished";
+    EXPECT_EQ(value_of(keys::name(taken)), other);
+}
+
 }  // namespace
 }  // namespace jailctl::api
