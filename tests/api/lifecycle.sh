@@ -70,6 +70,23 @@ assert_exit 0 jc --json status drain.example.com
 assert_eq running "$(json_eval "$OUT_FILE" 'd[0]["state"]')" "the create SIGTERM did not cut short"
 if curl -s --max-time 5 --cacert "$CACERT" -o /dev/null "$API_URL/healthz"; then fail "serve still answers after SIGTERM"; fi
 
+info "SIGTERM with a console open: the console is hung up, not waited for; serve exits"
+start_serve
+api_expect 202 "$ADMIN" POST /api/v1/jails/drain.example.com/console '{}'
+CON=$(api_field 'd["task"]')
+curl -s --max-time 30 --cacert "$CACERT" -H "Authorization: Bearer $ADMIN" -o /dev/null "$API_URL/api/v1/consoles/$CON/output" &
+poll=$!
+sleep 0.5
+pgrep -f -- "--json console .*drain\.example\.com" >/dev/null || fail "no console process for drain.example.com"
+t0=$SECONDS
+kill -TERM "$SERVE_PID"
+rc=0; wait "$SERVE_PID" || rc=$?
+SERVE_PID=
+assert_eq 0 "$rc" "serve's exit status after SIGTERM with a console open"
+[ $((SECONDS - t0)) -le 15 ] || fail "serve took $((SECONDS - t0)) s to stop with a console open"
+wait "$poll" || true
+if pgrep -f -- "--json console .*drain\.example\.com"; then fail "the console outlived serve"; fi
+
 info "kill -9 of serve mid-create: what a killed CLI leaves; repair cleans it up"
 start_serve
 killed=0
