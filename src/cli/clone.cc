@@ -226,6 +226,7 @@ int run_clone(Context& ctx, const CloneArgs& args) {
     steps.push_back(jail.mark_ready());
     log->info("task", "clone of " + clone.src.domain + " (" + clone.src.ip + ")");
     TaskOutcome outcome = run_journaled(ctx, *log, plan.rec.domain, "clone", steps);
+    log_warnings(plan, *log);  // the address check's, known once the jail started
     if (clone.snapshot.copy_ms > 0 || clone.snapshot.frozen) {
         char buf[160];
         std::snprintf(buf, sizeof buf, "%s, %s frozen %.1f ms, copy %.1f ms, %llu bytes; shift-ids %llu inodes in %.1f ms",

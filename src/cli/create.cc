@@ -202,6 +202,7 @@ int run_create(Context& ctx, const NewJailArgs& args) {
     steps.push_back(jail.test_from_outside());
     steps.push_back(jail.mark_ready());
     TaskOutcome outcome = run_journaled(ctx, *log, plan.rec.domain, "create", steps, {!args.keep_on_failure});
+    log_warnings(plan, *log);  // the address check's, known once the jail started
 
     nlohmann::json fields = {{"domain", plan.rec.domain}, {"ip", plan.rec.ip}, {"size_bytes", plan.rec.size_bytes},
                              {"profile", plan.rec.profile}};

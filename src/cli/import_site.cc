@@ -282,6 +282,7 @@ int run_import_site(Context& ctx, const ImportArgs& args) {
                           std::to_string(site->dirs) + " directories, " + std::to_string(site->links) + " links, " +
                           std::to_string(site->bytes) + " bytes");
     TaskOutcome outcome = run_journaled(ctx, *log, plan.rec.domain, "import-site", steps, {!args.jail.keep_on_failure});
+    log_warnings(plan, *log);  // the address check's, known once the jail started
 
     nlohmann::json fields = {{"domain", plan.rec.domain}, {"ip", plan.rec.ip}, {"size_bytes", plan.rec.size_bytes}};
     std::vector<std::string> text;

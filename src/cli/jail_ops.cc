@@ -166,11 +166,13 @@ Result<void> check_new_address(Context& ctx, Ipv4 ip, const std::string& uplink,
     auto by_ip = ctx.registry().find_by_ip(ip.str());
     if (!by_ip) return std::unexpected(by_ip.error());
     if (*by_ip) return fail(ErrorKind::Conflict, "ip: " + ip.str() + " is already used by jail " + (*by_ip)->domain);
-    return check_address_free(uplink, ip, options, plan);
+    plan.address_check = check_address_in_background(uplink, ip, options);
+    return {};
 }
 
-void log_warnings(const JailPlan& plan, TaskLog& log) {
-    for (const auto& w : plan.warnings) log.warn("validate", w);
+void log_warnings(JailPlan& plan, TaskLog& log) {
+    for (; plan.warnings_logged < plan.warnings.size(); ++plan.warnings_logged)
+        log.warn("validate", plan.warnings[plan.warnings_logged]);
 }
 
 void report_warnings(const JailPlan& plan, nlohmann::json& fields, std::vector<std::string>& text) {

@@ -35,8 +35,9 @@ struct JailPlan {
     bool made_jail_dir = false;
     bool foreign_veth = false;    // start_jail found its interface name taken: never remove it
     std::vector<std::string> warnings;  // validation's warnings: logged, reported (text and --json)
-    // Start of a stopped jail: its duplicate address check, running while the jail starts;
-    // start_jail takes the verdict before it announces the address (a conflict undoes the start).
+    size_t warnings_logged = 0;         // how many of them log_warnings wrote
+    // A new or stopped jail's duplicate address check, running while the jail is made or started;
+    // start_jail takes the verdict before it announces the address (a conflict undoes the task).
     std::shared_future<AddressVerdict> address_check;
     bool config_existed = false;  // write_lxc_config found a config (start): its undo keeps it  // create_disk made <jail dir>: only then may its undo remove it
     JailSpec spec;
@@ -101,12 +102,15 @@ Result<void> check_address_free(const std::string& uplink, Ipv4 ip, const Addres
 // check_address_free in a thread of its own: a start's 45 ms of listening for an answer overlap
 // its fsck, mount and LXC start instead of coming before them (docs/DECISIONS.md).
 std::shared_future<AddressVerdict> check_address_in_background(std::string uplink, Ipv4 ip, AddressOptions options);
-// A new jail's address: no other jail's on this host (a conflict naming it), and free on the
-// uplink (check_address_free).
+// A new jail's address: no other jail's on this host (a conflict naming it, now), and free on the
+// uplink (check_address_free, in the background: its 45 ms of listening overlap the new jail's
+// disk and start; start_jail takes the verdict before it announces the address, and a conflict
+// fails that step, whose undo, like every step's before it, leaves nothing).
 Result<void> check_new_address(Context& ctx, Ipv4 ip, const std::string& uplink, const AddressOptions& options,
                                JailPlan& plan);
-// The plan's warnings in the task log (WARN, step "validate").
-void log_warnings(const JailPlan& plan, TaskLog& log);
+// The plan's warnings not logged yet in the task log (WARN, step "validate"): before the steps,
+// and after them for those the duplicate address check added meanwhile.
+void log_warnings(JailPlan& plan, TaskLog& log);
 // The plan's warnings in a report: "warning:   ..." lines and a "warnings" array.
 void report_warnings(const JailPlan& plan, nlohmann::json& fields, std::vector<std::string>& text);
 

@@ -535,6 +535,7 @@ int run_restore(Context& ctx, const RestoreArgs& args) {
     std::string journal_verb = args.verb;
     if (rp.old) journal_verb = was_running ? "restore-replace" : "restore-replace-stopped";
     TaskOutcome outcome = run_journaled(ctx, *log, plan.rec.domain, journal_verb, steps);
+    log_warnings(plan, *log);  // the address check's, known once the jail started
 
     nlohmann::json fields = {{"domain", plan.rec.domain}, {"ip", plan.rec.ip}, {"size_bytes", plan.rec.size_bytes},
                              {"archive", rp.file},        {"from_domain", rp.archive.manifest.domain},

@@ -190,12 +190,11 @@ int run_on_jail(Context& ctx, Verb verb, const std::string& domain_input, const 
     auto log = open_task_log(ctx, rec.domain, verb_name(verb));
     if (!log) return report_error(ctx, "log", log.error());
     log_warnings(*plan, *log);
-    const size_t logged = plan->warnings.size();
     // An interrupted start is undone (the jail stays stopped); a stop always completes (it is
     // what a shutdown's SIGTERM wants): never half-way either way (docs/DECISIONS.md).
     TaskOutcome outcome =
         run_journaled(ctx, *log, rec.domain, verb_name(verb), steps, {.interruptible = verb != Verb::Stop});
-    for (size_t i = logged; i < plan->warnings.size(); ++i) log->warn("start", plan->warnings[i]);
+    log_warnings(*plan, *log);  // the address check's, known once the jail started
     std::string state = lxc_running(ctx.paths.lxcpath, rec.domain) ? "running" : "stopped";
     nlohmann::json fields = {{"domain", rec.domain}, {"ip", rec.ip}, {"state", state}};
     std::vector<std::string> text = {"domain:    " + rec.domain, "state:     " + state};
