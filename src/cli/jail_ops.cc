@@ -324,7 +324,11 @@ Step JailSteps::start_jail() {
                     AddressVerdict verdict = plan.address_check.get();
                     plan.address_check = {};
                     plan.warnings.insert(plan.warnings.end(), verdict.warnings.begin(), verdict.warnings.end());
-                    if (!verdict.result) return verdict.result;  // the undo stops it: never announced
+                    if (!verdict.result) {  // never announced, nor left answering for it (even with --keep-on-failure)
+                        (void)lxc_stop(paths().lxcpath, domain(), 2);
+                        (void)network_cleanup(ctx, plan.rec);
+                        return verdict.result;
+                    }
                 }
                 (void)announce_started_jail(veth, plan.uplink, plan.rec.ip);  // best effort: else a 1 s retry
                 return wait_for_services(plan.rec, std::chrono::seconds(15));

@@ -29,6 +29,17 @@ assert_eq "KO" "$(json_eval "$OUT_FILE" 'd["result"]')" "--json result"
 assert_contains "$(json_eval "$OUT_FILE" 'd["error"]["message"]')" "$NEIGHBOUR_MAC" "--json error message"
 assert_state_unchanged default "state after a refused address in use (--json)"
 
+info "2: with --keep-on-failure the refused jail is kept, stopped, never answering for the neighbour's address"
+assert_exit 3 jc create kept.example.com --ip "$NEIGHBOUR" --size 64M --sparse --keep-on-failure
+assert_ko start "ip: 203\.0\.113\.254 is already in use"
+[ -z "$(ip route show 203.0.113.254/32)" ] || fail "a route to the neighbour's address was left: $(ip route show 203.0.113.254/32)"
+[ -z "$(ip neigh show proxy 203.0.113.254)" ] || fail "a proxy ARP entry for the neighbour's address was left"
+assert_exit 0 jc --json status kept.example.com
+assert_not_contains "$(json_eval "$OUT_FILE" 'd[0]["state"]')" "running" "the kept jail's state"
+if lxc-info -P "$JAILCTL_ROOT/jails" -n kept.example.com -s 2>/dev/null | grep -q RUNNING; then fail "the kept jail runs"; fi
+assert_exit 0 jc destroy --force kept.example.com
+assert_state_unchanged default "state after the kept jail's destroy"
+
 info "2: a free address is OK, without warnings"
 assert_exit 0 jc --json create free.example.com --ip 203.0.113.30 --size 64M --sparse
 assert_eq "[]" "$(json_eval "$OUT_FILE" 'd["warnings"]')" "warnings of a free address"
