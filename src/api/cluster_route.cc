@@ -931,10 +931,17 @@ Result<void> relay_console(const Peer& peer, const std::string& id) {
         for (;;) {
             std::string bytes;
             auto a = output_conn->send("GET", base + "/output", {}, {}, &bytes);
-            if (!a) output_error = a.error().message;
-            else if (a->status == 200 && write_all(STDOUT_FILENO, bytes, "stdout")) continue;
-            else if (a->status == 204) continue;
-            else if (a->status != 410) output_error = "console: HTTP " + std::to_string(a->status) + " " + quote_input(bytes.substr(0, 300));
+            if (!a) {
+                output_error = a.error().message;
+            } else if (a->status == 200) {
+                auto written = write_all(STDOUT_FILENO, bytes, "stdout");
+                if (written) continue;
+                output_error = written.error().message;
+            } else if (a->status == 204) {
+                continue;
+            } else if (a->status != 410) {  // 410: the shell ended
+                output_error = "console: HTTP " + std::to_string(a->status) + " " + quote_input(bytes.substr(0, 300));
+            }
             break;
         }
         ended = true;
