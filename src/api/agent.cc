@@ -24,19 +24,12 @@ uint64_t available_memory() {
 }
 
 // What placement reads (docs/FLEET.md): free disk of the root, available memory, jail count.
-nlohmann::json capacity(const std::string& root, Registry* registry) {
+nlohmann::json capacity(const std::string& root, const Result<std::vector<JailRecord>>& jails) {
     nlohmann::json c = {{"memory_free", available_memory()}, {"version", JAILCTL_VERSION}};
     struct statvfs fs{};
     if (::statvfs(root.c_str(), &fs) == 0) c["disk_free"] = static_cast<uint64_t>(fs.f_bavail) * fs.f_frsize;
-    if (registry)
-        if (auto jails = registry->list()) c["jails"] = jails->size();
+    if (jails) c["jails"] = jails->size();
     return c;
-}
-
-// A string field of a key's JSON value ("" when absent or unreadable).
-std::string field_of(const std::string& value, const char* name) {
-    auto v = nlohmann::json::parse(value, nullptr, false);
-    return v.is_object() ? v.value(name, std::string()) : std::string();
 }
 
 void say(const std::string& line) {
@@ -51,23 +44,20 @@ Result<bool> as_written(const Result<void>& r) {
 
 }  // namespace
 
-Result<void> publish_jails(Etcd& etcd, const std::string& host, Registry& registry, std::optional<Published>& published,
-                           std::set<std::string>& reported) {
-    auto jails = registry.list();
-    if (!jails) return std::unexpected(jails.error());
+Result<void> publish_jails(Etcd& etcd, const std::string& host, const std::vector<JailRecord>& jails,
+                           std::optional<Published>& published, std::set<std::string>& reported) {
     if (!published) {
         auto current = etcd.list(keys::jails());
         if (!current) return std::unexpected(current.error());
         published.emplace();
         for (const auto& kv : *current) {
-            auto v = nlohmann::json::parse(kv.value, nullptr, false);
-            if (!v.is_object() || v.value("host", "") != host) continue;
-            std::string domain = kv.key.substr(keys::jails().size()), ip = v.value("ip", "");
+            if (value_field(kv.value, "host") != host) continue;
+            std::string domain = kv.key.substr(keys::jails().size()), ip = value_field(kv.value, "ip");
             (*published)[domain] = {ip, kv.value, nlohmann::json{{"domain", domain}, {"host", host}}.dump()};
         }
     }
     Published wanted;
-    for (const auto& j : *jails)
+    for (const auto& j : jails)
         wanted[j.domain] = {j.ip,
                             nlohmann::json{{"host", host}, {"ip", j.ip}, {"size_bytes", j.size_bytes}, {"state", j.state}}.dump(),
                             nlohmann::json{{"domain", j.domain}, {"host", host}}.dump()};
@@ -92,7 +82,7 @@ Result<void> publish_jails(Etcd& etcd, const std::string& host, Registry& regist
                 auto holder = etcd.get(keys::jail(domain));
                 auto ip_holder = holder ? etcd.get(keys::ip(p.ip)) : Result<std::optional<KeyValue>>{};
                 if (!holder || !ip_holder) return std::unexpected(!holder ? holder.error() : ip_holder.error());
-                auto host_of = [](const std::optional<KeyValue>& kv) { return kv ? field_of(kv->value, "host") : std::string(); };
+                auto host_of = [](const std::optional<KeyValue>& kv) { return kv ? value_field(kv->value, "host") : std::string(); };
                 std::string other = !*holder || host_of(*holder) == host ? host_of(*ip_holder) : host_of(*holder);
                 if (other.empty() || other == host) {
                     auto put = etcd.put(keys::jail(domain), p.jail_value);
@@ -127,7 +117,7 @@ Result<void> publish_names(Etcd& etcd, const std::string& host, const std::vecto
     for (const auto& j : jails)
         for (const auto& alias : j.aliases) wanted[alias] = j.domain;
     for (const auto& [alias, domain] : wanted) {
-        if (auto it = names.find(alias); it != names.end() && field_of(it->second, "domain") == domain) continue;
+        if (auto it = names.find(alias); it != names.end() && value_field(it->second, "domain") == domain) continue;
         const std::string value = nlohmann::json{{"domain", domain}}.dump();
         auto created = etcd.create({{keys::name(alias), value}});
         if (!created) return std::unexpected(created.error());
@@ -138,7 +128,7 @@ Result<void> publish_names(Etcd& etcd, const std::string& host, const std::vecto
         auto held = etcd.get(keys::name(alias));
         if (!held) return std::unexpected(held.error());
         if (!*held) continue;  // removed meanwhile: the next refresh creates it
-        const std::string holder = field_of((*held)->value, "domain");
+        const std::string holder = value_field((*held)->value, "domain");
         if (holder == domain) names[alias] = (*held)->value;
         else if (reported.insert("names/" + alias).second)
             say(alias + ", an alias of " + domain + " here, is already a name of jail " + holder +
@@ -146,13 +136,13 @@ Result<void> publish_names(Etcd& etcd, const std::string& host, const std::vecto
     }
     for (auto it = names.begin(); it != names.end();) {
         auto w = wanted.find(it->first);
-        if (w != wanted.end() && field_of(it->second, "domain") == w->second) {
+        if (w != wanted.end() && value_field(it->second, "domain") == w->second) {
             ++it;
             continue;
         }
-        auto jail = etcd.get(keys::jail(field_of(it->second, "domain")));
+        auto jail = etcd.get(keys::jail(value_field(it->second, "domain")));
         if (!jail) return std::unexpected(jail.error());
-        const std::string now_on = *jail ? field_of((*jail)->value, "host") : "";
+        const std::string now_on = *jail ? value_field((*jail)->value, "host") : "";
         if (now_on.empty() || now_on == host)
             if (auto r = etcd.remove_if(keys::name(it->first), it->second); !r) return std::unexpected(r.error());
         it = names.erase(it);
@@ -221,17 +211,17 @@ void HostAgent::run() {
                     if (granted) lease = *granted;
                     else ok = std::unexpected(granted.error());
                 }
+                // One listing of the registry per refresh: the count, the jails and their aliases.
+                auto jails = registry ? registry->list() : Result<std::vector<JailRecord>>(std::unexpected(registry.error()));
                 if (ok) {
-                    nlohmann::json value = capacity(root_, registry ? &*registry : nullptr);
+                    nlohmann::json value = capacity(root_, jails);
                     value["api"] = (*member)->api_url;
                     value["fingerprint"] = fingerprint_;
                     ok = etcd->put(keys::alive(host), value.dump(), lease);
                 }
-                if (ok && registry) ok = publish_jails(*etcd, host, *registry, published, reported);
-                if (ok && registry) {
-                    auto jails = registry->list();
-                    ok = jails ? publish_names(*etcd, host, *jails, names, reported) : Result<void>(std::unexpected(jails.error()));
-                }
+                if (ok && registry && !jails) ok = std::unexpected(jails.error());
+                if (ok && registry) ok = publish_jails(*etcd, host, *jails, published, reported);
+                if (ok && registry) ok = publish_names(*etcd, host, *jails, names, reported);
                 if (ok) {
                     auto ttl = etcd->keep_alive(lease);
                     if (!ttl) ok = std::unexpected(ttl.error());

@@ -30,15 +30,15 @@ struct Publication {
 };
 using Published = std::map<std::string, Publication>;
 
-// Writes to etcd what changed in this host's registry since the last call (`published`
-// holds what etcd has; loaded from etcd on the first call): jails/<domain>, ips/<ip> and
+// Writes to etcd what changed in this host's registry (`jails`: its listing) since the last
+// call (`published` holds what etcd has; loaded from etcd on the first call): jails/<domain>, ips/<ip> and
 // by-host/<host>/<domain>. A jail claimed by `--cluster create` for this host is taken over
 // (its claim values replaced); a domain or address another host publishes is not, and is
 // reported once, as the operator must resolve it. A record is updated and removed only while
 // it still holds what this host wrote (compare-and-swap): after a move or a recover the new
 // host's record stays, whatever the old host's registry says until its copy is destroyed.
-Result<void> publish_jails(Etcd& etcd, const std::string& host, Registry& registry, std::optional<Published>& published,
-                           std::set<std::string>& reported);
+Result<void> publish_jails(Etcd& etcd, const std::string& host, const std::vector<JailRecord>& jails,
+                           std::optional<Published>& published, std::set<std::string>& reported);
 
 // alias -> the names/ value this host wrote or took over for it.
 using PublishedNames = std::map<std::string, std::string>;

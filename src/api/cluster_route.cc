@@ -363,14 +363,9 @@ std::string new_claim() {
     return hex(std::span<const unsigned char>(token));
 }
 
-// A field of a key's JSON value (the domain of a names/ or ips/ key, the host of a jails/
-// key): "?" when unreadable, or when the key could not be read or is gone.
-std::string value_field(const std::string& value, const char* name) {
-    auto j = json::parse(value, nullptr, false);
-    return j.is_object() ? j.value(name, std::string("?")) : std::string("?");
-}
+// A field of a read key's JSON value: "?" when unreadable, or when the key could not be read or is gone.
 std::string holder_field(const Result<std::optional<KeyValue>>& kv, const char* name) {
-    return kv && *kv ? value_field((*kv)->value, name) : "?";
+    return kv && *kv ? value_field((*kv)->value, name, "?") : "?";
 }
 
 // Why a create's claim of `domain` lost when neither its jails/ key nor its address did: a
@@ -637,7 +632,7 @@ void release_names(Etcd& etcd, const std::string& domain, const std::string& nam
         held = std::move(*all);
     }
     for (const auto& kv : held)
-        if (value_field(kv.value, "domain") == domain) (void)etcd.remove_if(kv.key, kv.value);
+        if (value_field(kv.value, "domain", "?") == domain) (void)etcd.remove_if(kv.key, kv.value);
 }
 
 // A verb that stays on one host: refused with why and where to run it instead.
@@ -1007,9 +1002,7 @@ int console_in_cluster(Context& ctx, const ClusterWords& w) {
     winsize ws{};
     if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row && ws.ws_col) body["rows"] = ws.ws_row, body["cols"] = ws.ws_col;
     const char* term = std::getenv("TERM");
-    if (term && *term && std::string_view(term).find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-+.") == std::string_view::npos &&
-        std::strlen(term) <= 64)
-        body["term"] = term;
+    if (term && is_terminal_type(term)) body["term"] = term;
     auto at = at_jail_host(ctx, domain->str());
     if (!at) return at.error();
     auto started = peer_request(at->peer, "POST", "/api/v1/jails/" + domain->str() + "/console", body, std::chrono::seconds(60));

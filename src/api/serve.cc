@@ -93,6 +93,20 @@ void sd_notify(const std::string& state) {
     ::close(fd);
 }
 
+// A console's window, "rows" and "cols" (1 to 1000 each) of `doc`, into `size` (each left as it
+// is when absent, unless `required`): the field that is wrong, else nullptr.
+const char* window_size(const nlohmann::json& doc, unsigned (&size)[2], bool required) {
+    for (int i : {0, 1}) {
+        const char* name = i == 0 ? "rows" : "cols";
+        const bool given = doc.is_object() && doc.contains(name);
+        if (!given && !required) continue;
+        if (!given || !doc.at(name).is_number_unsigned() || doc.at(name).get<uint64_t>() < 1 || doc.at(name).get<uint64_t>() > 1000)
+            return name;
+        size[i] = doc.at(name).get<unsigned>();
+    }
+    return nullptr;
+}
+
 Result<std::pair<std::string, int>> parse_listen(const std::string& text) {
     auto colon = text.rfind(':');
     if (colon == std::string::npos || colon == 0) return fail_input("listen", "'" + text + "' is not ADDRESS:PORT");
@@ -359,15 +373,10 @@ void Server::action(const httplib::Request& req, httplib::Response& res, const s
     if (spec->action == "console") {  // a pty of serve's is its terminal; its window and TERM as the client's
         auto doc = nlohmann::json::parse(body, nullptr, false);
         unsigned size[2] = {24, 80};
-        for (int i : {0, 1}) {
-            const char* name = i == 0 ? "rows" : "cols";
-            if (!doc.contains(name)) continue;
-            if (!doc[name].is_number_unsigned() || doc[name].get<uint64_t>() < 1 || doc[name].get<uint64_t>() > 1000)
-                return json_error(res, 400, name, std::string(name) + ": must be a number from 1 to 1000");
-            size[i] = doc[name].get<unsigned>();
-        }
+        if (const char* bad = window_size(doc, size, false))
+            return json_error(res, 400, bad, std::string(bad) + ": must be a number from 1 to 1000");
         const std::string term = doc.value("term", "vt100");
-        if (term.empty() || term.size() > 64 || term.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-+.") != std::string::npos)
+        if (!is_terminal_type(term))
             return json_error(res, 400, "term", "term: is not a terminal type (like xterm-256color)");
         auto opened = api::open_pty(size[0], size[1]);
         if (!opened) return json_error(res, 500, nullptr, opened.error().message);
@@ -426,15 +435,9 @@ void Server::console_routes() {
     });
     s.Post(R"(/api/v1/consoles/([0-9]{1,18})/resize)", [this, answer](const httplib::Request& req, httplib::Response& res) {
         if (!allow(req, res, Role::Admin)) return;
-        auto doc = nlohmann::json::parse(req.body, nullptr, false);
         unsigned size[2] = {0, 0};
-        for (int i : {0, 1}) {
-            const char* name = i == 0 ? "rows" : "cols";
-            if (!doc.is_object() || !doc[name].is_number_unsigned() || doc[name].get<uint64_t>() < 1 ||
-                doc[name].get<uint64_t>() > 1000)
-                return json_error(res, 400, name, std::string(name) + ": must be a number from 1 to 1000");
-            size[i] = doc[name].get<unsigned>();
-        }
+        if (const char* bad = window_size(nlohmann::json::parse(req.body, nullptr, false), size, true))
+            return json_error(res, 400, bad, std::string(bad) + ": must be a number from 1 to 1000");
         answer(res, consoles_.resize(req.matches[1], t_token_name, size[0], size[1]));
     });
     s.Delete(R"(/api/v1/consoles/([0-9]{1,18}))", [this, answer](const httplib::Request& req, httplib::Response& res) {

@@ -48,6 +48,7 @@
 #include "host/lxc.h"
 #include "host/procs.h"
 #include "task/log.h"
+#include "util/text.h"
 
 namespace jailctl {
 
@@ -168,9 +169,7 @@ void kill_group_members(pid_t group) {
     std::vector<std::string> env = {kJailPath, "HOME=" + user.home, "USER=" + user.name, "LOGNAME=" + user.name};
     if (terminal) {
         const char* term = std::getenv("TERM");
-        std::string t = term ? term : "vt100";
-        if (t.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-+.") != std::string::npos) t = "vt100";
-        env.push_back("TERM=" + t);
+        env.push_back(std::string("TERM=") + (term && is_terminal_type(term) ? term : "vt100"));
     }
     std::vector<char*> envp;
     for (auto& e : env) envp.push_back(e.data());

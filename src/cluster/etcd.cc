@@ -177,6 +177,11 @@ Result<json> Etcd::call(const std::string& path, const json& body) {
     }
 }
 
+std::string value_field(const std::string& value, const char* name, const std::string& otherwise) {
+    auto v = json::parse(value, nullptr, false);
+    return v.is_object() && v.contains(name) && v[name].is_string() ? v[name].get<std::string>() : otherwise;
+}
+
 Result<std::optional<KeyValue>> Etcd::get(const std::string& key) {
     auto answer = call("/v3/kv/range", {{"key", base64_encode(key)}});
     if (!answer) return std::unexpected(answer.error());

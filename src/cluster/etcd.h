@@ -33,6 +33,10 @@ struct KeyValue {
     int64_t create_revision = 0, mod_revision = 0, lease = 0;
 };
 
+// A string field of a key's JSON value (the domain of an ips/ or names/ key, the host of a
+// jails/ key); `otherwise` when the value is not JSON or has no such field.
+std::string value_field(const std::string& value, const char* name, const std::string& otherwise = "");
+
 // What a create also requires of the store, in the same transaction, without writing it.
 struct CreateGuard {
     std::vector<std::string> absent;  // keys that must not exist (a new domain: no alias of it)

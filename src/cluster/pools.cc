@@ -28,8 +28,7 @@ Result<std::map<Ipv4, std::string>> used_addresses(Etcd& etcd) {
     for (const auto& kv : *listed) {
         auto ip = Ipv4::parse_syntax(kv.key.substr(keys::ips().size()));
         if (!ip) continue;  // not an address: nothing a pool could hand out
-        auto v = nlohmann::json::parse(kv.value, nullptr, false);
-        used[*ip] = v.is_object() ? v.value("domain", "?") : "?";
+        used[*ip] = value_field(kv.value, "domain", "?");
     }
     return used;
 }

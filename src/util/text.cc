@@ -28,6 +28,11 @@ size_t utf8_sequence(std::string_view s, size_t i, uint32_t* cp) {
     return len;
 }
 
+bool is_terminal_type(std::string_view term) {
+    return !term.empty() && term.size() <= 64 &&
+           term.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-+.") == std::string_view::npos;
+}
+
 std::string quote_input(std::string_view input) {
     std::string out = "'";
     size_t i = 0;

@@ -29,6 +29,9 @@ inline constexpr size_t kQuotedChars = 64;
 // lookup would silently pick std::quoted instead.)
 std::string quote_input(std::string_view input);
 
+// A TERM value safe to pass into a jail: 1 to 64 of a-z 0-9 - + . (xterm-256color, vt100).
+bool is_terminal_type(std::string_view term);
+
 // The last non-blank line of a program's output, without trailing blanks ("" when there
 // is none): what an error message quotes of a failed tool.
 std::string last_line(std::string_view output);

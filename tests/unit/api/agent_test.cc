@@ -43,7 +43,9 @@ protected:
     }
     // host: this host's refresh ("a")
     void refresh() {
-        auto r = publish_jails(*etcd_, "a", *registry_, published_, reported_);
+        auto jails = registry_->list();
+        ASSERT_TRUE(jails) << jails.error().message;
+        auto r = publish_jails(*etcd_, "a", *jails, published_, reported_);
         ASSERT_TRUE(r) << r.error().message;
     }
     std::string value_of(const std::string& key) {
