@@ -368,15 +368,35 @@ std::string holder_field(const Result<std::optional<KeyValue>>& kv, const char* 
     return kv && *kv ? value_field((*kv)->value, name, "?") : "?";
 }
 
+// The other jails that would serve one of the names `domain` serves (host_names: it and its
+// www. form): www.D and www.www.D for D, D for www.D. A new jail `domain` is refused while any exists.
+std::vector<std::string> neighbours_by_name(const std::string& domain) {
+    std::vector<std::string> out;
+    for (const auto& name : host_names(domain))
+        for (auto& d : domains_serving(name))
+            if (d != domain && std::ranges::find(out, d) == out.end()) out.push_back(std::move(d));
+    return out;
+}
+
 // Why a create's claim of `domain` lost when neither its jails/ key nor its address did: a
-// name the jail would serve (host_names) is another jail's alias. "" when none is.
-std::string alias_conflict(Etcd& etcd, const std::string& domain) {
+// name the jail would serve (host_names) is another jail's alias or one of its own names.
+// "" when none is.
+std::string name_conflict(Etcd& etcd, const std::string& domain) {
     for (const auto& name : host_names(domain)) {
         auto held = etcd.get(keys::name(name));
         if (!held || !*held) continue;
         const std::string jail = holder_field(held, "domain");
         return name == domain ? "domain: " + domain + " is an alias of jail " + jail
                               : "domain: " + domain + " would also serve " + name + ", an alias of jail " + jail;
+    }
+    for (const auto& other : neighbours_by_name(domain)) {
+        auto jail = etcd.get(keys::jail(other));
+        if (!jail || !*jail) continue;
+        const auto theirs = host_names(other);
+        for (const auto& name : host_names(domain))
+            if (std::ranges::find(theirs, name) != theirs.end())
+                return "domain: " + domain + (name == domain ? " is" : " would also serve " + name + ", which is") +
+                       " served by jail " + other + " on host " + holder_field(jail, "host");
     }
     return "";
 }
@@ -407,11 +427,13 @@ int create_in_cluster(Context& ctx, Etcd& etcd, const ClusterView& v, const Rout
         return report_error(ctx, "validate", Error{ErrorKind::HostNotReady, "host: " + host + " is down (its serve is not running)"});
     }
     // The claim: the domain and the address in one transaction, while no names/ key holds a
-    // name the jail would serve (another jail's alias); its token makes it ours. Without --ip,
-    // the lowest free address of the pools: one another create took meanwhile is skipped.
+    // name the jail would serve (another jail's alias) and no other jail serves one (its jails/
+    // key: www.D for D, D for www.D); its token makes it ours. Without --ip, the lowest free
+    // address of the pools: one another create took meanwhile is skipped.
     const std::string claim = new_claim();
-    std::vector<std::string> aliases;
-    for (const auto& name : host_names(domain)) aliases.push_back(keys::name(name));
+    std::vector<std::string> taken_if_present;
+    for (const auto& name : host_names(domain)) taken_if_present.push_back(keys::name(name));
+    for (const auto& other : neighbours_by_name(domain)) taken_if_present.push_back(keys::jail(other));
     std::set<Ipv4> lost;
     std::string jail_value, ip_value;
     for (const bool pooled = ip.empty();;) {
@@ -422,14 +444,14 @@ int create_in_cluster(Context& ctx, Etcd& etcd, const ClusterView& v, const Rout
         }
         jail_value = json{{"host", host}, {"ip", ip}, {"size_bytes", size_bytes}, {"state", "creating"}, {"claim", claim}}.dump();
         ip_value = json{{"domain", domain}, {"host", host}, {"claim", claim}}.dump();
-        auto claimed = etcd.create({{keys::jail(domain), jail_value}, {keys::ip(ip), ip_value}}, 0, {.absent = aliases});
+        auto claimed = etcd.create({{keys::jail(domain), jail_value}, {keys::ip(ip), ip_value}}, 0, {.absent = taken_if_present});
         if (!claimed) return report_error(ctx, "claim", claimed.error());
         if (*claimed) break;
         auto holder = etcd.get(keys::jail(domain));
         if (holder && *holder)
             return report_error(ctx, "validate", Error{ErrorKind::Conflict, "domain: " + domain + " is already a jail on host " +
                                                                                  holder_field(holder, "host")});
-        if (std::string why = alias_conflict(etcd, domain); !why.empty())
+        if (std::string why = name_conflict(etcd, domain); !why.empty())
             return report_error(ctx, "validate", Error{ErrorKind::Conflict, why});
         constexpr size_t kAddressTries = 8;  // each lost to a create that claimed it meanwhile
         if (pooled && lost.size() + 1 < kAddressTries) {

@@ -163,8 +163,15 @@ assert_exit 3 jc --cluster create shop.pool.example.com --ip 203.0.113.90 --size
 assert_ko validate "domain: shop.pool.example.com is an alias of jail pool1.example.com"
 assert_exit 3 jc3 --cluster alias add x.example.com www.p2.example.com
 assert_ko validate "alias: www.p2.example.com is already served by jail p2.example.com on host $second"
+# another jail's own names (D serves www.D; www.www.D serves www.D) on another host: refused as a
+# new jail's domain, in the claim's transaction, whichever form comes second
+other=$first  # p1's host, not p2's
+assert_exit 3 jc --cluster create www.p2.example.com --ip 203.0.113.90 --size 64M --host "$other"
+assert_ko validate "domain: www.p2.example.com is served by jail p2.example.com on host $second"
+assert_exit 3 jc --cluster create www.www.p2.example.com --ip 203.0.113.90 --size 64M --host "$other"
+assert_ko validate "domain: www.www.p2.example.com would also serve www.p2.example.com, which is served by jail p2.example.com on host $second"
 assert_eq "/jailctl/names/shop.pool.example.com" "$(etcd_keys /jailctl/names/)" "names after the refusals"
-assert_eq "" "$(etcd_keys /jailctl/jails/shop.pool.example.com)$(etcd_keys /jailctl/ips/203.0.113.90)" "claims after the refusals"
+assert_eq "" "$(etcd_keys /jailctl/jails/shop.pool.example.com)$(etcd_keys /jailctl/jails/www.)$(etcd_keys /jailctl/ips/203.0.113.90)" "claims after the refusals"
 # an alias added on a host without --cluster: its agent publishes it in names/ (within a refresh)
 assert_exit 0 jch b alias add x.example.com local.x.example.com
 names_of_local_x() { [ "$(etcd_get /jailctl/names/local.x.example.com)" = "$1" ]; }
