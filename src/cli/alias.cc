@@ -73,10 +73,9 @@ int run_change(Context& ctx, Change change, const std::string& domain_input, con
         if (!made) return report_error(ctx, "validate", made.error());
         tls = *made;
     } else if (rec.tls == "acme") {
-        acme = configured_acme(ctx.paths);
-        if (auto r = check_acme_settings(acme); !r)
-            return report_error(ctx, "validate",
-                                Error{ErrorKind::HostNotReady, ctx.paths.host_conf + ": " + r.error().message});
+        auto checked = checked_acme(ctx.paths);
+        if (!checked) return report_error(ctx, "validate", checked.error());
+        acme = *checked;
         if (!acme.enabled())
             plan->warnings.push_back("alias: ACME is off (no acme_directory in " + ctx.paths.host_conf +
                                      "): the site keeps its ACME certificate, which does not follow its names");

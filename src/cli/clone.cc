@@ -202,9 +202,8 @@ int run_clone(Context& ctx, const CloneArgs& args) {
     JailPlan plan;
     ClonePlan clone;
     if (auto r = validate(ctx, args, plan, clone); !r) return report_error(ctx, "validate", r.error());
-    auto acme = configured_acme(ctx.paths);
-    if (auto r = check_acme_settings(acme); !r)
-        return report_error(ctx, "validate", Error{ErrorKind::HostNotReady, ctx.paths.host_conf + ": " + r.error().message});
+    auto acme = checked_acme(ctx.paths);
+    if (!acme) return report_error(ctx, "validate", acme.error());
     auto log = open_task_log(ctx, plan.rec.domain, "clone");
     if (!log) return report_error(ctx, "log", log.error());
     log_warnings(plan, *log);
@@ -220,8 +219,8 @@ int run_clone(Context& ctx, const CloneArgs& args) {
                                jail.write_lxc_config(),  jail.save_credentials(),  jail.start_jail()};
     // DST's own names get an ACME certificate as at create (best effort: a CA that fails leaves
     // the self-signed one and a warning), tested with the site.
-    if (acme.enabled())
-        for (auto& step : acme_certificate_steps(jail, acme, true)) steps.push_back(std::move(step));
+    if (acme->enabled())
+        for (auto& step : acme_certificate_steps(jail, *acme, true)) steps.push_back(std::move(step));
     steps.push_back(test_step(jail, clone));
     steps.push_back(jail.mark_ready());
     log->info("task", "clone of " + clone.src.domain + " (" + clone.src.ip + ")");

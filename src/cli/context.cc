@@ -74,6 +74,12 @@ AcmeSettings configured_acme(const Paths& paths) {
             host_conf_value(paths, "acme_ca_bundle")};
 }
 
+Result<AcmeSettings> checked_acme(const Paths& paths) {
+    auto acme = configured_acme(paths);
+    if (auto r = check_acme_settings(acme); !r) return fail(ErrorKind::HostNotReady, paths.host_conf + ": " + r.error().message);
+    return acme;
+}
+
 Result<Fd> lock_jail(const Paths& paths, const std::string& domain) {
     std::string path = paths.locks + "/" + domain + ".lock";
     Fd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));

@@ -58,6 +58,8 @@ std::string configured_uplink(const Context& ctx);
 std::string host_conf_value(const Paths& paths, const std::string& key);
 // host.conf's acme_directory, acme_email and acme_ca_bundle (ACME is off without a directory).
 AcmeSettings configured_acme(const Paths& paths);
+// configured_acme, checked (services/acme.h): a malformed setting is "host not ready" naming host.conf.
+Result<AcmeSettings> checked_acme(const Paths& paths);
 
 // Exclusive lock on one jail for the duration of a task: two jailctl commands on the
 // same jail are serialised (the second waits).

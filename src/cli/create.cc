@@ -181,9 +181,8 @@ namespace {
 int run_create(Context& ctx, const NewJailArgs& args) {
     JailPlan plan;
     if (auto r = validate_new_jail(ctx, args, plan); !r) return report_error(ctx, "validate", r.error());
-    auto acme = configured_acme(ctx.paths);
-    if (auto r = check_acme_settings(acme); !r)
-        return report_error(ctx, "validate", Error{ErrorKind::HostNotReady, ctx.paths.host_conf + ": " + r.error().message});
+    auto acme = checked_acme(ctx.paths);
+    if (!acme) return report_error(ctx, "validate", acme.error());
     auto log = open_task_log(ctx, plan.rec.domain, "create");
     if (!log) return report_error(ctx, "log", log.error());
     log_warnings(plan, *log);
@@ -197,8 +196,8 @@ int run_create(Context& ctx, const NewJailArgs& args) {
                                jail.start_jail()};
     // An ACME certificate once the jail answers on port 80, tested with the site before OK; a CA
     // that cannot issue leaves the self-signed one and a warning (docs/DECISIONS.md).
-    if (acme.enabled() && plan.rec.tls != "custom")
-        for (auto& step : acme_certificate_steps(jail, acme, true)) steps.push_back(std::move(step));
+    if (acme->enabled() && plan.rec.tls != "custom")
+        for (auto& step : acme_certificate_steps(jail, *acme, true)) steps.push_back(std::move(step));
     steps.push_back(jail.test_from_outside());
     steps.push_back(jail.mark_ready());
     TaskOutcome outcome = run_journaled(ctx, *log, plan.rec.domain, "create", steps, {!args.keep_on_failure});

@@ -29,6 +29,7 @@
 #include <memory>
 #include <set>
 
+#include "cli/acme_ops.h"
 #include "cli/jail_ops.h"
 #include "cli/site_rules.h"
 #include "cli/verbs.h"
@@ -265,6 +266,8 @@ int run_import_site(Context& ctx, const ImportArgs& args) {
     JailPlan plan;
     auto site = validate(ctx, args, plan);
     if (!site) return report_error(ctx, "validate", site.error());
+    auto acme = checked_acme(ctx.paths);
+    if (!acme) return report_error(ctx, "validate", acme.error());
     auto log = open_task_log(ctx, plan.rec.domain, "import-site");
     if (!log) return report_error(ctx, "log", log.error());
     log_warnings(plan, *log);
@@ -276,8 +279,12 @@ int run_import_site(Context& ctx, const ImportArgs& args) {
     std::vector<Step> steps = {jail.register_jail(),   jail.prepare_host(),       jail.create_disk(),
                                jail.mount_disk(),      jail.populate(),           jail.configure_www(),
                                import_step(jail, args.from, imported),           jail.configure_ftp(),
-                               jail.write_lxc_config(), jail.save_credentials(),  jail.start_jail(),
-                               test_step(jail, imported), jail.mark_ready()};
+                               jail.write_lxc_config(), jail.save_credentials(),  jail.start_jail()};
+    // An ACME certificate as at create (best effort), unless the customer brought one.
+    if (acme->enabled() && plan.rec.tls != "custom")
+        for (auto& step : acme_certificate_steps(jail, *acme, true)) steps.push_back(std::move(step));
+    steps.push_back(test_step(jail, imported));
+    steps.push_back(jail.mark_ready());
     log->info("task", "site from " + args.from + ": " + std::to_string(site->files) + " files, " +
                           std::to_string(site->dirs) + " directories, " + std::to_string(site->links) + " links, " +
                           std::to_string(site->bytes) + " bytes");

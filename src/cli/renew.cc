@@ -109,10 +109,9 @@ int run_renew(Context& ctx, const Args& args) {
     if (args.days < 1 || args.days > 3650)
         return report_error(ctx, "validate",
                             Error{ErrorKind::BadInput, "days: " + std::to_string(args.days) + " is not from 1 to 3650"});
-    auto acme = configured_acme(ctx.paths);
-    if (auto r = check_acme_settings(acme); !r)
-        return report_error(ctx, "validate",
-                            Error{ErrorKind::HostNotReady, ctx.paths.host_conf + ": " + r.error().message});
+    auto checked = checked_acme(ctx.paths);
+    if (!checked) return report_error(ctx, "validate", checked.error());
+    const AcmeSettings& acme = *checked;
     if (auto r = ctx.open(); !r) return report_error(ctx, "validate", r.error());
     std::vector<std::string> domains;
     if (args.all) {

@@ -482,9 +482,8 @@ int run_restore(Context& ctx, const RestoreArgs& args) {
     JailPlan plan;
     RestorePlan rp;
     if (auto r = validate(ctx, args, plan, rp); !r) return report_error(ctx, "validate", r.error());
-    auto acme = configured_acme(ctx.paths);
-    if (auto r = check_acme_settings(acme); !r)
-        return report_error(ctx, "validate", Error{ErrorKind::HostNotReady, ctx.paths.host_conf + ": " + r.error().message});
+    auto acme = checked_acme(ctx.paths);
+    if (!acme) return report_error(ctx, "validate", acme.error());
     auto log = open_task_log(ctx, plan.rec.domain, args.verb);
     if (!log) return report_error(ctx, "log", log.error());
     log_warnings(plan, *log);
@@ -524,8 +523,8 @@ int run_restore(Context& ctx, const RestoreArgs& args) {
         for (auto s : {jail.write_lxc_config(), jail.save_credentials(), jail.start_jail()}) steps.push_back(s);
         // A site that ends up self-signed (a new identity, an archived certificate that no longer
         // fits) gets an ACME one as at create, best effort, before its test.
-        if (acme.enabled())
-            for (auto& step : acme_if_self_signed_steps(jail, acme)) steps.push_back(std::move(step));
+        if (acme->enabled())
+            for (auto& step : acme_if_self_signed_steps(jail, *acme)) steps.push_back(std::move(step));
         steps.push_back(jail.test_from_outside());
         if (rp.stream)  // the stream's extract did not sync: the site already answers meanwhile
             steps.push_back({"sync", [&]() { return sync_jail_tree(ctx.paths.rootfs(plan.rec.domain)); }});

@@ -86,10 +86,9 @@ int run_set(Context& ctx, const SetArgs& args) {
                                                    "(the customer's own), not both"});
     AcmeSettings acme;
     if (args.tls_auto) {
-        acme = configured_acme(ctx.paths);
-        if (auto r = check_acme_settings(acme); !r)
-            return report_error(ctx, "validate",
-                                Error{ErrorKind::HostNotReady, ctx.paths.host_conf + ": " + r.error().message});
+        auto checked = checked_acme(ctx.paths);
+        if (!checked) return report_error(ctx, "validate", checked.error());
+        acme = *checked;
     }
     const Profile old_profile = stored_profile(rec.profile);
     Profile profile = old_profile;

@@ -3,7 +3,7 @@
 # answers over HTTPS with a Pebble-issued certificate for DOMAIN and www.DOMAIN before OK;
 # renew replaces a certificate that is due while a client polls every 20 ms without one failed
 # request; alias add orders a certificate that names the alias (alias remove one without it); a
-# clone, and a restore under a new domain, get one for their own names;
+# clone, a restore under a new domain and an import-site get one for their own names;
 # with the CA down create is still OK (self-signed, a warning) and renew issues later; a
 # customer's own certificate is never replaced by renew, and set --tls-auto goes back to ACME. Pebble rejects 5 % of good nonces throughout
 # (its default): uacme must retry them.
@@ -102,6 +102,17 @@ for name in $R www.$R; do https_ok "$R_IP" "$name" || fail "https://$name/ (the 
 assert_exit 0 jc --json status "$R"
 assert_eq "acme" "$(json_eval "$OUT_FILE" 'd[0]["web"]["tls"]')" "tls source of the restore under a new domain"
 assert_exit 0 jc destroy --force "$R"
+
+info "import-site: the imported site gets a Pebble certificate for its names, before OK"
+S=imported.example.com S_IP=203.0.113.76
+for d in $S www.$S; do dns_a "$d" "$S_IP"; done
+mkdir -p "$SANDBOX_DIR/site" && echo "imported page" > "$SANDBOX_DIR/site/index.html"
+assert_exit 0 jc import-site "$S" --ip "$S_IP" --size 64M --from "$SANDBOX_DIR/site"
+assert_not_contains "$OUT" "warning"
+for name in $S www.$S; do https_ok "$S_IP" "$name" || fail "https://$name/ (import-site) does not verify against Pebble's root"; done
+assert_exit 0 jc --json status "$S"
+assert_eq "acme" "$(json_eval "$OUT_FILE" 'd[0]["web"]["tls"]')" "tls source of the imported site"
+assert_exit 0 jc destroy --force "$S"
 
 info "ACME down: create is OK with the self-signed certificate and a warning"
 pebble_stop
