@@ -332,9 +332,9 @@ Result<JailRecord> Registry::insert_jail(JailRecord jail) {
     return jail;
 }
 
-Result<std::optional<JailRecord>> Registry::find(const std::string& domain) {
-    Stmt s(db_, (std::string("SELECT ") + kJailColumns + " FROM jails WHERE domain = ?1").c_str());
-    s.bind(1, domain);
+Result<std::optional<JailRecord>> Registry::find_where(const char* column, const std::string& value) {
+    Stmt s(db_, (std::string("SELECT ") + kJailColumns + " FROM jails WHERE " + column + " = ?1").c_str());
+    s.bind(1, value);
     int rc = s.step();
     if (rc == SQLITE_ROW) {
         JailRecord jail = read_jail(s);
@@ -342,21 +342,12 @@ Result<std::optional<JailRecord>> Registry::find(const std::string& domain) {
         return jail;
     }
     if (rc == SQLITE_DONE) return std::nullopt;
-    return db_error("look up " + domain, s);
+    return db_error("look up " + value, s);
 }
 
-Result<std::optional<JailRecord>> Registry::find_by_ip(const std::string& ip) {
-    Stmt s(db_, (std::string("SELECT ") + kJailColumns + " FROM jails WHERE ip = ?1").c_str());
-    s.bind(1, ip);
-    int rc = s.step();
-    if (rc == SQLITE_ROW) {
-        JailRecord jail = read_jail(s);
-        if (auto r = read_aliases(jail); !r) return std::unexpected(r.error());
-        return jail;
-    }
-    if (rc == SQLITE_DONE) return std::nullopt;
-    return db_error("look up " + ip, s);
-}
+Result<std::optional<JailRecord>> Registry::find(const std::string& domain) { return find_where("domain", domain); }
+
+Result<std::optional<JailRecord>> Registry::find_by_ip(const std::string& ip) { return find_where("ip", ip); }
 
 Result<std::vector<JailRecord>> Registry::list() {
     Stmt s(db_, (std::string("SELECT ") + kJailColumns + " FROM jails ORDER BY domain").c_str());

@@ -112,6 +112,8 @@ private:
     Result<void> add_missing_columns();  // an older registry's jails table gains new columns
     Result<void> claim_host_names(int64_t jail_id, const std::string& domain);
     Result<void> read_aliases(JailRecord& jail);
+    // The jail whose `column` (domain, ip: both unique) is `value`, with its aliases.
+    Result<std::optional<JailRecord>> find_where(const char* column, const std::string& value);
     Result<std::string> unique_ftp_user(const std::string& wanted);
     Result<void> exec(const char* sql);
     sqlite3* db_ = nullptr;
