@@ -70,7 +70,6 @@ Result<void> preallocate(const std::string& image, uint64_t bytes) {
 
 struct ClonePlan {
     JailRecord src;
-    bool src_default_page = false;  // SRC's index.html is jailctl's placeholder naming SRC
     SnapshotInfo snapshot;
     ShiftStats shifted;
     double shift_ms = 0;
@@ -177,23 +176,14 @@ Step identity_step(JailSteps& jail, ClonePlan& clone) {
                 auto root = open_jail_root(jail.paths().rootfs(jail.domain()));
                 if (!root) return std::unexpected(root.error());
                 auto page = read_jail_file(root->get(), "srv/site/www/index.html");
-                clone.src_default_page = page && *page == render_index_html(clone.src.domain);
+                jail.plan.own_page = page && *page == render_index_html(clone.src.domain);
                 JailTree tree = build_jail_tree(jail.plan.spec);
                 for (const auto& f : tree.files) {
-                    if (f.path == "srv/site/www/index.html" && !clone.src_default_page) continue;
+                    if (f.path == "srv/site/www/index.html" && !jail.plan.own_page) continue;
                     if (auto r = write_jail_file(root->get(), f.path, f.content, f.mode, f.uid, f.gid, jail.plan.rec.id_base); !r)
                         return r;
                 }
                 return {};
-            }};
-}
-
-// Like create's test, but the page is only required to contain DST's domain when it is
-// jailctl's placeholder; a customer's own page is whatever SRC served.
-Step test_step(JailSteps& jail, ClonePlan& clone) {
-    return {"test", [&jail, &clone]() {
-                return test_jail(jail.ctx, jail.plan.rec,
-                                 clone.src_default_page ? std::nullopt : std::optional<std::string>(""));
             }};
 }
 
@@ -221,7 +211,7 @@ int run_clone(Context& ctx, const CloneArgs& args) {
     // the self-signed one and a warning), tested with the site.
     if (acme->enabled())
         for (auto& step : acme_certificate_steps(jail, *acme, true)) steps.push_back(std::move(step));
-    steps.push_back(test_step(jail, clone));
+    steps.push_back(jail.test_from_outside());  // the domain on / only while it is the placeholder (own_page)
     steps.push_back(jail.mark_ready());
     log->info("task", "clone of " + clone.src.domain + " (" + clone.src.ip + ")");
     TaskOutcome outcome = run_journaled(ctx, *log, plan.rec.domain, "clone", steps);

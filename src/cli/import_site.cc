@@ -17,15 +17,19 @@
 // import itself created can never redirect a later entry (the classic tar "a -> /etc,
 // a/passwd" attack). A sparse tar entry (`tar -S`) is imported with its full content and holes.
 //
-// Steps: create's, plus "import-site" after configure-www (so an imported index.html replaces
-// the placeholder), and a "test" that proves the IMPORTED page is served: GET / must contain
-// the imported index.html's <title> (or its first bytes), then the FTPS probe as in create.
-// Without an index.html in the site the placeholder stays and create's test runs unchanged.
+// Steps: create's, plus "import-site" after configure-www (an imported index.html replaces the
+// placeholder; a site whose index is index.htm, or index.php under --profile php, has the
+// placeholder removed, as nginx would list it first), and a "test" that proves the IMPORTED page
+// is served: GET / must contain the served index.html's or index.htm's <title> (or its first
+// bytes); an index.php, or an index that is a link, must answer without a server error. Then
+// the FTPS probe as in create. Without an index page the placeholder stays and create's test
+// runs unchanged.
 // Validation is create's, repeated here (create.cc keeps its own in an anonymous namespace).
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <map>
 #include <memory>
 #include <set>
 
@@ -88,10 +92,21 @@ std::string page_marker(const std::string& html) {
 
 namespace {
 
+bool is_index_page(const std::string& path) { return path == "index.html" || path == "index.htm" || path == "index.php"; }
+
 struct SiteStats {
     uint64_t files = 0, dirs = 0, links = 0, bytes = 0;
-    std::string index_html;  // content of the top-level index.html, when the site has one
-    bool has_index = false;
+    // The site's top-level index pages (index.html, index.htm, index.php) and the content of the
+    // HTML ones (capped; empty for a link): nginx serves the first of its `index` list at /.
+    std::map<std::string, std::string> index_pages;
+    bool has_index_html() const { return index_pages.contains("index.html"); }
+    // The page nginx serves at / for `profile` (nginx.cc's index order: index.php first for php),
+    // or "" when the site has none of them (the placeholder stays).
+    std::string served_index(Profile profile) const {
+        for (const char* name : {"index.php", "index.html", "index.htm"})
+            if (index_pages.contains(name) && (profile == Profile::Php || std::string_view(name) != "index.php")) return name;
+        return "";
+    }
 };
 
 // Receives every entry of the site (from a directory or a tar file), applies the site's rules
@@ -127,20 +142,19 @@ public:
             case EntryType::Symlink:
                 if (auto r = check_site_symlink(*path, e.link_target); !r) return r;
                 ++stats.links;
+                if (is_index_page(*path)) stats.index_pages[*path].clear();
                 return writer_ ? writer_->symlink(*path, e.link_target, owner_, std::nullopt) : Result<void>{};
             case EntryType::Hardlink: {
                 auto target = clean_site_path(e.link_target);
                 if (!target) return std::unexpected(target.error());
                 if (target->empty()) return fail_input("from", "hard link '" + e.path + "' to the site root");
                 ++stats.links;
+                if (is_index_page(*path)) stats.index_pages[*path].clear();
                 return writer_ ? writer_->hardlink(*path, *target) : Result<void>{};
             }
             case EntryType::File: {
                 ++stats.files;
-                if (*path == "index.html") {
-                    stats.has_index = true;
-                    stats.index_html.clear();
-                }
+                if (is_index_page(*path)) stats.index_pages[*path].clear();
                 if (!writer_) return {};
                 auto fd = writer_->create_file(*path, owner_, site_mode(false, e.mode));
                 if (!fd) return std::unexpected(fd.error());
@@ -154,9 +168,12 @@ public:
     // A block of the current file's data (a hole of a sparse tar entry counts as its zeros).
     Result<void> data(const DataBlock& b) {
         stats.bytes += b.size;
-        if (current_ == "index.html" && stats.index_html.size() < (1 << 20)) {
-            if (b.data) stats.index_html.append(static_cast<const char*>(b.data), b.size);
-            else stats.index_html.append(b.size, '\0');
+        if (current_ == "index.html" || current_ == "index.htm") {
+            std::string& page = stats.index_pages[current_];
+            if (page.size() < (1 << 20)) {
+                if (b.data) page.append(static_cast<const char*>(b.data), b.size);
+                else page.append(b.size, '\0');
+            }
         }
         return file_.valid() ? writer_->write_block(file_.get(), current_, b) : Result<void>{};
     }
@@ -251,14 +268,27 @@ Step import_step(JailSteps& jail, const std::string& from, SiteStats& imported) 
                 auto stats = scan_site(from, &writer, Owner{ftp, ftp});
                 if (!stats) return std::unexpected(stats.error());
                 imported = *stats;
+                // The placeholder (configure-www's) would hide the site's own index.htm or
+                // index.php, which nginx lists after index.html: it goes.
+                const std::string served = imported.served_index(jail.plan.spec.profile);
+                if (!served.empty() && !imported.has_index_html() && ::unlinkat(www->get(), "index.html", 0) != 0 &&
+                    errno != ENOENT)
+                    return fail_errno("remove the placeholder " + std::string(kDocRoot) + "/index.html", errno);
                 return {};
             }};
 }
 
 Step test_step(JailSteps& jail, const SiteStats& imported) {
     return {"test", [&jail, &imported]() {
-                return test_jail(jail.ctx, jail.plan.rec,
-                                 imported.has_index ? std::optional(page_marker(imported.index_html)) : std::nullopt);
+                // / shows the site's own index page: its marker when it is HTML we read (a PHP
+                // page's output, a link's target are the site's: any answer but a server error).
+                const std::string served = imported.served_index(jail.plan.spec.profile);
+                std::optional<std::string> expect;
+                if (!served.empty()) {
+                    const std::string& page = imported.index_pages.at(served);
+                    expect = served == "index.php" || page.empty() ? "" : page_marker(page);
+                }
+                return test_jail(jail.ctx, jail.plan.rec, expect);
             }};
 }
 
@@ -300,7 +330,8 @@ int run_import_site(Context& ctx, const ImportArgs& args) {
                           {"directories", imported.dirs},
                           {"links", imported.links},
                           {"bytes", imported.bytes},
-                          {"index_html", imported.has_index}};
+                          {"index_html", imported.has_index_html()},
+                          {"index", imported.served_index(plan.spec.profile)}};
         text.push_back("site:      " + std::to_string(imported.files) + " files, " + std::to_string(imported.dirs) +
                     " directories, " + std::to_string(imported.links) + " links, " + human_bytes(imported.bytes) +
                     " from " + args.from);

@@ -325,8 +325,7 @@ Step JailSteps::start_jail() {
                     plan.address_check = {};
                     plan.warnings.insert(plan.warnings.end(), verdict.warnings.begin(), verdict.warnings.end());
                     if (!verdict.result) {  // never announced, nor left answering for it (even with --keep-on-failure)
-                        (void)lxc_stop(paths().lxcpath, domain(), 2);
-                        (void)network_cleanup(ctx, plan.rec);
+                        (void)stop_and_cleanup(2);
                         return verdict.result;
                     }
                 }
@@ -335,10 +334,14 @@ Step JailSteps::start_jail() {
             },
             [this]() -> Result<void> {
                 if (plan.foreign_veth) return {};  // nothing started; the interface is not ours
-                auto stopped = lxc_stop(paths().lxcpath, domain(), 2);
-                auto cleaned = network_cleanup(ctx, plan.rec);  // even when the stop failed
-                return stopped ? cleaned : stopped;
+                return stop_and_cleanup(2);
             }};
+}
+
+Result<void> JailSteps::stop_and_cleanup(int timeout_s) {
+    auto stopped = lxc_stop(paths().lxcpath, domain(), timeout_s);
+    auto cleaned = network_cleanup(ctx, plan.rec);  // even when the stop failed
+    return stopped ? cleaned : stopped;
 }
 
 std::vector<Step> JailSteps::start_from_disk() {
@@ -369,7 +372,7 @@ Step JailSteps::save_credentials() {
 }
 
 Step JailSteps::test_from_outside() {
-    return {"test", [this]() { return test_jail(ctx, plan.rec); }};
+    return {"test", [this]() { return test_jail(ctx, plan.rec, plan.own_page ? std::nullopt : std::optional<std::string>("")); }};
 }
 
 Step JailSteps::mark_ready() {

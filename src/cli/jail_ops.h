@@ -32,14 +32,18 @@ struct JailPlan {
     // Known only while creating or changing credentials:
     std::string password;
     std::string fingerprint;
-    bool made_jail_dir = false;
+    bool made_jail_dir = false;   // create_disk made <jail dir>: only then may its undo remove it
     bool foreign_veth = false;    // start_jail found its interface name taken: never remove it
     std::vector<std::string> warnings;  // validation's warnings: logged, reported (text and --json)
     size_t warnings_logged = 0;         // how many of them log_warnings wrote
     // A new or stopped jail's duplicate address check, running while the jail is made or started;
     // start_jail takes the verdict before it announces the address (a conflict undoes the task).
     std::shared_future<AddressVerdict> address_check;
-    bool config_existed = false;  // write_lxc_config found a config (start): its undo keeps it  // create_disk made <jail dir>: only then may its undo remove it
+    bool config_existed = false;  // write_lxc_config found a config (start): its undo keeps it
+    // `/` serves jailctl's placeholder naming the domain (create; a clone or restore of a site
+    // that still had it): the test looks for the domain. Else the customer's site answers `/`
+    // as it likes (test_jail's "").
+    bool own_page = true;
     JailSpec spec;
 };
 
@@ -70,6 +74,9 @@ struct JailSteps {
     Step fsck_preen();           // e2fsck -p of the stopped jail's image
     Step stop_jail(int timeout_s = 10);  // graceful stop, then kill
     Step cleanup_network();      // proxy ARP entry, route, host veth
+    // Stops the jail (timeout_s, then kill) and cleans its network even when the stop failed:
+    // start_jail's undo, and its refusal of a neighbour's address. The first error.
+    Result<void> stop_and_cleanup(int timeout_s);
     Step unmount_disk();         // unmount; the loop device detaches itself
     Step remove_files();         // the jail dir (image, config, credentials)
     Step unregister();           // registry row
@@ -133,9 +140,11 @@ std::string uplink_of(const Context& ctx, const std::string& domain);
 // The plan of a task on an existing jail: its record and the uplink it runs on (uplink_of). A task
 // that starts the jail (again) takes the configured uplink as it is now, which must exist.
 Result<JailPlan> plan_for(const Context& ctx, const JailRecord& rec, bool starts_jail = false);
-// Probes a running jail as a customer would: HTTP page (status 200, containing
-// `expect`, by default the domain as jailctl's own index page shows it), then FTPS
-// login/upload/read/delete (for the php profile the upload is a PHP script whose answer is read).
+// Probes a running jail as a customer would: HTTP page (probe_http: status 200 containing
+// `expect`, by default the domain as jailctl's own index page shows it; "" for the customer's own
+// site: any answer but a server error), then FTPS login/upload/read back over HTTP/delete (for the
+// php profile the upload is a PHP script whose answer is read): that read-back proves this jail
+// serves its document root whatever its `/` is.
 Result<void> test_jail(const Context& ctx, const JailRecord& rec, std::optional<std::string> expect = std::nullopt);
 
 }  // namespace jailctl

@@ -271,15 +271,15 @@ Result<void> rewrite_identity(const std::string& rootfs, JailPlan& plan, const R
         }
     }
     // The default index page names the domain (and `test` looks for it): a page still as create
-    // wrote it for the archive's domain is rendered again for the new one; a customer's page stays.
-    if (plan.rec.domain != rp.archive.manifest.domain) {
-        auto page = read_jail_file(root->get(), "srv/site/www/index.html", 64 * 1024);
-        if (page && *page == render_index_html(rp.archive.manifest.domain))
-            if (auto r = write_jail_file(root->get(), "srv/site/www/index.html", render_index_html(plan.rec.domain),
-                                         0644, kFtpUid, kFtpUid, plan.rec.id_base);
-                !r)
-                return r;
-    }
+    // wrote it for the archive's domain is rendered again for the new one; a customer's page stays,
+    // and the test then takes whatever it answers (own_page).
+    auto page = read_jail_file(root->get(), "srv/site/www/index.html", 64 * 1024);
+    plan.own_page = page && *page == render_index_html(rp.archive.manifest.domain);
+    if (plan.own_page && plan.rec.domain != rp.archive.manifest.domain)
+        if (auto r = write_jail_file(root->get(), "srv/site/www/index.html", render_index_html(plan.rec.domain), 0644,
+                                     kFtpUid, kFtpUid, plan.rec.id_base);
+            !r)
+            return r;
     // The archived site certificate stays while it still fits the jail (same domain, valid now,
     // naming every name it serves); else the site gets a new self-signed one.
     plan.spec.aliases = plan.rec.aliases;
@@ -421,11 +421,7 @@ std::vector<Step> replace_steps(Context& ctx, JailSteps& jail, JailPlan& plan, R
     steps.push_back({"mount", [&jail]() { return jail.mount_disk().apply(); }});
     steps.push_back(jail.write_lxc_config());
     steps.push_back({"credentials", [&jail]() { return jail.save_credentials().apply(); }});
-    Step start = jail.start_jail();
-    steps.push_back({"start", start.apply, [&jail]() {
-                         (void)lxc_stop(jail.paths().lxcpath, jail.domain(), 2);
-                         return jail.cleanup_network().apply();
-                     }});
+    steps.push_back(jail.start_jail());
     steps.push_back(jail.test_from_outside());
     // The registry follows the archive too, once it passed its test: profile, aliases, https-only,
     // certificate source; in the step that drops the old disk, so that a restore killed before

@@ -136,15 +136,9 @@ int run_set(Context& ctx, const SetArgs& args) {
     const JailRecord& after = plan->rec;
     std::vector<Step> steps;
     if (args.limits()) add_limit_steps(ctx, jail, limits, old, steps);
-    if (args.web()) {
-        steps.push_back({"web-record", [&] { return ctx.registry().set_web(domain, after.https_only, after.tls); },
-                         [&] { return ctx.registry().set_web(domain, rec.https_only, rec.tls); }});
-        for (auto& step : web_update_steps(jail, *tls)) steps.push_back(std::move(step));
-        if (args.tls_auto)
-            for (auto& step : acme_reissue_steps(jail, acme)) steps.push_back(std::move(step));
-    }
     // A new profile: its files, then a restart of the jail (jailctl-init reads its service list
-    // at start), then the customer's view of it (for php: a PHP script's computed answer).
+    // at start). Before the web steps: their nginx configuration is the new profile's, which
+    // nginx can load only once the profile's files are there and the jail runs them.
     Restart restart;
     if (profile != old_profile) {
         steps.push_back({"profile", [&] { return ctx.registry().set_profile(domain, after.profile); },
@@ -154,20 +148,29 @@ int run_set(Context& ctx, const SetArgs& args) {
         steps.push_back(restart.stop(jail));
         steps.push_back(jail.unmount_disk());  // start_from_disk mounts it again
         for (auto& step : restart.start(jail)) steps.push_back(std::move(step));
-        steps.push_back({"test", [&] { return test_jail(ctx, after, ""); }});
-    } else if (args.web() && lxc_running(ctx.paths.lxcpath, domain)) {
-        steps.push_back({"test", [&] { return test_jail(ctx, after, ""); }});
     }
+    if (args.web()) {
+        steps.push_back({"web-record", [&] { return ctx.registry().set_web(domain, after.https_only, after.tls); },
+                         [&] { return ctx.registry().set_web(domain, rec.https_only, rec.tls); }});
+        for (auto& step : web_update_steps(jail, *tls)) steps.push_back(std::move(step));
+        if (args.tls_auto)
+            for (auto& step : acme_reissue_steps(jail, acme)) steps.push_back(std::move(step));
+    }
+    // Then the customer's view of it (for php: a PHP script's computed answer).
+    if (profile != old_profile || (args.web() && lxc_running(ctx.paths.lxcpath, domain)))
+        steps.push_back({"test", [&] { return test_jail(ctx, after, ""); }});
     TaskOutcome outcome = run_journaled(ctx, *log, domain, "set", steps);
+    // What the jail has now: the new settings, or after a KO (every step undone) the old ones.
+    const JailRecord& now = outcome.ok ? after : rec;
     nlohmann::json fields = {{"domain", domain},
-                             {"limits", {{"memory_bytes", limits.memory_bytes},
-                                         {"cpus", format_cpus(limits.millicpus)},
-                                         {"pids", limits.pids}}},
-                             {"profile", after.profile}};
-    std::vector<std::string> text = {"domain:    " + domain, "memory:    " + human_bytes(limits.memory_bytes),
-                                     "cpus:      " + format_cpus(limits.millicpus),
-                                     "pids:      " + std::to_string(limits.pids), "profile:   " + after.profile};
-    report_web(ctx.paths, outcome.ok ? after : rec, fields, text);
+                             {"limits", {{"memory_bytes", now.memory_bytes},
+                                         {"cpus", now.millicpus / 1000.0},  // a number, as status --json
+                                         {"pids", now.pids}}},
+                             {"profile", now.profile}};
+    std::vector<std::string> text = {"domain:    " + domain, "memory:    " + human_bytes(now.memory_bytes),
+                                     "cpus:      " + format_cpus(now.millicpus),
+                                     "pids:      " + std::to_string(now.pids), "profile:   " + now.profile};
+    report_web(ctx.paths, now, fields, text);
     if (outcome.ok && profile != old_profile) restart.report_downtime(*log, fields, text);
     report_warnings(*plan, fields, text);
     return report(ctx, outcome, fields, text, log->path());

@@ -455,6 +455,11 @@ Result<void> probe_http(const ProbeTarget& target, std::string_view expect) {
     auto reply = http_get(target, "/");
     if (!reply) return std::unexpected(reply.error());
     const std::string what = "GET " + http_url(target, "/") + " (Host: " + target.domain + ")";
+    if (expect.empty()) {
+        if (reply->status >= 500)
+            return fail(what + ": HTTP " + std::to_string(reply->status) + " (a server error: see the jail's logs/error.log)");
+        return {};
+    }
     if (reply->status != 200) return fail(what + ": HTTP " + std::to_string(reply->status) + " instead of 200");
     if (reply->body.find(expect) == std::string::npos)
         return fail(what + ": the page does not contain \"" + std::string(expect) + "\"");

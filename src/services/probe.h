@@ -25,8 +25,9 @@ struct ProbeTarget {
 };
 
 // GET http://IP/ with "Host: DOMAIN" (https://DOMAIN/ when target.site_cert_pem is set): OK
-// when the status is 200 and the body contains `expect` ("" accepts any 200). Connect timeout
-// 2 s, total 5 s; proxies are never used.
+// when the status is 200 and the body contains `expect`; with "" (the customer's own site, whose
+// `/` may redirect, need a login or have no index) when it answers anything but a server error
+// (< 500). Connect timeout 2 s, total 5 s; proxies are never used.
 Result<void> probe_http(const ProbeTarget& target, std::string_view expect);
 
 // GET http://IP/ with "Host: DOMAIN" answers 301 to https://DOMAIN/ (https-only sites).
