@@ -401,6 +401,7 @@ void Server::action(const httplib::Request& req, httplib::Response& res, const s
         else args->push_back("/dev/fd/4");
         io.data_fd = input.get();
     }
+    io.owner = t_token_name;
     auto started = runner_.start(*args, domain, std::chrono::seconds(15), io);
     if (started.http_status == 202) {
         res.set_header("Location", "/api/v1/tasks/" + started.id);
@@ -486,7 +487,8 @@ void Server::transfer_routes() {
         int p[2];
         if (::pipe2(p, O_CLOEXEC) != 0) return json_error(res, 500, nullptr, std::string("pipe: ") + std::strerror(errno));
         auto out = std::make_shared<Fd>(p[0]);
-        auto started = runner_.start({"export", domain, "/dev/fd/4"}, domain, std::chrono::seconds(15), {.data_fd = p[1]});
+        auto started = runner_.start({"export", domain, "/dev/fd/4"}, domain, std::chrono::seconds(15),
+                                     {.data_fd = p[1], .owner = t_token_name});
         ::close(p[1]);  // the child's copy is the only writer: its exit ends the stream
         if (started.http_status != 202) return json_error(res, started.http_status, nullptr, started.message);
         res.set_header("X-Jailctl-Task", started.id);
@@ -524,7 +526,8 @@ void Server::transfer_routes() {
         const std::string dir = ctx_.paths.backups + "/" + domain->str() + "/";
         if (!file.starts_with(dir) || file.find('/', dir.size()) != std::string::npos)
             return json_error(res, 400, "file", "file: not an archive of " + dir);
-        auto started = runner_.start({"restore", file, "--domain", domain->str()}, domain->str());
+        auto started = runner_.start({"restore", file, "--domain", domain->str()}, domain->str(), std::chrono::seconds(15),
+                                     {.owner = t_token_name});
         if (started.http_status != 202) return json_error(res, started.http_status, nullptr, started.message);
         res.set_header("Location", "/api/v1/tasks/" + started.id);
         json_ok(res, 202, {{"task", started.id}});
@@ -557,7 +560,8 @@ void Server::transfer_routes() {
             if (!r) std::fprintf(stderr, "serve: receive: %s\n", r.error().message.c_str());
         }).detach();
         auto started = runner_.start({"import", "/dev/fd/4", "--domain", domain->str()}, domain->str(), std::chrono::seconds(15),
-                                     {.data_fd = p[0], .env = {"JAILCTL_FTP_PASSWORD=" + body["password"].get<std::string>()}});
+                                     {.data_fd = p[0], .env = {"JAILCTL_FTP_PASSWORD=" + body["password"].get<std::string>()},
+                                      .owner = t_token_name});
         ::close(p[0]);
         if (started.http_status != 202) return json_error(res, started.http_status, nullptr, started.message);
         res.set_header("Location", "/api/v1/tasks/" + started.id);
@@ -687,21 +691,24 @@ void Server::routes() {
         json_ok(res, 200, {{"tasks", runner_.list_json()}});
     });
     s.Get(R"(/api/v1/tasks/([0-9]{1,18}))", [this](const httplib::Request& req, httplib::Response& res) {
-        if (!allow(req, res, Role::Viewer)) return;
-        auto task = runner_.task_json(req.matches[1]);
+        Role role;
+        if (!allow(req, res, Role::Viewer, &role)) return;
+        auto task = runner_.task_json(req.matches[1], {t_token_name, role == Role::Admin});
         if (!task) return json_error(res, 404, nullptr, "no task " + std::string(req.matches[1]));
         json_ok(res, 200, *task);
     });
     s.Get(R"(/api/v1/tasks/([0-9]{1,18})/events)", [this](const httplib::Request& req, httplib::Response& res) {
-        if (!allow(req, res, Role::Viewer)) return;
+        Role role;
+        if (!allow(req, res, Role::Viewer, &role)) return;
         std::string id = req.matches[1];
-        if (!runner_.task_json(id)) return json_error(res, 404, nullptr, "no task " + id);
+        const api::Reader reader{t_token_name, role == Role::Admin};
+        if (!runner_.task_json(id, reader)) return json_error(res, 404, nullptr, "no task " + id);
         res.set_header("Cache-Control", "no-store");
         res.set_header("X-Accel-Buffering", "no");
         auto next = std::make_shared<size_t>(0);
-        res.set_chunked_content_provider("text/event-stream", [this, id, next](size_t, httplib::DataSink& sink) {
+        res.set_chunked_content_provider("text/event-stream", [this, id, next, reader](size_t, httplib::DataSink& sink) {
             bool finished = false;
-            auto events = runner_.events(id, *next, std::chrono::seconds(15), finished);
+            auto events = runner_.events(id, *next, std::chrono::seconds(15), finished, reader);
             if (!events) {
                 sink.done();
                 return true;

@@ -78,7 +78,26 @@ struct TaskRunner::Task {
     size_t output_limit = 0;
     bool output_is_result = false;
     bool truncated = false;  // an output longer than output_limit lost its beginning
+    std::string owner;       // the API token that started it (ChildIo::owner)
 };
+
+namespace {
+
+// The task object (to_json's) as `reader` may see it.
+nlohmann::json for_reader(nlohmann::json task, const std::string& owner, const Reader& reader) {
+    if (reader.admin || (!owner.empty() && reader.token == owner)) return task;
+    auto& result = task["result"];
+    if (!result.is_object()) return task;
+    bool hidden = false;
+    if (auto ftp = result.find("ftp"); ftp != result.end() && ftp->is_object() && ftp->contains("password"))
+        (*ftp)["password"] = nullptr, hidden = true;
+    for (const char* output : {"stdout_base64", "stderr_base64"})
+        if (result.contains(output)) result[output] = nullptr, hidden = true;
+    if (hidden) result["secrets_hidden"] = true;
+    return task;
+}
+
+}  // namespace
 
 TaskRunner::TaskRunner(std::string program, std::vector<std::string> global_args)
     : program_(std::move(program)), global_args_(std::move(global_args)) {
@@ -201,6 +220,7 @@ TaskRunner::Started TaskRunner::start(const std::vector<std::string>& verb_args,
     task->verb = verb_args.empty() ? "" : verb_args[0];
     task->output_limit = io.output_limit;
     task->output_is_result = io.output_is_result;
+    task->owner = io.owner;
     task->domain = domain;
     task->started = now();
     std::vector<std::string> argv = {program_};
@@ -398,9 +418,9 @@ std::shared_ptr<TaskRunner::Task> TaskRunner::find(const std::string& id) const 
     return it == tasks_.end() ? nullptr : it->second;
 }
 
-std::optional<nlohmann::json> TaskRunner::task_json(const std::string& id) {
+std::optional<nlohmann::json> TaskRunner::task_json(const std::string& id, const Reader& reader) {
     std::lock_guard lock(mu_);
-    if (auto task = find(id)) return to_json(*task);
+    if (auto task = find(id)) return for_reader(to_json(*task), task->owner, reader);
     return std::nullopt;
 }
 
@@ -416,13 +436,17 @@ nlohmann::json TaskRunner::list_json() {
 }
 
 std::optional<std::vector<SseEvent>> TaskRunner::events(const std::string& id, size_t next,
-                                                        std::chrono::milliseconds timeout, bool& finished) {
+                                                        std::chrono::milliseconds timeout, bool& finished,
+                                                        const Reader& reader) {
     std::unique_lock lock(mu_);
     std::shared_ptr<Task> task = find(id);
     if (!task) return std::nullopt;
     cv_.wait_for(lock, timeout, [&] { return task->events.size() > next; });
     std::vector<SseEvent> out;
-    for (size_t i = next; i < task->events.size(); ++i) out.push_back(task->events[i]);
+    for (size_t i = next; i < task->events.size(); ++i) {
+        out.push_back(task->events[i]);
+        if (out.back().event == "done") out.back().data = for_reader(std::move(out.back().data), task->owner, reader);
+    }
     finished = task->exited && !task->events.empty() && task->events.back().event == "done" &&
                next + out.size() == task->events.size();
     return out;

@@ -38,6 +38,15 @@ struct ChildIo {
     // The child's outputs and exit status are the task's result (exec: a command's), not a
     // verb's JSON report; only a KO line on its stderr makes the task KO.
     bool output_is_result = false;
+    // Not the child's: the API token that started the task. The secrets of its result (an FTP
+    // password, a command's output) are shown only to that token and to admins (Reader).
+    std::string owner;
+};
+
+// Who reads a task: its secrets are shown to the token that started it and to admins.
+struct Reader {
+    std::string token;
+    bool admin = false;
 };
 
 class TaskRunner {
@@ -58,13 +67,15 @@ public:
     Started start(const std::vector<std::string>& verb_args, const std::string& domain,
                   std::chrono::milliseconds accept_wait = std::chrono::seconds(15), const ChildIo& io = ChildIo());
 
-    // GET /tasks/{id}: nullopt when unknown.
-    std::optional<nlohmann::json> task_json(const std::string& id);
+    // GET /tasks/{id}: nullopt when unknown. For a reader other than its owner or an admin the
+    // result's secrets are null: ftp.password, and a command's stdout_base64/stderr_base64
+    // (`secrets_hidden`: true says so).
+    std::optional<nlohmann::json> task_json(const std::string& id, const Reader& reader);
     nlohmann::json list_json();  // summaries, newest first
     // The task's events from index `next` on; waits up to `timeout` for a new one.
     // `finished` is set once the last ("done") event is among them. nullopt: unknown task.
     std::optional<std::vector<SseEvent>> events(const std::string& id, size_t next, std::chrono::milliseconds timeout,
-                                                bool& finished);
+                                                bool& finished, const Reader& reader);
     // SIGKILL to the running task's process group (a console hung up); false when it ended.
     bool kill_task(const std::string& id);
     // Refuse new tasks, wait for the running ones.

@@ -74,6 +74,11 @@ PY
 }
 check_events "$SANDBOX_DIR/events.1"
 assert_eq True "$(json_eval "$SANDBOX_DIR/task.json" 'd["result"]["ftp"]["user"] == "apiexamplecom" and len(d["result"]["ftp"]["password"]) >= 20')" "result has the FTP account"
+# the viewer's stream ended with the same task, without the password the admin's create made
+assert_eq "apiexamplecom None True" "$(python3 -c 'import json,sys
+done = [b for b in open(sys.argv[1]).read().split("\n\n") if b.startswith("event: done")][0]
+r = json.loads(done.split("data: ", 1)[1])["result"]
+print(r["ftp"]["user"], r["ftp"]["password"], r["secrets_hidden"])' "$SANDBOX_DIR/events.1")" "the viewer's done event"
 assert_eq True "$(json_eval "$SANDBOX_DIR/task.json" 'all(s["end"] and s["start"] <= s["end"] for s in d["steps"])')" "step times"
 info "a late subscriber gets the whole story"
 curl -sN --max-time 30 --cacert "$CACERT" "$API_URL/api/v1/tasks/$TASK/events?token=$VIEW" > "$SANDBOX_DIR/events.2"
@@ -110,6 +115,11 @@ run_action "$OPER" POST /api/v1/jails/api.example.com/test '' ok
 run_action "$OPER" POST /api/v1/jails/api.example.com/passwd '' ok
 NEWPASS=$(api_field 'd["result"]["ftp"]["password"]')
 [ "$NEWPASS" != "$FTP_PASS" ] || fail "passwd gave the same password"
+# a task's secrets are its starter's and the admins': another token reads it without them
+api_expect 200 "$VIEW" GET "/api/v1/tasks/$TASK_ID"
+assert_eq "None True ok" "$(api_field 'd["result"]["ftp"]["password"], d["result"]["secrets_hidden"], d["state"]' | tr -d "(),'")" "the viewer's view of the passwd task"
+api_expect 200 "$ADMIN" GET "/api/v1/tasks/$TASK_ID"
+assert_eq "$NEWPASS" "$(api_field 'd["result"]["ftp"]["password"]')" "the admin's view of the passwd task"
 run_action "$OPER" POST /api/v1/jails/api.example.com/set '{"memory":"300M","pids":300}' ok
 api_expect 200 "$VIEW" GET /api/v1/jails/api.example.com
 assert_eq 300 "$(api_field 'd["limits"]["pids"]')" "pids after set"
@@ -133,6 +143,8 @@ assert_eq 3 "$(api_field 'd["result"]["exit_status"]')" "the command's exit stat
 assert_eq "from the API" "$(decoded stdout_base64)" "stdout (the stdin given)"
 assert_eq "to-err" "$(decoded stderr_base64)" "stderr"
 assert_eq False "$(api_field 'd["result"]["truncated"]')" "truncated"
+api_expect 200 "$OPER" GET "/api/v1/tasks/$TASK_ID"
+assert_eq "3 None None True" "$(api_field 'd["result"]["exit_status"], d["result"]["stdout_base64"], d["result"]["stderr_base64"], d["result"]["secrets_hidden"]' | tr -d "(),'")" "an operator's view of the admin's exec"
 api_expect 200 "$VIEW" GET /api/v1/jails/api.example.com/logs
 EXECLOG=$(api_field '[l["name"] for l in d["logs"] if l["name"].endswith("-exec.log")][-1]')
 api_expect 200 "$VIEW" GET "/api/v1/jails/api.example.com/logs/$EXECLOG"
