@@ -25,6 +25,31 @@ std::string find_init() {
     return (dir.parent_path() / "lib/jailctl/jailctl-init").string();
 }
 
+// The parser's message, saying which verb was not known (CLI11 says "A subcommand is
+// required" when the word is none of them), with where to look.
+std::string parse_error_message(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
+    std::vector<std::string> words;  // the words that are not options (nor a global option's value)
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view word = argv[i];
+        if (word == "--") break;
+        if (!word.starts_with("-")) words.emplace_back(word);
+        else if (word == "--root" || word == "--log-dir" || word == "--uplink" || word == "--host") ++i;
+    }
+    std::string path = "jailctl";
+    size_t depth = 0;
+    const CLI::App* at = &app;
+    for (; !at->get_subcommands().empty(); ++depth) {
+        at = at->get_subcommands().front();
+        path += " " + at->get_name();
+    }
+    if (at->get_require_subcommand_min() > 0 && at->get_subcommands().empty()) {
+        const std::string what = depth == 0 ? "verb" : "subcommand";
+        if (depth >= words.size()) return "no " + what + " given (" + path + " --help lists them)";
+        return what + ": unknown " + what + " '" + words[depth] + "' (" + path + " --help lists them)";
+    }
+    return std::string(e.what()) + " (see " + path + " --help)";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -78,10 +103,10 @@ int main(int argc, char** argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
-        int rc = app.exit(e);
-        if (rc == 0) return 0;
-        std::cerr << "KO: validate: " << e.what() << std::endl;
-        return static_cast<int>(ErrorKind::BadInput);
+        if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+        // One KO line (and with --json its JSON twin on stdout), as for every other bad input.
+        for (int i = 1; i < argc; ++i) ctx.options.json |= std::string_view(argv[i]) == "--json";
+        return report_error(ctx, "validate", Error{ErrorKind::BadInput, parse_error_message(app, e, argc, argv)});
     }
     ctx.paths = make_paths(ctx.options, root->count() > 0);
     // host.conf `backup_dir = DIR`: backups somewhere else, e.g. a directory every host of a
