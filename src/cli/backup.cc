@@ -74,8 +74,11 @@ Result<void> remove_scratch(const ArchiveRun& run) {
 
 int run_archive(Context& ctx, const std::string& domain_input, std::string output, const std::string& kind) {
     const char* field = kind == "export" ? "file" : "output";
-    if (std::any_of(output.begin(), output.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
-        return report_error(ctx, "validate", Error{ErrorKind::BadInput, std::string(field) + ": contains a control character"});
+    if (!output.empty()) {
+        auto checked = output_file(field, output);
+        if (!checked) return report_error(ctx, "validate", checked.error());
+        output = *checked;
+    }
     auto rec = find_jail(ctx, domain_input);
     if (!rec) return report_error(ctx, "validate", rec.error());
     auto now = std::chrono::system_clock::now();
@@ -88,12 +91,6 @@ int run_archive(Context& ctx, const std::string& domain_input, std::string outpu
         struct stat taken {};
         for (int n = 2; ::lstat(output.c_str(), &taken) == 0 && n < 100; ++n)  // two in one second
             output = dir + "/" + file_stamp_utc(now) + "-" + std::to_string(n) + ".tar.zst";
-    } else {
-        output = fs::absolute(output).lexically_normal().string();
-        struct stat st {};
-        std::string parent = fs::path(output).parent_path().string();
-        if (::stat(parent.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-            return report_error(ctx, "validate", Error{ErrorKind::BadInput, std::string(field) + ": directory " + parent + " does not exist"});
     }
     // A pipe or socket (`export D /dev/stdout | ...`, a cluster move): the archive is streamed.
     struct stat st {};

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -72,6 +73,17 @@ std::string configured_uplink(const Context& ctx) {
 AcmeSettings configured_acme(const Paths& paths) {
     return {host_conf_value(paths, "acme_directory"), host_conf_value(paths, "acme_email"),
             host_conf_value(paths, "acme_ca_bundle")};
+}
+
+Result<std::string> output_file(const std::string& field, const std::string& given) {
+    if (std::any_of(given.begin(), given.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+        return fail_input(field, "contains a control character");
+    if (given.empty()) return fail_input(field, "is empty");
+    std::string path = std::filesystem::absolute(given).lexically_normal().string();
+    struct stat st {};
+    const std::string parent = std::filesystem::path(path).parent_path().string();
+    if (::stat(parent.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return fail_input(field, "directory " + parent + " does not exist");
+    return path;
 }
 
 Result<AcmeSettings> checked_acme(const Paths& paths) {

@@ -58,6 +58,9 @@ std::string configured_uplink(const Context& ctx);
 std::string host_conf_value(const Paths& paths, const std::string& key);
 // host.conf's acme_directory, acme_email and acme_ca_bundle (ACME is off without a directory).
 AcmeSettings configured_acme(const Paths& paths);
+// A file the operator names for jailctl to write (--output, export's FILE): absolute, without
+// control characters, in a directory that exists; else bad input naming `field`.
+Result<std::string> output_file(const std::string& field, const std::string& given);
 // configured_acme, checked (services/acme.h): a malformed setting is "host not ready" naming host.conf.
 Result<AcmeSettings> checked_acme(const Paths& paths);
 

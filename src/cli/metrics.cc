@@ -158,7 +158,12 @@ Result<std::string> metrics_text(Context& ctx) {
 
 namespace {
 
-int run_metrics(Context& ctx, const std::string& output) {
+int run_metrics(Context& ctx, std::string output) {
+    if (!output.empty()) {
+        auto checked = output_file("output", output);
+        if (!checked) return report_error(ctx, "validate", checked.error());
+        output = *checked;
+    }
     auto families = collect_metrics(ctx);
     if (!families) return report_error(ctx, "metrics", families.error());
     if (output.empty()) {

@@ -260,6 +260,8 @@ row 2 'domain'                       "backup: empty domain"           backup ""
 row 2 'domain'                       "backup: unknown jail"           backup unknown.example.com
 row 3 'output.*exists'              "backup: --output is a directory (3: the path exists, never overwritten)" backup "$GOOD" --output "$W/adir"
 row 2 'output'                       "backup: --output in a missing dir" backup "$GOOD" --output "$W/nodir/x.tar.zst"
+row 2 'output'                       "metrics: --output in a missing dir" metrics --output "$W/nodir/m.prom"
+row 2 'output'                       "metrics: --output newline name" metrics --output "$W/a"$'\n'"b.prom"
 row 2 'domain'                       "backups: non-UTF-8 domain"      backups "$FF"
 row 2 'extra|positional|b\.example'  "backups: two domains"           backups a.example.com b.example.com
 row 2 'bogus'                        "backups: unknown option"        backups --bogus
