@@ -11,8 +11,8 @@ const char* type_name(FieldType t) {
     switch (t) {
         case T::String: return "a string";
         case T::Bool: return "a boolean";
-        case T::Integer: return "an integer";
-        case T::SizeValue: return "a string like \"512M\" or an integer (bytes)";
+        case T::Integer: return "a whole number from 0 (or its string)";
+        case T::SizeValue: return "a string like \"512M\" or a whole number of bytes";
         case T::Number: return "a number or a string";
         case T::StringList: return "a non-empty array of strings";
     }

@@ -52,7 +52,8 @@ TEST(ActionArgs, RenewAndRenewAll) {
     EXPECT_EQ(*args_of("renew", "{}"), (Args{"renew", "--", "a.example"}));
     EXPECT_EQ(*args_of("renew", R"({"days":10})"), (Args{"renew", "--days=10", "--", "a.example"}));
     EXPECT_EQ(*args_of("renew-all", R"({"days":10})", ""), (Args{"renew", "--all", "--days=10", "--"}));
-    EXPECT_EQ(error_of("renew", R"({"days":true})"), "days: must be an integer");
+    EXPECT_EQ(error_of("renew", R"({"days":true})"), "days: must be a whole number from 0 (or its string)");
+    EXPECT_EQ(error_of("set", R"({"pids":-1})"), "pids: must be a whole number from 0 (or its string)");
     EXPECT_EQ(find_action("renew")->role, Role::Operator);
     EXPECT_FALSE(find_action("renew-all")->path_domain);
 }
