@@ -91,8 +91,8 @@ parse "$dir/jailctl.prom" >/dev/null || fail "the --output file does not parse"
 grep -q "^jailctl_jail_up{domain=\"$A\"} 1$" "$dir/jailctl.prom" || fail "--output file lacks $A's up"
 assert_eq 644 "$(stat -c %a "$dir/jailctl.prom")" "mode of the --output file"
 assert_eq "jailctl.prom" "$(ls "$dir")" "files in the textfile directory (no temp file left)"
-assert_exit 5 jc metrics --output "$SANDBOX_DIR/nosuchdir/x.prom"
-assert_ko output "nosuchdir"
+assert_exit 2 jc metrics --output "$SANDBOX_DIR/nosuchdir/x.prom"
+assert_ko validate "output: directory .*/nosuchdir does not exist"
 
 info "--json twin"
 assert_exit 0 jc metrics --json
