@@ -74,6 +74,23 @@ TEST(ProbeHttp, EmptyExpectationAcceptsAny200) {
     EXPECT_TRUE(probe_http(local(server.port()), ""));
 }
 
+// The customer's own site (""): a redirect, a login wall or no index is an answer; a server
+// error is not.
+TEST(ProbeHttp, EmptyExpectationAcceptsAnyAnswerButAServerError) {
+    for (int status : {301, 302, 401, 403, 404}) {
+        OneShotHttpServer server(status, "");
+        auto r = probe_http(local(server.port()), "");
+        EXPECT_TRUE(r) << status << ": " << r.error().message;
+    }
+    for (int status : {500, 502, 503}) {
+        OneShotHttpServer server(status, "");
+        auto r = probe_http(local(server.port()), "");
+        ASSERT_FALSE(r) << status;
+        EXPECT_NE(r.error().message.find("HTTP " + std::to_string(status) + " (a server error"), std::string::npos)
+            << r.error().message;
+    }
+}
+
 TEST(ProbeHttp, NotFoundIsAnError) {
     OneShotHttpServer server(404, "nope");
     auto r = probe_http(local(server.port()), "shop.example.com");
