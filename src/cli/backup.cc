@@ -79,14 +79,14 @@ int run_archive(Context& ctx, const std::string& domain_input, std::string outpu
         if (!checked) return report_error(ctx, "validate", checked.error());
         output = *checked;
     }
-    auto rec = find_jail(ctx, domain_input);
-    if (!rec) return report_error(ctx, "validate", rec.error());
+    // The record as of now, under the jail's lock: a grow or destroy queued before this one
+    // changed it (the archive records the size the jail has).
+    auto locked = locked_jail(ctx, domain_input);
+    if (!locked) return report_error(ctx, locked.error());
+    const JailRecord* rec = &locked->rec;
     auto now = std::chrono::system_clock::now();
     std::string dir = ctx.paths.backups + "/" + rec->domain;
     if (output.empty()) {
-        std::error_code ec;
-        fs::create_directories(dir, ec);
-        ::chmod(dir.c_str(), 0700);
         output = dir + "/" + file_stamp_utc(now) + ".tar.zst";
         struct stat taken {};
         for (int n = 2; ::lstat(output.c_str(), &taken) == 0 && n < 100; ++n)  // two in one second
@@ -108,8 +108,6 @@ int run_archive(Context& ctx, const std::string& domain_input, std::string outpu
             out.st_ino == std_out.st_ino)
             ::dup2(STDERR_FILENO, STDOUT_FILENO);
     }
-    auto lock = lock_jail(ctx.paths, rec->domain);
-    if (!lock) return report_error(ctx, "lock", lock.error());
     auto log = open_task_log(ctx, rec->domain, kind);
     if (!log) return report_error(ctx, "log", log.error());
 

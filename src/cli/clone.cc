@@ -200,6 +200,14 @@ int run_clone(Context& ctx, const CloneArgs& args) {
     // SRC's lock keeps its stop/grow/destroy out while its image is copied; DST's is new.
     auto src_lock = lock_jail(ctx.paths, clone.src.domain);
     if (!src_lock) return report_error(ctx, "lock", src_lock.error());
+    // SRC as of now, under its lock: a destroy or grow queued before this clone changed it, and
+    // DST was planned from what it was (its size, its state).
+    auto now = ctx.registry().find(clone.src.domain);
+    if (!now) return report_error(ctx, "validate", now.error());
+    if (!*now || (*now)->size_bytes != clone.src.size_bytes || (*now)->state != "ready")
+        return report_error(ctx, "validate", Error{ErrorKind::Conflict, "SRC " + clone.src.domain +
+                                                                            (*now ? " changed" : " was destroyed") +
+                                                                            " while this clone waited for it: run the clone again"});
     auto lock = lock_jail(ctx.paths, plan.rec.domain);
     if (!lock) return report_error(ctx, "lock", lock.error());
 

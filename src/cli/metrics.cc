@@ -1,6 +1,8 @@
 // jailctl metrics [--output FILE]: see metrics.h.
 #include "cli/metrics.h"
 
+#include <sys/stat.h>
+
 #include <charconv>
 #include <iostream>
 #include <memory>
@@ -163,6 +165,13 @@ int run_metrics(Context& ctx, std::string output) {
         auto checked = output_file("output", output);
         if (!checked) return report_error(ctx, "validate", checked.error());
         output = *checked;
+        // Replaced whole by a rename: only a regular file (or nothing) may be there — never a
+        // symlink, device or pipe (/dev/stdout, /dev/null would become files).
+        struct stat st {};
+        if (::lstat(output.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+            return report_error(ctx, "validate", Error{ErrorKind::BadInput, "output: " + output +
+                                                                                " is not a regular file (metrics replace the file "
+                                                                                "whole; without --output they go to stdout)"});
     }
     auto families = collect_metrics(ctx);
     if (!families) return report_error(ctx, "metrics", families.error());

@@ -17,6 +17,7 @@ GOOD=good.example.com GOOD_IP=203.0.113.10
 NEW=new.example.com NEW_IP=203.0.113.20
 W=$SANDBOX_DIR/bad_input_all
 mkdir -p "$W/site" "$W/adir"
+ln -s "$W/plain.txt" "$W/alink" && mkfifo "$W/afifo"   # never replaced by a file (metrics --output)
 echo '<h1>site</h1>' > "$W/site/index.html"
 printf 'this is not an archive\n' > "$W/garbage.tar.zst"
 printf 'just text\n' > "$W/plain.txt"
@@ -262,6 +263,9 @@ row 3 'output.*exists'              "backup: --output is a directory (3: the pat
 row 2 'output'                       "backup: --output in a missing dir" backup "$GOOD" --output "$W/nodir/x.tar.zst"
 row 2 'output'                       "metrics: --output in a missing dir" metrics --output "$W/nodir/m.prom"
 row 2 'output'                       "metrics: --output newline name" metrics --output "$W/a"$'\n'"b.prom"
+row 2 'output.*not a regular file'   "metrics: --output a symlink"    metrics --output "$W/alink"
+row 2 'output.*not a regular file'   "metrics: --output a fifo"       metrics --output "$W/afifo"
+[ -L "$W/alink" ] && [ -p "$W/afifo" ] || fail "metrics --output replaced a symlink or a fifo by a file"
 row 2 'domain'                       "backups: non-UTF-8 domain"      backups "$FF"
 row 2 'extra|positional|b\.example'  "backups: two domains"           backups a.example.com b.example.com
 row 2 'bogus'                        "backups: unknown option"        backups --bogus

@@ -100,6 +100,19 @@ for round in 1 2 3; do
   assert_exit 0 jc start "$D"   # whatever the race left, the jail starts again
   consistent "$D"
 done
+info "a backup queued behind a grow archives the grown jail (its record read again under the lock)"
+jc grow "$D" --size 96M > "$SANDBOX_DIR/grow.out" 2>&1 & grow_pid=$!
+lock_held() { ! flock -n "$JAILCTL_ROOT/locks/$D.lock" true; }
+while kill -0 "$grow_pid" 2>/dev/null && ! lock_held; do sleep 0.01; done   # the backup then queues behind it
+assert_exit 0 jc --json backup "$D"
+archive=$(json_eval "$OUT_FILE" 'd["file"]')
+wait "$grow_pid" || fail "the grow failed: $(cat "$SANDBOX_DIR/grow.out")"
+assert_exit 0 jc restore "$archive" --domain grown.example.com --ip 203.0.113.47
+assert_exit 0 jc --json status grown.example.com
+assert_eq $((96 << 20)) "$(json_eval "$OUT_FILE" 'd[0]["size_bytes"]')" "the size the backup recorded"
+assert_exit 0 jc destroy --force grown.example.com
+rm -f "$archive"
+
 info "the same with a destroy among them"
 par opsd ${#OPS[@]} race_op_destroy
 info "exit codes $(rcs opsd)"; show_kos opsd >&2
