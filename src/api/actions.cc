@@ -91,7 +91,8 @@ const std::vector<ActionSpec>& action_table() {
          {{"memory", T::SizeValue, "--memory"}, {"cpus", T::Number, "--cpus"}, {"pids", T::Integer, "--pids"},
           {"profile", T::String, "--profile"},
           {"https_only", T::Bool, "--https-only", false, "--no-https-only"},
-          {"tls_auto", T::Bool, "--tls-auto"}}},
+          {"tls_auto", T::Bool, "--tls-auto"},
+          {"autostart", T::Bool, "--autostart", false, "--no-autostart"}}},
         // --tls-cert/--tls-key name files on the host running jailctl: CLI-only (docs/DECISIONS.md).
         {"alias-add", "alias add", Role::Operator, true, {{"name", T::String, "", true}}},
         {"alias-remove", "alias remove", Role::Operator, true, {{"name", T::String, "", true}}},

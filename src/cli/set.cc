@@ -26,6 +26,7 @@ struct SetArgs {
     std::string tls_cert, tls_key;
     bool tls_auto = false;
     bool https_only = false, no_https_only = false;
+    bool autostart = false, no_autostart = false;
     bool limits() const { return !memory.empty() || !cpus.empty() || !pids.empty(); }
     bool web() const { return !tls_cert.empty() || !tls_key.empty() || tls_auto || https_only || no_https_only; }
 };
@@ -74,10 +75,13 @@ int run_set(Context& ctx, const SetArgs& args) {
     auto locked = locked_jail(ctx, args.domain);
     if (!locked) return report_error(ctx, locked.error());
     const JailRecord& rec = locked->rec;
-    if (!args.limits() && !args.web() && args.profile.empty())
+    const bool boot = args.autostart || args.no_autostart;
+    if (!args.limits() && !args.web() && args.profile.empty() && !boot)
         return report_error(ctx, "validate", Error{ErrorKind::BadInput,
                                                    "set: give --memory, --cpus, --pids, --profile, --tls-cert/--tls-key, "
-                                                   "--tls-auto, --https-only or --no-https-only"});
+                                                   "--tls-auto, --https-only, --no-https-only, --autostart or --no-autostart"});
+    if (args.autostart && args.no_autostart)
+        return report_error(ctx, "validate", Error{ErrorKind::BadInput, "autostart: give --autostart or --no-autostart, not both"});
     if (args.https_only && args.no_https_only)
         return report_error(ctx, "validate", Error{ErrorKind::BadInput, "https-only: give --https-only or --no-https-only, not both"});
     if (args.tls_auto && (!args.tls_cert.empty() || !args.tls_key.empty()))
@@ -130,11 +134,15 @@ int run_set(Context& ctx, const SetArgs& args) {
     plan->rec.pids = limits.pids;
     plan->rec.profile = std::string(profile_name(profile));
     if (args.https_only || args.no_https_only) plan->rec.https_only = args.https_only;
+    if (boot) plan->rec.autostart = args.autostart;
     if (*tls) plan->rec.tls = args.tls_auto ? "self-signed" : "custom";
     JailSteps jail{ctx, *plan};
     const std::string& domain = rec.domain;
     const JailRecord& after = plan->rec;
     std::vector<Step> steps;
+    if (boot)
+        steps.push_back({"autostart", [&] { return ctx.registry().set_autostart(domain, after.autostart); },
+                         [&] { return ctx.registry().set_autostart(domain, rec.autostart); }});
     if (args.limits()) add_limit_steps(ctx, jail, limits, old, steps);
     // A new profile: its files, then a restart of the jail (jailctl-init reads its service list
     // at start). Before the web steps: their nginx configuration is the new profile's, which
@@ -166,10 +174,12 @@ int run_set(Context& ctx, const SetArgs& args) {
                              {"limits", {{"memory_bytes", now.memory_bytes},
                                          {"cpus", now.millicpus / 1000.0},  // a number, as status --json
                                          {"pids", now.pids}}},
-                             {"profile", now.profile}};
+                             {"profile", now.profile},
+                             {"autostart", now.autostart}};
     std::vector<std::string> text = {"domain:    " + domain, "memory:    " + human_bytes(now.memory_bytes),
                                      "cpus:      " + format_cpus(now.millicpus),
-                                     "pids:      " + std::to_string(now.pids), "profile:   " + now.profile};
+                                     "pids:      " + std::to_string(now.pids), "profile:   " + now.profile,
+                                     std::string("autostart: ") + (now.autostart ? "yes" : "no (start --all, as at boot, leaves it stopped)")};
     report_web(ctx.paths, now, fields, text);
     if (outcome.ok && profile != old_profile) restart.report_downtime(*log, fields, text);
     report_warnings(*plan, fields, text);
@@ -194,6 +204,9 @@ void add_set(CLI::App& app, Context& ctx, Action& action) {
                   "Back to jailctl's certificate: ACME when host.conf names a CA, else self-signed");
     cmd->add_flag("--https-only", args->https_only, "Redirect HTTP to HTTPS (301), except ACME's challenge");
     cmd->add_flag("--no-https-only", args->no_https_only, "Serve the site over HTTP too (the default)");
+    cmd->add_flag("--autostart", args->autostart, "Started by start --all, as at boot (the default)");
+    cmd->add_flag("--no-autostart", args->no_autostart,
+                  "Left stopped by start --all and at boot (a suspended site); start DOMAIN still starts it");
 }
 
 }  // namespace jailctl

@@ -70,6 +70,7 @@ nlohmann::json status_json(const std::vector<JailStatus>& jails) {
                        {"used_percent", j.disk_known ? nlohmann::json(disk_of(j).used_percent()) : nlohmann::json(nullptr)},
                        {"ftp_user", j.rec.ftp_user},
                        {"profile", j.rec.profile},
+                       {"autostart", j.rec.autostart},
                        {"created", j.rec.created},
                        {"reason", j.reason.empty() ? nlohmann::json(nullptr) : nlohmann::json(j.reason)},
                        {"limits",

@@ -381,6 +381,13 @@ Result<void> Registry::set_profile(const std::string& domain, const std::string&
     return {};
 }
 
+Result<void> Registry::set_autostart(const std::string& domain, bool autostart) {
+    Stmt s(db_, "UPDATE jails SET autostart = ?1 WHERE domain = ?2");
+    s.bind(1, int64_t{autostart}).bind(2, domain);
+    if (s.step() != SQLITE_DONE) return db_error("set autostart of " + domain, s);
+    return {};
+}
+
 Result<void> Registry::set_limits(const std::string& domain, uint64_t memory_bytes, uint32_t millicpus,
                                   uint32_t pids) {
     Stmt s(db_, "UPDATE jails SET memory_bytes = ?1, millicpus = ?2, pids = ?3 WHERE domain = ?4");

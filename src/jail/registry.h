@@ -76,6 +76,7 @@ public:
     Result<void> set_size(const std::string& domain, uint64_t size_bytes);  // after grow
     Result<void> set_limits(const std::string& domain, uint64_t memory_bytes, uint32_t millicpus, uint32_t pids);
     Result<void> set_profile(const std::string& domain, const std::string& profile);  // set --profile
+    Result<void> set_autostart(const std::string& domain, bool autostart);           // set --[no-]autostart
     // The web columns (https_only, tls) of a jail.
     Result<void> set_web(const std::string& domain, bool https_only, const std::string& tls);
     // One more name the jail serves: ErrorKind::Conflict naming the jail that already serves it

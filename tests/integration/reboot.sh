@@ -1,6 +1,7 @@
 # Host reboot: every jail process SIGKILLed (by PID), every rootfs mount dropped, the jails'
 # veths, routes and proxy ARP entries gone (as with a real reboot); `jailctl start --all`
-# brings every jail back, each passing `jailctl test`.
+# brings every jail back, each passing `jailctl test` — but one set --no-autostart (a suspended
+# site), which stays stopped until started by name.
 set -euo pipefail
 require_python3
 DOMS=(r1.example.com r2.example.com r3.example.com)
@@ -12,6 +13,12 @@ running() { jc --json status "$1" > "$SANDBOX_DIR/st.json" && [ "$(json_eval "$S
 for i in 0 1 2; do
   assert_exit 0 jc create "${DOMS[$i]}" --ip "${IPS[$i]}" --size 64M
 done
+
+info "r3 is suspended for the next boot (set --no-autostart): start --all leaves it stopped"
+assert_exit 0 jc --json set "${DOMS[2]}" --no-autostart
+assert_eq False "$(json_eval "$OUT_FILE" 'd["autostart"]')" "set's report"
+assert_exit 0 jc --json status "${DOMS[2]}"
+assert_eq "False True" "$(json_eval "$OUT_FILE" 'd[0]["autostart"], d[0]["state"] == "running"' | tr -d "(),")" "status: autostart off, still running"
 
 info "simulated reboot: kill every jail process by PID"
 for d in "${DOMS[@]}"; do
@@ -60,6 +67,9 @@ done
 
 info "start --all"
 assert_exit 0 jc start --all
+! running "${DOMS[2]}" || fail "${DOMS[2]} (--no-autostart) was started by start --all"
+assert_exit 0 jc start "${DOMS[2]}"   # by name it starts
+assert_exit 0 jc set "${DOMS[2]}" --autostart
 for i in 0 1 2; do
   running "${DOMS[$i]}" || fail "${DOMS[$i]} not running after start --all"
   assert_exit 0 jc test "${DOMS[$i]}"
