@@ -46,6 +46,13 @@ Result<Fd> open_jail_dir(int root_fd, const std::string& rel_dir, int flags) {
     return Fd(fd);
 }
 
+namespace {
+// The customer filled the disk (no root reserve: the quota is theirs): what frees it.
+std::string full_disk_hint(int err) {
+    return err == ENOSPC || err == EDQUOT ? " (the jail's disk is full: jailctl grow it, or the customer deletes files)" : "";
+}
+}  // namespace
+
 Result<void> write_jail_file(int root_fd, const std::string& rel_path, const std::string& content, mode_t mode,
                              uid_t uid, gid_t gid, uint32_t id_base) {
     auto [dir, base] = split(rel_path);
@@ -53,10 +60,10 @@ Result<void> write_jail_file(int root_fd, const std::string& rel_path, const std
     if (!dir_fd) return std::unexpected(dir_fd.error());
     std::string tmp = temp_name(base);
     Fd fd(::openat(dir_fd->get(), tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!fd.valid()) return fail_errno("create /" + rel_path + " in the jail", errno);
+    if (const int err = errno; !fd.valid()) return fail_errno("create /" + rel_path + " in the jail" + full_disk_hint(err), err);
     auto cleanup_fail = [&](const std::string& what, int err) {
         ::unlinkat(dir_fd->get(), tmp.c_str(), 0);
-        return fail_errno(what + " /" + rel_path + " in the jail", err);
+        return fail_errno(what + " /" + rel_path + " in the jail" + full_disk_hint(err), err);
     };
     for (size_t off = 0; off < content.size();) {
         ssize_t n = ::write(fd.get(), content.data() + off, content.size() - off);

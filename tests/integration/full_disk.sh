@@ -53,6 +53,13 @@ if [ "$rc" = 0 ]; then
 else
   assert_match "$(last_err_line)" '^KO: test: .*disk (9[0-9]|100)% full' "KO of test on a full disk"
 fi
+# The operator's own writes share the customer's quota (no root reserve): a passwd that meets the
+# full disk is a clean KO saying what frees it (the old password stays).
+rc=0; jc passwd "$D" >"$OUT_FILE" 2>"$ERR_FILE" || rc=$?
+info "passwd on the full disk: exit $rc"
+[ "$rc" = 0 ] || assert_match "$(last_err_line)" "^KO: .*disk is full: jailctl grow it" "KO of passwd on a full disk"
+[ "$rc" != 0 ] || parse_create_output "$OUT_FILE"   # it fit: the new password is the one to use
+FTPS=(--ssl-reqd --insecure --user "$FTP_USER:$FTP_PASS")
 info "the customer deletes a file: no mark any more"
 client_curl "${FTPS[@]}" -Q "DELE www/part2.bin" -Q "DELE www/part1.bin" "ftp://$IP/" -o /dev/null
 assert_exit 0 jc status
