@@ -30,10 +30,10 @@ std::string find_init() {
 std::string parse_error_message(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
     std::vector<std::string> words;  // the words that are not options (nor a global option's value)
     for (int i = 1; i < argc; ++i) {
-        const std::string_view word = argv[i];
+        const std::string word = argv[i];
         if (word == "--") break;
-        if (!word.starts_with("-")) words.emplace_back(word);
-        else if (word == "--root" || word == "--log-dir" || word == "--uplink" || word == "--host") ++i;
+        if (!word.starts_with("-")) words.push_back(word);
+        else if (const auto* option = app.get_option_no_throw(word); option && option->get_items_expected_min() > 0) ++i;  // --root DIR
     }
     std::string path = "jailctl";
     size_t depth = 0;
