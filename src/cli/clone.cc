@@ -81,6 +81,7 @@ Result<void> validate(Context& ctx, const CloneArgs& args, JailPlan& plan, Clone
     if (src->state != "ready")
         return fail(ErrorKind::HostNotReady, "SRC " + src->domain + " is in state " + src->state + ": run 'jailctl repair " +
                                                  src->domain + "'");
+    if (auto r = require_disk(ctx, *src); !r) return std::unexpected(r.error().context("SRC"));
     clone.src = *src;
     auto domain = Domain::parse(args.dst);
     if (!domain) return std::unexpected(domain.error());

@@ -19,7 +19,7 @@ bool registered(Context& ctx, const std::string& input) {
 
 int run_destroy(Context& ctx, const std::string& domain_input, bool force) {
     const bool was_registered = registered(ctx, domain_input);
-    auto locked = locked_jail(ctx, domain_input);
+    auto locked = locked_jail(ctx, domain_input, DiskNeed::Optional);
     // A jail left by an interrupted create is repaired away by find_jail: the operator asked
     // for it to be gone, and it is.
     if (!locked && !locked.error().found && was_registered && !registered(ctx, domain_input)) {

@@ -1,5 +1,10 @@
 // Finding the jail a command names, and holding it for one task.
+#include <sys/stat.h>
+
+#include <cerrno>
+
 #include "cli/verbs.h"
+#include "host/lxc.h"
 #include "jail/domain.h"
 
 namespace jailctl {
@@ -27,7 +32,21 @@ Result<JailRecord> find_jail(Context& ctx, const std::string& domain_input) {
     return **rec;
 }
 
-std::expected<LockedJail, LockRefusal> locked_jail(Context& ctx, const std::string& domain_input) {
+Result<void> require_disk(const Context& ctx, const JailRecord& rec) {
+    const std::string image = ctx.paths.image(rec.domain);
+    struct stat st {};
+    if (::stat(image.c_str(), &st) == 0) return {};
+    if (errno != ENOENT) return fail_errno("stat " + image, errno);
+    const std::string what = rec.domain + ": its disk image " + image + " is missing (moved or deleted outside jailctl); ";
+    if (lxc_running(ctx.paths.lxcpath, rec.domain))
+        return fail(ErrorKind::Conflict,
+                    what + "the running jail still holds the deleted file through its loop device ('losetup -l' "
+                           "shows it): copy that device back to " + image + " before anything stops the jail");
+    return fail(ErrorKind::Conflict, what + "put it back, or remove the jail ('jailctl destroy " + rec.domain +
+                                         "') and restore its last backup ('jailctl restore FILE')");
+}
+
+std::expected<LockedJail, LockRefusal> locked_jail(Context& ctx, const std::string& domain_input, DiskNeed disk) {
     auto rec = find_jail(ctx, domain_input);
     if (!rec) return std::unexpected(LockRefusal{"validate", rec.error()});
     auto lock = lock_jail(ctx.paths, rec->domain);
@@ -38,6 +57,8 @@ std::expected<LockedJail, LockRefusal> locked_jail(Context& ctx, const std::stri
         return std::unexpected(LockRefusal{
             "validate", fail_input("domain", rec->domain + " is not a jail on this host any more (destroyed meanwhile)").error(),
             true});
+    if (disk == DiskNeed::Required && (*fresh)->state != "creating" && (*fresh)->state != "destroying")
+        if (auto r = require_disk(ctx, **fresh); !r) return std::unexpected(LockRefusal{"validate", r.error(), true});
     return LockedJail{**fresh, std::move(*lock)};
 }
 

@@ -41,14 +41,12 @@ void thaw(const std::string& rootfs) {
     ::close(fd);
 }
 
-bool process_alive(int64_t pid) { return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
-
 // Verbs of the jail's tasks whose process died (the journal names them).
 std::set<std::string> interrupted_verbs(Context& ctx, const std::string& domain) {
     std::set<std::string> verbs;
     if (auto open = ctx.registry().unfinished_tasks(domain))
         for (const auto& t : *open)
-            if (!process_alive(t.pid)) verbs.insert(t.verb);
+            if (task_interrupted(t)) verbs.insert(t.verb);
     return verbs;
 }
 
@@ -96,6 +94,8 @@ std::pair<std::vector<Step>, std::string> repair_plan(JailSteps& jail, Context& 
         return plan(undo, std::string("an interrupted restore --replace was undone: the previous disk is back") +
                               (replace ? " and the jail runs" : ""));
     }
+    // A disk image moved or deleted outside jailctl is not something repair can make: it says so.
+    steps.push_back({"disk", [&ctx, rec]() { return require_disk(ctx, rec); }});
     bool fallback = verbs.contains("grow-fallback");
     if (!running && (fallback || verbs.contains("grow"))) {
         auto finish = finish_interrupted_grow(jail, fallback);
@@ -108,12 +108,16 @@ std::pair<std::vector<Step>, std::string> repair_plan(JailSteps& jail, Context& 
 
 }  // namespace
 
+bool task_interrupted(const Registry::OpenTask& t) {
+    return !(t.pid > 0 && (::kill(static_cast<pid_t>(t.pid), 0) == 0 || errno == EPERM));
+}
+
 bool needs_repair(Context& ctx, const JailRecord& rec) {
     auto open = ctx.registry().unfinished_tasks(rec.domain);
     if (!open) return false;
     // Only a task whose process died: a jail kept by --keep-on-failure stays as it
     // is for debugging until the operator runs repair or destroy.
-    return std::any_of(open->begin(), open->end(), [](auto& t) { return !process_alive(t.pid); });
+    return std::any_of(open->begin(), open->end(), task_interrupted);
 }
 
 // Repairs one jail; the caller holds its lock. Returns the exit status of its report.
@@ -127,11 +131,17 @@ int repair_jail(Context& ctx, const JailRecord& rec, bool quiet) {
     // The interrupted tasks are closed first: repair itself is the task that resolves them.
     if (auto open = ctx.registry().unfinished_tasks(rec.domain))
         for (const auto& t : *open)
-            if (!process_alive(t.pid)) (void)ctx.registry().finish_task(t.id, "INTERRUPTED", "process " + std::to_string(t.pid) + " died; repaired");
+            if (task_interrupted(t)) (void)ctx.registry().finish_task(t.id, "INTERRUPTED", "process " + std::to_string(t.pid) + " died; repaired");
     TaskOutcome outcome = run_journaled(ctx, *log, rec.domain, "repair", steps, {false});
+    // A failed repair keeps what it was repairing (a create to undo stays "creating", so the next
+    // repair undoes it again) and says why; a jail that was ready is "broken" until a repair succeeds.
+    const bool half_made = rec.state == "creating" || rec.state == "destroying";
     if (!outcome.ok)
-        (void)ctx.registry().set_state(rec.domain, "broken", "repair failed at " + outcome.failed_step + ": " +
-                                                                 outcome.error.message);
+        (void)ctx.registry().set_state(rec.domain, half_made ? rec.state : "broken",
+                                       "repair failed at " + outcome.failed_step + ": " + outcome.error.message +
+                                           " (then run 'jailctl repair " + rec.domain + "' again)");
+    else if (rec.state == "broken")
+        (void)ctx.registry().set_state(rec.domain, "ready");
     if (quiet && outcome.ok) return 0;
     return report(ctx, outcome, {{"domain", rec.domain}, {"repair", what}},
                   {"domain:    " + rec.domain, "repair:    " + what}, log->path());

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "cli/jail_ops.h"
@@ -55,7 +56,9 @@ struct HostView {
 
 // `detail`: usage, services and disk use too (only --json shows them; the text listing needs
 // the state alone, which keeps `status` of a thousand jails to one file read per jail).
-JailStatus inspect(const Context& ctx, const HostView& host, const JailRecord& rec, bool detail) {
+// `interrupted`: the verb of an unfinished task of this jail whose process died ("" = none).
+JailStatus inspect(const Context& ctx, const HostView& host, const JailRecord& rec, bool detail,
+                   const std::string& interrupted) {
     JailStatus s;
     s.rec = rec;
     if (rec.state != "ready") {
@@ -65,9 +68,18 @@ JailStatus inspect(const Context& ctx, const HostView& host, const JailRecord& r
                                       : rec.reason;
         return s;
     }
-    if (::access(ctx.paths.image(rec.domain).c_str(), F_OK) != 0) {
+    if (!interrupted.empty()) {  // e.g. a grow killed after its stop: the jail looks merely stopped
         s.state = JailState::NotConfigured;
-        s.reason = "disk image " + ctx.paths.image(rec.domain) + " is missing";
+        // the journal's verb as the operator typed it (grow-fallback, restore-replace-stopped)
+        const std::string verb = interrupted.rfind("grow", 0) == 0       ? "grow"
+                                 : interrupted.rfind("restore-replace", 0) == 0 ? "restore --replace"
+                                                                                 : interrupted;
+        s.reason = "an interrupted " + verb + " (its process died): run 'jailctl repair " + rec.domain + "'";
+        return s;
+    }
+    if (auto disk = require_disk(ctx, rec); !disk) {
+        s.state = JailState::NotConfigured;
+        s.reason = disk.error().message;
         return s;
     }
     auto cg = host.cgroups.state_of(rec.domain, detail);
@@ -109,11 +121,16 @@ Result<std::vector<JailStatus>> collect_status(Context& ctx, const std::vector<s
         if (!d) return std::unexpected(d.error());
         wanted.push_back(d->str());
     }
+    std::unordered_map<std::string, std::string> interrupted;  // domain -> verb
+    if (auto open = ctx.registry().unfinished_tasks())
+        for (const auto& t : *open)
+            if (task_interrupted(t)) interrupted.emplace(t.domain, t.verb);
     std::vector<JailStatus> statuses;
     HostView host;
     for (const auto& rec : *jails) {
         if (!wanted.empty() && std::find(wanted.begin(), wanted.end(), rec.domain) == wanted.end()) continue;
-        statuses.push_back(inspect(ctx, host, rec, detail));
+        auto it = interrupted.find(rec.domain);
+        statuses.push_back(inspect(ctx, host, rec, detail, it == interrupted.end() ? "" : it->second));
     }
     for (const auto& w : wanted) {
         bool found = std::any_of(statuses.begin(), statuses.end(), [&](auto& s) { return s.rec.domain == w; });

@@ -94,6 +94,8 @@ std::vector<Step> undo_interrupted_replace(JailSteps& jail, bool restart);
 Result<int> remove_archive_leftovers(const Paths& paths, const std::string& domain);
 
 bool needs_repair(Context& ctx, const JailRecord& rec);
+// An unfinished task whose process is gone (killed, crashed): repair finishes or undoes it.
+bool task_interrupted(const Registry::OpenTask& t);
 // Reconciles one jail (the caller holds its lock); quiet: print nothing when it succeeds.
 int repair_jail(Context& ctx, const JailRecord& rec, bool quiet);
 
@@ -115,7 +117,14 @@ struct LockRefusal {
 // The prologue of every task on one existing jail: find_jail, its lock (a second command on
 // the jail waits), then its record read again under the lock (another command may have
 // changed or destroyed it meanwhile).
-std::expected<LockedJail, LockRefusal> locked_jail(Context& ctx, const std::string& domain_input);
+// Every verb but destroy also needs the jail's disk image (DiskNeed::Required): a missing one is
+// refused before anything runs, with what to do (require_disk).
+enum class DiskNeed { Required, Optional };
+std::expected<LockedJail, LockRefusal> locked_jail(Context& ctx, const std::string& domain_input,
+                                                   DiskNeed disk = DiskNeed::Required);
+// The jail's disk image is where the registry says (a Conflict naming it and what to do, when an
+// operator moved or deleted it outside jailctl).
+Result<void> require_disk(const Context& ctx, const JailRecord& rec);
 int report_error(const Context& ctx, const LockRefusal& refusal);
 
 }  // namespace jailctl

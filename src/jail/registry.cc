@@ -516,14 +516,25 @@ Result<void> Registry::finish_task(int64_t task_id, const std::string& result, c
     return {};
 }
 
-Result<std::vector<Registry::OpenTask>> Registry::unfinished_tasks(const std::string& domain) {
-    Stmt s(db_, "SELECT id, domain, verb, pid FROM tasks WHERE finished IS NULL AND domain = ?1 ORDER BY id");
-    s.bind(1, domain);
-    std::vector<OpenTask> out;
+namespace {
+Result<std::vector<Registry::OpenTask>> open_tasks(Stmt& s) {
+    std::vector<Registry::OpenTask> out;
     int rc;
     while ((rc = s.step()) == SQLITE_ROW) out.push_back({s.integer(0), s.text(1), s.text(2), s.integer(3)});
     if (rc != SQLITE_DONE) return db_error("list unfinished tasks", s);
     return out;
+}
+}  // namespace
+
+Result<std::vector<Registry::OpenTask>> Registry::unfinished_tasks(const std::string& domain) {
+    Stmt s(db_, "SELECT id, domain, verb, pid FROM tasks WHERE finished IS NULL AND domain = ?1 ORDER BY id");
+    s.bind(1, domain);
+    return open_tasks(s);
+}
+
+Result<std::vector<Registry::OpenTask>> Registry::unfinished_tasks() {
+    Stmt s(db_, "SELECT id, domain, verb, pid FROM tasks WHERE finished IS NULL ORDER BY id");
+    return open_tasks(s);
 }
 
 Result<std::vector<Registry::LastTask>> Registry::last_tasks() {

@@ -97,6 +97,7 @@ public:
     // Tasks that started but never finished (the process died): what repair looks at.
     struct OpenTask { int64_t id; std::string domain, verb; int64_t pid; };
     Result<std::vector<OpenTask>> unfinished_tasks(const std::string& domain);
+    Result<std::vector<OpenTask>> unfinished_tasks();  // of every jail (status: one query)
     // The last finished task of each verb, on any jail (metrics): result "OK" | "KO" |
     // "INTERRUPTED", finished in seconds since the epoch; sorted by verb.
     struct LastTask { std::string verb, result; int64_t finished = 0; };

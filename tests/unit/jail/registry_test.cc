@@ -170,8 +170,18 @@ TEST_F(RegistryTest, StateListAndJournal) {
     ASSERT_TRUE(task);
     ASSERT_TRUE(reg_->record_step(*task, 0, "mount", "running", 0));
     EXPECT_EQ(reg_->unfinished_tasks("a.example")->size(), 1u);
+    auto other = reg_->begin_task("b.example", "grow", "/tmp/y.log");
+    ASSERT_TRUE(other);
+    auto all = reg_->unfinished_tasks();  // status: every jail's in one query
+    ASSERT_TRUE(all);
+    ASSERT_EQ(all->size(), 2u);
+    EXPECT_EQ((*all)[0].domain + " " + (*all)[0].verb + " " + (*all)[1].domain + " " + (*all)[1].verb,
+              "a.example start b.example grow");
+    EXPECT_EQ(reg_->unfinished_tasks("b.example")->size(), 1u);
+    ASSERT_TRUE(reg_->finish_task(*other, "OK", ""));
     ASSERT_TRUE(reg_->finish_task(*task, "OK", ""));
     EXPECT_TRUE(reg_->unfinished_tasks("a.example")->empty());
+    EXPECT_TRUE(reg_->unfinished_tasks()->empty());
     EXPECT_FALSE(*reg_->find("nope.example"));
     EXPECT_EQ((*reg_->find_by_ip("203.0.113.11"))->domain, "b.example");
 }
