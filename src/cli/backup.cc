@@ -171,7 +171,10 @@ int run_archive(Context& ctx, const std::string& domain_input, std::string outpu
                              stats = write_archive_stream(source, rec->id_base, m, stream_out.get(), scratch + ".mnt", progress);
                              stream_out.reset();  // the end of the stream for its reader
                          } else {
-                             stats = write_archive(source, rec->id_base, m, output, progress);
+                             // the snapshot copy is deleted while the archive is made durable
+                             auto release = [&run] { (void)::unlink(run.snapshot.c_str()); };
+                             stats = live ? write_archive(source, rec->id_base, m, output, progress, release)
+                                          : write_archive(source, rec->id_base, m, output, progress);
                          }
                          if (!stats) return std::unexpected(stats.error());
                          run.stats = *stats;

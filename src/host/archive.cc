@@ -18,7 +18,11 @@
 #define ZSTD_STATIC_LINKING_ONLY  // ZSTD_writeSkippableFrame (exported by libzstd 1.5, marked experimental)
 #include <zstd.h>
 
+#include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -87,6 +91,7 @@ struct Walker {
     ContentDigest& digest;
     ArchiveStats& stats;
     Progress& progress;
+    std::atomic<uint64_t>& consumed;  // file bytes archived so far, for ReadAhead
     std::string shadow, certificate;  // captured while archiving (bounded)
 
     int64_t jail_id(uint32_t host_id) {
@@ -149,14 +154,85 @@ struct Walker {
             if (archive_write_data(a, b.data, b.size) != static_cast<la_ssize_t>(b.size))
                 return fail("archive " + rel + ": " + archive_message(a));
             stats.file_bytes += b.size;
+            consumed.store(stats.file_bytes, std::memory_order_relaxed);
             progress.add(b.size);
             return {};
         }, kInSnapshot);
     }
 };
 
+// Reads ahead of the archiver: a second walk of the same tree, in the same order, asks the
+// kernel for each file's pages (POSIX_FADV_WILLNEED queues the reads, it does not wait for
+// them) while the archiver hashes and compresses the files before it, at most kWindow bytes
+// ahead. A snapshot's filesystem is freshly mounted, nothing of it cached: without this the
+// archiver waits for the disk once per small file, one file at a time. Best effort: its
+// errors are the walk's own, which the archiver meets and reports itself.
+class ReadAhead {
+public:
+    ReadAhead(int root, const std::atomic<uint64_t>& consumed)
+        : root_(::openat(root, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)), consumed_(consumed), thread_([this] { run(); }) {}
+    ~ReadAhead() {
+        stop_ = true;
+        thread_.join();
+    }
+    ReadAhead(const ReadAhead&) = delete;
+    ReadAhead& operator=(const ReadAhead&) = delete;
+
+private:
+    static constexpr uint64_t kWindow = 128ull << 20;
+
+    void run() {
+        if (!root_.valid()) return;
+        uint64_t issued = 0;
+        (void)walk_tree(root_.get(), [&](const TreeEntry& t) -> Result<void> {
+            if (stop_) return fail("stopped");
+            if (t.meta.type != EntryType::File || t.meta.size == 0) return {};
+            while (issued > consumed_.load(std::memory_order_relaxed) + kWindow)
+                if (stop_) return fail("stopped");
+                else std::this_thread::sleep_for(std::chrono::microseconds(500));
+            Fd fd(::openat(t.dir_fd, t.name.c_str(), O_RDONLY | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK | O_CLOEXEC));
+            if (fd.valid()) (void)::posix_fadvise(fd.get(), 0, 0, POSIX_FADV_WILLNEED);
+            issued += static_cast<uint64_t>(t.meta.size);
+            return {};
+        });
+    }
+
+    Fd root_;
+    const std::atomic<uint64_t>& consumed_;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;  // last: started once the members it uses exist
+};
+
 Result<std::string> manifest_frame(const Manifest& m);
 void fill_manifest(Manifest& manifest, ArchiveStats& stats);
+
+// Where libarchive's blocks go. Into a regular file, each 8 MiB written is handed to writeback
+// at once (sync_file_range WRITE queues it, without waiting): the fsync that makes the archive
+// durable then finds little left to write, instead of the whole archive at the end.
+struct Output {
+    int fd;
+    bool regular = false;
+    off_t pos = 0, queued = 0;  // written so far; handed to writeback so far
+
+    static la_ssize_t write(archive* a, void* self, const void* buf, size_t n) {
+        auto* out = static_cast<Output*>(self);
+        for (size_t done = 0; done < n;) {
+            ssize_t w = ::write(out->fd, static_cast<const char*>(buf) + done, n - done);
+            if (w < 0 && errno == EINTR) continue;
+            if (w < 0) {
+                archive_set_error(a, errno, "write: %s", std::strerror(errno));
+                return -1;
+            }
+            done += static_cast<size_t>(w);
+        }
+        out->pos += static_cast<off_t>(n);
+        if (out->regular && out->pos - out->queued >= (8 << 20)) {
+            (void)::sync_file_range(out->fd, out->queued, out->pos - out->queued, SYNC_FILE_RANGE_WRITE);
+            out->queued = out->pos;
+        }
+        return static_cast<la_ssize_t>(n);
+    }
+};
 
 // The tree below `root` as the archive's body (the rootfs entries), zstd-compressed into `out_fd`.
 Result<ArchiveStats> archive_tree(int root, uint32_t id_base, int out_fd, const std::string& progress_label, uint64_t used) {
@@ -167,12 +243,21 @@ Result<ArchiveStats> archive_tree(int root, uint32_t id_base, int out_fd, const 
     archive_write_add_filter_zstd(a.get());
     (void)archive_write_set_filter_option(a.get(), "zstd", "compression-level", "3");
     (void)archive_write_set_filter_option(a.get(), "zstd", "threads", "2");
-    if (archive_write_open_fd(a.get(), out_fd) != ARCHIVE_OK) return fail("start the archive: " + archive_message(a.get()));
+    Output output{out_fd};
+    struct stat out_st {};
+    if (::fstat(out_fd, &out_st) == 0 && S_ISREG(out_st.st_mode)) {
+        output.regular = true;
+        output.pos = output.queued = ::lseek(out_fd, 0, SEEK_CUR);
+    }
+    if (archive_write_open2(a.get(), &output, nullptr, Output::write, nullptr, nullptr) != ARCHIVE_OK)
+        return fail("start the archive: " + archive_message(a.get()));
 
     ContentDigest digest;
     ArchiveStats stats;
     Progress progress(!progress_label.empty(), progress_label, used);
-    Walker w{a.get(), id_base, digest, stats, progress};
+    std::atomic<uint64_t> consumed{0};
+    Walker w{a.get(), id_base, digest, stats, progress, consumed};
+    ReadAhead read_ahead(root, consumed);
     struct stat st {};
     if (::fstat(root, &st) != 0) return fail_errno("stat the snapshot's root", errno);
     if (auto r = w.write_header("", st, EntryType::Dir); !r) return std::unexpected(r.error());
@@ -407,10 +492,78 @@ uint64_t inode_count(uint64_t size) { return size / 16384; }
 
 // ---- digest
 
-ContentDigest::ContentDigest() : ctx_(EVP_MD_CTX_new()) {
-    EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr);
-}
-ContentDigest::~ContentDigest() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+// The hashing thread and the chunks it is handed, in order. At most kInFlight chunks wait:
+// a caller faster than sha256 waits for it instead of buffering the whole archive.
+struct ContentDigest::Hasher {
+    static constexpr size_t kChunk = 1 << 20, kInFlight = 8;
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    std::vector<char> filling;  // the caller's current chunk
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::deque<std::vector<char>> full;    // to hash, oldest first
+    std::vector<std::vector<char>> spare;  // hashed, for reuse
+    bool closing = false;
+    std::thread thread;
+
+    Hasher() {
+        EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr);
+        filling.reserve(kChunk);
+        thread = std::thread([this] { run(); });
+    }
+    ~Hasher() {
+        close();
+        EVP_MD_CTX_free(ctx);
+    }
+    void run() {
+        std::unique_lock lock(mutex);
+        for (;;) {
+            changed.wait(lock, [this] { return closing || !full.empty(); });
+            if (full.empty()) return;  // closing, all hashed
+            std::vector<char> chunk = std::move(full.front());
+            full.pop_front();
+            lock.unlock();
+            EVP_DigestUpdate(ctx, chunk.data(), chunk.size());
+            chunk.clear();
+            lock.lock();
+            spare.push_back(std::move(chunk));
+            changed.notify_all();
+        }
+    }
+    void hand_over() {
+        std::unique_lock lock(mutex);
+        changed.wait(lock, [this] { return full.size() < kInFlight; });
+        full.push_back(std::move(filling));
+        if (!spare.empty()) {
+            filling = std::move(spare.back());
+            spare.pop_back();
+        } else {
+            filling = {};
+            filling.reserve(kChunk);
+        }
+        changed.notify_all();
+    }
+    void add(const char* data, size_t n) {
+        while (n > 0) {
+            size_t take = std::min(n, kChunk - filling.size());
+            filling.insert(filling.end(), data, data + take);
+            data += take, n -= take;
+            if (filling.size() == kChunk) hand_over();
+        }
+    }
+    void close() {  // everything added is hashed once this returns
+        if (!thread.joinable()) return;
+        if (!filling.empty()) hand_over();
+        {
+            std::lock_guard lock(mutex);
+            closing = true;
+        }
+        changed.notify_all();
+        thread.join();
+    }
+};
+
+ContentDigest::ContentDigest() : hasher_(std::make_unique<Hasher>()) {}
+ContentDigest::~ContentDigest() = default;
 
 void ContentDigest::add_entry(const std::string& jail_path, const EntryMeta& e) {
     char type = e.type == EntryType::Dir ? 'd' : e.type == EntryType::Symlink ? 'l' : 'f';
@@ -425,9 +578,7 @@ void ContentDigest::add_entry(const std::string& jail_path, const EntryMeta& e) 
     add_data("", 1);
 }
 
-void ContentDigest::add_data(const void* data, size_t n) {
-    EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data, n);
-}
+void ContentDigest::add_data(const void* data, size_t n) { hasher_->add(static_cast<const char*>(data), n); }
 
 void ContentDigest::add_data(const DataBlock& block) {
     if (block.data) return add_data(block.data, block.size);
@@ -440,9 +591,10 @@ void ContentDigest::add_data(const DataBlock& block) {
 }
 
 std::string ContentDigest::hex() {
+    hasher_->close();
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), md, &len);
+    EVP_DigestFinal_ex(hasher_->ctx, md, &len);
     return jailctl::hex(std::span<const unsigned char>(md, len));
 }
 
@@ -495,7 +647,7 @@ struct ScratchDir {
 // ---- write
 
 Result<ArchiveStats> write_archive(const std::string& image, uint32_t id_base, Manifest manifest,
-                                   const std::string& output, bool progress) {
+                                   const std::string& output, bool progress, const std::function<void()>& release_image) {
     std::string partial = output + ".partial";
     Fd out(::open(partial.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!out.valid()) return fail_errno("create " + partial, errno);
@@ -513,6 +665,8 @@ Result<ArchiveStats> write_archive(const std::string& image, uint32_t id_base, M
     if (::lseek(out.get(), static_cast<off_t>(kManifestReserve), SEEK_SET) < 0) return fail_errno("seek " + partial, errno);
     // backup or export, as the manifest says, on the progress line
     auto stats = archive_image(image, mnt, id_base, out.get(), progress ? manifest.kind : std::string());
+    std::jthread release;  // joined on every return below
+    if (release_image) release = std::jthread(release_image);
     if (!stats) return stats;
     fill_manifest(manifest, *stats);
     auto frame = manifest_frame(manifest);

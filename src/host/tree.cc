@@ -97,7 +97,9 @@ namespace {
 std::string shown(const std::string& rel) { return rel.empty() ? "/" : rel; }
 
 Result<std::vector<std::string>> sorted_names(int dir_fd, const std::string& rel, const std::string& where) {
-    int dup = ::fcntl(dir_fd, F_DUPFD_CLOEXEC, 0);
+    // A new open file description, not a dup: a dup shares the directory's read position with
+    // every other reader of dir_fd (a second walk of the same tree would see nothing).
+    int dup = ::openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     DIR* dir = dup >= 0 ? ::fdopendir(dup) : nullptr;
     if (!dir) {
         int err = errno;

@@ -100,6 +100,33 @@ TEST_F(TreeTest, WalkIsSortedDepthFirstAndNeverFollowsASymlink) {
     EXPECT_EQ("helloxzz", data);
 }
 
+// The archiver's read-ahead walks the tree while the archiver does: a second walk of the same
+// directory fd must list it in full (a dup'ed fd shares the read position: the second walk saw
+// nothing and a backup was an empty archive).
+TEST_F(TreeTest, TheSameDirectoryCanBeWalkedAgainAndAtOnce) {
+    write("src/a.txt", "a");
+    write("src/d/b.txt", "b");
+    Fd top(::open((dir_ + "/src").c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    const auto names = [&] {
+        std::string out;
+        auto r = walk_tree(top.get(), [&](const TreeEntry& e) -> Result<void> {
+            out += e.meta.path + " ";
+            return {};
+        });
+        EXPECT_TRUE(r);
+        return out;
+    };
+    EXPECT_EQ("a.txt d d/b.txt ", names());
+    EXPECT_EQ("a.txt d d/b.txt ", names());
+    std::string inner;
+    auto r = walk_tree(top.get(), [&](const TreeEntry&) -> Result<void> {
+        if (inner.empty()) inner = names();  // a whole walk inside the first one
+        return {};
+    });
+    ASSERT_TRUE(r);
+    EXPECT_EQ("a.txt d d/b.txt ", inner);
+}
+
 // A source that fails after `good` bytes without telling libarchive why: archive_error_string()
 // is NULL then, and every message must still be a sentence (it used to be appended to a
 // std::string as a null pointer: undefined behaviour, a crash with libstdc++).
