@@ -1,7 +1,7 @@
 // jailctl exec DOMAIN [--user U] [--timeout S] -- CMD...   (like FreeBSD's jexec)
 // jailctl console DOMAIN                     (an interactive /bin/sh in the jail)
 //
-// Both attach to the running jail through liblxc (attach_run_wait): every namespace of the
+// Both attach to the running jail through liblxc (attach, then exec_in_jail): every namespace of the
 // jail, its cgroup, its capability bounding set and LSM profile, as user U (default root) whose
 // uid/gid/home come from the JAIL's /etc/passwd, read through host/jail_fs.h (never following
 // a tenant's symlink). The environment is cleared to PATH, HOME, USER, LOGNAME (and TERM for a
@@ -34,8 +34,11 @@
 #include <unistd.h>
 
 #include <charconv>
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -138,6 +141,17 @@ void kill_group_members(pid_t group) {
         if (pid != group) ::kill(pid, SIGKILL);
 }
 
+// Runs inside the jail, as the attached process: CMD, or a line on stderr saying why not (LXC's
+// own exec is silent, a bare 127). 127 when CMD is not found, 126 when it cannot run, as a shell.
+int exec_in_jail(void* payload) {
+    auto* argv = static_cast<char**>(payload);
+    ::execvp(argv[0], argv);
+    int err = errno;
+    std::fprintf(stderr, "jailctl: exec: %s: %s in the jail\n", argv[0],
+                 err == ENOENT ? "command not found" : std::strerror(err));
+    return err == ENOENT ? 127 : 126;
+}
+
 // Runs in the forked child: attach and return the command's wait status (-1: attach failed).
 // `failed_fd`: a byte written there means "attach failed" (not CMD's own status).
 [[noreturn]] void attach_child(const Context& ctx, const std::string& domain, const ExecUser& user,
@@ -175,11 +189,14 @@ void kill_group_members(pid_t group) {
     for (auto& e : env) envp.push_back(e.data());
     envp.push_back(nullptr);
     opts.extra_env_vars = envp.data();
-    std::vector<const char*> argv;
-    for (const auto& a : command) argv.push_back(a.c_str());
+    std::vector<char*> argv;
+    for (const auto& a : command) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-    int status = c->attach_run_wait(c, &opts, argv[0], argv.data());
-    if (status < 0) attach_failed();
+    pid_t pid = -1;
+    if (c->attach(c, exec_in_jail, argv.data(), &opts, &pid) < 0 || pid <= 0) attach_failed();
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) attach_failed();
     if (WIFEXITED(status)) ::_exit(WEXITSTATUS(status));
     if (WIFSIGNALED(status)) ::_exit(128 + WTERMSIG(status));
     ::_exit(255);

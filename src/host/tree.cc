@@ -4,9 +4,11 @@
 #include <archive_entry.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "host/jail_fs.h"
 
@@ -178,15 +180,52 @@ std::string archive_message(archive* a) {
 TarReader::TarReader(ReadArchive a, std::string name, std::string field)
     : a_(std::move(a)), name_(std::move(name)), field_(std::move(field)) {}
 
+// The stream for libarchive, kReadBlock at a time. From a regular file the kernel is kept reading
+// ahead of it (WILLNEED, kAhead beyond what was read): decompression does not wait for the disk
+// at each block, as it would with the kernel's own read-ahead of 128 KiB.
+struct TarReader::FileSource {
+    static constexpr off_t kAhead = 64 << 20, kStep = 16 << 20;
+    int fd;
+    bool regular = false;
+    off_t pos = 0, asked = 0;
+    std::vector<char> buf = std::vector<char>(kReadBlock);
+
+    static la_ssize_t read(archive* a, void* self, const void** out) {
+        auto* s = static_cast<FileSource*>(self);
+        ssize_t n;
+        while ((n = ::read(s->fd, s->buf.data(), s->buf.size())) < 0 && errno == EINTR) {
+        }
+        if (n < 0) {
+            archive_set_error(a, errno, "read: %s", std::strerror(errno));
+            return -1;
+        }
+        s->pos += n;
+        for (; s->regular && s->asked < s->pos + kAhead; s->asked += kStep)
+            (void)::posix_fadvise(s->fd, s->asked, kStep, POSIX_FADV_WILLNEED);
+        *out = s->buf.data();
+        return n;
+    }
+};
+
+TarReader::~TarReader() = default;
+TarReader::TarReader(TarReader&&) noexcept = default;
+TarReader& TarReader::operator=(TarReader&&) noexcept = default;
+
 Result<TarReader> TarReader::open(int fd, const std::string& name, Filters filters, const std::string& field) {
     ReadArchive a(archive_read_new());
     if (filters == Filters::Zstd) archive_read_support_filter_zstd(a.get());
     else archive_read_support_filter_all(a.get());
     archive_read_support_format_tar(a.get());
     if (::lseek(fd, 0, SEEK_SET) != 0 && errno != ESPIPE) return fail_errno("seek " + name, errno);  // a pipe: read on
-    if (archive_read_open_fd(a.get(), fd, kReadBlock) != ARCHIVE_OK)
+    auto source = std::make_unique<FileSource>();
+    source->fd = fd;
+    struct stat st {};
+    source->regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (archive_read_open(a.get(), source.get(), nullptr, FileSource::read, nullptr) != ARCHIVE_OK)
         return fail_input(field, name + ": not a readable tar archive: " + archive_message(a.get()));
-    return TarReader(std::move(a), name, field);
+    TarReader reader(std::move(a), name, field);
+    reader.source_ = std::move(source);
+    return reader;
 }
 
 std::unexpected<Error> TarReader::broken(const std::string& what) const {

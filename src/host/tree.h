@@ -115,6 +115,9 @@ public:
     static Result<TarReader> open(int fd, const std::string& name, Filters filters, const std::string& field);
     // Reads from a libarchive handle already opened (tests give it a source of their own).
     TarReader(ReadArchive a, std::string name, std::string field);
+    ~TarReader();
+    TarReader(TarReader&&) noexcept;
+    TarReader& operator=(TarReader&&) noexcept;
 
     // The next entry's metadata, or nullopt at the end of the stream.
     Result<std::optional<EntryMeta>> next();
@@ -123,8 +126,11 @@ public:
     Result<int64_t> read_data(const DataSink& sink);
     archive* handle() const { return a_.get(); }
 
+    struct FileSource;  // what open() reads through (tree.cc)
+
 private:
     std::unexpected<Error> broken(const std::string& what) const;
+    std::unique_ptr<FileSource> source_;  // before a_: freed after the handle that reads it
     ReadArchive a_;
     std::string name_, field_, current_;
     int64_t current_size_ = 0;

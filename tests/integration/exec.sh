@@ -17,6 +17,14 @@ assert_eq "" "$(last_err_line)" "stderr of a command exiting 3"
 assert_exit 0 jc exec "$D" -- /bin/sh -c 'echo to-stderr >&2'
 assert_eq "to-stderr" "$ERR" "stderr"
 assert_exit 143 jc exec "$D" -- /bin/sh -c 'kill -TERM $$'
+info "a command that is not there, or cannot run: 127 / 126 as a shell says, with a line that says so"
+assert_exit 127 jc exec "$D" -- no-such-command --flag
+assert_eq "jailctl: exec: no-such-command: command not found in the jail" "$ERR" "stderr of a missing command"
+assert_exit 127 jc exec "$D" -- /srv/site/www/nothing-here
+assert_contains "$ERR" "/srv/site/www/nothing-here: command not found in the jail" "stderr of a missing path"
+assert_exit 126 jc exec "$D" -- /etc/hostname
+assert_contains "$ERR" "/etc/hostname: Permission denied in the jail" "stderr of a file that is not executable"
+assert_exit 0 jc exec "$D" -- true  # found through the jail's PATH
 info "--timeout: SIGTERM when it is reached (SIGKILL 5 s later for a command that ignores it), said on stderr"
 t0=$SECONDS
 assert_exit 143 jc exec "$D" --timeout 1 -- /bin/sleep 60
