@@ -216,14 +216,9 @@ struct Output {
 
     static la_ssize_t write(archive* a, void* self, const void* buf, size_t n) {
         auto* out = static_cast<Output*>(self);
-        for (size_t done = 0; done < n;) {
-            ssize_t w = ::write(out->fd, static_cast<const char*>(buf) + done, n - done);
-            if (w < 0 && errno == EINTR) continue;
-            if (w < 0) {
-                archive_set_error(a, errno, "write: %s", std::strerror(errno));
-                return -1;
-            }
-            done += static_cast<size_t>(w);
+        if (auto r = write_all(out->fd, std::string_view(static_cast<const char*>(buf), n), "the archive"); !r) {
+            archive_set_error(a, EIO, "%s", r.error().message.c_str());
+            return -1;
         }
         out->pos += static_cast<off_t>(n);
         if (out->regular && out->pos - out->queued >= (8 << 20)) {
